@@ -1,0 +1,62 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { upstreamStatus } from './aws/errors';
+import { BrokerError } from './core/errors';
+import type { Clock } from './core/ports';
+import type { IceVendor } from './core/vendor';
+import { parseVendRequest } from './http/request';
+import { errorResponse, okResponse } from './http/response';
+
+export interface HandlerDependencies {
+  readonly vendor: Pick<IceVendor, 'vend'>;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+export type Handler = (
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Details of a failure that are safe to log: names and statuses, never upstream messages. */
+function failureDetails(error: unknown): Record<string, unknown> {
+  if (!(error instanceof BrokerError)) return { error };
+  const cause = error.cause as { name?: string } | undefined;
+  return { errorCode: error.code, upstreamError: cause?.name, upstreamStatus: upstreamStatus(cause) };
+}
+
+/** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
+export function createHandler({ vendor, logger, clock = Date.now }: HandlerDependencies): Handler {
+  return async (event, context) => {
+    const started = clock();
+    if (context) logger.addContext(context);
+    logger.appendKeys({
+      apiRequestId: event.requestContext?.requestId,
+      channel: event.pathParameters?.channel?.slice(0, 256),
+    });
+    try {
+      const result = await vendor.vend(parseVendRequest(event));
+      logger.info('vended ICE servers', {
+        outcome: 'ok',
+        status: 200,
+        latencyMs: clock() - started,
+        ttl: result.ttl,
+        turnServerSets: result.iceServers.length - 1,
+      });
+      return okResponse(result);
+    } catch (error) {
+      const response = errorResponse(error);
+      const fields = {
+        outcome: 'error',
+        status: response.statusCode,
+        latencyMs: clock() - started,
+        ...failureDetails(error),
+      };
+      if (response.statusCode >= 500) logger.error('request failed', fields);
+      else logger.warn('request refused', fields);
+      return response;
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}

@@ -1,0 +1,143 @@
+import { GetSignalingChannelEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import {
+  GetIceServerConfigCommand,
+  KinesisVideoSignalingClient,
+} from '@aws-sdk/client-kinesis-video-signaling';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { Channel } from '../core/channels';
+import { BrokerError } from '../core/errors';
+import { turnServerSet } from '../core/ice-servers';
+import type { ChannelRole, TurnServerSet } from '../core/model';
+import type { Clock, IceServerConfigRequest, ScopedSession, SessionBroker } from '../core/ports';
+import type { ClientDefaults } from './clients';
+import { toBrokerError } from './errors';
+
+/** Role chaining (a Lambda role assuming another role) caps sessions at one hour. */
+const SESSION_SECONDS = 3600;
+const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
+
+/** Session policy: the scoped role's session may touch only this one channel. */
+export const sessionPolicy = (channelArn: string): string =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: KVS_ACTIONS, Resource: channelArn }],
+  });
+
+/** A readable session name (`ice-<channel>`) within STS's `[\w+=,.@-]{2,64}`. */
+export const roleSessionName = (channelName: string): string => `ice-${channelName}`.slice(0, 64);
+
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+export interface AwsSessionBrokerOptions {
+  readonly sts: STSClient;
+  readonly scopedRoleArn: string;
+  /** Shared settings (HTTP handler, timeouts, retries) for the KVS clients of each session. */
+  readonly clientDefaults: ClientDefaults;
+  readonly clock?: Clock;
+}
+
+/** Opens scoped-role sessions with STS `AssumeRole`. */
+export class AwsSessionBroker implements SessionBroker {
+  constructor(private readonly options: AwsSessionBrokerOptions) {}
+
+  async openSession(channel: Channel, signal?: AbortSignal): Promise<ScopedSession> {
+    const command = new AssumeRoleCommand({
+      RoleArn: this.options.scopedRoleArn,
+      RoleSessionName: roleSessionName(channel.name),
+      Policy: sessionPolicy(channel.arn),
+      DurationSeconds: SESSION_SECONDS,
+    });
+    const output = await this.options.sts
+      .send(command, { abortSignal: signal })
+      .catch((error: unknown) => Promise.reject(toBrokerError(error, 'STS AssumeRole')));
+    const c = output.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new BrokerError('UpstreamError', 'STS AssumeRole returned no credentials');
+    }
+    const credentials: Credentials = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
+    return new AwsScopedSession(channel.region, credentials, this.options.clientDefaults, this.options.clock);
+  }
+}
+
+/** KVS clients signed with one scoped session's credentials. */
+class AwsScopedSession implements ScopedSession {
+  readonly expiresAt: number;
+  private readonly kvs: KinesisVideoClient;
+  /** One signaling client per endpoint; a session sees one or two. They share the HTTP agents. */
+  private readonly signaling = new Map<string, KinesisVideoSignalingClient>();
+
+  constructor(
+    private readonly region: string,
+    private readonly credentials: Credentials,
+    private readonly defaults: ClientDefaults,
+    private readonly clock: Clock = Date.now,
+  ) {
+    this.expiresAt = credentials.expiration.getTime();
+    this.kvs = new KinesisVideoClient({ ...defaults, region, credentials });
+  }
+
+  async getSignalingEndpoint(channelArn: string, role: ChannelRole, signal?: AbortSignal): Promise<string> {
+    const command = new GetSignalingChannelEndpointCommand({
+      ChannelARN: channelArn,
+      SingleMasterChannelEndpointConfiguration: { Protocols: ['HTTPS'], Role: role },
+    });
+    const output = await this.kvs
+      .send(command, { abortSignal: signal })
+      .catch((error: unknown) => Promise.reject(toBrokerError(error, 'KVS GetSignalingChannelEndpoint')));
+    const endpoint = output.ResourceEndpointList?.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
+    if (!endpoint) throw new BrokerError('UpstreamError', 'KVS returned no HTTPS signaling endpoint');
+    return endpoint;
+  }
+
+  async getIceServerConfig(request: IceServerConfigRequest, signal?: AbortSignal): Promise<TurnServerSet[]> {
+    const command = new GetIceServerConfigCommand({
+      ChannelARN: request.channelArn,
+      Service: 'TURN',
+      ClientId: request.clientId,
+      Username: request.clientId,
+    });
+    const output = await this.signalingClient(request.endpoint)
+      .send(command, { abortSignal: signal })
+      .catch((error: unknown) => Promise.reject(toBrokerError(error, 'KVS GetIceServerConfig')));
+    const now = this.clock();
+    return (output.IceServerList ?? []).flatMap((server) =>
+      server.Uris?.length && server.Username && server.Password && server.Ttl
+        ? [
+            turnServerSet(
+              {
+                uris: server.Uris,
+                username: server.Username,
+                password: server.Password,
+                ttlSeconds: server.Ttl,
+              },
+              now,
+            ),
+          ]
+        : [],
+    );
+  }
+
+  private signalingClient(endpoint: string): KinesisVideoSignalingClient {
+    let client = this.signaling.get(endpoint);
+    if (!client) {
+      client = new KinesisVideoSignalingClient({
+        ...this.defaults,
+        region: this.region,
+        credentials: this.credentials,
+        endpoint,
+      });
+      this.signaling.set(endpoint, client);
+    }
+    return client;
+  }
+}

@@ -1,0 +1,70 @@
+import { type Channel, parseChannelArn } from './core/channels';
+
+/** Configuration of the function, read once at cold start. */
+export interface BrokerConfig {
+  readonly scopedRoleArn: string;
+  readonly channels: readonly Channel[];
+  readonly minRemainingTtlSeconds: number;
+  /** Milliseconds to establish an upstream connection. */
+  readonly connectTimeoutMs: number;
+  /** Milliseconds an upstream request may stay silent. */
+  readonly requestTimeoutMs: number;
+}
+
+/** Missing or invalid configuration: the message names the variable and what it must hold. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name} is not set`);
+  return value;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function channels(env: NodeJS.ProcessEnv): Channel[] {
+  const raw = required(env, 'CHANNELS');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('CHANNELS must be a JSON object of channel name to channel ARN');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('CHANNELS must be a JSON object of channel name to channel ARN');
+  }
+  const entries = Object.entries(parsed);
+  if (entries.length === 0) throw new ConfigError('CHANNELS names no channel');
+  return entries.map(([name, arn]) => {
+    const channel = typeof arn === 'string' ? parseChannelArn(arn) : undefined;
+    if (!channel) throw new ConfigError(`CHANNELS["${name}"] is not a KVS signaling channel ARN`);
+    if (channel.name !== name)
+      throw new ConfigError(`CHANNELS["${name}"] is the ARN of channel "${channel.name}"`);
+    return channel;
+  });
+}
+
+/** Reads and validates the function's environment; throws `ConfigError` naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): BrokerConfig {
+  const scopedRoleArn = required(env, 'SCOPED_ROLE_ARN');
+  if (!ROLE_ARN.test(scopedRoleArn)) throw new ConfigError('SCOPED_ROLE_ARN is not an IAM role ARN');
+  return {
+    scopedRoleArn,
+    channels: channels(env),
+    minRemainingTtlSeconds: integer(env, 'MIN_REMAINING_TTL', 120, 0, 299),
+    connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 1000, 50, 10_000),
+    requestTimeoutMs: integer(env, 'UPSTREAM_REQUEST_TIMEOUT_MS', 2000, 50, 10_000),
+  };
+}

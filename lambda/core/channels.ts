@@ -1,0 +1,46 @@
+import { BrokerError, invalidRequest } from './errors';
+
+/** What KVS accepts as a signaling channel name. */
+export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
+/** A KVS signaling channel ARN: `arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation time>`. */
+export const CHANNEL_ARN_PATTERN =
+  /^arn:(aws[a-z-]*):kinesisvideo:([a-z0-9-]+):(\d{12}):channel\/([a-zA-Z0-9_.-]{1,256})\/(\d+)$/;
+
+export interface Channel {
+  readonly name: string;
+  readonly arn: string;
+  /** Region of the channel, from its ARN. */
+  readonly region: string;
+  /** AWS partition of the channel (`aws`, `aws-cn`, …), from its ARN. */
+  readonly partition: string;
+}
+
+export function parseChannelArn(arn: string): Channel | undefined {
+  const match = CHANNEL_ARN_PATTERN.exec(arn);
+  if (!match) return undefined;
+  const [, partition = '', region = '', , name = ''] = match;
+  return { name, arn, region, partition };
+}
+
+/** The channels this deployment may serve, by name. */
+export class ChannelDirectory {
+  private readonly byName: ReadonlyMap<string, Channel>;
+
+  constructor(channels: Iterable<Channel>) {
+    this.byName = new Map([...channels].map((channel) => [channel.name, channel]));
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The configured channel called `name`, or a 400 / 403 `BrokerError`. */
+  resolve(name: string): Channel {
+    if (!CHANNEL_NAME_PATTERN.test(name)) {
+      throw invalidRequest('channel must be 1-256 characters of a-z, A-Z, 0-9, "_", "." or "-"');
+    }
+    const channel = this.byName.get(name);
+    if (!channel) throw new BrokerError('ChannelNotAllowed', `channel "${name}" is not served by this API`);
+    return channel;
+  }
+}

@@ -1,0 +1,37 @@
+/** The error codes of the HTTP contract (DESIGN.md section 3). */
+export type ErrorCode =
+  | 'InvalidRequest'
+  | 'ChannelNotAllowed'
+  | 'ChannelNotFound'
+  | 'Throttled'
+  | 'UpstreamError'
+  | 'Unavailable'
+  | 'UpstreamTimeout'
+  | 'InternalError';
+
+export interface BrokerErrorOptions {
+  /** Seconds the client should wait before retrying (sent as `Retry-After`). */
+  readonly retryAfterSeconds?: number;
+  /** The underlying error, for logs only: it never reaches the response body. */
+  readonly cause?: unknown;
+}
+
+/**
+ * A failure with a meaning for the client. `message` is safe to show to the caller:
+ * it must never carry credentials, upstream error text or internal details.
+ */
+export class BrokerError extends Error {
+  override readonly name = 'BrokerError';
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: BrokerErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export const invalidRequest = (message: string): BrokerError => new BrokerError('InvalidRequest', message);

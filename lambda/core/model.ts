@@ -1,0 +1,46 @@
+/** The signaling role the client will take on the channel. */
+export type ChannelRole = 'VIEWER' | 'MASTER';
+
+/**
+ * TURN transport kinds a client can ask for:
+ * `turn:…?transport=udp` is udp, `turn:…?transport=tcp` is tcp,
+ * `turns:…?transport=tcp` is tls, `turns:…?transport=udp` is dtls.
+ */
+export type Transport = 'udp' | 'tcp' | 'tls' | 'dtls';
+
+/** One TURN server set as KVS hands it out, with its absolute expiry. */
+export interface TurnServerSet {
+  readonly uris: readonly string[];
+  readonly username: string;
+  readonly password: string;
+  /** Epoch milliseconds after which the credentials are no longer valid. */
+  readonly expiresAt: number;
+}
+
+/** The W3C `RTCIceServer` dictionary, as `RTCPeerConnection` takes it. */
+export interface IceServer {
+  readonly urls: string[];
+  readonly username?: string;
+  readonly credential?: string;
+}
+
+export interface VendRequest {
+  /** Signaling channel name, as it appears in the URL path. */
+  readonly channel: string;
+  readonly role: ChannelRole;
+  /** Keep only TURN URIs of these kinds; undefined keeps all. */
+  readonly transports?: readonly Transport[];
+  /** Return at most this many TURN server sets; undefined returns all. */
+  readonly maxServerSets?: number;
+  /** Opaque, KVS-safe id of the caller (`[a-zA-Z0-9_.-]{1,256}`); undefined for anonymous callers. */
+  readonly clientId?: string;
+}
+
+export interface VendResult {
+  readonly iceServers: IceServer[];
+  /** Whole seconds the returned credentials are still valid. */
+  readonly ttl: number;
+  /** ISO-8601 time of the earliest expiry among the returned sets. */
+  readonly expiresAt: string;
+  readonly channelArn: string;
+}

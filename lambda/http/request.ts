@@ -1,0 +1,68 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { invalidRequest } from '../core/errors';
+import type { VendRequest } from '../core/model';
+
+/** Largest request body accepted, in bytes. The valid bodies are a few dozen bytes. */
+export const MAX_BODY_BYTES = 4096;
+
+const Body = z.strictObject({
+  role: z.enum(['VIEWER', 'MASTER']).optional(),
+  transports: z
+    .array(z.enum(['udp', 'tcp', 'tls', 'dtls']))
+    .min(1)
+    .max(4)
+    .optional(),
+  maxServerSets: z.int().min(1).max(16).optional(),
+});
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ')
+    .slice(0, 500);
+}
+
+function bodyText(event: APIGatewayProxyEventV2): string {
+  if (!event.body) return '';
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES)
+    throw invalidRequest(`request body must be at most ${MAX_BODY_BYTES} bytes`);
+  return bytes.toString('utf8');
+}
+
+function channelName(event: APIGatewayProxyEventV2): string {
+  const raw = event.pathParameters?.channel;
+  if (!raw) throw invalidRequest('channel is missing from the path');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalidRequest('channel is not a valid URL-encoded name');
+  }
+}
+
+/** Turns an API Gateway v2 event into a vending request, or throws a 400 `BrokerError`. */
+export function parseVendRequest(event: APIGatewayProxyEventV2, clientId?: string): VendRequest {
+  const channel = channelName(event);
+  const text = bodyText(event).trim();
+  let json: unknown = {};
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw invalidRequest('request body is not valid JSON');
+    }
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw invalidRequest('request body must be a JSON object');
+  }
+  const body = Body.safeParse(json);
+  if (!body.success) throw invalidRequest(describe(body.error));
+  return {
+    channel,
+    role: body.data.role ?? 'VIEWER',
+    transports: body.data.transports,
+    maxServerSets: body.data.maxServerSets,
+    clientId,
+  };
+}

@@ -1,0 +1,43 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { BrokerError, type ErrorCode } from '../core/errors';
+import type { VendResult } from '../core/model';
+
+const STATUS: Record<ErrorCode, number> = {
+  InvalidRequest: 400,
+  ChannelNotAllowed: 403,
+  ChannelNotFound: 404,
+  Throttled: 429,
+  UpstreamError: 502,
+  Unavailable: 503,
+  UpstreamTimeout: 504,
+  InternalError: 500,
+};
+/** `Retry-After` for the statuses that always carry it, when the error names none. */
+const DEFAULT_RETRY_AFTER: Partial<Record<ErrorCode, number>> = { Throttled: 1, Unavailable: 5 };
+
+function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export const okResponse = (result: VendResult): APIGatewayProxyStructuredResultV2 => json(200, result);
+
+/** The one place errors become HTTP: known errors keep their safe message, anything else is a generic 500. */
+export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
+  const known = error instanceof BrokerError ? error : new BrokerError('InternalError', 'internal error');
+  const code = known.code;
+  const message = code === 'InternalError' ? 'internal error' : known.message;
+  const retryAfter = known.retryAfterSeconds ?? DEFAULT_RETRY_AFTER[code];
+  const headers: Record<string, string> =
+    retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
+  return json(STATUS[code], { error: { code, message } }, headers) as APIGatewayProxyStructuredResultV2 & {
+    statusCode: number;
+  };
+}

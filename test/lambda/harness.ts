@@ -1,0 +1,161 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetSignalingChannelEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import {
+  GetIceServerConfigCommand,
+  KinesisVideoSignalingClient,
+} from '@aws-sdk/client-kinesis-video-signaling';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
+import { createHandler } from '../../lambda/app';
+import { clientDefaults } from '../../lambda/aws/clients';
+import { AwsSessionBroker } from '../../lambda/aws/session-broker';
+import { ChannelDirectory, parseChannelArn } from '../../lambda/core/channels';
+import { IceVendor } from '../../lambda/core/vendor';
+
+export const NOW = Date.parse('2026-11-24T10:00:00.000Z');
+export const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
+export const LOBBY_ARN =
+  'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby-camera-01/1716796800123';
+export const ROLE_ARN = 'arn:aws:iam::123456789012:role/kvs-ice-broker-scoped';
+export const SIGNALING_ENDPOINT = 'https://r-1a2b3c4d.kinesisvideo.us-west-2.amazonaws.com';
+export const SESSION = {
+  AccessKeyId: 'ASIASCOPEDSESSION0001',
+  SecretAccessKey: 'scoped-secret-access-key-must-never-be-logged',
+  SessionToken: 'scoped-session-token-must-never-be-logged',
+  Expiration: new Date(NOW + 3600_000),
+};
+
+export const sts = mockClient(STSClient);
+export const kvs = mockClient(KinesisVideoClient);
+export const signaling = mockClient(KinesisVideoSignalingClient);
+
+/** A KVS server set as `GetIceServerConfig` returns it, expiring `ttl` seconds after NOW. */
+export function kvsServer(n: number, ttl = 300) {
+  const host = `10-0-0-${n}.t-${n}.kinesisvideo.us-west-2.amazonaws.com`;
+  return {
+    Uris: [
+      `turn:${host}:443?transport=udp`,
+      `turns:${host}:443?transport=udp`,
+      `turns:${host}:443?transport=tcp`,
+    ],
+    Username: `${NOW / 1000 + ttl}:djE6YXJuOmF3czpraW5lc2lzdmlkZW8=`,
+    Password: `turn-password-${n}-must-never-be-logged`,
+    Ttl: ttl,
+  };
+}
+
+/** Resets the SDK mocks to a healthy KVS that returns `servers`. */
+export function healthyUpstream(servers = [kvsServer(1), kvsServer(2)]): void {
+  for (const mock of [sts, kvs, signaling]) mock.reset();
+  sts.on(AssumeRoleCommand).resolves({ Credentials: SESSION });
+  kvs.on(GetSignalingChannelEndpointCommand).resolves({
+    ResourceEndpointList: [
+      { Protocol: 'WSS', ResourceEndpoint: 'wss://m-1a2b3c4d.kinesisvideo.us-west-2.amazonaws.com' },
+      { Protocol: 'HTTPS', ResourceEndpoint: SIGNALING_ENDPOINT },
+    ],
+  });
+  signaling.on(GetIceServerConfigCommand).resolves({ IceServerList: servers });
+}
+
+/** The real handler, vendor and AWS adapter, with SDK calls answered by the mocks above. */
+export function buildHandler({
+  channelArns = [DEMO_ARN, LOBBY_ARN],
+  minRemainingTtlSeconds = 120,
+  now = NOW,
+  logLevel = 'SILENT',
+}: {
+  channelArns?: string[];
+  minRemainingTtlSeconds?: number;
+  now?: number;
+  logLevel?: 'SILENT' | 'INFO';
+} = {}) {
+  const channels = channelArns.map((arn) => {
+    const channel = parseChannelArn(arn);
+    if (!channel) throw new Error(`bad test ARN ${arn}`);
+    return channel;
+  });
+  const clock = () => now;
+  const defaults = clientDefaults({ connectionTimeoutMs: 1000, requestTimeoutMs: 1000, maxAttempts: 1 });
+  const vendor = new IceVendor({
+    channels: new ChannelDirectory(channels),
+    sessions: new AwsSessionBroker({
+      sts: new STSClient({ ...defaults, region: 'us-west-2' }),
+      scopedRoleArn: ROLE_ARN,
+      clientDefaults: defaults,
+      clock,
+    }),
+    minRemainingTtlSeconds,
+    clock,
+  });
+  const logger = new Logger({ serviceName: 'kvs-ice-broker', logLevel });
+  return createHandler({ vendor, logger, clock });
+}
+
+export function event(
+  channel: string,
+  body?: unknown,
+  overrides: Partial<APIGatewayProxyEventV2> = {},
+): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: 'POST /v1/channels/{channel}/ice-servers',
+    rawPath: `/v1/channels/${channel}/ice-servers`,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    pathParameters: { channel },
+    isBase64Encoded: false,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api1234567',
+      domainName: 'api1234567.execute-api.us-west-2.amazonaws.com',
+      domainPrefix: 'api1234567',
+      http: {
+        method: 'POST',
+        path: `/v1/channels/${channel}/ice-servers`,
+        protocol: 'HTTP/1.1',
+        sourceIp: '192.0.2.1',
+        userAgent: 'test',
+      },
+      requestId: 'req-0001',
+      routeKey: 'POST /v1/channels/{channel}/ice-servers',
+      stage: '$default',
+      time: '24/Nov/2026:10:00:00 +0000',
+      timeEpoch: NOW,
+    },
+    ...overrides,
+  };
+}
+
+export interface Parsed {
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+}
+
+export function parse(response: APIGatewayProxyStructuredResultV2): Parsed {
+  return {
+    status: response.statusCode ?? 0,
+    headers: (response.headers ?? {}) as Record<string, string>,
+    body: JSON.parse(response.body ?? 'null'),
+  };
+}
+
+/** Everything the logger prints while `run` runs. */
+export async function captureLogs<T>(run: () => Promise<T>): Promise<{ result: T; logs: string }> {
+  const chunks: string[] = [];
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    }),
+  );
+  try {
+    const result = await run();
+    return { result, logs: chunks.join('') };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
