@@ -4,7 +4,7 @@ import { BrokerError, invalidRequest } from './errors';
 export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
 /** A KVS signaling channel ARN: `arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation time>`. */
 export const CHANNEL_ARN_PATTERN =
-  /^arn:(aws[a-z-]*):kinesisvideo:([a-z0-9-]+):(\d{12}):channel\/([a-zA-Z0-9_.-]{1,256})\/(\d+)$/;
+  /^arn:(aws[a-z-]*):kinesisvideo:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):channel\/([a-zA-Z0-9_.-]{1,256})\/(\d{1,16})$/;
 
 export interface Channel {
   readonly name: string;

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// CDK app entry (cdk.json "app"). Configuration comes from CDK context: see lib/context.ts.
+import { App } from 'aws-cdk-lib';
+import { buildIceBrokerApp } from '../lib/app';
+import { ConfigError } from '../lib/config-error';
+
+try {
+  buildIceBrokerApp(new App());
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  // A configuration mistake: its message says what to fix, a stack trace would only bury it.
+  console.error(error.message);
+  process.exit(1);
+}

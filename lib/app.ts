@@ -1,0 +1,19 @@
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseContext } from './context';
+import { KvsIceBrokerStack } from './stack';
+
+/**
+ * Builds the kvs-ice-broker app from its CDK context: the stack (named by context
+ * `stackName`, default `KvsIceBroker`) and the cdk-nag AwsSolutions checks, which fail
+ * synthesis on any finding not acknowledged in code.
+ */
+export function buildIceBrokerApp(app: App): KvsIceBrokerStack {
+  const config = parseContext((key) => app.node.tryGetContext(key));
+  const stack = new KvsIceBrokerStack(app, config.stackName, {
+    description: 'kvs-ice-broker: vends short-lived Kinesis Video Streams TURN/STUN servers over HTTPS',
+    broker: config.broker,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}

@@ -1,0 +1,206 @@
+import * as path from 'node:path';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { ArnPrincipal, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnSignalingChannel } from 'aws-cdk-lib/aws-kinesisvideo';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { accessLogFormat } from './access-log-format';
+import { type ExistingChannel, type IceBrokerProps, validateIceBrokerProps } from './ice-broker-props';
+import {
+  DEFAULT_LOG_RETENTION,
+  DEFAULT_MIN_REMAINING_TTL_SECONDS,
+  DEFAULT_THROTTLE_BURST,
+  DEFAULT_THROTTLE_RATE,
+} from './settings';
+
+/** The one route of API v1; `{channel}` is the signaling channel's name. */
+export const ICE_SERVERS_ROUTE_PATH = '/v1/channels/{channel}/ice-servers';
+
+/** The only KVS actions the scoped role allows. */
+export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
+
+const RUNTIME = Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/** The log groups the broker writes to. */
+export interface IceBrokerLogGroups {
+  /** The function's log group. */
+  readonly function: LogGroup;
+  /** The HTTP API default stage's access log group. */
+  readonly access: LogGroup;
+}
+
+/**
+ * An HTTP API that vends short-lived KVS ICE servers (`POST /v1/channels/{channel}/ice-servers`):
+ * API Gateway HTTP API -> Lambda function -> (assumes) a scoped role -> KVS
+ * `GetSignalingChannelEndpoint` + `GetIceServerConfig` on the configured channels only.
+ *
+ * The function's execution role has no KVS permission; only the scoped role has, and only
+ * the execution role may assume it. All ARNs are partition-aware (`aws` and `aws-cn`).
+ */
+export class IceBroker extends Construct {
+  /** The HTTP API. */
+  public readonly api: HttpApi;
+  /** The API's `$default` stage (access logging and throttling). */
+  public readonly stage: HttpStage;
+  /** The `POST /v1/channels/{channel}/ice-servers` route. */
+  public readonly route: HttpRoute;
+  /** The Lambda function behind the route. */
+  public readonly function: NodejsFunction;
+  /** The function's own role: writes its logs and may assume `scopedRole`, nothing else. */
+  public readonly executionRole: Role;
+  /** The role the function assumes to call KVS, limited to the configured channels. */
+  public readonly scopedRole: Role;
+  /** The function's and the API's log groups. */
+  public readonly logGroups: IceBrokerLogGroups;
+  /** The signaling channels this construct created. */
+  public readonly createdChannels: readonly CfnSignalingChannel[];
+  /** Every served channel's ARN (possibly a token) by channel name. */
+  public readonly channelArns: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: IceBrokerProps) {
+    super(scope, id);
+    validateIceBrokerProps(props);
+    const retention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+
+    this.createdChannels = (props.createChannels ?? []).map(
+      (name) => new CfnSignalingChannel(this, `Channel-${name}`, { name, type: 'SINGLE_MASTER' }),
+    );
+    this.channelArns = Object.fromEntries([
+      ...(props.existingChannels ?? []).map((channel) => [channel.name, this.existingChannelArn(channel)]),
+      ...this.createdChannels.map((channel) => [channel.name, channel.attrArn]),
+    ]);
+
+    this.logGroups = {
+      function: new LogGroup(this, 'FunctionLogs', { retention }),
+      access: new LogGroup(this, 'AccessLogs', { retention }),
+    };
+
+    this.executionRole = new Role(this, 'ExecutionRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'kvs-ice-broker function: writes its own logs and assumes the scoped KVS role, nothing else',
+    });
+    this.scopedRole = this.createScopedRole();
+    // Kept in the role's separate default Policy resource, which breaks the cycle
+    // execution role -> scoped role (this statement) -> execution role (trust policy).
+    this.executionRole.addToPolicy(
+      new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [this.scopedRole.roleArn] }),
+    );
+    this.logGroups.function.grantWrite(this.executionRole);
+
+    this.function = this.createFunction(props);
+    this.api = new HttpApi(this, 'Api', {
+      apiName: `${Stack.of(this).stackName}-ice-servers`,
+      description: 'Vends short-lived KVS TURN/STUN servers',
+      createDefaultStage: false,
+    });
+    this.stage = this.createStage(props);
+    this.route = this.createRoute();
+    Validations.of(this.route).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'The ice-servers route has no authorizer yet: client authentication (JWT or IAM) is a planned follow-up issue. Until then stage throttling bounds the load and the scoped role bounds what a caller can reach.',
+    });
+  }
+
+  private createScopedRole(): Role {
+    return new Role(this, 'ScopedRole', {
+      assumedBy: new ArnPrincipal(this.executionRole.roleArn),
+      maxSessionDuration: Duration.hours(1),
+      description: 'kvs-ice-broker: the two KVS calls that vend ICE servers, on the configured channels only',
+      inlinePolicies: {
+        IceServers: new PolicyDocument({
+          statements: [
+            new PolicyStatement({ actions: KVS_ACTIONS, resources: Object.values(this.channelArns) }),
+          ],
+        }),
+      },
+    });
+  }
+
+  private createStage(props: IceBrokerProps): HttpStage {
+    return new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttleRate ?? DEFAULT_THROTTLE_RATE,
+        burstLimit: props.throttleBurst ?? DEFAULT_THROTTLE_BURST,
+      },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.logGroups.access),
+        format: accessLogFormat(),
+      },
+    });
+  }
+
+  private createRoute(): HttpRoute {
+    return new HttpRoute(this, 'IceServersRoute', {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.with(ICE_SERVERS_ROUTE_PATH, HttpMethod.POST),
+      integration: new HttpLambdaIntegration('IceServers', this.function, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      }),
+    });
+  }
+
+  private existingChannelArn(channel: ExistingChannel): string {
+    return (
+      channel.arn ??
+      Stack.of(this).formatArn({
+        service: 'kinesisvideo',
+        resource: 'channel',
+        resourceName: `${channel.name}/${channel.creationTime}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      })
+    );
+  }
+
+  private createFunction(props: IceBrokerProps): NodejsFunction {
+    const minRemainingTtl = props.minRemainingTtl?.toSeconds() ?? DEFAULT_MIN_REMAINING_TTL_SECONDS;
+    return new NodejsFunction(this, 'Function', {
+      description: 'Vends short-lived KVS TURN/STUN servers',
+      entry: path.join(PROJECT_ROOT, 'lambda', 'handler.ts'),
+      handler: 'handler',
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      role: this.executionRole,
+      logGroup: this.logGroups.function,
+      environment: {
+        SCOPED_ROLE_ARN: this.scopedRole.roleArn,
+        CHANNELS: Stack.of(this).toJsonString(this.channelArns),
+        MIN_REMAINING_TTL: String(minRemainingTtl),
+        POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.CJS,
+        // Prefer packages' ES module builds: esbuild tree-shakes them (the AWS SDK and zod/mini shrink by ~600 KB).
+        mainFields: ['module', 'main'],
+        target: ESBUILD_TARGET,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ICE_SERVERS_ROUTE_PATH, IceBroker } from './ice-broker';
+import type { IceBrokerProps } from './ice-broker-props';
+
+/** Properties of {@link KvsIceBrokerStack}. */
+export interface KvsIceBrokerStackProps extends StackProps {
+  /** The broker's configuration. */
+  readonly broker: IceBrokerProps;
+}
+
+/** Environment-agnostic stack: one {@link IceBroker} and its outputs. */
+export class KvsIceBrokerStack extends Stack {
+  /** The broker construct. */
+  public readonly broker: IceBroker;
+
+  constructor(scope: Construct, id: string, props: KvsIceBrokerStackProps) {
+    super(scope, id, props);
+    this.broker = new IceBroker(this, 'IceBroker', props.broker);
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the ICE server API',
+      value: this.broker.api.apiEndpoint,
+    });
+    new CfnOutput(this, 'IceServersUrl', {
+      description: 'The ICE servers route; replace {channel} with a URL-encoded channel name and POST to it',
+      value: `${this.broker.api.apiEndpoint}${ICE_SERVERS_ROUTE_PATH}`,
+    });
+    new CfnOutput(this, 'ScopedRoleArn', {
+      description: 'The role the function assumes for KVS; only the function execution role may assume it',
+      value: this.broker.scopedRole.roleArn,
+    });
+  }
+}

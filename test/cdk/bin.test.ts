@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CDK_JSON_CONTEXT, type Context } from './support/synth';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const outdirs: string[] = [];
+
+interface Run {
+  readonly code: number;
+  readonly stderr: string;
+  readonly outdir: string;
+}
+
+/** Runs bin/app.ts the way the CDK CLI does: context and output directory in the environment. */
+async function runApp(overrides: Context): Promise<Run> {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-ice-broker-bin-test-'));
+  outdirs.push(outdir);
+  const context = { ...CDK_JSON_CONTEXT, ...overrides, 'aws:cdk:bundling-stacks': [] };
+  const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) };
+  try {
+    const { stderr } = await promisify(execFile)(TSX, ['bin/app.ts'], { cwd: ROOT, env });
+    return { code: 0, stderr, outdir };
+  } catch (error) {
+    const failed = error as { code?: number; stderr?: string };
+    return { code: failed.code ?? -1, stderr: failed.stderr ?? '', outdir };
+  }
+}
+
+describe('bin/app.ts', () => {
+  afterAll(() => {
+    for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('writes the KvsIceBroker template from the cdk.json defaults', async () => {
+    const run = await runApp({});
+
+    const templatePath = path.join(run.outdir, 'KvsIceBroker.template.json');
+
+    expect(run.code).toBe(0);
+    expect(existsSync(templatePath)).toBe(true);
+    expect(readFileSync(templatePath, 'utf8')).toContain('POST /v1/channels/{channel}/ice-servers');
+  });
+
+  it('exits with status 1 and only the message when the context is bad', async () => {
+    const run = await runApp({ channels: 'lobby' });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^Invalid context "channels": "lobby" is a bare name/);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});

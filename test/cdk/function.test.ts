@@ -1,0 +1,116 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+
+function nodeMajor(runtime: string): number {
+  return Number(/^nodejs(\d+)\.x$/.exec(runtime)?.[1] ?? Number.NaN);
+}
+
+function newestNodeRuntime(): string {
+  const majors = Runtime.ALL.filter((runtime) => runtime.family === RuntimeFamily.NODEJS)
+    .map((runtime) => nodeMajor(runtime.name))
+    .filter((major) => !Number.isNaN(major));
+  return `nodejs${Math.max(...majors)}.x`;
+}
+
+/** Reads the function's bundle from the cloud assembly: `asset.<hash>/index.js(.map)`. */
+function readBundle(s: Synthesized): {
+  code: string;
+  sourceMap: { sources: string[]; sourcesContent?: unknown };
+} {
+  const outdir = s.app.outdir;
+  const assets = readdirSync(outdir).filter((entry) => existsSync(path.join(outdir, entry, 'index.js')));
+  if (assets.length !== 1) throw new Error(`expected one bundled asset in ${outdir}, found ${assets.length}`);
+  const dir = path.join(outdir, assets[0] ?? '');
+  return {
+    code: readFileSync(path.join(dir, 'index.js'), 'utf8'),
+    sourceMap: JSON.parse(readFileSync(path.join(dir, 'index.js.map'), 'utf8')),
+  };
+}
+
+describe('Lambda function', () => {
+  let s: Synthesized;
+
+  afterAll(removeCloudAssemblies);
+
+  beforeAll(() => {
+    s = synthesize({ minRemainingTtl: '90' }, { bundle: true });
+  });
+
+  it('runs on the newest Node.js runtime aws-cdk-lib offers, at least Node.js 22', () => {
+    const [fn] = Object.values(s.template.findResources('AWS::Lambda::Function'));
+
+    const runtime: string = fn?.Properties.Runtime;
+
+    expect(runtime).toBe(newestNodeRuntime());
+    expect(nodeMajor(runtime)).toBeGreaterThanOrEqual(22);
+  });
+
+  it('runs on arm64 with 512 MB of memory and a 10 s timeout', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Architectures: ['arm64'],
+      MemorySize: 512,
+      Timeout: 10,
+    });
+  });
+
+  it('tells the function its scoped role, channels, minimum TTL and logging settings', () => {
+    const scopedRoleId = logicalId(s, s.stack.broker.scopedRole);
+
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: {
+        Variables: Match.objectEquals({
+          SCOPED_ROLE_ARN: { 'Fn::GetAtt': [scopedRoleId, 'Arn'] },
+          CHANNELS: Match.anyValue(),
+          MIN_REMAINING_TTL: '90',
+          POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+  });
+
+  it('logs to its own log group, kept for the configured retention', () => {
+    const logGroupId = logicalId(s, s.stack.broker.logGroups.function);
+
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: logGroupId } },
+    });
+    s.template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('bundles the pinned AWS SDK clients instead of requiring the runtime copy', () => {
+    const { code, sourceMap } = readBundle(s);
+
+    const bundledSts = sourceMap.sources.some((source) =>
+      source.includes('node_modules/@aws-sdk/client-sts/'),
+    );
+    const clientRequires = code.match(/require\(["']@aws-sdk\/client-[^"']*/g) ?? [];
+
+    expect(bundledSts).toBe(true);
+    expect(clientRequires).toEqual([]);
+  });
+
+  it('minifies the bundle', () => {
+    const { code } = readBundle(s);
+
+    const averageLineLength = code.length / code.split('\n').length;
+
+    expect(averageLineLength).toBeGreaterThan(1000);
+  });
+
+  it('ships a source map without embedded sources', () => {
+    const { code, sourceMap } = readBundle(s);
+
+    expect(code).toContain('sourceMappingURL=index.js.map');
+    expect(sourceMap.sourcesContent).toBeUndefined();
+  });
+});

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import cdkJson from '../../../cdk.json';
+import { buildIceBrokerApp } from '../../../lib/app';
+import type { KvsIceBrokerStack } from '../../../lib/stack';
+
+/** CDK context as `cdk synth` sees it: cdk.json "context" overridden by `-c key=value`. */
+export type Context = Record<string, unknown>;
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly stack: KvsIceBrokerStack;
+}
+
+export interface Synthesized extends BuiltApp {
+  readonly template: Template;
+}
+
+export interface SynthOptions {
+  /**
+   * Run esbuild on the handler. Off by default: only the bundle tests need the bundle,
+   * every other test reads the template, which does not depend on it.
+   */
+  readonly bundle?: boolean;
+}
+
+const outdirs: string[] = [];
+
+/** The context of `cdk synth` without `-c` options: cdk.json's "context". */
+export const CDK_JSON_CONTEXT: Context = cdkJson.context;
+
+/** A CDK app writing to a temporary cloud assembly, bundling the function only if asked to. */
+export function createApp(context: Context, options: SynthOptions = {}): App {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-ice-broker-cdk-test-'));
+  outdirs.push(outdir);
+  const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
+  return new App({ context: { ...context, ...bundling }, outdir });
+}
+
+/** Builds the app exactly as bin/app.ts does, from cdk.json's context plus `overrides`. */
+export function buildApp(overrides: Context = {}, options: SynthOptions = {}): BuiltApp {
+  const app = createApp({ ...CDK_JSON_CONTEXT, ...overrides }, options);
+  return { app, stack: buildIceBrokerApp(app) };
+}
+
+/** Builds and synthesizes the app; cdk-nag runs as part of the synthesis. */
+export function synthesize(overrides: Context = {}, options: SynthOptions = {}): Synthesized {
+  const built = buildApp(overrides, options);
+  return { ...built, template: Template.fromStack(built.stack) };
+}
+
+/** The CloudFormation logical ID of a construct's default resource. */
+export function logicalId(built: BuiltApp, construct: IConstruct): string {
+  const resource = construct.node.defaultChild;
+  if (!(resource instanceof CfnElement))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return built.stack.getLogicalId(resource);
+}
+
+/** Deletes every cloud assembly this module wrote; call it in `afterAll`. */
+export function removeCloudAssemblies(): void {
+  for (const outdir of outdirs.splice(0)) rmSync(outdir, { recursive: true, force: true });
+}
