@@ -10,6 +10,8 @@ import { errorResponse, okResponse } from './http/response';
 export interface HandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
   readonly logger: Logger;
+  /** Published after each request. */
+  readonly metrics?: { flush(): void };
   readonly clock?: Clock;
 }
 
@@ -26,7 +28,7 @@ function failureDetails(error: unknown): Record<string, unknown> {
 }
 
 /** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
-export function createHandler({ vendor, logger, clock = Date.now }: HandlerDependencies): Handler {
+export function createHandler({ vendor, logger, metrics, clock = Date.now }: HandlerDependencies): Handler {
   return async (event, context) => {
     const started = clock();
     if (context) logger.addContext(context);
@@ -56,6 +58,7 @@ export function createHandler({ vendor, logger, clock = Date.now }: HandlerDepen
       else logger.warn('request refused', fields);
       return response;
     } finally {
+      metrics?.flush();
       logger.resetKeys();
     }
   };

@@ -9,6 +9,14 @@ export interface BrokerConfig {
   readonly connectTimeoutMs: number;
   /** Milliseconds an upstream request may stay silent. */
   readonly requestTimeoutMs: number;
+  /** Milliseconds one client request may spend on upstream work before it gets 504. */
+  readonly deadlineMs: number;
+  /** `GetIceServerConfig` calls per channel per second from one function instance. */
+  readonly iceCallsPerSecond: number;
+  /** Milliseconds a request may wait for that budget before it gets 429. */
+  readonly budgetWaitMs: number;
+  /** Attempts per upstream call when KVS throttles or is briefly down. */
+  readonly upstreamAttempts: number;
 }
 
 /** Missing or invalid configuration: the message names the variable and what it must hold. */
@@ -66,5 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     minRemainingTtlSeconds: integer(env, 'MIN_REMAINING_TTL', 120, 0, 299),
     connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 1000, 50, 10_000),
     requestTimeoutMs: integer(env, 'UPSTREAM_REQUEST_TIMEOUT_MS', 2000, 50, 10_000),
+    deadlineMs: integer(env, 'UPSTREAM_DEADLINE_MS', 6000, 100, 9000),
+    iceCallsPerSecond: integer(env, 'ICE_CALLS_PER_SECOND', 5, 1, 5),
+    budgetWaitMs: integer(env, 'ICE_BUDGET_WAIT_MS', 1500, 0, 5000),
+    upstreamAttempts: integer(env, 'UPSTREAM_ATTEMPTS', 3, 1, 6),
   };
 }

@@ -6,15 +6,19 @@ import { AwsSessionBroker } from './aws/session-broker';
 import { loadConfig } from './config';
 import { ChannelDirectory } from './core/channels';
 import { IceVendor } from './core/vendor';
+import { emfMetrics } from './metrics';
 
 // Everything here runs once per cold start. A missing or invalid variable fails the
 // init with a ConfigError that names it, instead of failing every request later.
 const config = loadConfig(process.env);
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'kvs-ice-broker' });
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'kvs-ice-broker';
+const logger = new Logger({ serviceName });
+const metrics = emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KvsIceBroker', serviceName);
 const defaults = clientDefaults({
   connectionTimeoutMs: config.connectTimeoutMs,
   requestTimeoutMs: config.requestTimeoutMs,
-  maxAttempts: 2,
+  // The vendor retries throttles and outages itself, within the request deadline and the upstream budget.
+  maxAttempts: 1,
 });
 
 const vendor = new IceVendor({
@@ -24,7 +28,24 @@ const vendor = new IceVendor({
     scopedRoleArn: config.scopedRoleArn,
     clientDefaults: defaults,
   }),
-  minRemainingTtlSeconds: config.minRemainingTtlSeconds,
+  policy: {
+    minRemainingTtlSeconds: config.minRemainingTtlSeconds,
+    deadlineMs: config.deadlineMs,
+    iceCallsPerSecond: config.iceCallsPerSecond,
+    budgetWaitMs: config.budgetWaitMs,
+    retry: { attempts: config.upstreamAttempts, baseMs: 100, capMs: 1000 },
+  },
+  metrics,
 });
 
-export const handler = createHandler({ vendor, logger });
+// With a single channel, open its scoped session and find its endpoint during init, so the
+// first request makes one upstream call instead of three. Failure here only logs: the first
+// request tries again.
+const [only, ...others] = config.channels;
+if (only && others.length === 0) {
+  vendor
+    .prewarm(only.name)
+    .catch((error: unknown) => logger.warn('prewarm failed', { errorName: (error as Error)?.name }));
+}
+
+export const handler = createHandler({ vendor, logger, metrics });

@@ -1,4 +1,4 @@
-import { BrokerError } from '../core/errors';
+import { BrokerError, upstreamTimeout } from '../core/errors';
 
 const THROTTLE_NAMES = new Set([
   'ClientLimitExceededException', // KVS: an HTTP 400, and the SDK does not retry it
@@ -37,12 +37,10 @@ export function toBrokerError(error: unknown, operation: string): BrokerError {
   const e = (error ?? {}) as SdkLikeError;
   const name = e.name ?? '';
   const status = upstreamStatus(error);
-  if (name === 'AbortError' || name === 'TimeoutError' || e.code === 'ETIMEDOUT') {
-    return new BrokerError('UpstreamTimeout', `${operation} did not answer in time`, { cause: error });
-  }
   if (THROTTLE_NAMES.has(name)) {
     return new BrokerError('Throttled', 'KVS request quota exhausted, retry shortly', {
       retryAfterSeconds: 1,
+      retryable: true,
       cause: error,
     });
   }
@@ -51,12 +49,16 @@ export function toBrokerError(error: unknown, operation: string): BrokerError {
       cause: error,
     });
   }
+  // Before the timeout check: the SDK names a dropped connection (ECONNRESET) `TimeoutError`.
   if (status === 503 || (e.code !== undefined && CONNECTION_CODES.has(e.code))) {
     return new BrokerError('Unavailable', `${operation} is unavailable`, {
       retryAfterSeconds: 5,
+      retryable: true,
       cause: error,
     });
   }
+  if (name === 'AbortError' || name === 'TimeoutError' || e.code === 'ETIMEDOUT')
+    return upstreamTimeout(error);
   if (status !== undefined || e.$responseBodyText !== undefined) {
     return new BrokerError('UpstreamError', `${operation} failed`, { cause: error });
   }

@@ -14,6 +14,8 @@ export interface BrokerErrorOptions {
   readonly retryAfterSeconds?: number;
   /** The underlying error, for logs only: it never reaches the response body. */
   readonly cause?: unknown;
+  /** A transient upstream condition (throttling, a dependency briefly down) that another attempt may clear. */
+  readonly retryable?: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface BrokerErrorOptions {
 export class BrokerError extends Error {
   override readonly name = 'BrokerError';
   readonly retryAfterSeconds: number | undefined;
+  readonly retryable: boolean;
 
   constructor(
     readonly code: ErrorCode,
@@ -31,7 +34,12 @@ export class BrokerError extends Error {
   ) {
     super(message, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.retryable = options.retryable ?? false;
   }
 }
 
 export const invalidRequest = (message: string): BrokerError => new BrokerError('InvalidRequest', message);
+
+/** The client's deadline for the upstream work passed. */
+export const upstreamTimeout = (cause?: unknown): BrokerError =>
+  new BrokerError('UpstreamTimeout', 'AWS did not answer in time', { cause });

@@ -1,37 +1,230 @@
-import type { ChannelDirectory } from './channels';
+import { CallBudget } from './budget';
+import type { Channel, ChannelDirectory } from './channels';
+import { BrokerError, upstreamTimeout } from './errors';
 import { toVendResult } from './ice-servers';
-import type { VendRequest, VendResult } from './model';
-import type { Clock, SessionBroker } from './ports';
+import { type Metrics, noMetrics } from './metrics';
+import type { ChannelRole, TurnServerSet, VendRequest, VendResult } from './model';
+import type { Clock, ScopedSession, SessionBroker } from './ports';
+import { RefreshingCache } from './refreshing-cache';
+import { type RetryPolicy, withRetries } from './retry';
+import { abortable } from './sleep';
+
+export interface VendorPolicy {
+  /** Never return credentials with less than this many seconds left. */
+  readonly minRemainingTtlSeconds: number;
+  /** Refresh a cached ICE config this many seconds before it stops being servable. */
+  readonly refreshAheadSeconds: number;
+  /** One request's budget for all upstream work, well under the Lambda timeout. */
+  readonly deadlineMs: number;
+  /** `GetIceServerConfig` calls per channel per second from this process (KVS allows 5). */
+  readonly iceCallsPerSecond: number;
+  /** How long a request may wait for that budget before it gets 429. */
+  readonly budgetWaitMs: number;
+  readonly retry: RetryPolicy;
+  /** How long a channel's signaling endpoint is reused (the KVS C SDK uses 10 h). */
+  readonly endpointTtlMs: number;
+  /** Bounds of the three caches, so memory cannot grow without limit. */
+  readonly maxEntries: { readonly sessions: number; readonly endpoints: number; readonly iceConfigs: number };
+}
+
+export const DEFAULT_POLICY: VendorPolicy = {
+  minRemainingTtlSeconds: 120,
+  refreshAheadSeconds: 30,
+  deadlineMs: 6000,
+  iceCallsPerSecond: 5,
+  budgetWaitMs: 1500,
+  retry: { attempts: 3, baseMs: 100, capMs: 1000 },
+  endpointTtlMs: 10 * 3600_000,
+  maxEntries: { sessions: 1000, endpoints: 2000, iceConfigs: 10_000 },
+};
 
 export interface IceVendorOptions {
   readonly channels: ChannelDirectory;
   readonly sessions: SessionBroker;
-  /** Never return credentials with less than this many seconds left. */
-  readonly minRemainingTtlSeconds: number;
+  readonly policy?: Partial<VendorPolicy>;
   readonly clock?: Clock;
+  readonly metrics?: Metrics;
 }
 
+interface Target {
+  readonly channel: Channel;
+  readonly role: ChannelRole;
+  readonly clientId?: string;
+}
+interface Endpoint {
+  readonly url: string;
+  readonly fetchedAt: number;
+}
+interface IceConfig {
+  readonly sets: TurnServerSet[];
+}
+
+/** Session credentials are renewed this long before they expire, and never used in their last minute. */
+const SESSION_REFRESH_AHEAD_MS = 5 * 60_000;
+const SESSION_MIN_VALIDITY_MS = 60_000;
+
 /**
- * The vending use case: resolve the channel, open a scoped session bound to it,
- * find the channel's signaling endpoint, and fetch TURN credentials there.
- * Free of AWS SDK imports: everything upstream goes through the ports.
+ * The vending use case: resolve the channel, then serve TURN credentials from the cache, or
+ * fetch them through a scoped session bound to the channel, within the upstream budget, with
+ * bounded retries, inside one deadline. Free of AWS SDK imports: everything upstream is a port.
  */
 export class IceVendor {
+  private readonly policy: VendorPolicy;
   private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly budget: CallBudget;
+  private readonly sessions: RefreshingCache<ScopedSession, Channel>;
+  private readonly endpoints: RefreshingCache<Endpoint, { session: ScopedSession; target: Target }>;
+  private readonly iceConfigs: RefreshingCache<IceConfig, Target>;
 
   constructor(private readonly options: IceVendorOptions) {
-    this.clock = options.clock ?? Date.now;
+    const policy = { ...DEFAULT_POLICY, ...options.policy };
+    const clock = options.clock ?? Date.now;
+    this.policy = policy;
+    this.clock = clock;
+    this.metrics = options.metrics ?? noMetrics;
+    this.budget = new CallBudget({
+      perSecond: policy.iceCallsPerSecond,
+      maxWaitMs: policy.budgetWaitMs,
+      clock,
+      sleep: policy.retry.sleep,
+    });
+    this.sessions = new RefreshingCache({
+      max: policy.maxEntries.sessions,
+      clock,
+      load: (_, channel) => this.openSession(channel),
+      freshUntil: (session) => session.expiresAt - SESSION_REFRESH_AHEAD_MS,
+      usableUntil: (session) => session.expiresAt - SESSION_MIN_VALIDITY_MS,
+    });
+    this.endpoints = new RefreshingCache({
+      max: policy.maxEntries.endpoints,
+      clock,
+      load: (_, { session, target }) => this.findEndpoint(session, target),
+      freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+      usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+    });
+    const minRemainingMs = policy.minRemainingTtlSeconds * 1000;
+    const earliestExpiry = (config: IceConfig) => Math.min(...config.sets.map((set) => set.expiresAt));
+    this.iceConfigs = new RefreshingCache({
+      max: policy.maxEntries.iceConfigs,
+      clock,
+      load: (_, target) => this.fetchIceConfig(target),
+      freshUntil: (config) => earliestExpiry(config) - minRemainingMs - policy.refreshAheadSeconds * 1000,
+      usableUntil: (config) => earliestExpiry(config) - minRemainingMs,
+    });
   }
 
   async vend(request: VendRequest): Promise<VendResult> {
     const channel = this.options.channels.resolve(request.channel);
-    const session = await this.options.sessions.openSession(channel);
-    const endpoint = await session.getSignalingEndpoint(channel.arn, request.role);
-    const sets = await session.getIceServerConfig({
-      endpoint,
-      channelArn: channel.arn,
-      clientId: request.clientId,
-    });
-    return toVendResult(channel, sets, request, this.clock(), this.options.minRemainingTtlSeconds * 1000);
+    const target: Target = { channel, role: request.role, clientId: request.clientId };
+    const signal = AbortSignal.timeout(this.policy.deadlineMs);
+    try {
+      const key = `${channel.arn}|${request.clientId ?? ''}`;
+      const { value, outcome } = await abortable(this.iceConfigs.get(key, target), signal);
+      this.metrics.add(
+        outcome === 'hit' ? 'IceCacheHit' : outcome === 'stale' ? 'IceCacheStale' : 'IceCacheMiss',
+        'Count',
+        1,
+      );
+      const result = toVendResult(
+        channel,
+        value.sets,
+        request,
+        this.clock(),
+        this.policy.minRemainingTtlSeconds * 1000,
+      );
+      this.metrics.add('ServedTtl', 'Seconds', result.ttl);
+      return result;
+    } catch (error) {
+      throw asBrokerError(error, signal);
+    }
   }
+
+  /** Opens the session and finds the endpoint of a channel ahead of its first request; failures are left for later. */
+  async prewarm(channelName: string): Promise<void> {
+    const channel = this.options.channels.resolve(channelName);
+    const target: Target = { channel, role: 'VIEWER' };
+    const { value: session } = await this.sessions.get(channel.name, channel);
+    await this.endpoints.get(endpointKey(target), { session, target });
+  }
+
+  private async openSession(channel: Channel): Promise<ScopedSession> {
+    this.metrics.add('AssumeRoleCalls', 'Count', 1);
+    const signal = AbortSignal.timeout(this.policy.deadlineMs);
+    return withRetries(this.policy.retry, () => this.options.sessions.openSession(channel, signal), signal);
+  }
+
+  private async findEndpoint(session: ScopedSession, target: Target): Promise<Endpoint> {
+    this.metrics.add('EndpointCalls', 'Count', 1);
+    const signal = AbortSignal.timeout(this.policy.deadlineMs);
+    const url = await withRetries(
+      this.policy.retry,
+      () => session.getSignalingEndpoint(target.channel.arn, target.role, signal),
+      signal,
+    );
+    return { url, fetchedAt: this.clock() };
+  }
+
+  /** One shared load per (channel, client): session, endpoint, then budgeted, retried GetIceServerConfig. */
+  private async fetchIceConfig(target: Target): Promise<IceConfig> {
+    const signal = AbortSignal.timeout(this.policy.deadlineMs);
+    const { channel, clientId } = target;
+    const { value: session } = await this.sessions.get(channel.name, channel);
+    const { value: endpoint } = await this.endpoints.get(endpointKey(target), { session, target });
+    try {
+      const sets = await withRetries(
+        this.policy.retry,
+        async () => {
+          await this.budget.acquire(channel.arn, signal);
+          return this.callGetIceServerConfig(
+            session,
+            { endpoint: endpoint.url, channelArn: channel.arn, clientId },
+            signal,
+          );
+        },
+        signal,
+      );
+      return { sets };
+    } catch (error) {
+      this.forget(target, error);
+      throw asBrokerError(error, signal);
+    }
+  }
+
+  private async callGetIceServerConfig(
+    session: ScopedSession,
+    request: Parameters<ScopedSession['getIceServerConfig']>[0],
+    signal: AbortSignal,
+  ): Promise<TurnServerSet[]> {
+    const started = this.clock();
+    this.metrics.add('IceConfigCalls', 'Count', 1);
+    try {
+      return await session.getIceServerConfig(request, signal);
+    } catch (error) {
+      if (error instanceof BrokerError && error.code === 'Throttled')
+        this.metrics.add('UpstreamThrottles', 'Count', 1);
+      throw error;
+    } finally {
+      this.metrics.add('IceConfigLatency', 'Milliseconds', this.clock() - started);
+    }
+  }
+
+  /** Drops what a failure shows to be wrong: the endpoint when it is gone, the session when KVS refuses it. */
+  private forget(target: Target, error: unknown): void {
+    if (!(error instanceof BrokerError)) return;
+    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable')
+      this.endpoints.delete(endpointKey(target));
+    if (error.code === 'UpstreamError') {
+      this.endpoints.delete(endpointKey(target));
+      this.sessions.delete(target.channel.name);
+    }
+  }
+}
+
+const endpointKey = (target: Target) => `${target.channel.arn}|${target.role}`;
+
+/** A deadline that passed becomes 504; other failures keep their meaning. */
+function asBrokerError(error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof BrokerError) return error;
+  return signal.aborted ? upstreamTimeout(error) : error;
 }

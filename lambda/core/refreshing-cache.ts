@@ -1,0 +1,67 @@
+import { LRUCache } from 'lru-cache';
+import type { Clock } from './ports';
+
+/** Where a value came from: the cache (`hit`), the cache while a refresh runs (`stale`), or upstream (`miss`). */
+export type CacheOutcome = 'hit' | 'stale' | 'miss';
+
+export interface RefreshingCacheOptions<V extends object, C> {
+  /** Most entries kept; the least recently used go first. */
+  readonly max: number;
+  /** Loads a value. Concurrent misses for one key share one call (single flight). */
+  readonly load: (key: string, context: C) => Promise<V>;
+  /** Epoch ms until which a cached value is served without refreshing it. */
+  readonly freshUntil: (value: V) => number;
+  /** Epoch ms until which a cached value may still be served while a refresh runs; past it, callers wait. */
+  readonly usableUntil: (value: V) => number;
+  readonly clock: Clock;
+}
+
+/**
+ * A bounded cache with single flight and refresh-ahead, on lru-cache's `fetch`:
+ * fresh values are served as they are; values past `freshUntil` but within `usableUntil` are
+ * served at once while one background load replaces them (and stay if that load fails, so an
+ * outage does not stop a still-valid value); past `usableUntil`, callers wait for the load.
+ */
+export class RefreshingCache<V extends object, C> {
+  private readonly lru: LRUCache<string, V, C>;
+
+  constructor(private readonly options: RefreshingCacheOptions<V, C>) {
+    this.lru = new LRUCache<string, V, C>({
+      max: options.max,
+      perf: { now: options.clock },
+      ttl: 1, // replaced per entry below, from the value itself
+      noDeleteOnFetchRejection: true,
+      noDeleteOnStaleGet: true,
+      fetchMethod: async (key, _old, { options: entry, context }) => {
+        const value = await options.load(key, context);
+        entry.ttl = Math.max(1, options.freshUntil(value) - options.clock());
+        return value;
+      },
+    });
+  }
+
+  async get(key: string, context: C): Promise<{ value: V; outcome: CacheOutcome }> {
+    const now = this.options.clock();
+    const cached = this.lru.peek(key, { allowStale: true });
+    const usable = cached !== undefined && now < this.options.usableUntil(cached);
+    const status: LRUCache.Status<string, V, C> = {};
+    // lru-cache types `context` conditionally on C; for a generic C the call needs the cast.
+    const fetch = this.lru.fetch.bind(this.lru) as (
+      k: string,
+      o: LRUCache.FetchOptions<string, V, C>,
+    ) => Promise<V | undefined>;
+    const value = await fetch(key, { context, allowStale: usable, status });
+    if (value === undefined) throw new Error(`cache load for ${key} returned nothing`);
+    const outcome: CacheOutcome =
+      status.fetch === 'hit' ? 'hit' : status.fetch === 'stale' && usable ? 'stale' : 'miss';
+    return { value, outcome };
+  }
+
+  delete(key: string): void {
+    this.lru.delete(key);
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+}

@@ -1,0 +1,23 @@
+import { Metrics as Emf, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics, MetricUnit as Unit } from './core/metrics';
+
+const UNITS: Record<Unit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Count: MetricUnit.Count,
+  Milliseconds: MetricUnit.Milliseconds,
+  Seconds: MetricUnit.Seconds,
+};
+
+/**
+ * The core's metrics as CloudWatch embedded metric format (EMF) through Powertools Metrics:
+ * CloudWatch extracts them from the log stream, so publishing costs no API call.
+ * `POWERTOOLS_METRICS_DISABLED=true` turns them off (the local runner does).
+ */
+export function emfMetrics(namespace: string, serviceName: string): Metrics & { flush(): void } {
+  const emf = new Emf({ namespace, serviceName });
+  return {
+    add: (name, unit, value) => emf.addMetric(name, UNITS[unit], value),
+    flush: () => {
+      if (emf.hasStoredMetrics()) emf.publishStoredMetrics();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
+export const ROUTE_KEY = 'POST /v1/channels/{channel}/ice-servers';
+const ROUTE = /^\/v1\/channels\/([^/]+)\/ice-servers$/;
+const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
+
+/** The route's path parameters, or undefined when the path is not the route's. */
+export function matchRoute(path: string): { channel: string } | undefined {
+  const channel = ROUTE.exec(path)?.[1];
+  return channel === undefined ? undefined : { channel };
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && name !== 'cookie') headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
+}
+
+/**
+ * The API Gateway HTTP API (payload format 2.0) event that AWS would build for this request:
+ * text bodies as UTF-8, other bodies base64-encoded, lower-case headers, cookies split out.
+ */
+export function toApiGatewayEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  pathParameters: Record<string, string>,
+  authorizer?: Record<string, unknown>,
+): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers = headersOf(req);
+  const text = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
+  const now = new Date();
+  const host = headers.host ?? '127.0.0.1';
+  return {
+    version: '2.0',
+    routeKey: ROUTE_KEY,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    cookies: req.headers.cookie?.split(/;\s*/),
+    headers,
+    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    pathParameters,
+    isBase64Encoded: body.length > 0 && !text,
+    body: body.length === 0 ? undefined : text ? body.toString('utf8') : body.toString('base64'),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: ROUTE_KEY,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+      ...(authorizer ? { authorizer } : {}),
+    },
+  } as APIGatewayProxyEventV2;
+}
+
+/** A Lambda context like the one the runtime passes, for the local function. */
+export function lambdaContext(timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'kvs-ice-broker-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:kvs-ice-broker-local',
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/kvs-ice-broker-local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

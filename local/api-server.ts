@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-event';
+
+export type LambdaHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Decides, like an API Gateway authorizer, whether a request reaches the function. */
+export type Gate = (
+  req: IncomingMessage,
+  body: Buffer,
+) => Promise<{ authorizer?: Record<string, unknown> } | { reject: { status: number; message: string } }>;
+
+export interface ApiServerOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. */
+  readonly port: number;
+  readonly handler: LambdaHandler;
+  /** Authentication in front of the function; none lets every request through. */
+  readonly gate?: Gate;
+  /** The function's timeout, as the deployed Lambda has it. */
+  readonly timeoutMs?: number;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** API Gateway's payload limit is 10 MB; a local server has no reason to buffer more than this. */
+const MAX_BODY = 1024 * 1024;
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+}
+const message = (res: ServerResponse, status: number, text: string) => send(res, status, JSON.stringify({ message: text }));
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
+  if (result.cookies?.length) res.setHeader('set-cookie', result.cookies);
+  const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(body);
+}
+
+/**
+ * A local stand-in for the HTTP API: routes like the deployed API (404 `{"message":"Not Found"}`
+ * elsewhere), turns each request into a payload 2.0 event and invokes the very same handler.
+ */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const params = matchRoute(path);
+    if (!params || req.method !== 'POST') return message(res, 404, 'Not Found');
+    const body = await readBody(req);
+    if (!body) return message(res, 413, 'Request Entity Too Large');
+    const decision = options.gate ? await options.gate(req, body) : {};
+    if ('reject' in decision) return message(res, decision.reject.status, decision.reject.message);
+    const event = toApiGatewayEvent(req, body, params, decision.authorizer);
+    const result = await withTimeout(options.handler(event, lambdaContext(timeoutMs)), timeoutMs);
+    if (result === 'timeout') return message(res, 503, 'Service Unavailable');
+    writeResult(res, result);
+  };
+  const server = createServer((req, res) => {
+    serve(req, res).catch(() => {
+      // The deployed API answers a crashed invocation the same way: no details.
+      if (!res.headersSent) message(res, 500, 'Internal Server Error');
+      else res.destroy();
+    });
+  });
+  await listen(server, options.port);
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Listens on 127.0.0.1, turning a taken port into a message that says what to do. */
+export function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${port} on 127.0.0.1 is already in use: stop the other process or choose another port (PORT=…)`)
+          : error,
+      );
+    });
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+}

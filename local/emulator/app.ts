@@ -1,0 +1,147 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate } from './auth';
+import { handleControl } from './control';
+import type { Principal } from './credentials';
+import { AuthFailure, AwsError } from './errors';
+import { type FaultRegistry, faultResponse } from './faults';
+import { BodyTooLargeError, headerMap, readBody, send, splitTarget } from './http';
+import { getIceServerConfigHandler, getSignalingChannelEndpointHandler } from './kvs';
+import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
+import { type Protocol, restJson, type WireResponse } from './protocols';
+import { randomRequestId } from './random';
+import type { Sleeper } from './sleeper';
+import type { StatsRecorder } from './stats';
+import { assumeRoleHandler } from './sts';
+
+export interface AppDeps {
+  readonly stats: StatsRecorder;
+  readonly faults: FaultRegistry;
+  readonly sleeper: Sleeper;
+}
+
+const CONTROL_PREFIX = '/_emulator/';
+
+/** The emulator's request listener: control API, then STS / KVS / KVS signaling by path. */
+export function createApp(
+  ctx: EmulatorContext,
+  deps: AppDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const handlers = new Map<string, OperationHandler>(
+    [assumeRoleHandler(ctx), getSignalingChannelEndpointHandler(ctx), getIceServerConfigHandler(ctx)].map(
+      (h) => [h.path, h],
+    ),
+  );
+
+  const reply = (res: ServerResponse, response: WireResponse) =>
+    send(res, response.status, response.headers, response.body);
+
+  const reject = (
+    res: ServerResponse,
+    protocol: Protocol,
+    error: AwsError,
+    requestId: string,
+    close = false,
+  ) => {
+    deps.stats.recordRejection(error.code);
+    const response = protocol.error(error, requestId);
+    reply(res, close ? { ...response, headers: { ...response.headers, connection: 'close' } } : response);
+  };
+
+  async function control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = await readBody(req);
+    const answer = handleControl(req.method ?? '', path, body, deps);
+    const json = answer.body === undefined ? '' : JSON.stringify(answer.body);
+    send(res, answer.status, answer.body === undefined ? {} : { 'content-type': 'application/json' }, json);
+  }
+
+  async function answer(
+    res: ServerResponse,
+    handler: OperationHandler,
+    call: PreparedCall,
+    requestId: string,
+  ) {
+    const { operation, protocol } = handler;
+    deps.stats.recordCall(operation, call.channel, call.clientId);
+    const fault = deps.faults.take(operation, call.channel);
+    if (fault) {
+      deps.stats.recordFault(operation);
+      if (fault.latencyMs) await deps.sleeper.sleep(fault.latencyMs);
+      if (fault.kind === 'drop') {
+        res.socket?.destroy();
+        return;
+      }
+      const injected = faultResponse(fault, protocol, requestId);
+      if (injected) return reply(res, injected);
+    }
+    try {
+      reply(res, protocol.ok(call.run(requestId), requestId));
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      reject(res, protocol, error, requestId);
+    }
+  }
+
+  async function operation(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: OperationHandler,
+    query: string,
+  ) {
+    const requestId = randomRequestId();
+    const { protocol } = handler;
+    let principal: Principal;
+    let call: PreparedCall;
+    try {
+      const body = await readBody(req);
+      const raw = { method: 'POST', path: handler.path, query, headers: headerMap(req.rawHeaders), body };
+      principal = await authenticate(raw, ctx.credentials, {
+        region: ctx.region,
+        service: handler.service,
+        now: ctx.now,
+      });
+      call = handler.prepare(body, principal);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        const tooLarge = new AwsError(
+          'RequestEntityTooLargeException',
+          413,
+          'The request body is too large.',
+        );
+        return reject(res, protocol, tooLarge, requestId, true);
+      }
+      if (error instanceof AuthFailure)
+        return reject(res, protocol, protocol.authError(error.reason, error.message), requestId);
+      if (error instanceof AwsError) return reject(res, protocol, error, requestId);
+      throw error;
+    }
+    await answer(res, handler, call, requestId);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('date', new Date(ctx.now()).toUTCString());
+    const { path, query } = splitTarget(req.url ?? '/');
+    if (path.startsWith(CONTROL_PREFIX)) return control(req, res, path);
+    const handler = handlers.get(path);
+    if (handler && req.method === 'POST') return operation(req, res, handler, query);
+    req.resume();
+    const unknown = new AwsError('UnknownOperationException', 404, `No operation at ${req.method} ${path}`);
+    reject(res, restJson, unknown, randomRequestId());
+  }
+
+  return (req, res) => {
+    route(req, res).catch((error: unknown) => {
+      if (req.destroyed || res.destroyed) return; // the client went away mid-request
+      if (error instanceof BodyTooLargeError) {
+        return send(
+          res,
+          413,
+          { 'content-type': 'application/json', connection: 'close' },
+          '{"message":"body too large"}',
+        );
+      }
+      deps.stats.recordRejection('InternalFailure');
+      if (res.headersSent) return res.destroy();
+      send(res, 500, { 'content-type': 'application/json' }, '{"message":"internal error in the emulator"}');
+    });
+  };
+}

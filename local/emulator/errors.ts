@@ -1,0 +1,47 @@
+/** An error response in AWS terms; each protocol renders it in its own wire format. */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** Why SigV4 authentication failed; each protocol maps it to its own error code. */
+export type AuthFailureReason =
+  | 'missing' // no Authorization header
+  | 'incomplete' // malformed Authorization header or missing X-Amz-Date
+  | 'unknownKey' // access key id or session token not recognised
+  | 'signature' // signature, scope or payload hash does not match
+  | 'stale' // X-Amz-Date more than 5 minutes from the emulator clock
+  | 'expired'; // temporary credentials past their expiration
+
+export class AuthFailure extends Error {
+  constructor(
+    readonly reason: AuthFailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthFailure';
+  }
+}
+
+/** IAM's refusal, in the code and status of the protocol at hand. */
+export const notAuthorized = (
+  code: string,
+  status: number,
+  caller: string,
+  action: string,
+  resource: string,
+) =>
+  new AwsError(
+    code,
+    status,
+    `User: ${caller} is not authorized to perform: ${action} on resource: ${resource}`,
+  );
+
+export const resourceNotFound = () =>
+  new AwsError('ResourceNotFoundException', 404, 'The requested channel is not found or not active.');

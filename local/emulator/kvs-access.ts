@@ -1,0 +1,78 @@
+import type { Principal } from './credentials';
+import { AwsError, notAuthorized, resourceNotFound } from './errors';
+import { callerArn, type EmulatorContext } from './operation';
+import { policyAllows } from './policy';
+
+/** KVS's ChannelARN constraint. */
+const CHANNEL_ARN = /^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+\/([a-zA-Z0-9_.-]+)\/[0-9]+$/;
+/** KVS's constraint on ClientId and Username. */
+export const CLIENT_ID = /^[a-zA-Z0-9_.-]{1,256}$/;
+
+export const invalidArgument = (message: string) => new AwsError('InvalidArgumentException', 400, message);
+
+/** Parses a REST-JSON body; anything but a JSON object is a SerializationException, as in AWS. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.length === 0 ? '{}' : body.toString('utf8'));
+  } catch {
+    throw new AwsError('SerializationException', 400, 'The request body is not valid JSON.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AwsError('SerializationException', 400, 'The request body must be a JSON object.');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A validated ChannelARN and the channel name it carries. */
+export interface ChannelRef {
+  readonly arn: string;
+  readonly name: string;
+}
+
+export function channelRef(value: unknown): ChannelRef {
+  if (value === undefined || value === null) throw invalidArgument('ChannelARN is required.');
+  if (typeof value !== 'string' || value.length > 1024)
+    throw invalidArgument('ChannelARN is not a valid ARN.');
+  const name = CHANNEL_ARN.exec(value)?.[1];
+  if (name === undefined) throw invalidArgument(`ChannelARN ${value} is not a valid channel ARN.`);
+  return { arn: value, name };
+}
+
+/** Optional string field matching `pattern`, else InvalidArgumentException. */
+export function optionalString(value: unknown, field: string, pattern: RegExp): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw invalidArgument(`${field} must match ${pattern.source}.`);
+  }
+  return value;
+}
+
+/**
+ * Authorizes a KVS call. The scoped role is modelled as allowing both KVS actions on every
+ * channel of the emulated account and Region (which channels exist is a separate check, so a
+ * missing channel is a ResourceNotFoundException); a session policy narrows that further.
+ * The execution credentials have no KVS permission at all.
+ */
+export function authorizeChannel(
+  ctx: EmulatorContext,
+  principal: Principal,
+  action: string,
+  channel: ChannelRef,
+  denied: { code: string; status: number },
+): void {
+  const accountChannels = `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/`;
+  const allowed =
+    principal.kind === 'session' &&
+    channel.arn.startsWith(accountChannels) &&
+    (principal.session.policy === null || policyAllows(principal.session.policy, action, channel.arn));
+  if (!allowed)
+    throw notAuthorized(denied.code, denied.status, callerArn(ctx, principal), action, channel.arn);
+}
+
+/** Throws ResourceNotFoundException unless the channel exists. */
+export function requireChannel(ctx: EmulatorContext, channel: ChannelRef): void {
+  if (ctx.channelArns.get(channel.name) !== channel.arn) {
+    throw resourceNotFound();
+  }
+}

@@ -1,0 +1,98 @@
+import { randomKeyId, randomSecretAccessKey } from './random';
+import type { EmulatorOptions, KeyPair, TurnSettings } from './types';
+
+/** Valid options with every default applied. */
+export interface EmulatorConfig {
+  readonly port: number;
+  readonly region: string;
+  readonly partition: string;
+  /** DNS suffix of the partition's public endpoints (`amazonaws.com` / `amazonaws.com.cn`). */
+  readonly dnsSuffix: string;
+  readonly accountId: string;
+  readonly channels: readonly string[];
+  readonly executionCredentials: KeyPair;
+  readonly scopedRoleArn: string;
+  readonly turn: TurnSettings;
+  readonly now: () => number;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT = /^\d{12}$/;
+const CHANNEL_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
+const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+
+/** `aws-cn` for `cn-*` regions, `aws-us-gov` for `us-gov-*`, otherwise `aws`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+const dnsSuffixOf = (partition: string): string =>
+  partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+
+const isPort = (value: number, allowZero: boolean): boolean =>
+  Number.isInteger(value) && value >= (allowZero ? 0 : 1) && value <= 65535;
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new TypeError(`startEmulator: ${message}`);
+}
+
+function checkTurn(turn: TurnSettings): void {
+  check(typeof turn?.host === 'string' && turn.host.length > 0, 'turn.host must be a non-empty string');
+  check(
+    isPort(turn.port, false) && isPort(turn.tlsPort, false),
+    'turn.port and turn.tlsPort must be 1-65535',
+  );
+  check(typeof turn.secret === 'string' && turn.secret.length > 0, 'turn.secret must be a non-empty string');
+}
+
+function checkChannels(channels: readonly string[]): void {
+  check(Array.isArray(channels), 'channels must be an array of channel names');
+  for (const name of channels) {
+    check(
+      typeof name === 'string' && CHANNEL_NAME.test(name),
+      `invalid channel name ${JSON.stringify(name)}`,
+    );
+  }
+  check(new Set(channels).size === channels.length, 'channel names must be unique');
+}
+
+function checkKeyPair(pair: KeyPair): void {
+  check(ACCESS_KEY_ID.test(pair.accessKeyId), 'executionCredentials.accessKeyId must be 16-128 of [A-Z0-9]');
+  check(pair.secretAccessKey.length >= 16, 'executionCredentials.secretAccessKey is too short');
+}
+
+/** Validates the options and applies the defaults; throws a TypeError naming the bad option. */
+export function resolveOptions(options: EmulatorOptions): EmulatorConfig {
+  const region = options.region ?? 'us-west-2';
+  check(REGION.test(region), `invalid region ${JSON.stringify(region)}`);
+  const partition = partitionOf(region);
+  const accountId = options.accountId ?? '123456789012';
+  check(ACCOUNT.test(accountId), 'accountId must be 12 digits');
+  const port = options.port ?? 0;
+  check(isPort(port, true), 'port must be 0-65535');
+  checkChannels(options.channels);
+  checkTurn(options.turn);
+  const executionCredentials = options.executionCredentials ?? {
+    accessKeyId: randomKeyId('AKIA'),
+    secretAccessKey: randomSecretAccessKey(),
+  };
+  checkKeyPair(executionCredentials);
+  const scopedRoleArn =
+    options.scopedRoleArn ?? `arn:${partition}:iam::${accountId}:role/kvs-ice-broker-scoped`;
+  check(ROLE_ARN.test(scopedRoleArn), `invalid scopedRoleArn ${JSON.stringify(scopedRoleArn)}`);
+  return {
+    port,
+    region,
+    partition,
+    dnsSuffix: dnsSuffixOf(partition),
+    accountId,
+    channels: [...options.channels],
+    executionCredentials: { ...executionCredentials },
+    scopedRoleArn,
+    turn: { ...options.turn },
+    now: options.now ?? Date.now,
+  };
+}

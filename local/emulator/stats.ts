@@ -1,0 +1,87 @@
+import { type CallRecord, type ChannelStats, type EmulatorStats, OPERATIONS, type Operation } from './types';
+
+/** Default number of recent KVS calls kept for peak-rate analysis. */
+export const RECENT_CALLS_CAPACITY = 20_000;
+
+const perOperation = (): Record<Operation, number> =>
+  Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>;
+
+const increment = (map: Map<string, number>, key: string): void => {
+  map.set(key, (map.get(key) ?? 0) + 1);
+};
+
+/** Counters behind `GET /_emulator/stats` (see {@link EmulatorStats} for what counts). */
+export class StatsRecorder {
+  private since = 0;
+  private operations = perOperation();
+  private faults = perOperation();
+  private channels = new Map<string, ChannelStats>();
+  private clientIds = new Map<string, number>();
+  private rejected = new Map<string, number>();
+  private ring: CallRecord[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly capacity = RECENT_CALLS_CAPACITY,
+  ) {
+    this.reset();
+  }
+
+  /** A call that passed authentication and validation and reached its operation. */
+  recordCall(op: Operation, channel?: string, clientId?: string): void {
+    this.operations[op]++;
+    if (op === 'AssumeRole' || channel === undefined) return;
+    const perChannel = this.channels.get(channel) ?? {
+      total: 0,
+      GetSignalingChannelEndpoint: 0,
+      GetIceServerConfig: 0,
+    };
+    perChannel.total++;
+    perChannel[op]++;
+    this.channels.set(channel, perChannel);
+    if (op === 'GetIceServerConfig' && clientId !== undefined) increment(this.clientIds, clientId);
+    this.remember({ op, channel, clientId: clientId ?? null, at: this.now() });
+  }
+
+  recordFault(op: Operation): void {
+    this.faults[op]++;
+  }
+
+  recordRejection(code: string): void {
+    increment(this.rejected, code);
+  }
+
+  reset(): void {
+    this.since = this.now();
+    this.operations = perOperation();
+    this.faults = perOperation();
+    this.channels = new Map();
+    this.clientIds = new Map();
+    this.rejected = new Map();
+    this.ring = [];
+    this.next = 0;
+  }
+
+  snapshot(): EmulatorStats {
+    return {
+      since: new Date(this.since).toISOString(),
+      operations: { ...this.operations },
+      channels: Object.fromEntries([...this.channels].map(([name, s]) => [name, { ...s }])),
+      clientIds: Object.fromEntries(this.clientIds),
+      faultsInjected: { ...this.faults },
+      rejected: Object.fromEntries(this.rejected),
+      recentCalls: [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].map((r) => ({ ...r })),
+      recentCallsCapacity: this.capacity,
+    };
+  }
+
+  private remember(record: CallRecord): void {
+    if (this.ring.length < this.capacity) {
+      this.ring.push(record);
+      return;
+    }
+    this.ring[this.next] = record;
+    this.next = (this.next + 1) % this.capacity;
+  }
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { startApiServer, type ApiServer, type LambdaHandler } from './api-server';
+import { type Coturn, findTurnserver, startCoturn } from './coturn';
+import { type Emulator, startEmulator } from './emulator';
+
+export interface LocalStackOptions {
+  /** API port on 127.0.0.1 (0 = free). */
+  readonly port: number;
+  /** Emulator port on 127.0.0.1 (0 = free). */
+  readonly emulatorPort?: number;
+  /** Signaling channels the emulator has and the API serves. */
+  readonly channels: readonly string[];
+  readonly region?: string;
+  readonly minRemainingTtlSeconds?: number;
+  /** Start coturn when `turnserver` is installed (default true). */
+  readonly relay?: boolean;
+  /** Extra environment for the function (e.g. log level). */
+  readonly env?: Record<string, string>;
+}
+
+export interface LocalStack {
+  readonly api: ApiServer;
+  readonly emulator: Emulator;
+  /** The live TURN relay, or undefined when coturn is not installed or not wanted. */
+  readonly coturn: Coturn | undefined;
+  readonly channelArns: ReadonlyMap<string, string>;
+  close(): Promise<void>;
+}
+
+/** Environment that points the unmodified handler at the emulator, as its deployment points it at AWS. */
+function functionEnvironment(emulator: Emulator, options: LocalStackOptions): Record<string, string> {
+  return {
+    AWS_REGION: emulator.region,
+    AWS_ACCESS_KEY_ID: emulator.executionCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: emulator.executionCredentials.secretAccessKey,
+    AWS_ENDPOINT_URL_STS: emulator.url,
+    AWS_ENDPOINT_URL_KINESIS_VIDEO: emulator.url,
+    SCOPED_ROLE_ARN: emulator.scopedRoleArn,
+    CHANNELS: JSON.stringify(Object.fromEntries(emulator.channelArns)),
+    MIN_REMAINING_TTL: String(options.minRemainingTtlSeconds ?? 120),
+    POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
+    // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...options.env,
+  };
+}
+
+/** Loads the deployed handler module with `env` as its environment (it reads it at cold start). */
+export async function loadHandler(env: Record<string, string | undefined>): Promise<LambdaHandler> {
+  for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete process.env[name];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  const module = await import('../lambda/handler');
+  return module.handler as LambdaHandler;
+}
+
+/**
+ * The whole product on loopback: the AWS emulator, coturn (when installed) and the API server
+ * invoking the deployed handler module. One per process: the handler reads its configuration once.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const secret = randomBytes(24).toString('base64url');
+  const coturn = options.relay !== false && findTurnserver() ? await startCoturn({ secret }) : undefined;
+  const started: { close(): Promise<void> }[] = coturn ? [{ close: () => coturn.stop() }] : [];
+  const closeAll = () => Promise.allSettled(started.reverse().map((part) => part.close())).then(() => undefined);
+  try {
+    const emulator = await startEmulator({
+      port: options.emulatorPort ?? 0,
+      region: options.region,
+      channels: [...options.channels],
+      turn: { host: '127.0.0.1', port: coturn?.port ?? 3478, tlsPort: coturn?.tlsPort ?? 5349, secret },
+    });
+    started.push(emulator);
+    const handler = await loadHandler(functionEnvironment(emulator, options));
+    const api = await startApiServer({ port: options.port, handler });
+    started.push(api);
+    return { api, emulator, coturn, channelArns: emulator.channelArns, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,245 @@
+import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-video';
+import {
+  ClientLimitExceededException,
+  GetIceServerConfigCommand,
+} from '@aws-sdk/client-kinesis-video-signaling';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../local/emulator';
+import {
+  assumeScopedRole,
+  type Credentials,
+  channelArn,
+  FakeClock,
+  kvsClient,
+  rejectionOf,
+  signalingClient,
+  startTestEmulator,
+} from './support';
+
+describe('emulator control API and stats', () => {
+  const clock = new FakeClock();
+  let emulator: Emulator;
+  let session: Required<Credentials>;
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ now: clock.now });
+    session = await assumeScopedRole(emulator);
+  });
+  beforeEach(() => {
+    emulator.resetStats();
+    emulator.clearFaults();
+  });
+  afterAll(() => emulator.close());
+
+  const control = (path: string, init?: { method?: string; body?: string }) =>
+    fetch(`${emulator.url}/_emulator/${path}`, { method: init?.method ?? 'GET', body: init?.body });
+  const postFault = (body: unknown) =>
+    control('faults', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  const getIce = async (channel: string, ClientId?: string) => {
+    const client = signalingClient(emulator, session);
+    try {
+      return await client.send(
+        new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, channel), ClientId }),
+      );
+    } finally {
+      client.destroy();
+    }
+  };
+  const getEndpoint = async (channel: string) => {
+    const client = kvsClient(emulator, session);
+    try {
+      return await client.send(
+        new GetSignalingChannelEndpointCommand({ ChannelARN: channelArn(emulator, channel) }),
+      );
+    } finally {
+      client.destroy();
+    }
+  };
+
+  /** One endpoint call and three ICE calls: demo/alice twice, lobby/bob once. */
+  async function typicalTraffic(): Promise<void> {
+    await getEndpoint('demo');
+    await getIce('demo', 'alice');
+    await getIce('demo', 'alice');
+    await getIce('lobby', 'bob');
+  }
+
+  it('counts calls per operation', async () => {
+    await typicalTraffic();
+    await assumeScopedRole(emulator);
+
+    const stats = emulator.stats();
+
+    expect(stats.operations).toEqual({
+      AssumeRole: 1,
+      GetSignalingChannelEndpoint: 1,
+      GetIceServerConfig: 3,
+    });
+  });
+
+  it('counts KVS calls per channel, in total and per operation', async () => {
+    await typicalTraffic();
+
+    const stats = emulator.stats();
+
+    expect(stats.channels).toEqual({
+      demo: { total: 3, GetSignalingChannelEndpoint: 1, GetIceServerConfig: 2 },
+      lobby: { total: 1, GetSignalingChannelEndpoint: 0, GetIceServerConfig: 1 },
+    });
+  });
+
+  it('counts GetIceServerConfig calls per ClientId', async () => {
+    await typicalTraffic();
+
+    const stats = emulator.stats();
+
+    expect(stats.clientIds).toEqual({ alice: 2, bob: 1 });
+  });
+
+  it('records recent KVS calls with operation, channel, ClientId and emulator time', async () => {
+    await typicalTraffic();
+
+    const stats = emulator.stats();
+
+    expect(stats.recentCalls).toEqual([
+      { op: 'GetSignalingChannelEndpoint', channel: 'demo', clientId: null, at: clock.ms },
+      { op: 'GetIceServerConfig', channel: 'demo', clientId: 'alice', at: clock.ms },
+      { op: 'GetIceServerConfig', channel: 'demo', clientId: 'alice', at: clock.ms },
+      { op: 'GetIceServerConfig', channel: 'lobby', clientId: 'bob', at: clock.ms },
+    ]);
+  });
+
+  it('counts rejected requests by error code, not as calls', async () => {
+    await rejectionOf(
+      signalingClient(emulator, emulator.executionCredentials).send(
+        new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, 'demo') }),
+      ),
+    );
+
+    const stats = emulator.stats();
+
+    expect(stats.rejected).toEqual({ NotAuthorizedException: 1 });
+    expect(stats.operations.GetIceServerConfig).toBe(0);
+  });
+
+  it('counts calls answered by an injected fault as calls and as faults', async () => {
+    emulator.setFault('GetIceServerConfig', { kind: 'throttle' });
+    await rejectionOf(getIce('demo'));
+
+    const stats = emulator.stats();
+
+    expect(stats.operations.GetIceServerConfig).toBe(1);
+    expect(stats.faultsInjected.GetIceServerConfig).toBe(1);
+  });
+
+  it('serves the same stats JSON over GET /_emulator/stats', async () => {
+    await typicalTraffic();
+
+    const response = await control('stats');
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(emulator.stats());
+  });
+
+  it('POST /_emulator/stats/reset zeroes the counters', async () => {
+    await typicalTraffic();
+
+    const response = await control('stats/reset', { method: 'POST' });
+
+    expect(response.status).toBe(204);
+    expect(emulator.stats().operations).toEqual({
+      AssumeRole: 0,
+      GetSignalingChannelEndpoint: 0,
+      GetIceServerConfig: 0,
+    });
+  });
+
+  it('POST /_emulator/faults sets a fault the SDK then sees', async () => {
+    const response = await postFault({ operation: 'GetIceServerConfig', fault: { kind: 'throttle' } });
+
+    const error = await rejectionOf(getIce('demo'));
+
+    expect(response.status).toBe(200);
+    expect(error).toBeInstanceOf(ClientLimitExceededException);
+  });
+
+  it('GET /_emulator/faults lists the active faults with their remaining count', async () => {
+    emulator.setFault('GetIceServerConfig', { kind: 'throttle', times: 3 });
+
+    const response = await control('faults');
+
+    expect(await response.json()).toEqual({
+      faults: { GetIceServerConfig: { kind: 'throttle', times: 3, remaining: 3 } },
+    });
+  });
+
+  it('POST /_emulator/faults with {"clear": true} clears every fault', async () => {
+    emulator.setFault('GetIceServerConfig', { kind: 'throttle' });
+    emulator.setFault('AssumeRole', { kind: 'throttle' });
+
+    await postFault({ clear: true });
+
+    expect(await (await control('faults')).json()).toEqual({ faults: {} });
+  });
+
+  it('POST /_emulator/faults with a null fault clears that operation', async () => {
+    emulator.setFault('GetIceServerConfig', { kind: 'throttle' });
+
+    await postFault({ operation: 'GetIceServerConfig', fault: null });
+
+    expect((await getIce('demo')).IceServerList).toHaveLength(2);
+  });
+
+  it.each([
+    ['a body that is not JSON', '{"operation":'],
+    ['an unknown operation', { operation: 'DeleteSignalingChannel', fault: { kind: 'throttle' } }],
+    ['an unknown fault kind', { operation: 'GetIceServerConfig', fault: { kind: 'explode' } }],
+    [
+      'a status outside 500-599',
+      { operation: 'GetIceServerConfig', fault: { kind: 'serverError', status: 404 } },
+    ],
+    [
+      'a status without kind serverError',
+      { operation: 'GetIceServerConfig', fault: { kind: 'throttle', status: 503 } },
+    ],
+    ['a fault with neither kind nor latency', { operation: 'GetIceServerConfig', fault: { times: 1 } }],
+    ['an unknown fault field', { operation: 'GetIceServerConfig', fault: { kind: 'throttle', when: 'now' } }],
+    ['a missing fault', { operation: 'GetIceServerConfig' }],
+    ['notFound on AssumeRole', { operation: 'AssumeRole', fault: { kind: 'notFound' } }],
+  ])('POST /_emulator/faults answers 400 with a message for %s', async (_case, body) => {
+    const response = await postFault(body);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ message: expect.any(String) });
+  });
+
+  it('keeps serving after bad control requests', async () => {
+    await postFault('not json');
+    await postFault({ operation: 'Nope' });
+
+    const response = await control('stats');
+
+    expect(response.status).toBe(200);
+  });
+
+  it('answers 405 for a wrong method on a control route', async () => {
+    const response = await control('stats', { method: 'DELETE' });
+
+    expect(response.status).toBe(405);
+  });
+
+  it('answers 404 JSON for an unknown path', async () => {
+    const response = await fetch(`${emulator.url}/nope`);
+
+    expect(response.status).toBe(404);
+    expect(response.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+    expect(await response.json()).toEqual({ message: expect.any(String) });
+  });
+
+  it('answers 404 for a GET on an AWS API path', async () => {
+    const response = await fetch(`${emulator.url}/v1/get-ice-server-config`);
+
+    expect(response.status).toBe(404);
+  });
+});

@@ -1,0 +1,224 @@
+import { createHmac } from 'node:crypto';
+import { AccessDeniedException, GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-video';
+import {
+  GetIceServerConfigCommand,
+  InvalidArgumentException,
+  KinesisVideoSignalingClient,
+  NotAuthorizedException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-kinesis-video-signaling';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../local/emulator';
+import {
+  assumeScopedRole,
+  type Credentials,
+  channelArn,
+  FakeClock,
+  kvsClient,
+  kvsPolicy,
+  rejectionOf,
+  signalingClient,
+  startTestEmulator,
+  TURN,
+} from './support';
+
+describe('emulated KVS APIs', () => {
+  const clock = new FakeClock();
+  let emulator: Emulator;
+  let session: Required<Credentials>;
+  let demoArn: string;
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ now: clock.now });
+    session = await assumeScopedRole(emulator);
+    demoArn = channelArn(emulator, 'demo');
+  });
+  afterAll(() => emulator.close());
+
+  const getEndpoint = async (credentials: Credentials, ChannelARN: string, Protocols = ['HTTPS']) => {
+    const client = kvsClient(emulator, credentials, clock.offset());
+    try {
+      const config = { Protocols: Protocols as 'HTTPS'[], Role: 'VIEWER' as const };
+      return await client.send(
+        new GetSignalingChannelEndpointCommand({
+          ChannelARN,
+          SingleMasterChannelEndpointConfiguration: config,
+        }),
+      );
+    } finally {
+      client.destroy();
+    }
+  };
+  const getIce = async (credentials: Credentials, ChannelARN: string, ClientId?: string) => {
+    const client = signalingClient(emulator, credentials, clock.offset());
+    try {
+      return await client.send(new GetIceServerConfigCommand({ ChannelARN, ClientId, Service: 'TURN' }));
+    } finally {
+      client.destroy();
+    }
+  };
+
+  it('returns the emulator itself as the HTTPS signaling endpoint', async () => {
+    const out = await getEndpoint(session, demoArn);
+
+    expect(out.ResourceEndpointList).toEqual([{ Protocol: 'HTTPS', ResourceEndpoint: emulator.url }]);
+  });
+
+  it('returns one endpoint per requested protocol, in the requested order', async () => {
+    const out = await getEndpoint(session, demoArn, ['WSS', 'HTTPS']);
+
+    expect(out.ResourceEndpointList?.map((e) => e.Protocol)).toEqual(['WSS', 'HTTPS']);
+    expect(out.ResourceEndpointList?.[0]?.ResourceEndpoint).toMatch(
+      /^wss:\/\/m-[0-9a-f]{8}\.kinesisvideo\.us-west-2\.amazonaws\.com$/,
+    );
+  });
+
+  it('returns two TURN server sets of three URIs each in the KVS order', async () => {
+    const out = await getIce(session, demoArn);
+
+    const expectedUris = [
+      `turn:${TURN.host}:${TURN.port}?transport=udp`,
+      `turns:${TURN.host}:${TURN.tlsPort}?transport=udp`,
+      `turns:${TURN.host}:${TURN.tlsPort}?transport=tcp`,
+    ];
+    expect(out.IceServerList).toHaveLength(2);
+    expect(out.IceServerList?.map((s) => s.Uris)).toEqual([expectedUris, expectedUris]);
+    expect(out.IceServerList?.map((s) => s.Ttl)).toEqual([300, 300]);
+  });
+
+  it('mints usernames that expire 300 s from now (the second set one second later) and carry the channel ARN', async () => {
+    const out = await getIce(session, demoArn);
+
+    const nowSeconds = Math.floor(clock.ms / 1000);
+    const encodedArn = Buffer.from(`v1:${demoArn}`).toString('base64');
+    expect(out.IceServerList?.map((s) => s.Username)).toEqual([
+      `${nowSeconds + 300}:${encodedArn}`,
+      `${nowSeconds + 301}:${encodedArn}`,
+    ]);
+  });
+
+  it('mints passwords coturn accepts: base64 HMAC-SHA1 of the username with the shared secret', async () => {
+    const out = await getIce(session, demoArn);
+
+    for (const server of out.IceServerList ?? []) {
+      const expected = createHmac('sha1', TURN.secret)
+        .update(server.Username ?? '')
+        .digest('base64');
+      expect(server.Password).toBe(expected);
+    }
+  });
+
+  it('denies the execution credentials on the control plane with AccessDeniedException (401)', async () => {
+    const error = await rejectionOf(getEndpoint(emulator.executionCredentials, demoArn));
+
+    expect(error).toBeInstanceOf(AccessDeniedException);
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 401 });
+  });
+
+  it('denies the execution credentials on the signaling API with NotAuthorizedException (401)', async () => {
+    const error = await rejectionOf(getIce(emulator.executionCredentials, demoArn));
+
+    expect(error).toBeInstanceOf(NotAuthorizedException);
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 401 });
+  });
+
+  it('lets a session with a one-channel policy use that channel', async () => {
+    const scoped = await assumeScopedRole(emulator, { policy: kvsPolicy(demoArn) });
+
+    const out = await getIce(scoped, demoArn);
+
+    expect(out.IceServerList).toHaveLength(2);
+  });
+
+  it('refuses a session with a one-channel policy any other channel', async () => {
+    const scoped = await assumeScopedRole(emulator, { policy: kvsPolicy(demoArn) });
+
+    const error = await rejectionOf(getIce(scoped, channelArn(emulator, 'lobby')));
+
+    expect(error).toBeInstanceOf(NotAuthorizedException);
+  });
+
+  it('refuses a session whose policy lacks the endpoint action, even on its channel', async () => {
+    const policy = JSON.stringify({
+      Statement: { Effect: 'Allow', Action: 'kinesisvideo:GetIceServerConfig', Resource: demoArn },
+    });
+    const scoped = await assumeScopedRole(emulator, { policy });
+
+    const error = await rejectionOf(getEndpoint(scoped, demoArn));
+
+    expect(error).toBeInstanceOf(AccessDeniedException);
+  });
+
+  it('answers ResourceNotFoundException (404) for a channel that does not exist', async () => {
+    const ghost = demoArn.replace('/demo/', '/ghost/');
+
+    const error = await rejectionOf(getIce(session, ghost));
+
+    expect(error).toBeInstanceOf(ResourceNotFoundException);
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 404 });
+  });
+
+  it('rejects a ClientId outside [a-zA-Z0-9_.-]{1,256} with InvalidArgumentException', async () => {
+    const error = await rejectionOf(getIce(session, demoArn, 'user@example.com'));
+
+    expect(error).toBeInstanceOf(InvalidArgumentException);
+  });
+
+  it('rejects a ChannelARN that is not a channel ARN with InvalidArgumentException', async () => {
+    const error = await rejectionOf(getIce(session, 'not-an-arn'));
+
+    expect(error).toBeInstanceOf(InvalidArgumentException);
+  });
+});
+
+describe('emulated KVS with an advancing clock', () => {
+  const clock = new FakeClock();
+  let emulator: Emulator;
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ now: clock.now });
+  });
+  afterAll(() => emulator.close());
+
+  it('rejects session credentials after they expire with ExpiredTokenException', async () => {
+    const shortLived = await assumeScopedRole(emulator, { durationSeconds: 900 });
+    clock.advanceSeconds(901);
+    const client = signalingClient(emulator, shortLived, clock.offset());
+
+    const error = await rejectionOf(
+      client.send(new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, 'demo') })),
+    );
+    client.destroy();
+
+    expect(error.name).toBe('ExpiredTokenException');
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 403 });
+  });
+});
+
+describe('emulated KVS ahead of the caller clock', () => {
+  const clock = new FakeClock();
+  let emulator: Emulator;
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ now: clock.now });
+  });
+  afterAll(() => emulator.close());
+
+  it('lets an SDK client whose clock is behind correct itself from the Date header and retry', async () => {
+    const session = await assumeScopedRole(emulator, { durationSeconds: 3600 });
+    clock.advanceSeconds(1800);
+    const client = new KinesisVideoSignalingClient({
+      endpoint: emulator.url,
+      region: emulator.region,
+      credentials: session,
+      maxAttempts: 2,
+    });
+
+    const out = await client.send(
+      new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, 'demo') }),
+    );
+    client.destroy();
+
+    expect(out.IceServerList).toHaveLength(2);
+  });
+});

@@ -1,0 +1,160 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { KinesisVideoSignalingClient } from '@aws-sdk/client-kinesis-video-signaling';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator';
+
+export const TURN = { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-turn-secret' };
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** A settable clock for the emulator, starting at the real time (so SDK signatures are fresh). */
+export class FakeClock {
+  ms = Date.now();
+  readonly now = (): number => this.ms;
+  advanceSeconds(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+  /** What an SDK client must add to its own clock to sign at emulator time. */
+  offset(): number {
+    return this.ms - Date.now();
+  }
+}
+
+export function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<Emulator> {
+  return startEmulator({ channels: ['demo', 'lobby'], turn: TURN, ...overrides });
+}
+
+/** SDK clients pointed at the emulator, one attempt each (no retry delays in tests). */
+export function stsClient(
+  emulator: Emulator,
+  credentials: Credentials = emulator.executionCredentials,
+): STSClient {
+  return new STSClient({ endpoint: emulator.url, region: emulator.region, credentials, maxAttempts: 1 });
+}
+
+export function kvsClient(
+  emulator: Emulator,
+  credentials: Credentials,
+  systemClockOffset = 0,
+): KinesisVideoClient {
+  return new KinesisVideoClient({
+    endpoint: emulator.url,
+    region: emulator.region,
+    credentials,
+    maxAttempts: 1,
+    systemClockOffset,
+  });
+}
+
+export function signalingClient(
+  emulator: Emulator,
+  credentials: Credentials,
+  systemClockOffset = 0,
+): KinesisVideoSignalingClient {
+  return new KinesisVideoSignalingClient({
+    endpoint: emulator.url,
+    region: emulator.region,
+    credentials,
+    maxAttempts: 1,
+    systemClockOffset,
+  });
+}
+
+/** A session policy allowing both KVS actions on the given resources. */
+export const kvsPolicy = (...resources: string[]): string =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'],
+        Resource: resources,
+      },
+    ],
+  });
+
+/** Assumes the scoped role with the execution credentials and returns the session's credentials. */
+export async function assumeScopedRole(
+  emulator: Emulator,
+  options: { policy?: string; durationSeconds?: number } = {},
+): Promise<Required<Credentials>> {
+  const sts = stsClient(emulator);
+  try {
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: emulator.scopedRoleArn,
+        RoleSessionName: 'emulator-test',
+        Policy: options.policy,
+        DurationSeconds: options.durationSeconds ?? 900,
+      }),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+      throw new Error('AssumeRole returned no credentials');
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** The ARN of a channel the emulator was started with. */
+export function channelArn(emulator: Emulator, name: string): string {
+  const arn = emulator.channelArns.get(name);
+  if (arn === undefined) throw new Error(`emulator has no channel ${name}`);
+  return arn;
+}
+
+/** Awaits a promise expected to reject and returns the rejection (fails the test if it resolves). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+export interface RawCall {
+  path: string;
+  body: string;
+  credentials: Credentials;
+  service?: string;
+  region?: string;
+  /** Signing time; default now. */
+  signingDate?: Date;
+  /** Changes the signed headers before sending (to forge or corrupt a request). */
+  tamper?: (headers: Record<string, string>) => void;
+}
+
+/** Signs a POST with SigV4 the way the SDK does and sends it with fetch, bypassing the SDK. */
+export async function signedFetch(emulator: Emulator, call: RawCall): Promise<Response> {
+  const url = new URL(emulator.url);
+  const signer = new SignatureV4({
+    credentials: call.credentials,
+    region: call.region ?? emulator.region,
+    service: call.service ?? 'kinesisvideo',
+    sha256: Sha256,
+  });
+  const signed = await signer.sign(
+    {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: call.path,
+      query: {},
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body: call.body,
+    },
+    { signingDate: call.signingDate },
+  );
+  const { host: _host, ...headers } = signed.headers;
+  call.tamper?.(headers);
+  return fetch(`${emulator.url}${call.path}`, { method: 'POST', headers, body: call.body });
+}
