@@ -4,11 +4,14 @@ import { upstreamStatus } from './aws/errors';
 import { BrokerError } from './core/errors';
 import type { Clock } from './core/ports';
 import type { IceVendor } from './core/vendor';
+import { callerOf } from './http/identity';
 import { parseVendRequest } from './http/request';
 import { errorResponse, okResponse } from './http/response';
 
 export interface HandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
+  /** JWT claim that lists the channels a caller may use (context `channelsClaim`). */
+  readonly channelsClaim?: string;
   readonly logger: Logger;
   /** Published after each request. */
   readonly metrics?: { flush(): void };
@@ -28,16 +31,24 @@ function failureDetails(error: unknown): Record<string, unknown> {
 }
 
 /** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
-export function createHandler({ vendor, logger, metrics, clock = Date.now }: HandlerDependencies): Handler {
+export function createHandler({
+  vendor,
+  logger,
+  metrics,
+  channelsClaim,
+  clock = Date.now,
+}: HandlerDependencies): Handler {
   return async (event, context) => {
     const started = clock();
     if (context) logger.addContext(context);
+    const caller = callerOf(event, channelsClaim);
     logger.appendKeys({
       apiRequestId: event.requestContext?.requestId,
       channel: event.pathParameters?.channel?.slice(0, 256),
+      clientId: caller?.clientId,
     });
     try {
-      const result = await vendor.vend(parseVendRequest(event));
+      const result = await vendor.vend(parseVendRequest(event, caller));
       logger.info('vended ICE servers', {
         outcome: 'ok',
         status: 200,

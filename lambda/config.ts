@@ -17,6 +17,8 @@ export interface BrokerConfig {
   readonly budgetWaitMs: number;
   /** Attempts per upstream call when KVS throttles or is briefly down. */
   readonly upstreamAttempts: number;
+  /** JWT claim listing the channels a caller may use; undefined when tokens do not restrict channels. */
+  readonly channelsClaim?: string;
 }
 
 /** Missing or invalid configuration: the message names the variable and what it must hold. */
@@ -78,5 +80,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     iceCallsPerSecond: integer(env, 'ICE_CALLS_PER_SECOND', 5, 1, 5),
     budgetWaitMs: integer(env, 'ICE_BUDGET_WAIT_MS', 1500, 0, 5000),
     upstreamAttempts: integer(env, 'UPSTREAM_ATTEMPTS', 3, 1, 6),
+    channelsClaim: env.CHANNELS_CLAIM?.trim() || undefined,
   };
 }

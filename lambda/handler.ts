@@ -48,4 +48,4 @@ if (only && others.length === 0) {
     .catch((error: unknown) => logger.warn('prewarm failed', { errorName: (error as Error)?.name }));
 }
 
-export const handler = createHandler({ vendor, logger, metrics });
+export const handler = createHandler({ vendor, logger, metrics, channelsClaim: config.channelsClaim });

@@ -34,13 +34,16 @@ export class ChannelDirectory {
     return [...this.byName.keys()];
   }
 
-  /** The configured channel called `name`, or a 400 / 403 `BrokerError`. */
-  resolve(name: string): Channel {
+  /** The configured channel called `name` (and granted, when `granted` is given), or a 400 / 403 `BrokerError`. */
+  resolve(name: string, granted?: readonly string[]): Channel {
     if (!CHANNEL_NAME_PATTERN.test(name)) {
       throw invalidRequest('channel must be 1-256 characters of a-z, A-Z, 0-9, "_", "." or "-"');
     }
     const channel = this.byName.get(name);
     if (!channel) throw new BrokerError('ChannelNotAllowed', `channel "${name}" is not served by this API`);
+    if (granted && !granted.includes(name)) {
+      throw new BrokerError('ChannelNotAllowed', `your token does not grant channel "${name}"`);
+    }
     return channel;
   }
 }

@@ -34,6 +34,8 @@ export interface VendRequest {
   readonly maxServerSets?: number;
   /** Opaque, KVS-safe id of the caller (`[a-zA-Z0-9_.-]{1,256}`); undefined for anonymous callers. */
   readonly clientId?: string;
+  /** Channels the caller's token grants; undefined when no channels claim applies. */
+  readonly grantedChannels?: readonly string[];
 }
 
 export interface VendResult {

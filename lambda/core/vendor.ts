@@ -115,7 +115,7 @@ export class IceVendor {
   }
 
   async vend(request: VendRequest): Promise<VendResult> {
-    const channel = this.options.channels.resolve(request.channel);
+    const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
     const target: Target = { channel, role: request.role, clientId: request.clientId };
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     try {

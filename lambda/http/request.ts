@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { invalidRequest } from '../core/errors';
 import type { VendRequest } from '../core/model';
+import type { Caller } from './identity';
 
 /** Largest request body accepted, in bytes. The valid bodies are a few dozen bytes. */
 export const MAX_BODY_BYTES = 4096;
@@ -44,7 +45,7 @@ function channelName(event: APIGatewayProxyEventV2): string {
 }
 
 /** Turns an API Gateway v2 event into a vending request, or throws a 400 `BrokerError`. */
-export function parseVendRequest(event: APIGatewayProxyEventV2, clientId?: string): VendRequest {
+export function parseVendRequest(event: APIGatewayProxyEventV2, caller?: Caller): VendRequest {
   const channel = channelName(event);
   const text = bodyText(event).trim();
   let json: unknown = {};
@@ -65,6 +66,7 @@ export function parseVendRequest(event: APIGatewayProxyEventV2, clientId?: strin
     role: body.data.role ?? 'VIEWER',
     transports: body.data.transports,
     maxServerSets: body.data.maxServerSets,
-    clientId,
+    clientId: caller?.clientId,
+    grantedChannels: caller?.channels,
   };
 }

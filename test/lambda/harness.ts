@@ -65,11 +65,13 @@ export function buildHandler({
   minRemainingTtlSeconds = 120,
   now = NOW,
   logLevel = 'SILENT',
+  channelsClaim,
 }: {
   channelArns?: string[];
   minRemainingTtlSeconds?: number;
   now?: number;
   logLevel?: 'SILENT' | 'INFO';
+  channelsClaim?: string;
 } = {}) {
   const channels = channelArns.map((arn) => {
     const channel = parseChannelArn(arn);
@@ -86,11 +88,12 @@ export function buildHandler({
       clientDefaults: defaults,
       clock,
     }),
-    minRemainingTtlSeconds,
+    // One attempt: these tests map each upstream answer; retries have their own tests.
+    policy: { minRemainingTtlSeconds, retry: { attempts: 1, baseMs: 1, capMs: 1 } },
     clock,
   });
   const logger = new Logger({ serviceName: 'kvs-ice-broker', logLevel });
-  return createHandler({ vendor, logger, clock });
+  return createHandler({ vendor, logger, clock, channelsClaim });
 }
 
 export function event(
@@ -158,4 +161,12 @@ export async function captureLogs<T>(run: () => Promise<T>): Promise<{ result: T
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
+}
+
+/** The event as API Gateway builds it behind an authorizer (`{ jwt: { claims, scopes } }` or `{ iam: {...} }`). */
+export function authorized(
+  base: APIGatewayProxyEventV2,
+  authorizer: Record<string, unknown>,
+): APIGatewayProxyEventV2 {
+  return { ...base, requestContext: { ...base.requestContext, authorizer } } as APIGatewayProxyEventV2;
 }

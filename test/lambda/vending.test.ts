@@ -148,10 +148,8 @@ describe('vending ICE servers', () => {
   });
 
   it('asks KVS for the HTTPS endpoint of the requested role, VIEWER by default', async () => {
-    const handler = buildHandler();
-
-    await handler(event('demo'));
-    await handler(event('demo', { role: 'MASTER' }));
+    await buildHandler()(event('demo'));
+    await buildHandler()(event('demo', { role: 'MASTER' }));
 
     const roles = kvs
       .commandCalls(GetSignalingChannelEndpointCommand)
@@ -193,16 +191,14 @@ describe('vending ICE servers', () => {
   });
 
   it('never writes credentials, session tokens or TURN passwords to the logs', async () => {
-    const handler = buildHandler({ logLevel: 'INFO' });
-
     const { logs } = await captureLogs(async () => {
-      await handler(event('demo'));
+      await buildHandler({ logLevel: 'INFO' })(event('demo'));
       signaling
         .on(GetIceServerConfigCommand)
         .rejects(
           Object.assign(new Error(`denied ${SESSION.SessionToken}`), { name: 'NotAuthorizedException' }),
         );
-      await handler(event('demo'));
+      await buildHandler({ logLevel: 'INFO' })(event('demo'));
     });
 
     expect(logs).toContain('"outcome":"ok"');
