@@ -29,6 +29,7 @@ export class RefreshingCache<V extends object, C> {
     this.lru = new LRUCache<string, V, C>({
       max: options.max,
       perf: { now: options.clock },
+      ttlResolution: 0, // read the clock on every check (it is injected, and tests move it)
       ttl: 1, // replaced per entry below, from the value itself
       noDeleteOnFetchRejection: true,
       noDeleteOnStaleGet: true,
