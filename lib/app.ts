@@ -1,6 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseContext } from './context';
+import { readAuthContext } from './auth-context';
+import { type ContextReader, parseContext } from './context';
 import { KvsIceBrokerStack } from './stack';
 
 /**
@@ -9,10 +10,13 @@ import { KvsIceBrokerStack } from './stack';
  * synthesis on any finding not acknowledged in code.
  */
 export function buildIceBrokerApp(app: App): KvsIceBrokerStack {
-  const config = parseContext((key) => app.node.tryGetContext(key));
+  const read: ContextReader = (key) => app.node.tryGetContext(key);
+  // Authentication first: it has no default, so a bare `cdk synth` asks for it before anything else.
+  const access = readAuthContext(read);
+  const config = parseContext(read);
   const stack = new KvsIceBrokerStack(app, config.stackName, {
     description: 'kvs-ice-broker: vends short-lived Kinesis Video Streams TURN/STUN servers over HTTPS',
-    broker: config.broker,
+    broker: { ...config.broker, ...access },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

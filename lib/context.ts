@@ -7,7 +7,7 @@ import {
   firstDuplicate,
   parseChannelArn,
 } from './channel';
-import { configError } from './config-error';
+import { type ContextReader, check, contextError, readList, readNumber } from './context-readers';
 import type { ExistingChannel, IceBrokerProps } from './ice-broker-props';
 import {
   logRetentionDaysProblem,
@@ -16,15 +16,21 @@ import {
   throttleRateProblem,
 } from './settings';
 
-/** Reads one CDK context value (`cdk.json` "context", overridden by `-c key=value`). */
-export type ContextReader = (key: string) => unknown;
+export type { ContextReader } from './context-readers';
+
+/**
+ * The broker's props that configure the function, its channels and the stage: everything but
+ * the route's authentication and CORS, which lib/auth-context.ts reads (the local runner shares
+ * these settings but has no API Gateway in front of the function).
+ */
+export type BrokerSettings = Omit<IceBrokerProps, 'auth' | 'corsAllowOrigins'>;
 
 /** The deployment described by the CDK context. */
 export interface AppConfig {
   /** CloudFormation stack name (context `stackName`). */
   readonly stackName: string;
-  /** Props of the broker construct; unset optional props take the construct's defaults. */
-  readonly broker: IceBrokerProps;
+  /** Settings of the broker construct; unset optional ones take the construct's defaults. */
+  readonly broker: BrokerSettings;
 }
 
 export const DEFAULT_STACK_NAME = 'KvsIceBroker';
@@ -32,7 +38,8 @@ export const DEFAULT_STACK_NAME = 'KvsIceBroker';
 const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /**
- * Parses and validates the context keys of DESIGN.md section 6. Values may be strings
+ * Parses and validates the context keys of DESIGN.md section 6 but `auth` (see
+ * {@link BrokerSettings}). Values may be strings
  * (from `-c key=value`) or JSON numbers / arrays (from `cdk.json`). Every error names its key.
  */
 export function parseContext(read: ContextReader): AppConfig {
@@ -101,31 +108,6 @@ function checkChannelSet(existing: readonly string[], created: readonly string[]
   }
 }
 
-function readList(read: ContextReader, key: string): string[] {
-  const value = read(key);
-  if (value === undefined || value === null) return [];
-  const items = typeof value === 'string' ? value.split(',') : value;
-  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
-    throw contextError(key, 'expected a comma-separated string or an array of strings');
-  }
-  return items.map((item) => item.trim()).filter((item) => item.length > 0);
-}
-
-function readNumber(
-  read: ContextReader,
-  key: string,
-  problem: (value: number) => string | undefined,
-): number | undefined {
-  const value = read(key);
-  if (value === undefined || value === null) return undefined;
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || Number.isNaN(number)) {
-    throw contextError(key, `${JSON.stringify(value)} is not a number`);
-  }
-  check(key, problem(number));
-  return number;
-}
-
 function readStackName(read: ContextReader): string {
   const value = read('stackName') ?? DEFAULT_STACK_NAME;
   if (typeof value !== 'string' || !STACK_NAME_PATTERN.test(value)) {
@@ -139,12 +121,4 @@ function readStackName(read: ContextReader): string {
 
 function optionalSeconds(seconds: number | undefined): Duration | undefined {
   return seconds === undefined ? undefined : Duration.seconds(seconds);
-}
-
-function check(key: string, problem: string | undefined): void {
-  if (problem !== undefined) throw contextError(key, problem);
-}
-
-function contextError(keys: string | readonly string[], message: string): Error {
-  return configError('context', keys, message);
 }

@@ -1,7 +1,9 @@
 import { type Duration, Token } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IceBrokerAuth } from './auth';
+import { validateAuthProps } from './auth-props';
 import { CREATION_TIME_PATTERN, channelNameProblem, firstDuplicate, parseChannelArn } from './channel';
-import { configError } from './config-error';
+import { checkProp, propError } from './prop-error';
 import {
   logRetentionDaysProblem,
   minRemainingTtlProblem,
@@ -39,6 +41,21 @@ export interface ExistingChannel {
 
 /** Properties of {@link IceBroker}. */
 export interface IceBrokerProps {
+  /**
+   * How callers authenticate: `{ mode: 'jwt', issuer, audience }` (any OpenID Connect issuer),
+   * `{ mode: 'iam' }` (SigV4; works in the China Regions without an ICP licence) or, for demos
+   * only, `{ mode: 'none', allowUnauthenticated: true }`. There is no default: the choice is explicit.
+   */
+  readonly auth: IceBrokerAuth;
+
+  /**
+   * Origins of browser apps that may call the API (CORS), each `http(s)://host[:port]` exactly as
+   * browsers send it, e.g. `https://app.example.com`. `*` (any origin) only with auth mode `none`.
+   *
+   * @default - no CORS configuration: browsers allow only same-origin calls
+   */
+  readonly corsAllowOrigins?: readonly string[];
+
   /**
    * Existing signaling channels the API may serve.
    *
@@ -98,7 +115,7 @@ export function validateIceBrokerProps(props: IceBrokerProps): void {
     validateExistingChannel(channel, `existingChannels[${index}]`);
   });
   created.forEach((name, index) => {
-    check(`createChannels[${index}]`, channelNameProblem(name));
+    checkProp(`createChannels[${index}]`, channelNameProblem(name));
   });
   const duplicate = firstDuplicate([...existing.map((channel) => channel.name), ...created]);
   if (duplicate !== undefined) {
@@ -112,10 +129,11 @@ export function validateIceBrokerProps(props: IceBrokerProps): void {
     props.minRemainingTtl?.toSeconds({ integral: false }),
     minRemainingTtlProblem,
   );
+  validateAuthProps(props.auth, props.corsAllowOrigins);
 }
 
 function validateExistingChannel(channel: ExistingChannel, prop: string): void {
-  check(`${prop}.name`, channelNameProblem(channel.name));
+  checkProp(`${prop}.name`, channelNameProblem(channel.name));
   if ((channel.arn === undefined) === (channel.creationTime === undefined)) {
     throw propError(prop, 'give exactly one of "arn" and "creationTime"');
   }
@@ -135,13 +153,5 @@ function checkOptional<T>(
   value: T | undefined,
   problem: (value: T) => string | undefined,
 ): void {
-  if (value !== undefined) check(prop, problem(value));
-}
-
-function check(prop: string, problem: string | undefined): void {
-  if (problem !== undefined) throw propError(prop, problem);
-}
-
-function propError(prop: string | readonly string[], message: string): Error {
-  return configError('IceBroker prop', prop, message);
+  if (value !== undefined) checkProp(prop, problem(value));
 }

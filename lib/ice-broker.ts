@@ -1,23 +1,36 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
   HttpApi,
   HttpMethod,
   HttpRoute,
   HttpRouteKey,
   HttpStage,
+  type IHttpRouteAuthorizer,
   LogGroupLogDestination,
   PayloadFormatVersion,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { ArnPrincipal, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  ArnPrincipal,
+  Grant,
+  type IGrantable,
+  PolicyDocument,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { CfnSignalingChannel } from 'aws-cdk-lib/aws-kinesisvideo';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { accessLogFormat } from './access-log-format';
+import type { IceBrokerAuth } from './auth';
+import { corsPreflight } from './cors';
 import { type ExistingChannel, type IceBrokerProps, validateIceBrokerProps } from './ice-broker-props';
+import { propError } from './prop-error';
+import { flagUnauthenticatedRoute, routeAuthorization } from './route-auth';
 import {
   DEFAULT_LOG_RETENTION,
   DEFAULT_MIN_REMAINING_TTL_SECONDS,
@@ -27,6 +40,11 @@ import {
 
 /** The one route of API v1; `{channel}` is the signaling channel's name. */
 export const ICE_SERVERS_ROUTE_PATH = '/v1/channels/{channel}/ice-servers';
+
+/** The route's path for one channel, as IAM sees it in `execute-api` ARNs. */
+function iceServersPath(channel: string): string {
+  return ICE_SERVERS_ROUTE_PATH.replace('{channel}', channel);
+}
 
 /** The only KVS actions the scoped role allows. */
 export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
@@ -58,6 +76,10 @@ export class IceBroker extends Construct {
   public readonly stage: HttpStage;
   /** The `POST /v1/channels/{channel}/ice-servers` route. */
   public readonly route: HttpRoute;
+  /** How callers authenticate (the validated `auth` prop). */
+  public readonly auth: IceBrokerAuth;
+  /** The route's authorizer: JWT, AWS_IAM or, for mode `none`, an explicit NONE. */
+  public readonly authorizer: IHttpRouteAuthorizer;
   /** The Lambda function behind the route. */
   public readonly function: NodejsFunction;
   /** The function's own role: writes its logs and may assume `scopedRole`, nothing else. */
@@ -70,10 +92,16 @@ export class IceBroker extends Construct {
   public readonly createdChannels: readonly CfnSignalingChannel[];
   /** Every served channel's ARN (possibly a token) by channel name. */
   public readonly channelArns: Readonly<Record<string, string>>;
+  /**
+   * By channel name, the `execute-api` ARN that `execute-api:Invoke` must allow for calls on that
+   * channel: `arn:${Partition}:execute-api:${Region}:${Account}:${ApiId}/$default/POST/v1/channels/<name>/ice-servers`.
+   */
+  public readonly invokeArns: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: IceBrokerProps) {
     super(scope, id);
     validateIceBrokerProps(props);
+    this.auth = props.auth;
     const retention = props.logRetention ?? DEFAULT_LOG_RETENTION;
 
     this.createdChannels = (props.createChannels ?? []).map(
@@ -107,14 +135,35 @@ export class IceBroker extends Construct {
       apiName: `${Stack.of(this).stackName}-ice-servers`,
       description: 'Vends short-lived KVS TURN/STUN servers',
       createDefaultStage: false,
+      ...(props.corsAllowOrigins?.length ? { corsPreflight: corsPreflight(props.corsAllowOrigins) } : {}),
     });
     this.stage = this.createStage(props);
-    this.route = this.createRoute();
-    Validations.of(this.route).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'The ice-servers route has no authorizer yet: client authentication (JWT or IAM) is a planned follow-up issue. Until then stage throttling bounds the load and the scoped role bounds what a caller can reach.',
+    const { authorizer, authorizationScopes } = routeAuthorization(props.auth);
+    this.authorizer = authorizer;
+    this.route = this.createRoute(authorizer, authorizationScopes);
+    if (props.auth.mode === 'none') flagUnauthenticatedRoute(this.route);
+    this.invokeArns = Object.fromEntries(
+      Object.keys(this.channelArns).map((name) => [
+        name,
+        this.api.arnForExecuteApi(HttpMethod.POST, iceServersPath(name), this.stage.stageName),
+      ]),
+    );
+  }
+
+  /**
+   * Lets `grantee` call the route for `channels` (default: every served channel).
+   * Only for auth mode `iam`: other modes do not check IAM permissions.
+   */
+  public grantInvoke(grantee: IGrantable, channels: readonly string[] = Object.keys(this.invokeArns)): Grant {
+    if (this.auth.mode !== 'iam') {
+      throw propError('auth', `grantInvoke needs mode "iam"; this broker's mode is "${this.auth.mode}"`);
+    }
+    const resourceArns = channels.map((name) => {
+      const arn = this.invokeArns[name];
+      if (arn === undefined) throw new Error(`grantInvoke: "${name}" is not a channel this broker serves`);
+      return arn;
     });
+    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
   }
 
   private createScopedRole(): Role {
@@ -147,10 +196,12 @@ export class IceBroker extends Construct {
     });
   }
 
-  private createRoute(): HttpRoute {
+  private createRoute(authorizer: IHttpRouteAuthorizer, authorizationScopes?: string[]): HttpRoute {
     return new HttpRoute(this, 'IceServersRoute', {
       httpApi: this.api,
       routeKey: HttpRouteKey.with(ICE_SERVERS_ROUTE_PATH, HttpMethod.POST),
+      authorizer,
+      authorizationScopes,
       integration: new HttpLambdaIntegration('IceServers', this.function, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
@@ -186,6 +237,9 @@ export class IceBroker extends Construct {
         SCOPED_ROLE_ARN: this.scopedRole.roleArn,
         CHANNELS: Stack.of(this).toJsonString(this.channelArns),
         MIN_REMAINING_TTL: String(minRemainingTtl),
+        ...(props.auth.mode === 'jwt' && props.auth.channelsClaim !== undefined
+          ? { CHANNELS_CLAIM: props.auth.channelsClaim }
+          : {}),
         POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

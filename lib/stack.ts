@@ -30,5 +30,16 @@ export class KvsIceBrokerStack extends Stack {
       description: 'The role the function assumes for KVS; only the function execution role may assume it',
       value: this.broker.scopedRole.roleArn,
     });
+    if (this.broker.auth.mode === 'iam') {
+      new CfnOutput(this, 'ClientPolicyStatement', {
+        description:
+          'auth=iam: the IAM policy statement a client role needs to call the API, one resource per channel; drop the channels a client must not use',
+        value: this.toJsonString({
+          Effect: 'Allow',
+          Action: 'execute-api:Invoke',
+          Resource: Object.values(this.broker.invokeArns),
+        }),
+      });
+    }
   }
 }

@@ -2,17 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-event';
+import type { CorsRules } from './auth/cors';
+import type { Gate } from './auth/gate';
+
+export type { Gate, GateDecision, Rejection } from './auth/gate';
 
 export type LambdaHandler = (
   event: APIGatewayProxyEventV2,
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
-
-/** Decides, like an API Gateway authorizer, whether a request reaches the function. */
-export type Gate = (
-  req: IncomingMessage,
-  body: Buffer,
-) => Promise<{ authorizer?: Record<string, unknown> } | { reject: { status: number; message: string } }>;
 
 export interface ApiServerOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
@@ -20,6 +18,8 @@ export interface ApiServerOptions {
   readonly handler: LambdaHandler;
   /** Authentication in front of the function; none lets every request through. */
   readonly gate?: Gate;
+  /** CORS as the deployed API has it configured; absent: no CORS headers, no preflight answers. */
+  readonly cors?: CorsRules;
   /** The function's timeout, as the deployed Lambda has it. */
   readonly timeoutMs?: number;
 }
@@ -37,7 +37,8 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(body);
 }
-const message = (res: ServerResponse, status: number, text: string) => send(res, status, JSON.stringify({ message: text }));
+const message = (res: ServerResponse, status: number, text: string, headers?: Record<string, string>) =>
+  send(res, status, JSON.stringify({ message: text }), headers);
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
@@ -75,11 +76,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const params = matchRoute(path);
+    if (params && options.cors && req.method === 'OPTIONS') {
+      res.writeHead(204, options.cors.preflightHeaders(req));
+      return res.end();
+    }
+    const cors = options.cors?.responseHeaders(req) ?? {};
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
     if (!params || req.method !== 'POST') return message(res, 404, 'Not Found');
     const body = await readBody(req);
     if (!body) return message(res, 413, 'Request Entity Too Large');
     const decision = options.gate ? await options.gate(req, body) : {};
-    if ('reject' in decision) return message(res, decision.reject.status, decision.reject.message);
+    if ('reject' in decision) {
+      const { status, message: text, headers } = decision.reject;
+      return message(res, status, text, headers);
+    }
     const event = toApiGatewayEvent(req, body, params, decision.authorizer);
     const result = await withTimeout(options.handler(event, lambdaContext(timeoutMs)), timeoutMs);
     if (result === 'timeout') return message(res, 503, 'Service Unavailable');
@@ -111,7 +121,9 @@ export function listen(server: Server, port: number): Promise<void> {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(`port ${port} on 127.0.0.1 is already in use: stop the other process or choose another port (PORT=…)`)
+          ? new Error(
+              `port ${port} on 127.0.0.1 is already in use: stop the other process or choose another port (PORT=…)`,
+            )
           : error,
       );
     });

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ export interface CoturnOptions {
   port?: number;
   /** TLS+DTLS listening port; default: a free one. */
   tlsPort?: number;
-  /** Default: a fresh directory under the OS temp dir. A directory passed here is kept by `stop()`. */
+  /** Default: a fresh directory under the OS temp dir. One that already exists is kept by `stop()` (minus secrets). */
   workDir?: string;
 }
 
@@ -28,7 +28,9 @@ export interface Coturn {
   readonly tlsPort: number;
   readonly logFile: string;
   readonly workDir: string;
-  /** Kills the process, waits for its exit and removes the work dir (if this module created it). */
+  /** PEM of the self-signed certificate served on tlsPort (CN and SAN `localhost`, SAN IP 127.0.0.1). */
+  readonly certFile: string;
+  /** Kills the process, waits for its exit and removes the work dir (unless it existed before the start). */
   stop(): Promise<void>;
 }
 
@@ -40,7 +42,8 @@ const PROBE_TIMEOUT_MS = 300;
 const RELAY_WINDOW = { lowest: 61_000, highest: 65_535, size: 200 };
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
-const running = new Set<ChildProcess>();
+/** Live coturn processes and the paths to remove if this process ends without `stop()`. */
+const running = new Map<ChildProcess, readonly string[]>();
 let exitHooksInstalled = false;
 
 function isExecutable(path: string): boolean {
@@ -58,18 +61,22 @@ export function findTurnserver(): string | undefined {
   return [...dirs.map((dir) => join(dir, 'turnserver')), '/usr/bin/turnserver'].find(isExecutable);
 }
 
-/** SIGKILLs every running coturn on process exit, and on SIGINT/SIGTERM (then keeps the default exit). */
+/** On exit, SIGINT and SIGTERM: SIGKILL every live coturn and remove its work dir, then keep the default exit. */
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
   const killAll = () => {
-    for (const child of running) child.kill('SIGKILL');
+    for (const [child, paths] of running) {
+      child.kill('SIGKILL');
+      for (const path of paths) rmSync(path, { recursive: true, force: true });
+    }
+    running.clear();
   };
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
       killAll();
-      if (process.listenerCount(signal) > 1) return; // someone else handles the shutdown
+      if (process.listenerCount(signal) > 1) return; // another listener owns the shutdown
       process.off(signal, onSignal);
       process.kill(process.pid, signal);
     };
@@ -77,18 +84,24 @@ function installExitHooks(): void {
   }
 }
 
-async function udpPortIsFree(port: number): Promise<boolean> {
+async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const tcp = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => resolve(true));
+  });
+  if (tcp) await new Promise<void>((resolve) => server.close(() => resolve()));
   const socket = createSocket('udp4');
-  const free = await new Promise<boolean>((resolve) => {
+  const udp = await new Promise<boolean>((resolve) => {
     socket.once('error', () => resolve(false));
     socket.bind(port, HOST, () => resolve(true));
   });
   await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return free;
+  return tcp && udp;
 }
 
-/** A port that is free for both TCP and UDP on 127.0.0.1 and not in `taken`. */
-async function freePort(taken: readonly number[]): Promise<number> {
+/** A port free for both TCP and UDP on 127.0.0.1 and not in `taken`. */
+async function freePort(taken: readonly (number | undefined)[]): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
@@ -96,11 +109,17 @@ async function freePort(taken: readonly number[]): Promise<number> {
       server.listen(0, HOST, resolve);
     });
     const { port } = server.address() as AddressInfo;
-    const udpFree = await udpPortIsFree(port);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (udpFree && !taken.includes(port)) return port;
+    if (!taken.includes(port) && (await isFree(port))) return port;
   }
-  throw new Error('Could not find a port free for both TCP and UDP on 127.0.0.1');
+  throw new Error('no port is free for both TCP and UDP on 127.0.0.1');
+}
+
+/** The requested port after checking it is free (coturn shares busy ports via SO_REUSEPORT), or a free one. */
+async function choosePort(requested: number | undefined, taken: number | undefined): Promise<number> {
+  if (requested === undefined) return freePort([taken]);
+  if (!(await isFree(requested))) throw new Error(`port ${requested} on ${HOST} is in use (TCP or UDP)`);
+  return requested;
 }
 
 function checkOptions(options: CoturnOptions): void {
@@ -110,10 +129,7 @@ function checkOptions(options: CoturnOptions): void {
   if (options.realm !== undefined && !PRINTABLE.test(options.realm)) {
     throw new Error('CoturnOptions.realm must be non-empty printable ASCII without spaces');
   }
-  for (const [name, port] of [
-    ['port', options.port],
-    ['tlsPort', options.tlsPort],
-  ] as const) {
+  for (const [name, port] of Object.entries({ port: options.port, tlsPort: options.tlsPort })) {
     if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65_536)) {
       throw new Error(`CoturnOptions.${name} must be an integer from 1 to 65535`);
     }
@@ -135,7 +151,7 @@ interface ConfigInput {
 
 function configText(input: ConfigInput): string {
   const minPort = randomInt(RELAY_WINDOW.lowest, RELAY_WINDOW.highest - RELAY_WINDOW.size);
-  return `${[
+  const lines = [
     `listening-ip=${HOST}`,
     `relay-ip=${HOST}`,
     `listening-port=${input.port}`,
@@ -149,7 +165,7 @@ function configText(input: ConfigInput): string {
     'allow-loopback-peers',
     'no-multicast-peers',
     'no-cli',
-    // Without RFC 5780 coturn opens no "alternative" ports (port+1), so only the two checked ports are used.
+    // Without RFC 5780 coturn opens no "alternative" ports (port+1): only the two checked ports are used.
     'no-rfc5780',
     'no-software-attribute',
     `cert=${input.certFile}`,
@@ -159,22 +175,21 @@ function configText(input: ConfigInput): string {
     'no-stdout-log',
     `pidfile=${join(input.workDir, 'turnserver.pid')}`,
     `userdb=${join(input.workDir, 'turndb')}`,
-  ].join('\n')}\n`;
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
-/** Sends a STUN Binding request over UDP and resolves true when a response with its transaction id arrives. */
+/** Sends a STUN Binding request over UDP; true when a response with its transaction id arrives. */
 async function stunAnswers(port: number): Promise<boolean> {
   const transactionId = randomBytes(12);
-  const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), transactionId]);
+  const header = Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]);
   const socket = createSocket('udp4');
   const answered = new Promise<boolean>((resolve) => {
-    socket.on('message', (message) => {
-      if (message.subarray(8, 20).equals(transactionId)) resolve(true);
-    });
+    socket.on('message', (message) => resolve(message.subarray(8, 20).equals(transactionId)));
     socket.once('error', () => resolve(false));
-    setTimeout(() => resolve(false), PROBE_TIMEOUT_MS).unref();
+    setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
   });
-  socket.send(request, port, HOST);
+  socket.send(Buffer.concat([header, transactionId]), port, HOST);
   const result = await answered;
   socket.close();
   return result;
@@ -194,104 +209,130 @@ async function tcpAccepts(port: number): Promise<boolean> {
 }
 
 async function listensOn(port: number, tlsPort: number): Promise<boolean> {
-  const probes = await Promise.all([stunAnswers(port), stunAnswers(tlsPort), tcpAccepts(port), tcpAccepts(tlsPort)]);
-  return probes.every(Boolean);
+  const probes = [stunAnswers(port), stunAnswers(tlsPort), tcpAccepts(port), tcpAccepts(tlsPort)];
+  return (await Promise.all(probes)).every(Boolean);
 }
 
 async function logTail(files: readonly string[], secret: string, lines = 30): Promise<string> {
   const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(() => '')));
-  return texts
+  const tail = texts
     .join('\n')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .slice(-lines)
-    .join('\n')
-    .replaceAll(secret, '<redacted>');
+    .slice(-lines);
+  return tail.join('\n').replaceAll(secret, '<redacted>');
+}
+
+interface Launched {
+  readonly child: ChildProcess;
+  /** Resolves when the process has exited (or could not be spawned). */
+  readonly exited: Promise<void>;
+  /** Why the process is gone, or undefined while it runs. */
+  failure(): string | undefined;
+}
+
+/** Spawns coturn with stdout discarded and stderr in a file; the kernel kills it if this process dies. */
+async function launch(
+  binary: string,
+  configFile: string,
+  workDir: string,
+  cleanup: readonly string[],
+): Promise<Launched> {
+  const stderr = await open(join(workDir, 'turnserver.stderr'), 'w', 0o600);
+  const args = ['-c', configFile];
+  // setpriv --pdeathsig: coturn gets SIGKILL when this process dies, even when it is SIGKILLed itself.
+  const [command, argv] = isExecutable('/usr/bin/setpriv')
+    ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', binary, ...args]]
+    : [binary, args];
+  installExitHooks();
+  let child: ChildProcess;
+  try {
+    child = spawn(command, argv, { cwd: workDir, stdio: ['ignore', 'ignore', stderr.fd] });
+  } finally {
+    await stderr.close();
+  }
+  running.set(child, cleanup);
+  child.unref(); // a forgotten relay must not keep this process alive; the exit hook kills it
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      spawnError = error;
+      resolve();
+    });
+  }).then(() => {
+    running.delete(child);
+  });
+  const failure = () => {
+    if (spawnError) return `could not run ${command}: ${spawnError.message}`;
+    const status = child.exitCode ?? child.signalCode;
+    return status === null ? undefined : `coturn exited (${status}) while starting`;
+  };
+  return { child, exited, failure };
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves once the process has exited. */
-async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    const killed = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(killed);
+async function terminate({ child, exited, failure }: Launched): Promise<void> {
+  if (failure() !== undefined) return;
+  child.ref(); // keep the event loop alive until the exit is seen
+  child.kill('SIGTERM');
+  const escalation = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(escalation);
+}
+
+async function waitUntilListening(relay: Launched, port: number, tlsPort: number): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await listensOn(port, tlsPort))) {
+    const failure = relay.failure();
+    if (failure) throw new Error(failure);
+    if (Date.now() > deadline) {
+      throw new Error(`coturn did not listen on ${HOST}:${port} and ${HOST}:${tlsPort} within 10 s`);
+    }
+    await sleep(100);
   }
-  running.delete(child);
 }
 
 /**
- * Starts coturn on 127.0.0.1 with its own config, self-signed certificate, log and pid file in a work dir.
- * Resolves once UDP, TCP, TLS and DTLS listeners answer; rejects with the log tail if coturn exits or
- * does not come up within 10 s.
+ * Starts coturn on 127.0.0.1 with its own config, self-signed certificate, log, pid file and user DB in a
+ * work dir. Resolves once the UDP, TCP, TLS and DTLS listeners answer; rejects with the log tail if coturn
+ * exits or does not come up within 10 s.
  */
 export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
   checkOptions(options);
   const binary = findTurnserver();
   if (!binary) throw new Error('turnserver not found: install coturn (apt-get install coturn)');
-  const ownsWorkDir = options.workDir === undefined || !existsSync(options.workDir);
+  const owned = options.workDir === undefined || !existsSync(options.workDir);
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'kvs-coturn-')));
-  const removeWorkDir = () => (ownsWorkDir ? rm(workDir, { recursive: true, force: true }) : Promise.resolve());
+  // A caller's directory keeps the log, but not the files holding the secret and the private key.
+  const cleanup = owned ? [workDir] : ['turnserver.conf', 'key.pem'].map((file) => join(workDir, file));
+  const removeWorkDir = async () => {
+    await Promise.all(cleanup.map((path) => rm(path, { recursive: true, force: true })));
+  };
   const logFile = join(workDir, 'turnserver.log');
-  const stderrFile = join(workDir, 'turnserver.stderr');
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
+  let launched: Launched | undefined;
   try {
     await mkdir(workDir, { recursive: true, mode: 0o700 });
-    const port = options.port ?? (await freePort([options.tlsPort ?? 0]));
-    const tlsPort = options.tlsPort ?? (await freePort([port]));
+    const port = await choosePort(options.port, options.tlsPort);
+    const tlsPort = await choosePort(options.tlsPort, port);
     const certificate = await createSelfSignedCertificate(workDir);
+    const realm = options.realm ?? 'kvs-ice-broker.local';
     const configFile = join(workDir, 'turnserver.conf');
-    const config = configText({
-      secret: options.secret,
-      realm: options.realm ?? 'kvs-ice-broker.local',
-      port,
-      tlsPort,
-      workDir,
-      ...certificate,
-    });
+    const config = configText({ secret: options.secret, realm, port, tlsPort, workDir, ...certificate });
     await writeFile(configFile, config, { mode: 0o600 });
-
-    const stderr = await open(stderrFile, 'w', 0o600);
-    // setpriv makes the kernel SIGKILL coturn when this process dies, even by SIGKILL.
-    const args = ['-c', configFile];
-    const [command, argv] = isExecutable('/usr/bin/setpriv')
-      ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', binary, ...args]]
-      : [binary, args];
-    installExitHooks();
-    const started = spawn(command, argv, { cwd: workDir, stdio: ['ignore', 'ignore', stderr.fd] });
-    child = started;
-    running.add(started);
-    let spawnError: Error | undefined;
-    exited = new Promise((resolve) => {
-      started.once('exit', () => resolve());
-      started.once('error', (error) => {
-        spawnError = error;
-        resolve();
-      });
-    });
-    void exited.then(() => running.delete(started));
-    await stderr.close();
-
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await listensOn(port, tlsPort))) {
-      if (spawnError) throw new Error(`could not run ${command}: ${spawnError.message}`);
-      if (started.exitCode !== null || started.signalCode !== null) {
-        throw new Error(`coturn exited (code ${started.exitCode ?? started.signalCode}) while starting`);
-      }
-      if (Date.now() > deadline) throw new Error(`coturn did not listen on ${HOST}:${port}/${tlsPort} within 10 s`);
-      await sleep(100);
-    }
+    const relay = await launch(binary, configFile, workDir, cleanup);
+    launched = relay;
+    await waitUntilListening(relay, port, tlsPort);
 
     let stopping: Promise<void> | undefined;
     const stop = () => {
-      stopping ??= terminate(started, exited).then(removeWorkDir);
+      stopping ??= terminate(relay).then(removeWorkDir);
       return stopping;
     };
-    return { host: HOST, port, tlsPort, logFile, workDir, stop };
+    return { host: HOST, port, tlsPort, logFile, workDir, certFile: certificate.certFile, stop };
   } catch (error) {
-    const tail = await logTail([logFile, stderrFile], options.secret);
-    if (child) await terminate(child, exited);
+    const tail = await logTail([logFile, join(workDir, 'turnserver.stderr')], options.secret);
+    if (launched) await terminate(launched);
     await removeWorkDir();
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`${message}\n--- coturn log tail ---\n${tail || '(empty)'}`);

@@ -15,7 +15,10 @@ Serves POST /v1/channels/{channel}/ice-servers on 127.0.0.1:$PORT (default 8080)
 deployed handler, against a local AWS emulator and, when coturn is installed, a real TURN relay.
 
   -c, --context key=value  the same context keys as cdk deploy (channels, createChannels,
-                           minRemainingTtl, ...); locally, channel names need no ARN
+                           minRemainingTtl, auth, jwtIssuer, jwtAudience, jwtScopes,
+                           channelsClaim, corsAllowOrigins, ...); locally, channel names need
+                           no ARN, auth defaults to none, and auth=jwt without jwtIssuer
+                           starts a local token issuer (npm run token mints more tokens)
   --aws                    use real AWS with your own profile instead of the emulator
                            (or KVS_ICE_BROKER_AWS=1); needs -c channels=<channel ARN>
                            and -c scopedRoleArn=<a role your profile may assume>
@@ -25,11 +28,17 @@ Environment: PORT (API, default 8080), EMULATOR_PORT (default: a free port).`;
 
 /** The `context` defaults of the project's cdk.json, shared with deployments. */
 export function cdkJsonContext(root: string): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
   return { ...cdkJson.context };
 }
 
-export function parseArgs(argv: readonly string[], defaults: Record<string, unknown>, env = process.env): RunnerArgs {
+export function parseArgs(
+  argv: readonly string[],
+  defaults: Record<string, unknown>,
+  env = process.env,
+): RunnerArgs {
   const context = { ...defaults };
   let realAws = env.KVS_ICE_BROKER_AWS === '1';
   let help = false;
@@ -52,6 +61,7 @@ export function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number)
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a TCP port, got "${raw}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} must be a TCP port, got "${raw}"`);
   return port;
 }

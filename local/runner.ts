@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { startApiServer, type ApiServer, type LambdaHandler } from './api-server';
+import { type ApiServer, type LambdaHandler, startApiServer } from './api-server';
+import { CorsRules } from './auth/cors';
+import { accountOfArn, startLocalAuth } from './auth/local-auth';
+import type { LocalAuthInfo, LocalAuthOptions } from './auth/types';
 import { type Coturn, findTurnserver, startCoturn } from './coturn';
 import { type Emulator, startEmulator } from './emulator';
+
+export type { LocalAuthOptions } from './auth/types';
 
 export interface LocalStackOptions {
   /** API port on 127.0.0.1 (0 = free). */
@@ -16,6 +21,10 @@ export interface LocalStackOptions {
   readonly relay?: boolean;
   /** Extra environment for the function (e.g. log level). */
   readonly env?: Record<string, string>;
+  /** How callers authenticate, as `-c auth=…` chooses for a deployment; default `{ mode: 'none' }`. */
+  readonly auth?: LocalAuthOptions;
+  /** Origins that get CORS headers (and preflight answers), as `-c corsAllowOrigins=…`. */
+  readonly corsAllowOrigins?: string[];
 }
 
 export interface LocalStack {
@@ -24,11 +33,17 @@ export interface LocalStack {
   /** The live TURN relay, or undefined when coturn is not installed or not wanted. */
   readonly coturn: Coturn | undefined;
   readonly channelArns: ReadonlyMap<string, string>;
+  /** The auth mode in force, with what a caller needs to pass it (token minting, dev credentials). */
+  readonly auth: LocalAuthInfo;
   close(): Promise<void>;
 }
 
 /** Environment that points the unmodified handler at the emulator, as its deployment points it at AWS. */
-function functionEnvironment(emulator: Emulator, options: LocalStackOptions): Record<string, string> {
+function functionEnvironment(
+  emulator: Emulator,
+  options: LocalStackOptions,
+  authEnv: Record<string, string>,
+): Record<string, string> {
   return {
     AWS_REGION: emulator.region,
     AWS_ACCESS_KEY_ID: emulator.executionCredentials.accessKeyId,
@@ -41,6 +56,7 @@ function functionEnvironment(emulator: Emulator, options: LocalStackOptions): Re
     POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
     // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
     POWERTOOLS_METRICS_DISABLED: 'true',
+    ...authEnv,
     ...options.env,
   };
 }
@@ -64,7 +80,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const secret = randomBytes(24).toString('base64url');
   const coturn = options.relay !== false && findTurnserver() ? await startCoturn({ secret }) : undefined;
   const started: { close(): Promise<void> }[] = coturn ? [{ close: () => coturn.stop() }] : [];
-  const closeAll = () => Promise.allSettled(started.reverse().map((part) => part.close())).then(() => undefined);
+  const closeAll = () =>
+    Promise.allSettled(started.reverse().map((part) => part.close())).then(() => undefined);
   try {
     const emulator = await startEmulator({
       port: options.emulatorPort ?? 0,
@@ -73,10 +90,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       turn: { host: '127.0.0.1', port: coturn?.port ?? 3478, tlsPort: coturn?.tlsPort ?? 5349, secret },
     });
     started.push(emulator);
-    const handler = await loadHandler(functionEnvironment(emulator, options));
-    const api = await startApiServer({ port: options.port, handler });
+    const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, {
+      region: emulator.region,
+      partition: emulator.partition,
+      accountId: accountOfArn(emulator.scopedRoleArn),
+    });
+    started.push(auth);
+    const handler = await loadHandler(functionEnvironment(emulator, options, auth.functionEnv));
+    const cors = options.corsAllowOrigins?.length ? new CorsRules(options.corsAllowOrigins) : undefined;
+    const api = await startApiServer({ port: options.port, handler, gate: auth.gate, cors });
     started.push(api);
-    return { api, emulator, coturn, channelArns: emulator.channelArns, close: closeAll };
+    return { api, emulator, coturn, channelArns: emulator.channelArns, auth: auth.info, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

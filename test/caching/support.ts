@@ -93,9 +93,9 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<BrokerErro
 }
 
 /** Polls until `check` holds (background refreshes finish on their own schedule). */
-export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -36,8 +36,8 @@ describe('bin/app.ts', () => {
     for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('writes the KvsIceBroker template from the cdk.json defaults', async () => {
-    const run = await runApp({});
+  it('writes the KvsIceBroker template from the cdk.json defaults and -c auth=iam', async () => {
+    const run = await runApp({ auth: 'iam' });
 
     const templatePath = path.join(run.outdir, 'KvsIceBroker.template.json');
 
@@ -47,10 +47,28 @@ describe('bin/app.ts', () => {
   });
 
   it('exits with status 1 and only the message when the context is bad', async () => {
-    const run = await runApp({ channels: 'lobby' });
+    const run = await runApp({ auth: 'iam', channels: 'lobby' });
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^Invalid context "channels": "lobby" is a bare name/);
     expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('refuses the cdk.json defaults alone, asking the operator to choose how callers authenticate', async () => {
+    const run = await runApp({});
+
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'Invalid context "auth": choose -c auth=jwt (with jwtIssuer, jwtAudience[, jwtScopes, channelsClaim]), ' +
+        '-c auth=iam, or -c auth=none with -c allowUnauthenticated=true',
+    );
+  });
+
+  it('prints a warning when the operator deploys an API without authentication', async () => {
+    const run = await runApp({ auth: 'none', allowUnauthenticated: 'true' });
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/WARNING The ice-servers route has no authentication/);
+    expect(run.stderr).toContain('KvsIceBroker/IceBroker/IceServersRoute');
   });
 });

@@ -1,19 +1,22 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+import { joinedText, parseJoinedJson } from './support/tokens';
 
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
 
+function channelsValue(s: Synthesized): unknown {
+  const [fn] = Object.values(s.template.findResources('AWS::Lambda::Function'));
+  return fn?.Properties.Environment.Variables.CHANNELS;
+}
+
 /** The function's CHANNELS variable as a JSON string with CloudFormation references kept as text. */
 function channelsVariable(s: Synthesized): string {
-  const [fn] = Object.values(s.template.findResources('AWS::Lambda::Function'));
-  const value = fn?.Properties.Environment.Variables.CHANNELS;
-  const parts: unknown[] = typeof value === 'string' ? [value] : value['Fn::Join'][1];
-  return parts.map((part) => (typeof part === 'string' ? part : `<${JSON.stringify(part)}>`)).join('');
+  return joinedText(channelsValue(s));
 }
 
 function parseChannels(s: Synthesized): Record<string, string> {
-  return JSON.parse(channelsVariable(s).replace(/<[^>]*>/g, (reference) => reference.replaceAll('"', "'")));
+  return parseJoinedJson(channelsValue(s));
 }
 
 describe('signaling channels', () => {

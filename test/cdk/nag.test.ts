@@ -3,15 +3,16 @@ import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BuiltApp, buildApp, removeCloudAssemblies } from './support/synth';
+import { NO_AUTH_REASON } from '../../lib/auth';
+import { type BuiltApp, buildApp, type Context, removeCloudAssemblies } from './support/synth';
 
-/** Every acknowledgement recorded with `Validations.of(construct).acknowledge`, by construct path. */
-function acknowledgements(root: IConstruct): Record<string, string[]> {
-  const found: Record<string, string[]> = {};
+/** Every acknowledgement recorded with `Validations.of(construct).acknowledge`: rule to reason, by construct path. */
+function acknowledgements(root: IConstruct): Record<string, Record<string, unknown>> {
+  const found: Record<string, Record<string, unknown>> = {};
   for (const construct of root.node.findAll()) {
     for (const entry of construct.node.metadata) {
       if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-      found[construct.node.path] = [...(found[construct.node.path] ?? []), ...Object.keys(entry.data)];
+      found[construct.node.path] = { ...found[construct.node.path], ...entry.data };
     }
   }
   return found;
@@ -25,26 +26,53 @@ function addRoleWithManagedPolicy(scope: Construct): void {
   });
 }
 
+const CHANNELS: Context = { channels: 'lobby/1716796800123', createChannels: 'demo' };
+
+const MODES: Record<string, Context> = {
+  jwt: {
+    auth: 'jwt',
+    jwtIssuer: 'https://auth.example.com/',
+    jwtAudience: 'ice-app',
+    jwtScopes: 'ice/servers',
+    channelsClaim: 'channels',
+    corsAllowOrigins: 'https://app.example.com',
+  },
+  iam: { auth: 'iam', corsAllowOrigins: 'https://app.example.com' },
+  none: { auth: 'none', allowUnauthenticated: 'true', corsAllowOrigins: '*' },
+};
+
 describe('cdk-nag AwsSolutions', () => {
-  let built: BuiltApp;
+  const built: Record<string, BuiltApp> = {};
 
   afterAll(removeCloudAssemblies);
 
   beforeAll(() => {
-    built = buildApp({ channels: 'lobby/1716796800123', createChannels: 'demo' });
+    for (const [mode, context] of Object.entries(MODES)) built[mode] = buildApp({ ...CHANNELS, ...context });
   });
 
-  it('reports no unacknowledged finding', () => {
-    const report = new AwsSolutionsChecks().validateScope(built.app);
+  it.each(Object.keys(MODES))('reports no unacknowledged finding with auth=%s', (mode) => {
+    const app = built[mode]?.app;
 
-    expect(report.violations).toEqual([]);
+    const report = app ? new AwsSolutionsChecks().validateScope(app) : undefined;
+
+    expect(report?.violations).toEqual([]);
   });
 
-  it('acknowledges only the unauthenticated route, on the route itself', () => {
-    const acknowledged = acknowledgements(built.app);
+  it.each(['jwt', 'iam'])('acknowledges no finding when callers authenticate with auth=%s', (mode) => {
+    const app = built[mode]?.app;
+
+    const acknowledged = app ? acknowledgements(app) : undefined;
+
+    expect(acknowledged).toEqual({});
+  });
+
+  it("acknowledges only the unauthenticated route with auth=none, with the operator's reason", () => {
+    const none = built.none;
+
+    const acknowledged = none ? acknowledgements(none.app) : undefined;
 
     expect(acknowledged).toEqual({
-      [built.stack.broker.route.node.path]: ['Annotation::AwsSolutions-APIG4'],
+      [none?.stack.broker.route.node.path ?? 'missing']: { 'Annotation::AwsSolutions-APIG4': NO_AUTH_REASON },
     });
   });
 

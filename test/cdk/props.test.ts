@@ -1,15 +1,9 @@
-import { Duration, Fn, Stack } from 'aws-cdk-lib';
+import { Duration, Fn } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IceBroker } from '../../lib/ice-broker';
-import type { IceBrokerProps } from '../../lib/ice-broker-props';
-import { createApp, removeCloudAssemblies } from './support/synth';
+import { createBroker as construct, removeCloudAssemblies } from './support/synth';
 
 const LOBBY_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/lobby/1716796800123';
-
-function construct(props: IceBrokerProps): IceBroker {
-  return new IceBroker(new Stack(createApp({}), 'Test'), 'Broker', props);
-}
 
 describe('IceBroker props', () => {
   afterAll(removeCloudAssemblies);

@@ -116,22 +116,24 @@ describe('the local API against the AWS wire emulator', () => {
     expect(stats.rejected).toEqual({});
   });
 
-  it.each(SCENARIOS.map((scenario, i) => [...scenario, `fault-${i}`] as const))(
-    'when %s, answers %i and keeps serving',
-    async (_, operation, fault, status, code, channel) => {
-      stack.emulator.setFault(operation, fault);
-      const failed = await post(channel);
-      const failedBody = await failed.json();
-      stack.emulator.clearFaults();
-      const next = await post(channel);
+  it.each(
+    SCENARIOS.map(
+      ([name, operation, fault, status, code], i) =>
+        [name, status, code, operation, fault, `fault-${i}`] as const,
+    ),
+  )('when %s, answers %i %s and keeps serving', async (_, status, code, operation, fault, channel) => {
+    stack.emulator.setFault(operation, fault);
+    const failed = await post(channel);
+    const failedBody = await failed.json();
+    stack.emulator.clearFaults();
+    const next = await post(channel);
 
-      expect(failed.status).toBe(status);
-      expect(failedBody.error.code).toBe(code);
-      if (status === 429 || status === 503)
-        expect(Number(failed.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(next.status).toBe(200);
-    },
-  );
+    expect(failed.status).toBe(status);
+    expect(failedBody.error.code).toBe(code);
+    if (status === 429 || status === 503)
+      expect(Number(failed.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(next.status).toBe(200);
+  });
 
   it('never makes a KVS call for a channel other than the one requested', async () => {
     stack.emulator.resetStats();

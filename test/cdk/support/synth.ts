@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, CfnElement } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import cdkJson from '../../../cdk.json';
 import { buildIceBrokerApp } from '../../../lib/app';
+import { IceBroker } from '../../../lib/ice-broker';
+import type { IceBrokerProps } from '../../../lib/ice-broker-props';
 import type { KvsIceBrokerStack } from '../../../lib/stack';
 
 /** CDK context as `cdk synth` sees it: cdk.json "context" overridden by `-c key=value`. */
@@ -33,6 +35,12 @@ const outdirs: string[] = [];
 /** The context of `cdk synth` without `-c` options: cdk.json's "context". */
 export const CDK_JSON_CONTEXT: Context = cdkJson.context;
 
+/**
+ * cdk.json plus the one key it leaves to the operator: `auth`. Tests run in `iam` mode (no
+ * extra keys needed) unless they override `auth`; `{ auth: undefined }` removes it.
+ */
+export const TEST_CONTEXT: Context = { ...CDK_JSON_CONTEXT, auth: 'iam' };
+
 /** A CDK app writing to a temporary cloud assembly, bundling the function only if asked to. */
 export function createApp(context: Context, options: SynthOptions = {}): App {
   const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-ice-broker-cdk-test-'));
@@ -41,10 +49,16 @@ export function createApp(context: Context, options: SynthOptions = {}): App {
   return new App({ context: { ...context, ...bundling }, outdir });
 }
 
-/** Builds the app exactly as bin/app.ts does, from cdk.json's context plus `overrides`. */
+/** Builds the app exactly as bin/app.ts does, from {@link TEST_CONTEXT} plus `overrides`. */
 export function buildApp(overrides: Context = {}, options: SynthOptions = {}): BuiltApp {
-  const app = createApp({ ...CDK_JSON_CONTEXT, ...overrides }, options);
+  const app = createApp({ ...TEST_CONTEXT, ...overrides }, options);
   return { app, stack: buildIceBrokerApp(app) };
+}
+
+/** An {@link IceBroker} in a fresh stack, with `auth: { mode: 'iam' }` unless `props` say otherwise. */
+export function createBroker(props: Partial<IceBrokerProps>): IceBroker {
+  const stack = new Stack(createApp({}), 'Test');
+  return new IceBroker(stack, 'Broker', { auth: { mode: 'iam' }, ...props });
 }
 
 /** Builds and synthesizes the app; cdk-nag runs as part of the synthesis. */

@@ -1,0 +1,60 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
+
+/**
+ * An OpenID Connect issuer under the test's control: it publishes one RS256 key and signs
+ * whatever it is told to, so tests can forge tokens that are wrong in exactly one way.
+ */
+export interface TestIssuer {
+  readonly url: string;
+  readonly kid: string;
+  /** Claims of a token that the API accepts: this issuer, `audience`, valid for an hour. */
+  validClaims(audience: string): JWTPayload;
+  /** Signs with the published key, or with `key` (same kid) when given. */
+  sign(claims: JWTPayload, options?: { key?: CryptoKey | Uint8Array; alg?: string }): Promise<string>;
+  /** An `alg: none` token with the published kid. */
+  unsigned(claims: JWTPayload): string;
+  close(): Promise<void>;
+}
+
+export async function startTestIssuer(): Promise<TestIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const kid = 'test-key-1';
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] };
+  const server = createServer((req, res) => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const body =
+      req.url === '/.well-known/openid-configuration'
+        ? { issuer: url, jwks_uri: `${url}/.well-known/jwks.json` }
+        : req.url === '/.well-known/jwks.json'
+          ? jwks
+          : undefined;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body ?? {}));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    kid,
+    validClaims: (audience) => {
+      const now = Math.floor(Date.now() / 1000);
+      return { iss: url, aud: audience, sub: 'tester', iat: now, exp: now + 3600 };
+    },
+    sign: (claims, options = {}) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: options.alg ?? 'RS256', kid, typ: 'JWT' })
+        .sign(options.key ?? privateKey),
+    unsigned: (claims) => {
+      const [, payload = '', signature = ''] = new UnsecuredJWT(claims).encode().split('.');
+      const header = Buffer.from(JSON.stringify({ alg: 'none', kid, typ: 'JWT' })).toString('base64url');
+      return `${header}.${payload}.${signature}`;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
