@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTurnserver } from '../../local/coturn';
+import { type LocalStack, startLocalStack } from '../../local/runner';
+import { runUclient, type UclientTransport } from '../support/relay/uclient';
+import { type IceServerLike, pickWeriftTurnServer } from '../support/relay/werift-ice-servers';
+import { openRelayDataChannel } from '../support/relay/werift-peers';
+
+const installed = findTurnserver() !== undefined;
+const suiteName = installed
+  ? 'credentials from the local API relay real traffic through coturn'
+  : 'real TURN relay (SKIPPED: turnserver not found; install it with `apt-get install coturn`)';
+
+interface TurnServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}
+
+describe('pickWeriftTurnServer', () => {
+  const servers: IceServerLike[] = [
+    { urls: 'stun:stun.example:443' },
+    {
+      urls: ['turns:relay.example:443?transport=udp', 'turns:relay.example:443?transport=tcp'],
+      username: 'u',
+      credential: 'p',
+    },
+  ];
+
+  it('skips STUN and DTLS URIs and takes the first TURN URI werift can speak', () => {
+    expect(pickWeriftTurnServer(servers)).toEqual({
+      urls: 'turns:relay.example:443?transport=tcp',
+      username: 'u',
+      credential: 'p',
+      transport: 'tls',
+    });
+  });
+
+  it('rejects a list without a usable URI of the wanted transport, naming the URIs it got', () => {
+    expect(() => pickWeriftTurnServer(servers, 'udp')).toThrow(
+      /over udp.*turns:relay\.example:443\?transport=udp/,
+    );
+  });
+});
+
+describe.skipIf(!installed)(suiteName, () => {
+  let stack: LocalStack;
+  let iceServers: IceServerLike[];
+  let turn: TurnServer;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ port: 0, channels: ['demo'], env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+    const response = await fetch(`${stack.api.url}/v1/channels/demo/ice-servers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'VIEWER', maxServerSets: 1 }),
+    });
+    iceServers = (await response.json()).iceServers;
+    turn = iceServers[1] as TurnServer;
+  });
+  afterAll(() => stack?.close());
+
+  /** host and port of the vended URI of a transport kind (udp: turn:…udp, tls: turns:…tcp, dtls: turns:…udp). */
+  function endpointOf(transport: UclientTransport): { host: string; port: number } {
+    const uri = turn.urls.find((u) =>
+      transport === 'udp'
+        ? u.startsWith('turn:')
+        : transport === 'dtls'
+          ? u.endsWith('udp')
+          : u.endsWith('tcp'),
+    );
+    const [, host = '', port = ''] = /^turns?:([^:?]+):(\d+)/.exec(uri ?? '') ?? [];
+    return { host, port: Number(port) };
+  }
+
+  it('vends TURN URIs that point at the live local relay', () => {
+    expect(stack.coturn).toBeDefined();
+    expect(endpointOf('udp')).toEqual({ host: '127.0.0.1', port: stack.coturn?.port });
+    expect(endpointOf('tls')).toEqual({ host: '127.0.0.1', port: stack.coturn?.tlsPort });
+  });
+
+  it.each<UclientTransport>(['udp', 'tls', 'dtls'])(
+    'turnutils_uclient relays every packet both ways over %s with the vended credentials',
+    async (transport) => {
+      const result = await runUclient({
+        ...endpointOf(transport),
+        username: turn.username,
+        password: turn.credential,
+        transport,
+      });
+
+      expect(result.ok, result.output).toBe(true);
+      expect(result.sent).toBeGreaterThan(0);
+      expect(result.received).toBe(result.sent);
+    },
+  );
+
+  it('turnutils_uclient gets no allocation with a tampered password', async () => {
+    const tampered = `${turn.credential.slice(1)}A`;
+
+    const result = await runUclient({
+      ...endpointOf('udp'),
+      username: turn.username,
+      password: tampered,
+      transport: 'udp',
+    });
+
+    expect(result).toMatchObject({ ok: false, sent: 0, received: 0 });
+    expect(result.output).toContain('Cannot complete Allocation');
+  });
+
+  it.each(['udp', 'tls'] as const)(
+    'two relay-only werift peers open a data channel over TURN/%s and exchange a message',
+    async (transport) => {
+      const result = await openRelayDataChannel(iceServers, {
+        transport,
+        tlsCa: readFileSync(stack.coturn?.certFile ?? ''),
+        message: 'hello through coturn',
+      });
+
+      expect(result.message).toBe('echo:hello through coturn');
+      expect(result.selectedCandidateTypes).toEqual(['relay', 'relay', 'relay', 'relay']);
+    },
+  );
+
+  it('werift peers get no relayed channel with a tampered password', async () => {
+    const tampered = [iceServers[0] ?? { urls: [] }, { ...turn, credential: `${turn.credential.slice(1)}A` }];
+
+    const attempt = openRelayDataChannel(tampered, { transport: 'udp', timeoutMs: 3_000 });
+
+    await expect(attempt).rejects.toThrow(/no relay candidate at all/);
+  });
+});
