@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { type AddressInfo, connect, createServer } from 'node:net';
+
+/** Free-port picking and readiness probes for the local relay (TCP + UDP on loopback). */
+const HOST = '127.0.0.1';
+const PROBE_TIMEOUT_MS = 300;
+
+export async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const tcp = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => resolve(true));
+  });
+  if (tcp) await new Promise<void>((resolve) => server.close(() => resolve()));
+  const socket = createSocket('udp4');
+  const udp = await new Promise<boolean>((resolve) => {
+    socket.once('error', () => resolve(false));
+    socket.bind(port, HOST, () => resolve(true));
+  });
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return tcp && udp;
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1 and not in `taken`. */
+async function freePort(taken: readonly (number | undefined)[]): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, HOST, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!taken.includes(port) && (await isFree(port))) return port;
+  }
+  throw new Error('no port is free for both TCP and UDP on 127.0.0.1');
+}
+
+/** The requested port after checking it is free (coturn shares busy ports via SO_REUSEPORT), or a free one. */
+export async function choosePort(requested: number | undefined, taken: number | undefined): Promise<number> {
+  if (requested === undefined) return freePort([taken]);
+  if (!(await isFree(requested))) throw new Error(`port ${requested} on ${HOST} is in use (TCP or UDP)`);
+  return requested;
+}
+
+/** Sends a STUN Binding request over UDP; true when a response with its transaction id arrives. */
+async function stunAnswers(port: number): Promise<boolean> {
+  const transactionId = randomBytes(12);
+  const header = Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]);
+  const socket = createSocket('udp4');
+  const answered = new Promise<boolean>((resolve) => {
+    socket.on('message', (message) => resolve(message.subarray(8, 20).equals(transactionId)));
+    socket.once('error', () => resolve(false));
+    setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+  });
+  socket.send(Buffer.concat([header, transactionId]), port, HOST);
+  const result = await answered;
+  socket.close();
+  return result;
+}
+
+async function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: HOST, port, timeout: PROBE_TIMEOUT_MS });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+    socket.once('timeout', () => finish(false));
+  });
+}
+
+export async function listensOn(port: number, tlsPort: number): Promise<boolean> {
+  const probes = [stunAnswers(port), stunAnswers(tlsPort), tcpAccepts(port), tcpAccepts(tlsPort)];
+  return (await Promise.all(probes)).every(Boolean);
+}
