@@ -175,12 +175,13 @@ export class IceVendor {
       const sets = await withRetries(
         this.policy.retry,
         async () => {
-          await this.budget.acquire(channel.arn, signal);
-          return this.callGetIceServerConfig(
-            session,
-            { endpoint: endpoint.url, channelArn: channel.arn, clientId },
-            signal,
-          );
+          const release = await this.budget.acquire(channel.arn, signal);
+          try {
+            const request = { endpoint: endpoint.url, channelArn: channel.arn, clientId };
+            return await this.callGetIceServerConfig(session, request, signal);
+          } finally {
+            release();
+          }
         },
         signal,
       );

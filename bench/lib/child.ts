@@ -1,0 +1,121 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  type BareConfig,
+  type BrokerConfig,
+  isChildMessage,
+  type MintReply,
+  type ReadyMessage,
+} from '../servers/protocol';
+import { serverBundle } from './server-bundle';
+
+const NODE_MODULES = join(__dirname, '..', '..', 'node_modules');
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+/** Kept from a child's stderr, to explain a child that fails to start. */
+const STDERR_TAIL_CHARS = 4096;
+
+/** Every live child, so that nothing outlives the benchmark process. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export interface ServerChild {
+  readonly url: string;
+  readonly emulatorUrl: string | undefined;
+  readonly pid: number;
+  /** Bearer tokens for these JWT subjects, in order (broker started with `auth: 'jwt'` only). */
+  mintTokens(subjects: readonly string[]): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited after STOP_TIMEOUT_MS. */
+function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  return exited.then(() => clearTimeout(timer));
+}
+
+function awaitReady(child: ChildProcess, exited: Promise<string>): Promise<ReadyMessage> {
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<ReadyMessage>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    exited.then((how) => reject(new Error(`exited (${how}) before it was ready`)));
+    child.on('message', (message: unknown) => {
+      if (isChildMessage(message) && message.type === 'ready') resolve(message);
+    });
+  }).finally(() => clearTimeout(timer));
+}
+
+async function startChild(
+  script: 'broker' | 'bare',
+  config: BrokerConfig | BareConfig,
+): Promise<ServerChild> {
+  const child = fork(await serverBundle(script), [JSON.stringify(config)], {
+    execArgv: [],
+    // The bundle lives in a temporary directory; its external packages come from the project.
+    env: { ...process.env, NODE_PATH: NODE_MODULES },
+    // stdout to /dev/null: the broker's handler writes one JSON log line per request there.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  live.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+  });
+  const minting = new Map<number, (reply: MintReply) => void>();
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      for (const answer of minting.values()) answer({ type: 'minted', id: 0, error: `${script} exited` });
+      resolve(String(signal ?? code));
+    }),
+  );
+  const stop = () => stopChild(child, exited);
+  let nextId = 1;
+
+  child.on('message', (message: unknown) => {
+    if (isChildMessage(message) && message.type === 'minted') minting.get(message.id)?.(message);
+  });
+  const ready = await awaitReady(child, exited).catch(async (error: Error) => {
+    await stop();
+    throw new Error(`${script}: ${error.message}\n${stderr.trim()}`);
+  });
+
+  return {
+    url: ready.url,
+    emulatorUrl: ready.emulatorUrl,
+    pid: ready.pid,
+    stop,
+    mintTokens: (subjects) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        minting.set(id, (reply) => {
+          minting.delete(id);
+          if (reply.tokens) resolve([...reply.tokens]);
+          else reject(new Error(reply.error ?? 'minting failed'));
+        });
+        child.send({ type: 'mint', id, subjects });
+      }),
+  };
+}
+
+/** The broker (`startLocalStack`) in a fresh process: fresh caches, its own emulator. */
+export const startBroker = (config: BrokerConfig) => startChild('broker', config);
+
+/** A bare `node:http` server in a fresh process, answering with `bodyBytes` of JSON. */
+export const startBare = (config: BareConfig) => startChild('bare', config);
+
+/** Runs `use` against a server started by `start`, and stops the server whatever happens. */
+export async function withServer<T>(
+  start: Promise<ServerChild>,
+  use: (server: ServerChild) => Promise<T>,
+): Promise<T> {
+  const server = await start;
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ratio, round } from './stats';
+
+/** One measured figure next to the baseline measured in the same run. */
+export interface Comparison {
+  readonly label: string;
+  readonly figure: number;
+  readonly baseline: number;
+  readonly unit: string;
+  /** What the baseline is, in a few words. */
+  readonly baselineLabel: string;
+  /** `figure / baseline`; null when the baseline is zero at the measurement's resolution. */
+  readonly ratio: number | null;
+}
+
+/**
+ * A pass/fail statement about the run. `invariant`s are the product's promises (a failing one
+ * fails the run); `target`s are goals whose miss is reported but depends on the machine.
+ */
+export interface Check {
+  readonly kind: 'invariant' | 'target';
+  readonly statement: string;
+  readonly passed: boolean;
+}
+
+export interface BenchmarkResult {
+  readonly comparisons: readonly Comparison[];
+  readonly checks: readonly Check[];
+  /** Everything else worth keeping in the JSON (parameters, raw samples, breakdowns). */
+  readonly details: Record<string, unknown>;
+}
+
+export interface Benchmark {
+  /** File name of the result in bench/results, and the name on the command line. */
+  readonly name: string;
+  readonly title: string;
+  run(log: (line: string) => void): Promise<BenchmarkResult>;
+}
+
+const RESULTS_DIR = join(__dirname, '..', 'results');
+
+const format = (value: number) => String(round(value, 2));
+
+/** The printed summary of a result: one line per comparison and per check. */
+export function summarize(benchmark: Benchmark, result: BenchmarkResult): string[] {
+  const lines = [`== ${benchmark.name}: results ==`];
+  for (const c of result.comparisons) {
+    lines.push(
+      `  ${c.label}: ${format(c.figure)} ${c.unit} | baseline (${c.baselineLabel}): ${format(c.baseline)} ${c.unit} | ratio ${c.ratio === null ? 'n/a' : `${format(c.ratio)}x`}`,
+    );
+  }
+  for (const check of result.checks) {
+    const verdict = check.passed ? 'ok' : check.kind === 'invariant' ? 'FAILED' : 'MISSED';
+    lines.push(`  [${verdict}] ${check.kind}: ${check.statement}`);
+  }
+  return lines;
+}
+
+/** Writes `bench/results/<name>.json` with the machine it ran on. */
+export async function writeResult(
+  benchmark: Benchmark,
+  result: BenchmarkResult,
+  wallSeconds: number,
+): Promise<string> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${benchmark.name}.json`);
+  const document = {
+    name: benchmark.name,
+    title: benchmark.title,
+    measuredAt: new Date().toISOString(),
+    wallSeconds,
+    machine: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryMb: Math.round(totalmem() / 2 ** 20),
+    },
+    ...result,
+  };
+  await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
+  return file;
+}
+
+/** A failed invariant fails the run; a missed target does not. */
+export const failedInvariants = (result: BenchmarkResult) =>
+  result.checks.filter((check) => check.kind === 'invariant' && !check.passed);
+
+/** A comparison with its ratio computed. */
+export function compare(
+  label: string,
+  figure: number,
+  baseline: number,
+  unit: string,
+  baselineLabel: string,
+): Comparison {
+  return { label, figure, baseline, unit, baselineLabel, ratio: ratio(figure, baseline) };
+}

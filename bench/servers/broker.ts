@@ -1,0 +1,54 @@
+import { type LocalStack, startLocalStack } from '../../local/runner';
+import {
+  type BrokerConfig,
+  childConfig,
+  exitWith,
+  type MintReply,
+  type MintRequest,
+  type ReadyMessage,
+} from './protocol';
+
+/**
+ * The broker under test: `startLocalStack` (emulator + the real handler behind the local API
+ * server) in its own process, because the handler's caches and configuration are per process.
+ * No coturn: no benchmark opens a relay. The handler logs at INFO as deployed; the parent sends
+ * this process's stdout to /dev/null, so the cost of building each log line stays in the figures.
+ */
+async function main(): Promise<void> {
+  const config = childConfig<BrokerConfig>();
+  const stack = await startLocalStack({
+    port: 0,
+    channels: [...config.channels],
+    relay: false,
+    auth: config.auth === 'jwt' ? { mode: 'jwt' } : { mode: 'none' },
+  });
+  exitWith(() => stack.close());
+  process.on('message', (message: MintRequest) => {
+    if (message.type === 'mint') mint(stack, message).then((reply) => process.send?.(reply));
+  });
+  const ready: ReadyMessage = {
+    type: 'ready',
+    url: stack.api.url,
+    emulatorUrl: stack.emulator.url,
+    pid: process.pid,
+  };
+  process.send?.(ready);
+}
+
+/** Tokens of the stack's local JWT issuer, one per subject, in order. */
+async function mint(stack: LocalStack, request: MintRequest): Promise<MintReply> {
+  const mintToken = stack.auth.mintToken;
+  if (!mintToken)
+    return { type: 'minted', id: request.id, error: 'the broker was not started with auth: jwt' };
+  try {
+    const tokens = await Promise.all(request.subjects.map((sub) => mintToken({ sub })));
+    return { type: 'minted', id: request.id, tokens };
+  } catch (error) {
+    return { type: 'minted', id: request.id, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench broker: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+/**
+ * Messages between a benchmark and the server it runs in a child process, over Node's IPC
+ * channel. Not stdout: the broker's handler logs every request there, and bearer tokens must
+ * not travel through anything that looks like a log.
+ */
+
+/** Sent once by the child when it serves. */
+export interface ReadyMessage {
+  readonly type: 'ready';
+  /** Base URL of the HTTP server under test. */
+  readonly url: string;
+  /** The AWS emulator's base URL (broker only). */
+  readonly emulatorUrl?: string;
+  /** The child's own pid (for /proc sampling). */
+  readonly pid: number;
+}
+
+/** Asks the broker child for bearer tokens, one per JWT subject. */
+export interface MintRequest {
+  readonly type: 'mint';
+  readonly id: number;
+  readonly subjects: readonly string[];
+}
+
+export interface MintReply {
+  readonly type: 'minted';
+  readonly id: number;
+  readonly tokens?: readonly string[];
+  readonly error?: string;
+}
+
+/** What the broker child serves: the channels its emulator has and the API serves, and its auth mode. */
+export interface BrokerConfig {
+  readonly channels: readonly string[];
+  readonly auth?: 'jwt';
+}
+
+/** What the bare server answers every request with. */
+export interface BareConfig {
+  readonly bodyBytes: number;
+}
+
+type ChildMessage = ReadyMessage | MintReply;
+
+export const isChildMessage = (value: unknown): value is ChildMessage =>
+  typeof value === 'object' && value !== null && 'type' in value;
+
+/** Reads the JSON configuration a child was started with (its first argument). */
+export function childConfig<T>(): T {
+  const raw = process.argv[2];
+  if (!raw) throw new Error('usage: node <server bundle> <json config>');
+  return JSON.parse(raw) as T;
+}
+
+/** Runs `close` and exits once the parent goes away (IPC disconnect) or asks the child to stop. */
+export function exitWith(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    close().finally(() => process.exit(0));
+  };
+  process.on('disconnect', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,128 @@
+import autocannon from 'autocannon';
+import { type ServerChild, startBare, startBroker, withServer } from './lib/child';
+import { iceServersUrl, send } from './lib/http';
+import { runIfMain } from './lib/main';
+import { readMemory, sampleMemory } from './lib/memory';
+import { type Benchmark, type Comparison, compare as comparison } from './lib/report';
+import { round } from './lib/stats';
+
+const CHANNEL = 'demo';
+const CONNECTIONS = 50;
+const WARMUP_SECONDS = 3;
+const DURATION_SECONDS = 10;
+const BODY = JSON.stringify({ role: 'VIEWER' });
+const TARGET_RATIO = 0.8;
+const BASELINE = 'bare node:http, same body size';
+
+interface Run {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  /** RSS of the started server process before the load (VmRSS), KB. */
+  readonly idleRssKb: number;
+  /** Peak RSS of the server process over its whole life (VmHWM), KB. */
+  readonly peakRssKb: number;
+  /** Largest RSS sampled during the measured run (VmRSS), KB. */
+  readonly maxSampledRssKb: number;
+}
+
+/** A warm-up, then the measured run, sampling the server's memory throughout. */
+async function load(server: ServerChild, url: string): Promise<Run> {
+  const options = {
+    url,
+    method: 'POST' as const,
+    body: BODY,
+    headers: { 'content-type': 'application/json' },
+  };
+  const idle = readMemory(server.pid);
+  await autocannon({ ...options, connections: CONNECTIONS, duration: WARMUP_SECONDS });
+  const memory = sampleMemory(server.pid);
+  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_SECONDS });
+  const peak = memory.stop();
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    idleRssKb: idle.rssKb,
+    peakRssKb: peak.peakKb,
+    maxSampledRssKb: peak.maxRssKb,
+  };
+}
+
+/** The size of the broker's answer (a cache miss that fills the cache), which sets the bare server's body. */
+async function bodyBytesOf(url: string): Promise<number> {
+  const answer = await send('POST', url, { body: BODY });
+  if (answer.status !== 200) throw new Error(`the first request was answered ${answer.status}`);
+  return answer.body.length;
+}
+
+const compare = (label: string, unit: string, figure: number, baseline: number): Comparison =>
+  comparison(label, figure, baseline, unit, BASELINE);
+
+export const throughput: Benchmark = {
+  name: 'throughput',
+  title: 'Throughput on cache hits (autocannon, anonymous POST, one channel)',
+  async run(log) {
+    const { bodyBytes, broker } = await withServer(startBroker({ channels: [CHANNEL] }), async (server) => {
+      const url = iceServersUrl(server.url, CHANNEL);
+      const bytes = await bodyBytesOf(url);
+      log(
+        `broker answers ${bytes} bytes; per server: ${WARMUP_SECONDS} s warm-up, ${DURATION_SECONDS} s measured, ${CONNECTIONS} connections`,
+      );
+      return { bodyBytes: bytes, broker: await load(server, url) };
+    });
+    log(
+      `broker: ${broker.requestsPerSecond.toFixed(0)} req/s, p50 ${broker.p50Ms} ms, p99 ${broker.p99Ms} ms`,
+    );
+    const bare = await withServer(startBare({ bodyBytes }), (server) =>
+      load(server, iceServersUrl(server.url, CHANNEL)),
+    );
+    log(`bare:   ${bare.requestsPerSecond.toFixed(0)} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms`);
+    const rps = compare(
+      'requests per second',
+      'req/s',
+      Math.round(broker.requestsPerSecond),
+      Math.round(bare.requestsPerSecond),
+    );
+    const allOk = [broker, bare].every((run) => run.non2xx === 0 && run.errors === 0);
+    return {
+      comparisons: [
+        rps,
+        compare('latency p50', 'ms', broker.p50Ms, bare.p50Ms),
+        compare('latency p99', 'ms', broker.p99Ms, bare.p99Ms),
+        compare('RSS of the server process before the load', 'MB', mb(broker.idleRssKb), mb(bare.idleRssKb)),
+        compare('peak RSS of the server process (VmHWM)', 'MB', mb(broker.peakRssKb), mb(bare.peakRssKb)),
+      ],
+      checks: [
+        {
+          kind: 'invariant',
+          statement: `every request was answered 200 (broker ${broker.non2xx} non-2xx + ${broker.errors} errors, bare ${bare.non2xx} + ${bare.errors})`,
+          passed: allOk,
+        },
+        {
+          kind: 'target',
+          statement: `broker throughput is at least ${TARGET_RATIO}x the bare server's (${rps.ratio}x)`,
+          passed: (rps.ratio ?? 0) >= TARGET_RATIO,
+        },
+      ],
+      details: {
+        connections: CONNECTIONS,
+        warmupSeconds: WARMUP_SECONDS,
+        durationSeconds: DURATION_SECONDS,
+        bodyBytes,
+        broker,
+        bare,
+      },
+    };
+  },
+};
+
+const mb = (kb: number) => round(kb / 1024);
+
+runIfMain(module, throughput);
