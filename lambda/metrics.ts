@@ -1,5 +1,5 @@
 import { Metrics as Emf, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Metrics, MetricUnit as Unit } from './core/metrics';
+import { type Metrics, noMetrics, type MetricUnit as Unit } from './core/metrics';
 
 const UNITS: Record<Unit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Count: MetricUnit.Count,
@@ -12,7 +12,14 @@ const UNITS: Record<Unit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
  * CloudWatch extracts them from the log stream, so publishing costs no API call.
  * `POWERTOOLS_METRICS_DISABLED=true` turns them off (the local runner does).
  */
-export function emfMetrics(namespace: string, serviceName: string): Metrics & { flush(): void } {
+export function emfMetrics(
+  namespace: string,
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Metrics & { flush(): void } {
+  // Disabled metrics cost nothing per request (Powertools would still store them, reading the environment each time).
+  if (/^(true|1)$/i.test(env.POWERTOOLS_METRICS_DISABLED ?? ''))
+    return { ...noMetrics, flush: () => undefined };
   const emf = new Emf({ namespace, serviceName });
   return {
     add: (name, unit, value) => emf.addMetric(name, UNITS[unit], value),

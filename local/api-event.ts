@@ -27,11 +27,11 @@ function headersOf(req: IncomingMessage): Record<string, string> {
  */
 export function toApiGatewayEvent(
   req: IncomingMessage,
+  url: URL,
   body: Buffer,
   pathParameters: Record<string, string>,
   authorizer?: Record<string, unknown>,
 ): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? '/', 'http://localhost');
   const headers = headersOf(req);
   const text = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
   const now = new Date();

@@ -20,7 +20,7 @@ export interface ApiServerOptions {
   readonly gate?: Gate;
   /** CORS as the deployed API has it configured; absent: no CORS headers, no preflight answers. */
   readonly cors?: CorsRules;
-  /** The function's timeout, as the deployed Lambda has it. */
+  /** The function's timeout, as the deployed Lambda has it (reported by `context.getRemainingTimeInMillis`). */
   readonly timeoutMs?: number;
 }
 
@@ -40,29 +40,25 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 const message = (res: ServerResponse, status: number, text: string, headers?: Record<string, string>) =>
   send(res, status, JSON.stringify({ message: text }), headers);
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) chunks.push(chunk);
+    });
+    req.once('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks, size)));
+    req.once('error', reject);
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
   if (result.cookies?.length) res.setHeader('set-cookie', result.cookies);
   const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+  // API Gateway sends a Content-Length; without it Node would fall back to chunked encoding.
+  headers['content-length'] = String(Buffer.byteLength(body));
   res.writeHead(result.statusCode ?? 200, headers);
   res.end(body);
 }
@@ -74,8 +70,8 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResul
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const params = matchRoute(path);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const params = matchRoute(url.pathname);
     if (params && options.cors && req.method === 'OPTIONS') {
       res.writeHead(204, options.cors.preflightHeaders(req));
       return res.end();
@@ -90,9 +86,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const { status, message: text, headers } = decision.reject;
       return message(res, status, text, headers);
     }
-    const event = toApiGatewayEvent(req, body, params, decision.authorizer);
-    const result = await withTimeout(options.handler(event, lambdaContext(timeoutMs)), timeoutMs);
-    if (result === 'timeout') return message(res, 503, 'Service Unavailable');
+    const event = toApiGatewayEvent(req, url, body, params, decision.authorizer);
+    // No timer of its own: the function's upstream deadline (UPSTREAM_DEADLINE_MS) bounds every request.
+    const result = await options.handler(event, lambdaContext(timeoutMs));
     writeResult(res, result);
   };
   const server = createServer((req, res) => {

@@ -58,6 +58,11 @@ export class RefreshingCache<V extends object, C> {
     return { value, outcome };
   }
 
+  /** The value for `key` if it is fresh, without starting any load: the cheap path of a cache hit. */
+  peekFresh(key: string): V | undefined {
+    return this.lru.get(key);
+  }
+
   delete(key: string): void {
     this.lru.delete(key);
   }

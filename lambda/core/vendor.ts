@@ -2,7 +2,7 @@ import { CallBudget } from './budget';
 import type { Channel, ChannelDirectory } from './channels';
 import { BrokerError, upstreamTimeout } from './errors';
 import { toVendResult } from './ice-servers';
-import { type Metrics, noMetrics } from './metrics';
+import { type MetricName, type Metrics, noMetrics } from './metrics';
 import type { ChannelRole, TurnServerSet, VendRequest, VendResult } from './model';
 import type { Clock, ScopedSession, SessionBroker } from './ports';
 import { RefreshingCache } from './refreshing-cache';
@@ -116,28 +116,35 @@ export class IceVendor {
 
   async vend(request: VendRequest): Promise<VendResult> {
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
+    const key = `${channel.arn}|${request.clientId ?? ''}`;
+    const fresh = this.iceConfigs.peekFresh(key);
+    if (fresh) return this.serve(channel, fresh, request, 'IceCacheHit');
     const target: Target = { channel, role: request.role, clientId: request.clientId };
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     try {
-      const key = `${channel.arn}|${request.clientId ?? ''}`;
       const { value, outcome } = await abortable(this.iceConfigs.get(key, target), signal);
-      this.metrics.add(
-        outcome === 'hit' ? 'IceCacheHit' : outcome === 'stale' ? 'IceCacheStale' : 'IceCacheMiss',
-        'Count',
-        1,
-      );
-      const result = toVendResult(
+      return this.serve(
         channel,
-        value.sets,
+        value,
         request,
-        this.clock(),
-        this.policy.minRemainingTtlSeconds * 1000,
+        outcome === 'stale' ? 'IceCacheStale' : outcome === 'hit' ? 'IceCacheHit' : 'IceCacheMiss',
       );
-      this.metrics.add('ServedTtl', 'Seconds', result.ttl);
-      return result;
     } catch (error) {
       throw asBrokerError(error, signal);
     }
+  }
+
+  private serve(channel: Channel, config: IceConfig, request: VendRequest, outcome: MetricName): VendResult {
+    this.metrics.add(outcome, 'Count', 1);
+    const result = toVendResult(
+      channel,
+      config.sets,
+      request,
+      this.clock(),
+      this.policy.minRemainingTtlSeconds * 1000,
+    );
+    this.metrics.add('ServedTtl', 'Seconds', result.ttl);
+    return result;
   }
 
   /** Opens the session and finds the endpoint of a channel ahead of its first request; failures are left for later. */
