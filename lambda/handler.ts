@@ -38,13 +38,14 @@ const vendor = new IceVendor({
   metrics,
 });
 
-// With a single channel, open its scoped session and find its endpoint during init, so the
-// first request makes one upstream call instead of three. Failure here only logs: the first
-// request tries again.
-const [only, ...others] = config.channels;
-if (only && others.length === 0) {
+// Open the first channel's scoped session and find its endpoint during init (Lambda gives init
+// its own CPU burst): that channel's first request then makes one upstream call instead of three,
+// and the SDK's code paths are warm for the other channels. Failure only logs: the first request
+// tries again.
+const [first] = config.channels;
+if (first) {
   vendor
-    .prewarm(only.name)
+    .prewarm(first.name)
     .catch((error: unknown) => logger.warn('prewarm failed', { errorName: (error as Error)?.name }));
 }
 
