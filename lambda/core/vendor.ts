@@ -192,6 +192,8 @@ export class IceVendor {
         },
         signal,
       );
+      // Never cache an empty answer: it has no expiry, so it would never be refreshed.
+      if (sets.length === 0) throw new BrokerError('UpstreamError', 'KVS returned no TURN server set');
       return { sets };
     } catch (error) {
       this.forget(target, error);

@@ -181,6 +181,20 @@ describe('upstream failures', () => {
     expect(internal.body).toEqual({ error: { code: 'InternalError', message: 'internal error' } });
   });
 
+  it('asks KVS again after it returned no TURN server set', async () => {
+    const handler = buildHandler();
+    signaling
+      .on(GetIceServerConfigCommand)
+      .resolvesOnce({ IceServerList: [] })
+      .resolves({ IceServerList: [kvsServer(1)] });
+
+    const empty = parse(await handler(event('demo')));
+    const next = parse(await handler(event('demo')));
+
+    expect(empty.status).toBe(502);
+    expect(next.status).toBe(200);
+  });
+
   it('keeps serving after a failure', async () => {
     const handler = buildHandler();
     signaling
