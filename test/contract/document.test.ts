@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { CHANNEL_NAME_PATTERN } from '../../lambda/core/channels';
+import { BrokerError, type ErrorCode } from '../../lambda/core/errors';
+import { MAX_BODY_BYTES } from '../../lambda/http/request';
+import { errorResponse } from '../../lambda/http/response';
+import { ICE_SERVERS_ROUTE_PATH } from '../../lib/ice-broker';
+import { answerOfResult, contractViolations } from './support/answers';
+import {
+  channelParameter,
+  document,
+  documentedResponse,
+  iceServersOperation,
+  type JsonSchema,
+  type MediaType,
+  pointee,
+  type ResponseObject,
+  requestBody,
+  resolve,
+} from './support/document';
+import { schemaProblem } from './support/validators';
+
+/** Every error code of the contract: `satisfies` fails type-checking when the handler's list changes. */
+const ERROR_CODES = {
+  InvalidRequest: true,
+  ChannelNotAllowed: true,
+  ChannelNotFound: true,
+  Throttled: true,
+  UpstreamError: true,
+  Unavailable: true,
+  UpstreamTimeout: true,
+  InternalError: true,
+} as const satisfies Record<ErrorCode, true>;
+const CODES = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/** Statuses API Gateway answers itself, before or instead of the function (authorizers, throttling, crashes). */
+const API_GATEWAY_STATUSES = [401, 403, 429, 500];
+
+const handlerStatus = (code: ErrorCode) => answerOfResult(errorResponse(new BrokerError(code, 'x'))).status;
+
+function allExamples(): [string, JsonSchema, unknown][] {
+  const owners: [string, { readonly content?: Readonly<Record<string, MediaType>> }][] = [
+    ...Object.entries(iceServersOperation().responses).map(([status, response]): [string, ResponseObject] => [
+      status,
+      resolve(response),
+    ]),
+    ['request', requestBody()],
+  ];
+  return owners.flatMap(([owner, { content }]) => {
+    const media = content?.['application/json'];
+    if (!media) return [];
+    return Object.entries(media.examples ?? {}).map(([name, example]): [string, JsonSchema, unknown] => [
+      `${owner} ${name}`,
+      media.schema,
+      example.value,
+    ]);
+  });
+}
+
+function references(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(references);
+  if (typeof node !== 'object' || node === null) return [];
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === '$ref' && typeof value === 'string' ? [value] : references(value),
+  );
+}
+
+describe('docs/openapi.json', () => {
+  it('documents the route the stack deploys, and no other', () => {
+    expect(Object.keys(document.paths)).toEqual([ICE_SERVERS_ROUTE_PATH]);
+    expect(Object.keys(document.paths[ICE_SERVERS_ROUTE_PATH] ?? {}).sort()).toEqual(['parameters', 'post']);
+  });
+
+  it.each(CODES)('documents the status, body and headers of the %s answer the handler builds', (code) => {
+    const answer = answerOfResult(errorResponse(new BrokerError(code, 'what went wrong')));
+
+    expect(contractViolations(answer)).toEqual([]);
+  });
+
+  it('answers a failure the handler did not expect with the documented 500', () => {
+    const answer = answerOfResult(errorResponse(new TypeError('secret detail')));
+
+    expect(answer.status).toBe(500);
+    expect(contractViolations(answer)).toEqual([]);
+    expect(JSON.stringify(answer.body)).not.toContain('secret detail');
+  });
+
+  it('documents only statuses the function or API Gateway can answer', () => {
+    const possible = new Set([200, ...CODES.map(handlerStatus), ...API_GATEWAY_STATUSES]);
+
+    expect(Object.keys(iceServersOperation().responses).map(Number)).toEqual(
+      [...possible].sort((a, b) => a - b),
+    );
+  });
+
+  it('lists exactly the error codes the handler has', () => {
+    const documented = pointee('#/components/schemas/ErrorCode') as { enum: string[] };
+
+    expect([...documented.enum].sort()).toEqual([...CODES].sort());
+  });
+
+  it('states the request body limit the handler enforces', () => {
+    expect(requestBody().description).toContain(`${MAX_BODY_BYTES} bytes`);
+    expect(documentedResponse(400)?.description).toContain(`${MAX_BODY_BYTES} bytes`);
+  });
+
+  it('gives the channel parameter the pattern the handler checks names against', () => {
+    const schema = channelParameter().schema as { pattern?: string };
+
+    expect(schema.pattern).toBe(CHANNEL_NAME_PATTERN.source);
+  });
+
+  it.each(allExamples())('has an example "%s" that matches its own schema', (_, schema, value) => {
+    expect(schemaProblem(schema, value)).toBeUndefined();
+  });
+
+  it('has no $ref that points nowhere', () => {
+    const unresolved = references(document).filter((ref) => {
+      try {
+        pointee(ref);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+
+    expect(unresolved).toEqual([]);
+  });
+});
