@@ -37,7 +37,7 @@ describe('caches in front of STS and KVS', () => {
     sut = await startVendor({ clock });
     const first = await sut.vendor.vend(request());
 
-    clock.advance(160); // past the fresh window (300 - 120 - 30 s), still servable
+    clock.advanceSeconds(160); // past the fresh window (300 - 120 - 30 s), still servable
     const during = await sut.vendor.vend(request());
     let after = during;
     await eventually(async () => {
@@ -58,7 +58,7 @@ describe('caches in front of STS and KVS', () => {
 
     for (let step = 0; step < 28; step++) {
       ttls.push((await sut.vendor.vend(request())).ttl);
-      clock.advance(10);
+      clock.advanceSeconds(10);
     }
 
     expect(Math.min(...ttls)).toBeGreaterThanOrEqual(120);
@@ -71,7 +71,7 @@ describe('caches in front of STS and KVS', () => {
     const first = await sut.vendor.vend(request());
     sut.emulator.setFault('GetIceServerConfig', { kind: 'serverError', status: 500 });
 
-    clock.advance(170);
+    clock.advanceSeconds(170);
     const served = await sut.vendor.vend(request());
 
     expect(username(served)).toBe(username(first));
@@ -84,7 +84,7 @@ describe('caches in front of STS and KVS', () => {
     await sut.vendor.vend(request());
     sut.emulator.setFault('GetIceServerConfig', { kind: 'serverError', status: 500 });
 
-    clock.advance(185);
+    clock.advanceSeconds(185);
     const error = await rejectionOf(sut.vendor.vend(request()));
 
     expect(error.code).toBe('UpstreamError');

@@ -6,15 +6,9 @@ import { BrokerError } from '../../lambda/core/errors';
 import type { VendRequest } from '../../lambda/core/model';
 import { IceVendor, type VendorPolicy } from '../../lambda/core/vendor';
 import { type Emulator, startEmulator } from '../../local/emulator';
+import type { FakeClock } from '../emulator/support';
 
-/** A clock tests move by hand; shared by the vendor, its caches and the emulator. */
-export class FakeClock {
-  constructor(public ms = Date.now()) {}
-  readonly now = () => this.ms;
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-}
+export { FakeClock } from '../emulator/support';
 
 export interface VendorUnderTest {
   readonly vendor: IceVendor;
