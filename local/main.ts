@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import { parseChannelArn } from '../lambda/core/channels';
 import { parseContext } from '../lib/context';
-import { startApiServer } from './api-server';
 import { authBanner } from './auth/banner';
 import { readLocalAuthContext } from './auth/context';
-import { CorsRules } from './auth/cors';
-import { accountOfArn, startLocalAuth } from './auth/local-auth';
+import { accountOfArn } from './auth/local-auth';
+import type { LocalAuthOptions } from './auth/types';
 import { cdkJsonContext, parseArgs, portFrom, type RunnerArgs, USAGE } from './options';
-import { loadHandler, startLocalStack } from './runner';
+import { type ServedHandler, serveHandler, startLocalStack } from './runner';
 
 /** Locally every `channels` entry (name, name/creationTime or ARN) names a channel the emulator creates. */
 function localChannelNames(context: Record<string, unknown>): string {
@@ -21,9 +20,27 @@ function localChannelNames(context: Record<string, unknown>): string {
     .join(',');
 }
 
-function curlExample(apiUrl: string, channel: string, extraArgs: readonly string[]): string {
-  const extra = extraArgs.map((arg) => ` ${arg}`).join('');
-  return `curl -s -X POST ${apiUrl}/v1/channels/${channel}/ice-servers -H 'content-type: application/json'${extra} -d '{"role":"VIEWER"}'`;
+/** The start-up lines: what is served, the given details, auth, and a curl command that works as printed. */
+async function printBanner(
+  title: string,
+  served: Pick<ServedHandler, 'api' | 'auth'>,
+  authOptions: LocalAuthOptions,
+  channels: readonly string[],
+  details: readonly string[],
+): Promise<void> {
+  const banner = await authBanner(served.auth, authOptions, channels);
+  const extra = banner.curlArgs.map((arg) => ` ${arg}`).join('');
+  const url = `${served.api.url}/v1/channels/${channels[0] ?? 'demo'}/ice-servers`;
+  console.log(
+    [
+      title,
+      `  API        ${served.api.url}/v1/channels/{channel}/ice-servers  (POST)`,
+      ...details,
+      ...banner.lines,
+      `  try        curl -s -X POST ${url} -H 'content-type: application/json'${extra} -d '{"role":"VIEWER"}'`,
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
 }
 
 async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
@@ -42,22 +59,14 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
     auth,
     corsAllowOrigins,
   });
-  const banner = await authBanner(stack.auth, auth, channels);
   const relay = stack.coturn
     ? `live: coturn on 127.0.0.1:${stack.coturn.port} (udp, tcp) and :${stack.coturn.tlsPort} (tls, dtls; self-signed certificate), log ${stack.coturn.logFile}`
     : 'NOT live: coturn is not installed, so the TURN URIs point at a port where nothing listens (install: sudo apt-get install coturn)';
-  console.log(
-    [
-      'kvs-ice-broker is serving locally (no AWS account needed)',
-      `  API        ${stack.api.url}/v1/channels/{channel}/ice-servers  (POST)`,
-      `  channels   ${channels.join(', ')}`,
-      `  AWS        emulator at ${stack.emulator.url} (${stack.emulator.region}); calls: GET ${stack.emulator.url}/_emulator/stats`,
-      `  TURN relay ${relay}`,
-      ...banner.lines,
-      `  try        ${curlExample(stack.api.url, channels[0] ?? 'demo', banner.curlArgs)}`,
-      'Ctrl-C stops everything.',
-    ].join('\n'),
-  );
+  await printBanner('kvs-ice-broker is serving locally (no AWS account needed)', stack, auth, channels, [
+    `  channels   ${channels.join(', ')}`,
+    `  AWS        emulator at ${stack.emulator.url} (${stack.emulator.region}); calls: GET ${stack.emulator.url}/_emulator/stats`,
+    `  TURN relay ${relay}`,
+  ]);
   return () => stack.close();
 }
 
@@ -74,35 +83,24 @@ async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Prom
   const channels = Object.fromEntries(existing.map((channel, i) => [channel.name, arns[i]]));
   const first = parseChannelArn(arns[0] ?? '');
   const region = process.env.AWS_REGION ?? first?.region ?? '';
-  const { auth: authOptions, corsAllowOrigins } = readLocalAuthContext((key) => args.context[key]);
-  const auth = await startLocalAuth(authOptions, {
-    region,
-    partition: first?.partition ?? 'aws',
-    accountId: accountOfArn(first?.arn ?? ''),
+  const { auth, corsAllowOrigins } = readLocalAuthContext((key) => args.context[key]);
+  const served = await serveHandler({
+    port,
+    auth,
+    corsAllowOrigins,
+    site: { region, partition: first?.partition ?? 'aws', accountId: accountOfArn(first?.arn ?? '') },
+    upstreamEnv: { SCOPED_ROLE_ARN: role, CHANNELS: JSON.stringify(channels), AWS_REGION: region },
+    minRemainingTtlSeconds: config.broker.minRemainingTtl?.toSeconds(),
   });
-  const handler = await loadHandler({
-    SCOPED_ROLE_ARN: role,
-    CHANNELS: JSON.stringify(channels),
-    AWS_REGION: region,
-    MIN_REMAINING_TTL: String(config.broker.minRemainingTtl?.toSeconds() ?? 120),
-    POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
-    ...auth.functionEnv,
-  });
-  const cors = corsAllowOrigins ? new CorsRules(corsAllowOrigins) : undefined;
-  const api = await startApiServer({ port, handler, gate: auth.gate, cors });
-  const banner = await authBanner(auth.info, authOptions, Object.keys(channels));
-  console.log(
-    [
-      'kvs-ice-broker is serving locally against REAL AWS (your profile and channels)',
-      `  API        ${api.url}/v1/channels/{channel}/ice-servers  (POST)`,
-      `  channels   ${Object.keys(channels).join(', ')} in ${region}`,
-      `  role       ${role}`,
-      ...banner.lines,
-      `  try        ${curlExample(api.url, Object.keys(channels)[0] ?? 'demo', banner.curlArgs)}`,
-      'Ctrl-C stops everything.',
-    ].join('\n'),
+  const names = Object.keys(channels);
+  await printBanner(
+    'kvs-ice-broker is serving locally against REAL AWS (your profile and channels)',
+    served,
+    auth,
+    names,
+    [`  channels   ${names.join(', ')} in ${region}`, `  role       ${role}`],
   );
-  return () => Promise.all([api.close(), auth.close()]).then(() => undefined);
+  return () => served.close();
 }
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ApiServer, type LambdaHandler, startApiServer } from './api-server';
 import { CorsRules } from './auth/cors';
-import { accountOfArn, startLocalAuth } from './auth/local-auth';
+import { type AuthSite, accountOfArn, startLocalAuth } from './auth/local-auth';
 import type { LocalAuthInfo, LocalAuthOptions } from './auth/types';
 import { type Coturn, findTurnserver, startCoturn } from './coturn';
 import { type Emulator, startEmulator } from './emulator';
@@ -39,11 +39,7 @@ export interface LocalStack {
 }
 
 /** Environment that points the unmodified handler at the emulator, as its deployment points it at AWS. */
-function functionEnvironment(
-  emulator: Emulator,
-  options: LocalStackOptions,
-  authEnv: Record<string, string>,
-): Record<string, string> {
+function emulatorEnvironment(emulator: Emulator): Record<string, string> {
   return {
     AWS_REGION: emulator.region,
     AWS_ACCESS_KEY_ID: emulator.executionCredentials.accessKeyId,
@@ -52,17 +48,11 @@ function functionEnvironment(
     AWS_ENDPOINT_URL_KINESIS_VIDEO: emulator.url,
     SCOPED_ROLE_ARN: emulator.scopedRoleArn,
     CHANNELS: JSON.stringify(Object.fromEntries(emulator.channelArns)),
-    MIN_REMAINING_TTL: String(options.minRemainingTtlSeconds ?? 120),
-    POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
-    // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    ...authEnv,
-    ...options.env,
   };
 }
 
 /** Loads the deployed handler module with `env` as its environment (it reads it at cold start). */
-export async function loadHandler(env: Record<string, string | undefined>): Promise<LambdaHandler> {
+async function loadHandler(env: Record<string, string | undefined>): Promise<LambdaHandler> {
   for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete process.env[name];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[name];
@@ -70,6 +60,55 @@ export async function loadHandler(env: Record<string, string | undefined>): Prom
   }
   const module = await import('../lambda/handler');
   return module.handler as LambdaHandler;
+}
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly auth?: LocalAuthOptions;
+  readonly corsAllowOrigins?: readonly string[];
+  /** Region, partition and account the auth gate speaks for. */
+  readonly site: AuthSite;
+  /** Where the function finds AWS (the emulator, or the developer's own account) and its channels. */
+  readonly upstreamEnv: Record<string, string | undefined>;
+  readonly minRemainingTtlSeconds?: number;
+  /** Extra environment for the function (e.g. log level). */
+  readonly env?: Record<string, string>;
+}
+
+export interface ServedHandler {
+  readonly api: ApiServer;
+  readonly auth: LocalAuthInfo;
+  close(): Promise<void>;
+}
+
+/**
+ * The local API in front of the deployed handler module, with the auth gate and CORS a
+ * deployment with the same context would have. One per process: the handler reads its
+ * configuration once.
+ */
+export async function serveHandler(options: ServeOptions): Promise<ServedHandler> {
+  const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, options.site);
+  try {
+    const handler = await loadHandler({
+      ...options.upstreamEnv,
+      MIN_REMAINING_TTL: String(options.minRemainingTtlSeconds ?? 120),
+      POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
+      // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...auth.functionEnv,
+      ...options.env,
+    });
+    const cors = options.corsAllowOrigins?.length ? new CorsRules(options.corsAllowOrigins) : undefined;
+    const api = await startApiServer({ port: options.port, handler, gate: auth.gate, cors });
+    return {
+      api,
+      auth: auth.info,
+      close: () => Promise.all([api.close(), auth.close()]).then(() => undefined),
+    };
+  } catch (error) {
+    await auth.close();
+    throw error;
+  }
 }
 
 /**
@@ -90,17 +129,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       turn: { host: '127.0.0.1', port: coturn?.port ?? 3478, tlsPort: coturn?.tlsPort ?? 5349, secret },
     });
     started.push(emulator);
-    const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, {
-      region: emulator.region,
-      partition: emulator.partition,
-      accountId: accountOfArn(emulator.scopedRoleArn),
+    const served = await serveHandler({
+      ...options,
+      site: {
+        region: emulator.region,
+        partition: emulator.partition,
+        accountId: accountOfArn(emulator.scopedRoleArn),
+      },
+      upstreamEnv: emulatorEnvironment(emulator),
     });
-    started.push(auth);
-    const handler = await loadHandler(functionEnvironment(emulator, options, auth.functionEnv));
-    const cors = options.corsAllowOrigins?.length ? new CorsRules(options.corsAllowOrigins) : undefined;
-    const api = await startApiServer({ port: options.port, handler, gate: auth.gate, cors });
-    started.push(api);
-    return { api, emulator, coturn, channelArns: emulator.channelArns, auth: auth.info, close: closeAll };
+    started.push(served);
+    const { api, auth } = served;
+    return { api, emulator, coturn, channelArns: emulator.channelArns, auth, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -66,8 +66,4 @@ export class RefreshingCache<V extends object, C> {
   delete(key: string): void {
     this.lru.delete(key);
   }
-
-  get size(): number {
-    return this.lru.size;
-  }
 }

@@ -1,19 +1,9 @@
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Waits `ms`, or rejects (AbortError) as soon as the signal aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-export const sleep: Sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export const sleep: Sleep = (ms, signal) => delay(ms, undefined, { signal });
 
 /** Settles like `work`, or rejects with the signal's reason once it aborts (work goes on for others). */
 export function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {

@@ -155,48 +155,56 @@ export class IceVendor {
     await this.endpoints.get(endpointKey(target), { session, target });
   }
 
-  private async openSession(channel: Channel): Promise<ScopedSession> {
+  private openSession(channel: Channel): Promise<ScopedSession> {
     this.metrics.add('AssumeRoleCalls', 'Count', 1);
-    const signal = AbortSignal.timeout(this.policy.deadlineMs);
-    return withRetries(this.policy.retry, () => this.options.sessions.openSession(channel, signal), signal);
+    return this.upstream((signal) => this.options.sessions.openSession(channel, signal));
   }
 
   private async findEndpoint(session: ScopedSession, target: Target): Promise<Endpoint> {
     this.metrics.add('EndpointCalls', 'Count', 1);
-    const signal = AbortSignal.timeout(this.policy.deadlineMs);
-    const url = await withRetries(
-      this.policy.retry,
-      () => session.getSignalingEndpoint(target.channel.arn, target.role, signal),
-      signal,
+    const url = await this.upstream((signal) =>
+      session.getSignalingEndpoint(target.channel.arn, target.role, signal),
     );
     return { url, fetchedAt: this.clock() };
   }
 
   /** One shared load per (channel, client): session, endpoint, then budgeted, retried GetIceServerConfig. */
   private async fetchIceConfig(target: Target): Promise<IceConfig> {
+    // The load's deadline starts with the load, so a load that requests joined ends with them.
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     const { channel, clientId } = target;
     const { value: session } = await this.sessions.get(channel.name, channel);
     const { value: endpoint } = await this.endpoints.get(endpointKey(target), { session, target });
     try {
-      const sets = await withRetries(
-        this.policy.retry,
-        async () => {
-          const release = await this.budget.acquire(channel.arn, signal);
-          try {
-            const request = { endpoint: endpoint.url, channelArn: channel.arn, clientId };
-            return await this.callGetIceServerConfig(session, request, signal);
-          } finally {
-            release();
-          }
-        },
-        signal,
-      );
+      const sets = await this.upstream(async () => {
+        const release = await this.budget.acquire(channel.arn, signal);
+        try {
+          const request = { endpoint: endpoint.url, channelArn: channel.arn, clientId };
+          return await this.callGetIceServerConfig(session, request, signal);
+        } finally {
+          release();
+        }
+      }, signal);
       // Never cache an empty answer: it has no expiry, so it would never be refreshed.
       if (sets.length === 0) throw new BrokerError('UpstreamError', 'KVS returned no TURN server set');
       return { sets };
     } catch (error) {
       this.forget(target, error);
+      throw error;
+    }
+  }
+
+  /**
+   * One upstream step of a (shared) cache load: retried within its own deadline, so a load that
+   * outlives the request that started it still ends, and a passed deadline is a 504.
+   */
+  private async upstream<T>(
+    call: (signal: AbortSignal) => Promise<T>,
+    signal = AbortSignal.timeout(this.policy.deadlineMs),
+  ): Promise<T> {
+    try {
+      return await withRetries(this.policy.retry, () => call(signal), signal);
+    } catch (error) {
       throw asBrokerError(error, signal);
     }
   }
