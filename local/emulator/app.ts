@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from './auth';
 import { handleControl } from './control';
-import type { Principal } from './credentials';
 import { AuthFailure, AwsError } from './errors';
 import { type FaultRegistry, faultResponse } from './faults';
 import { BodyTooLargeError, headerMap, readBody, send, splitTarget } from './http';
@@ -49,9 +48,9 @@ export function createApp(
 
   async function control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const body = await readBody(req);
-    const answer = handleControl(req.method ?? '', path, body, deps);
-    const json = answer.body === undefined ? '' : JSON.stringify(answer.body);
-    send(res, answer.status, answer.body === undefined ? {} : { 'content-type': 'application/json' }, json);
+    const result = handleControl(req.method ?? '', path, body, deps);
+    if (result.body === undefined) return send(res, result.status, {}, '');
+    send(res, result.status, { 'content-type': 'application/json' }, JSON.stringify(result.body));
   }
 
   async function answer(
@@ -89,12 +88,11 @@ export function createApp(
   ) {
     const requestId = randomRequestId();
     const { protocol } = handler;
-    let principal: Principal;
     let call: PreparedCall;
     try {
       const body = await readBody(req);
       const raw = { method: 'POST', path: handler.path, query, headers: headerMap(req.rawHeaders), body };
-      principal = await authenticate(raw, ctx.credentials, {
+      const principal = await authenticate(raw, ctx.credentials, {
         region: ctx.region,
         service: handler.service,
         now: ctx.now,

@@ -69,8 +69,7 @@ export async function authenticate(
   checkScope(auth, expected);
   const now = expected.now();
   const signingDate = checkDate(request.headers.get('x-amz-date'), auth.signedHeaders, now);
-  const credentials = { accessKeyId: auth.accessKeyId, secretAccessKey: key.secretAccessKey };
-  if (!(await verifySignature(request, auth, credentials, signingDate)))
+  if (!(await verifySignature(request, auth, key.secretAccessKey, signingDate)))
     fail('signature', SIGNATURE_MISMATCH);
   if (key.expiresAt !== undefined && key.expiresAt <= now)
     fail('expired', 'The security token included in the request is expired');

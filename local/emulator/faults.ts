@@ -1,19 +1,17 @@
 import { z } from 'zod';
+import { CHANNEL_NAME } from './options';
 import type { Protocol, WireResponse } from './protocols';
-import { type ActiveFault, type FaultSpec, OPERATIONS, type Operation } from './types';
+import { type ActiveFault, FAULT_KINDS, type FaultSpec, OPERATIONS, type Operation } from './types';
 
 export const operationSchema = z.enum(OPERATIONS);
 
-export const faultSpecSchema = z
+const faultSpecSchema = z
   .strictObject({
-    kind: z.enum(['throttle', 'serverError', 'malformed', 'drop', 'notFound']).optional(),
+    kind: z.enum(FAULT_KINDS).optional(),
     status: z.int().min(500).max(599).optional(),
     latencyMs: z.int().min(0).max(120_000).optional(),
     times: z.int().min(1).optional(),
-    channel: z
-      .string()
-      .regex(/^[a-zA-Z0-9_.-]{1,256}$/)
-      .optional(),
+    channel: z.string().regex(CHANNEL_NAME).optional(),
   })
   .refine((f) => f.kind !== undefined || f.latencyMs !== undefined, 'a fault needs a kind or latencyMs')
   .refine(
@@ -27,7 +25,7 @@ export class FaultValidationError extends Error {
 }
 
 /** Validates a fault for an operation; throws {@link FaultValidationError} with a readable message. */
-export function validateFault(operation: Operation, fault: unknown): FaultSpec {
+function validateFault(operation: Operation, fault: unknown): FaultSpec {
   const parsed = faultSpecSchema.safeParse(fault);
   if (!parsed.success) throw new FaultValidationError(z.prettifyError(parsed.error));
   const spec = parsed.data;

@@ -9,7 +9,6 @@ import { StatsRecorder } from './stats';
 import type { Emulator, EmulatorOptions } from './types';
 
 export { FaultValidationError } from './faults';
-export { partitionOf } from './options';
 export { mintTurnCredentials, type TurnCredentials } from './turn-credentials';
 export type {
   ActiveFault,

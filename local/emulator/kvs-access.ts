@@ -52,22 +52,22 @@ export function optionalString(value: unknown, field: string, pattern: RegExp): 
  * Authorizes a KVS call. The scoped role is modelled as allowing both KVS actions on every
  * channel of the emulated account and Region (which channels exist is a separate check, so a
  * missing channel is a ResourceNotFoundException); a session policy narrows that further.
- * The execution credentials have no KVS permission at all.
+ * The execution credentials have no KVS permission at all. A refusal is `deniedCode` with
+ * status 401, as both KVS APIs answer it.
  */
 export function authorizeChannel(
   ctx: EmulatorContext,
   principal: Principal,
   action: string,
   channel: ChannelRef,
-  denied: { code: string; status: number },
+  deniedCode: 'AccessDeniedException' | 'NotAuthorizedException',
 ): void {
   const accountChannels = `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/`;
   const allowed =
     principal.kind === 'session' &&
     channel.arn.startsWith(accountChannels) &&
     (principal.session.policy === null || policyAllows(principal.session.policy, action, channel.arn));
-  if (!allowed)
-    throw notAuthorized(denied.code, denied.status, callerArn(ctx, principal), action, channel.arn);
+  if (!allowed) throw notAuthorized(deniedCode, 401, callerArn(ctx, principal), action, channel.arn);
 }
 
 /** Throws ResourceNotFoundException unless the channel exists. */

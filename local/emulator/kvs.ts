@@ -19,7 +19,7 @@ const ROLES = new Set(['MASTER', 'VIEWER']);
 /** What KVS returns when the request names no protocols. */
 const DEFAULT_PROTOCOLS = ['WSS', 'HTTPS'];
 /** KVS's hard TURN credential lifetime, seconds. */
-export const TURN_TTL_SECONDS = 300;
+const TURN_TTL_SECONDS = 300;
 const TURN_SERVER_SETS = 2;
 
 function requestedProtocols(config: unknown): string[] {
@@ -62,10 +62,13 @@ export function getSignalingChannelEndpointHandler(ctx: EmulatorContext): Operat
       const input = parseJsonObject(body);
       const channel = channelRef(input.ChannelARN);
       const protocols = requestedProtocols(input.SingleMasterChannelEndpointConfiguration);
-      authorizeChannel(ctx, principal, 'kinesisvideo:GetSignalingChannelEndpoint', channel, {
-        code: 'AccessDeniedException',
-        status: 401,
-      });
+      authorizeChannel(
+        ctx,
+        principal,
+        'kinesisvideo:GetSignalingChannelEndpoint',
+        channel,
+        'AccessDeniedException',
+      );
       return {
         channel: channel.name,
         run: () => {
@@ -109,10 +112,7 @@ export function getIceServerConfigHandler(ctx: EmulatorContext): OperationHandle
       optionalString(input.Username, 'Username', CLIENT_ID);
       if (input.Service !== undefined && input.Service !== 'TURN')
         throw invalidArgument('Service must be TURN.');
-      authorizeChannel(ctx, principal, 'kinesisvideo:GetIceServerConfig', channel, {
-        code: 'NotAuthorizedException',
-        status: 401,
-      });
+      authorizeChannel(ctx, principal, 'kinesisvideo:GetIceServerConfig', channel, 'NotAuthorizedException');
       return {
         channel: channel.name,
         clientId,

@@ -18,12 +18,13 @@ export interface EmulatorConfig {
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT = /^\d{12}$/;
-const CHANNEL_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
+/** KVS's constraint on channel names. */
+export const CHANNEL_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
 const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
 
 /** `aws-cn` for `cn-*` regions, `aws-us-gov` for `us-gov-*`, otherwise `aws`. */
-export function partitionOf(region: string): string {
+function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';

@@ -69,12 +69,14 @@ export function parseSessionPolicy(document: string): SessionPolicy {
   return { statements: list.map(parseStatement) };
 }
 
+/** `action` must be lower-cased already, like the statement's patterns. */
 const matches = (statement: Statement, action: string, resource: string): boolean =>
-  statement.actions.some((a) => globMatch(a, action.toLowerCase())) &&
+  statement.actions.some((a) => globMatch(a, action)) &&
   statement.resources.some((r) => globMatch(r, resource));
 
 /** IAM evaluation for one request: an explicit Deny wins, otherwise an Allow is needed. */
 export function policyAllows(policy: SessionPolicy, action: string, resource: string): boolean {
-  const matching = policy.statements.filter((s) => matches(s, action, resource));
+  const lowerAction = action.toLowerCase();
+  const matching = policy.statements.filter((s) => matches(s, lowerAction, resource));
   return matching.length > 0 && matching.every((s) => s.allow);
 }

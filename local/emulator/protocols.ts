@@ -21,8 +21,12 @@ export interface Protocol {
   malformed(requestId: string): WireResponse;
 }
 
-const serverErrorCode = (status: number): string =>
-  status === 503 ? 'ServiceUnavailable' : 'InternalFailure';
+const serverError = (status: number): AwsError =>
+  new AwsError(
+    status === 503 ? 'ServiceUnavailable' : 'InternalFailure',
+    status,
+    'An internal error occurred.',
+  );
 
 const STS_AUTH: Record<AuthFailureReason, [string, number]> = {
   missing: ['MissingAuthenticationToken', 403],
@@ -55,7 +59,7 @@ const xmlHeaders = (requestId: string) => ({ 'content-type': 'text/xml', 'x-amzn
 export const awsQuery: Protocol = {
   authError: (reason, message) => authError(STS_AUTH, reason, message),
   throttle: () => new AwsError('Throttling', 400, 'Rate exceeded'),
-  serverError: (status) => new AwsError(serverErrorCode(status), status, 'An internal error occurred.'),
+  serverError,
   notFound: () => null,
   error: (error, requestId) => ({
     status: error.status,
@@ -82,7 +86,7 @@ const jsonHeaders = (requestId: string) => ({
 export const restJson: Protocol = {
   authError: (reason, message) => authError(JSON_AUTH, reason, message),
   throttle: () => new AwsError('ClientLimitExceededException', 400, 'The request was throttled.'),
-  serverError: (status) => new AwsError(serverErrorCode(status), status, 'An internal error occurred.'),
+  serverError,
   notFound: resourceNotFound,
   error: (error, requestId) => ({
     status: error.status,

@@ -27,12 +27,6 @@ export interface SigV4Authorization {
   readonly signature: string;
 }
 
-/** The key pair the request claims; a session token is covered as one of the signed headers. */
-export interface SigningCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
-
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const CREDENTIAL = /^([A-Za-z0-9]{16,128})\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
 const SIGNED_HEADERS = /^[a-z0-9-]+(;[a-z0-9-]+)*$/;
@@ -91,13 +85,14 @@ function safeDecode(text: string): string {
 
 /**
  * Recomputes the signature over the request rebuilt with exactly the signed headers, the raw
- * path and query and the body, and compares it in constant time. A signed
+ * path and query and the body, with the secret of `auth.accessKeyId`, and compares it in
+ * constant time. A session token is covered as one of the signed headers. A signed
  * `x-amz-content-sha256` must be the SHA-256 of the body actually received.
  */
 export async function verifySignature(
   request: RawRequest,
   auth: SigV4Authorization,
-  credentials: SigningCredentials,
+  secretAccessKey: string,
   signingDate: number,
 ): Promise<boolean> {
   const headers: Record<string, string> = {};
@@ -109,7 +104,7 @@ export async function verifySignature(
   const declaredHash = headers['x-amz-content-sha256'];
   if (declaredHash !== undefined && declaredHash !== sha256Hex(request.body)) return false;
   const signer = new SignatureV4({
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey },
     region: auth.region,
     service: auth.service,
     sha256: Sha256,

@@ -45,7 +45,7 @@ function parsePolicy(raw: string | null): SessionPolicy | null {
   if (raw === null) return null;
   if (raw.length < 1 || raw.length > MAX_POLICY_LENGTH) {
     throw invalid(
-      `Value at 'policy' failed to satisfy constraint: Member must have length between 1 and 2048`,
+      `Value at 'policy' failed to satisfy constraint: Member must have length between 1 and ${MAX_POLICY_LENGTH}`,
     );
   }
   return parseSessionPolicy(raw);

@@ -7,8 +7,10 @@ export const OPERATIONS = [
   'GetIceServerConfig',
 ] as const satisfies readonly Operation[];
 
+export const FAULT_KINDS = ['throttle', 'serverError', 'malformed', 'drop', 'notFound'] as const;
+
 /** What an injected fault does to a matching call. */
-export type FaultKind = 'throttle' | 'serverError' | 'malformed' | 'drop' | 'notFound';
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
  * A fault injected into one operation. Faults only apply to requests that passed SigV4

@@ -14,6 +14,7 @@ import {
   rejectionOf,
   signalingClient,
   startTestEmulator,
+  withClient,
 } from './support';
 
 describe('emulator control API and stats', () => {
@@ -36,26 +37,14 @@ describe('emulator control API and stats', () => {
   const postFault = (body: unknown) =>
     control('faults', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-  const getIce = async (channel: string, ClientId?: string) => {
-    const client = signalingClient(emulator, session);
-    try {
-      return await client.send(
-        new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, channel), ClientId }),
-      );
-    } finally {
-      client.destroy();
-    }
-  };
-  const getEndpoint = async (channel: string) => {
-    const client = kvsClient(emulator, session);
-    try {
-      return await client.send(
-        new GetSignalingChannelEndpointCommand({ ChannelARN: channelArn(emulator, channel) }),
-      );
-    } finally {
-      client.destroy();
-    }
-  };
+  const getIce = (channel: string, ClientId?: string) =>
+    withClient(signalingClient(emulator, session), (client) =>
+      client.send(new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, channel), ClientId })),
+    );
+  const getEndpoint = (channel: string) =>
+    withClient(kvsClient(emulator, session), (client) =>
+      client.send(new GetSignalingChannelEndpointCommand({ ChannelARN: channelArn(emulator, channel) })),
+    );
 
   /** One endpoint call and three ICE calls: demo/alice twice, lobby/bob once. */
   async function typicalTraffic(): Promise<void> {

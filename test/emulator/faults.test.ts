@@ -16,6 +16,7 @@ import {
   signalingClient,
   startTestEmulator,
   stsClient,
+  withClient,
 } from './support';
 
 describe('injected faults', () => {
@@ -29,28 +30,16 @@ describe('injected faults', () => {
   afterEach(() => emulator.clearFaults());
   afterAll(() => emulator.close());
 
-  const getIce = async (
-    channel = 'demo',
-    options: { abortSignal?: AbortSignal; credentials?: Credentials } = {},
-  ) => {
-    const client = signalingClient(emulator, options.credentials ?? session);
-    try {
-      const command = new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, channel) });
-      return await client.send(command, { abortSignal: options.abortSignal });
-    } finally {
-      client.destroy();
-    }
-  };
-  const assumeRole = async () => {
-    const sts = stsClient(emulator);
-    try {
-      return await sts.send(
-        new AssumeRoleCommand({ RoleArn: emulator.scopedRoleArn, RoleSessionName: 'faulty' }),
-      );
-    } finally {
-      sts.destroy();
-    }
-  };
+  const getIce = (channel = 'demo', options: { abortSignal?: AbortSignal; credentials?: Credentials } = {}) =>
+    withClient(signalingClient(emulator, options.credentials ?? session), (client) =>
+      client.send(new GetIceServerConfigCommand({ ChannelARN: channelArn(emulator, channel) }), {
+        abortSignal: options.abortSignal,
+      }),
+    );
+  const assumeRole = () =>
+    withClient(stsClient(emulator), (sts) =>
+      sts.send(new AssumeRoleCommand({ RoleArn: emulator.scopedRoleArn, RoleSessionName: 'faulty' })),
+    );
 
   it('throttle surfaces as ClientLimitExceededException (400) on KVS', async () => {
     emulator.setFault('GetIceServerConfig', { kind: 'throttle' });
@@ -89,12 +78,12 @@ describe('injected faults', () => {
 
   it('serverError with status 503 surfaces as ServiceUnavailable', async () => {
     emulator.setFault('GetSignalingChannelEndpoint', { kind: 'serverError', status: 503 });
-    const client = kvsClient(emulator, session);
 
     const error = await rejectionOf(
-      client.send(new GetSignalingChannelEndpointCommand({ ChannelARN: channelArn(emulator, 'demo') })),
+      withClient(kvsClient(emulator, session), (client) =>
+        client.send(new GetSignalingChannelEndpointCommand({ ChannelARN: channelArn(emulator, 'demo') })),
+      ),
     );
-    client.destroy();
 
     expect(error.name).toBe('ServiceUnavailable');
     expect(error.$metadata).toMatchObject({ httpStatusCode: 503 });

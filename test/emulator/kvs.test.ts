@@ -20,6 +20,7 @@ import {
   signalingClient,
   startTestEmulator,
   TURN,
+  withClient,
 } from './support';
 
 describe('emulated KVS APIs', () => {
@@ -35,28 +36,21 @@ describe('emulated KVS APIs', () => {
   });
   afterAll(() => emulator.close());
 
-  const getEndpoint = async (credentials: Credentials, ChannelARN: string, Protocols = ['HTTPS']) => {
-    const client = kvsClient(emulator, credentials, clock.offset());
-    try {
-      const config = { Protocols: Protocols as 'HTTPS'[], Role: 'VIEWER' as const };
-      return await client.send(
+  const getEndpoint = (credentials: Credentials, ChannelARN: string, Protocols = ['HTTPS']) => {
+    const config = { Protocols: Protocols as 'HTTPS'[], Role: 'VIEWER' as const };
+    return withClient(kvsClient(emulator, credentials, clock.offset()), (client) =>
+      client.send(
         new GetSignalingChannelEndpointCommand({
           ChannelARN,
           SingleMasterChannelEndpointConfiguration: config,
         }),
-      );
-    } finally {
-      client.destroy();
-    }
+      ),
+    );
   };
-  const getIce = async (credentials: Credentials, ChannelARN: string, ClientId?: string) => {
-    const client = signalingClient(emulator, credentials, clock.offset());
-    try {
-      return await client.send(new GetIceServerConfigCommand({ ChannelARN, ClientId, Service: 'TURN' }));
-    } finally {
-      client.destroy();
-    }
-  };
+  const getIce = (credentials: Credentials, ChannelARN: string, ClientId?: string) =>
+    withClient(signalingClient(emulator, credentials, clock.offset()), (client) =>
+      client.send(new GetIceServerConfigCommand({ ChannelARN, ClientId, Service: 'TURN' })),
+    );
 
   it('returns the emulator itself as the HTTPS signaling endpoint', async () => {
     const out = await getEndpoint(session, demoArn);
@@ -100,12 +94,10 @@ describe('emulated KVS APIs', () => {
   it('mints passwords coturn accepts: base64 HMAC-SHA1 of the username with the shared secret', async () => {
     const out = await getIce(session, demoArn);
 
-    for (const server of out.IceServerList ?? []) {
-      const expected = createHmac('sha1', TURN.secret)
-        .update(server.Username ?? '')
-        .digest('base64');
-      expect(server.Password).toBe(expected);
-    }
+    const servers = out.IceServerList ?? [];
+    const hmac = (username = '') => createHmac('sha1', TURN.secret).update(username).digest('base64');
+    expect(servers).toHaveLength(2);
+    expect(servers.map((s) => s.Password)).toEqual(servers.map((s) => hmac(s.Username)));
   });
 
   it('denies the execution credentials on the control plane with AccessDeniedException (401)', async () => {

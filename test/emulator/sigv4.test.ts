@@ -9,11 +9,13 @@ import {
   type Credentials,
   channelArn,
   kvsClient,
+  type RawCall,
   rejectionOf,
   signalingClient,
   signedFetch,
   startTestEmulator,
   stsClient,
+  withClient,
 } from './support';
 
 /**
@@ -46,13 +48,16 @@ describe('SigV4 verification', () => {
   });
   afterAll(() => emulator.close());
 
-  const endpointCall = async (client: KinesisVideoClient) => {
-    try {
-      return await client.send(new GetSignalingChannelEndpointCommand({ ChannelARN: demoArn }));
-    } finally {
-      client.destroy();
-    }
-  };
+  const endpointCall = (client: KinesisVideoClient) =>
+    withClient(client, (c) => c.send(new GetSignalingChannelEndpointCommand({ ChannelARN: demoArn })));
+  /** A GetIceServerConfig call for the demo channel, hand-signed with the session credentials. */
+  const signedIce = (call: Partial<RawCall> = {}) =>
+    signedFetch(emulator, {
+      path: '/v1/get-ice-server-config',
+      body: iceBody(),
+      credentials: session,
+      ...call,
+    });
 
   it('accepts a request the SDK signed with the session credentials', async () => {
     const out = await endpointCall(kvsClient(emulator, session));
@@ -94,10 +99,7 @@ describe('SigV4 verification', () => {
   });
 
   it('rejects a corrupted signature in the Authorization header', async () => {
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
+    const response = await signedIce({
       tamper: (headers) => {
         headers.authorization = (headers.authorization ?? '').replace(
           /Signature=(.)/,
@@ -111,10 +113,7 @@ describe('SigV4 verification', () => {
   });
 
   it('rejects a signed header whose value changed after signing', async () => {
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
+    const response = await signedIce({
       tamper: (headers) => {
         headers['content-type'] = 'application/x-amz-json-1.1';
       },
@@ -124,11 +123,7 @@ describe('SigV4 verification', () => {
   });
 
   it('accepts the same hand-signed request when nothing was tampered with', async () => {
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
-    });
+    const response = await signedIce();
 
     expect(response.status).toBe(200);
   });
@@ -144,10 +139,7 @@ describe('SigV4 verification', () => {
   });
 
   it('rejects an Authorization header that is not AWS4-HMAC-SHA256 with IncompleteSignatureException', async () => {
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
+    const response = await signedIce({
       tamper: (headers) => {
         headers.authorization = 'Bearer abc';
       },
@@ -160,12 +152,7 @@ describe('SigV4 verification', () => {
   it('rejects an X-Amz-Date more than five minutes old with InvalidSignatureException', async () => {
     const sixMinutesAgo = new Date(Date.now() - 6 * 60_000);
 
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
-      signingDate: sixMinutesAgo,
-    });
+    const response = await signedIce({ signingDate: sixMinutesAgo });
 
     expect(response.status).toBe(403);
     expect(response.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
@@ -185,34 +172,19 @@ describe('SigV4 verification', () => {
   });
 
   it('accepts an X-Amz-Date four minutes old', async () => {
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
-      signingDate: new Date(Date.now() - 4 * 60_000),
-    });
+    const response = await signedIce({ signingDate: new Date(Date.now() - 4 * 60_000) });
 
     expect(response.status).toBe(200);
   });
 
   it('rejects credentials scoped to another region', async () => {
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
-      region: 'eu-west-1',
-    });
+    const response = await signedIce({ region: 'eu-west-1' });
 
     expect(response.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
   });
 
   it('rejects credentials scoped to the sts service on a KVS API', async () => {
-    const response = await signedFetch(emulator, {
-      path: '/v1/get-ice-server-config',
-      body: iceBody(),
-      credentials: session,
-      service: 'sts',
-    });
+    const response = await signedIce({ service: 'sts' });
 
     expect(response.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
   });

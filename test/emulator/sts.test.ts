@@ -5,7 +5,14 @@ import {
 } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator';
-import { type Credentials, FakeClock, rejectionOf, startTestEmulator, stsClient } from './support';
+import {
+  type Credentials,
+  FakeClock,
+  rejectionOf,
+  startTestEmulator,
+  stsClient,
+  withClient,
+} from './support';
 
 describe('emulated STS AssumeRole', () => {
   const clock = new FakeClock();
@@ -16,16 +23,12 @@ describe('emulated STS AssumeRole', () => {
   });
   afterAll(() => emulator.close());
 
-  const assume = async (input: Partial<AssumeRoleCommandInput> = {}, credentials?: Credentials) => {
-    const sts = stsClient(emulator, credentials);
-    try {
-      return await sts.send(
+  const assume = (input: Partial<AssumeRoleCommandInput> = {}, credentials?: Credentials) =>
+    withClient(stsClient(emulator, credentials), (sts) =>
+      sts.send(
         new AssumeRoleCommand({ RoleArn: emulator.scopedRoleArn, RoleSessionName: 'broker-demo', ...input }),
-      );
-    } finally {
-      sts.destroy();
-    }
-  };
+      ),
+    );
 
   it('issues temporary ASIA credentials for the scoped role to the execution credentials', async () => {
     const out = await assume({ DurationSeconds: 900 });

@@ -30,12 +30,20 @@ export function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Pro
   return startEmulator({ channels: ['demo', 'lobby'], turn: TURN, ...overrides });
 }
 
-/** SDK clients pointed at the emulator, one attempt each (no retry delays in tests). */
+/** SDK client settings pointing at the emulator, one attempt each (no retry delays in tests). */
+const clientConfig = (emulator: Emulator, credentials: Credentials, systemClockOffset = 0) => ({
+  endpoint: emulator.url,
+  region: emulator.region,
+  credentials,
+  maxAttempts: 1,
+  systemClockOffset,
+});
+
 export function stsClient(
   emulator: Emulator,
   credentials: Credentials = emulator.executionCredentials,
 ): STSClient {
-  return new STSClient({ endpoint: emulator.url, region: emulator.region, credentials, maxAttempts: 1 });
+  return new STSClient(clientConfig(emulator, credentials));
 }
 
 export function kvsClient(
@@ -43,13 +51,7 @@ export function kvsClient(
   credentials: Credentials,
   systemClockOffset = 0,
 ): KinesisVideoClient {
-  return new KinesisVideoClient({
-    endpoint: emulator.url,
-    region: emulator.region,
-    credentials,
-    maxAttempts: 1,
-    systemClockOffset,
-  });
+  return new KinesisVideoClient(clientConfig(emulator, credentials, systemClockOffset));
 }
 
 export function signalingClient(
@@ -57,13 +59,19 @@ export function signalingClient(
   credentials: Credentials,
   systemClockOffset = 0,
 ): KinesisVideoSignalingClient {
-  return new KinesisVideoSignalingClient({
-    endpoint: emulator.url,
-    region: emulator.region,
-    credentials,
-    maxAttempts: 1,
-    systemClockOffset,
-  });
+  return new KinesisVideoSignalingClient(clientConfig(emulator, credentials, systemClockOffset));
+}
+
+/** Runs `use` with an SDK client and destroys the client afterwards, whatever the outcome. */
+export async function withClient<C extends { destroy(): void }, T>(
+  client: C,
+  use: (client: C) => Promise<T>,
+): Promise<T> {
+  try {
+    return await use(client);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** A session policy allowing both KVS actions on the given resources. */
@@ -84,23 +92,20 @@ export async function assumeScopedRole(
   emulator: Emulator,
   options: { policy?: string; durationSeconds?: number } = {},
 ): Promise<Required<Credentials>> {
-  const sts = stsClient(emulator);
-  try {
-    const out = await sts.send(
+  const out = await withClient(stsClient(emulator), (sts) =>
+    sts.send(
       new AssumeRoleCommand({
         RoleArn: emulator.scopedRoleArn,
         RoleSessionName: 'emulator-test',
         Policy: options.policy,
         DurationSeconds: options.durationSeconds ?? 900,
       }),
-    );
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
-      throw new Error('AssumeRole returned no credentials');
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-  } finally {
-    sts.destroy();
-  }
+    ),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+    throw new Error('AssumeRole returned no credentials');
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
 }
 
 /** The ARN of a channel the emulator was started with. */
