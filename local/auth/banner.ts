@@ -1,4 +1,4 @@
-import type { LocalAuthInfo, LocalAuthOptions, MintRequest } from './types';
+import type { JwtAuthOptions, LocalAuthInfo, LocalAuthOptions, MintRequest } from './types';
 
 /** The environment variable `npm run token` reads the issuer URL from. */
 export const ISSUER_ENV = 'KVS_ICE_BROKER_ISSUER';
@@ -11,39 +11,40 @@ export interface AuthBanner {
   readonly curlArgs: string[];
 }
 
+type JwtSettings = Partial<JwtAuthOptions>;
+
 /** The printed dev token: `dev-user`, valid one hour, with the configured scopes and every served channel. */
-export function devTokenRequest(options: LocalAuthOptions, channels: readonly string[]): MintRequest {
-  if (options.mode !== 'jwt') return { sub: 'dev-user' };
+function devTokenRequest({ scopes, channelsClaim }: JwtSettings, channels: readonly string[]): MintRequest {
   return {
     sub: 'dev-user',
     expiresInSeconds: 3600,
-    ...(options.scopes?.length ? { scope: options.scopes.join(' ') } : {}),
-    ...(options.channelsClaim ? { channels: [...channels] } : {}),
+    ...(scopes?.length ? { scope: scopes.join(' ') } : {}),
+    ...(channelsClaim ? { channels: [...channels] } : {}),
   };
 }
 
-function jwtSummary(info: LocalAuthInfo, options: LocalAuthOptions): string {
-  const parts = [`issuer ${info.issuerUrl ?? (options.mode === 'jwt' ? options.issuer : '')}`];
-  parts.push(`audience ${(info.audience ?? []).join(', ')}`);
-  if (options.mode === 'jwt' && options.scopes?.length)
-    parts.push(`scopes (any of) ${options.scopes.join(' ')}`);
-  if (options.mode === 'jwt' && options.channelsClaim)
-    parts.push(`channels claim "${options.channelsClaim}"`);
+function jwtSummary(info: LocalAuthInfo, jwt: JwtSettings): string {
+  const parts = [
+    `issuer ${info.issuerUrl ?? jwt.issuer ?? ''}`,
+    `audience ${(info.audience ?? []).join(', ')}`,
+  ];
+  if (jwt.scopes?.length) parts.push(`scopes (any of) ${jwt.scopes.join(' ')}`);
+  if (jwt.channelsClaim) parts.push(`channels claim "${jwt.channelsClaim}"`);
   return `  auth       jwt: ${parts.join(', ')}`;
 }
 
-async function jwtBanner(info: LocalAuthInfo, options: LocalAuthOptions, channels: readonly string[]) {
+async function jwtBanner(info: LocalAuthInfo, jwt: JwtSettings, channels: readonly string[]) {
   if (!info.mintToken || !info.issuerUrl) {
     return {
-      lines: [jwtSummary(info, options), '  token      get one from your issuer, then: export TOKEN=<token>'],
+      lines: [jwtSummary(info, jwt), '  token      get one from your issuer, then: export TOKEN=<token>'],
       curlArgs: [`-H "authorization: Bearer $TOKEN"`],
     };
   }
-  const token = await info.mintToken(devTokenRequest(options, channels));
-  const example = options.mode === 'jwt' && options.channelsClaim ? ` --channels ${channels.join(',')}` : '';
+  const token = await info.mintToken(devTokenRequest(jwt, channels));
+  const example = jwt.channelsClaim ? ` --channels ${channels.join(',')}` : '';
   return {
     lines: [
-      jwtSummary(info, options),
+      jwtSummary(info, jwt),
       `  token      ${token}`,
       '             (sub dev-user, valid 1 h); tokens for other users:',
       `             export ${ISSUER_ENV}=${info.issuerUrl}; npm run token -- --sub alice${example} [--scope "…"]`,
@@ -58,7 +59,7 @@ export async function authBanner(
   options: LocalAuthOptions,
   channels: readonly string[],
 ): Promise<AuthBanner> {
-  if (info.mode === 'jwt') return jwtBanner(info, options, channels);
+  if (info.mode === 'jwt') return jwtBanner(info, options.mode === 'jwt' ? options : {}, channels);
   const credentials = info.credentials;
   if (info.mode === 'iam' && credentials) {
     const { accessKeyId: id, secretAccessKey: secret, region } = credentials;

@@ -5,7 +5,7 @@ import type { JWTPayload } from 'jose';
  * numbers and booleans as text, arrays flattened to `"[a b c]"` and objects to `"map[k:v]"`
  * (Go's formatting, which API Gateway uses).
  */
-export function claimText(value: unknown): string {
+function claimText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `[${value.map(claimText).join(' ')}]`;

@@ -1,4 +1,5 @@
 import { AUTH_MODES, audienceProblem, claimNameProblem, issuerProblem, scopeProblem } from '../../lib/auth';
+import { rejectJwtKeys } from '../../lib/auth-context';
 import { type ContextReader, check, contextError, readList, readString } from '../../lib/context-readers';
 import { corsOriginsProblem } from '../../lib/cors';
 import type { LocalAuthOptions } from './types';
@@ -9,7 +10,6 @@ export interface LocalAuthContext {
   readonly corsAllowOrigins?: string[];
 }
 
-const JWT_KEYS = ['jwtIssuer', 'jwtAudience', 'jwtScopes', 'channelsClaim'];
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Deployments need an https:// issuer; locally an http:// issuer on loopback (a dev IdP) is fine too. */
@@ -55,8 +55,7 @@ function readJwt(read: ContextReader): LocalAuthOptions {
 export function readLocalAuthContext(read: ContextReader): LocalAuthContext {
   const mode = readMode(read);
   if (mode !== 'jwt') {
-    const stray = JWT_KEYS.find((key) => readList(read, key).length > 0);
-    if (stray !== undefined) throw contextError(stray, `only applies with -c auth=jwt (auth is ${mode})`);
+    rejectJwtKeys(read, mode);
   }
   const corsAllowOrigins = readList(read, 'corsAllowOrigins');
   check('corsAllowOrigins', corsOriginsProblem(corsAllowOrigins, mode));

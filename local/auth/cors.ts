@@ -23,27 +23,22 @@ export class CorsRules {
     this.expose = exposed.length > 0 ? { 'access-control-expose-headers': exposed.join(',') } : {};
   }
 
-  /** The `access-control-allow-origin` value for this request, or undefined when not allowed. */
-  private allowedOrigin(req: IncomingMessage): string | undefined {
-    const origin = req.headers.origin;
-    if (origin === undefined) return undefined;
-    if (this.origins.has(origin)) return origin;
-    return this.origins.has(ANY_ORIGIN) ? ANY_ORIGIN : undefined;
-  }
-
   /** Headers for an actual (non-preflight) response. */
   responseHeaders(req: IncomingMessage): Record<string, string> {
-    const origin = this.allowedOrigin(req);
-    return origin === undefined
-      ? {}
-      : { 'access-control-allow-origin': origin, vary: 'origin', ...this.expose };
+    return this.headersFor(req, this.expose);
   }
 
   /** Headers for the 204 answer to an `OPTIONS` preflight. */
   preflightHeaders(req: IncomingMessage): Record<string, string> {
-    const origin = this.allowedOrigin(req);
-    return origin === undefined
-      ? {}
-      : { 'access-control-allow-origin': origin, vary: 'origin', ...this.preflight };
+    return this.headersFor(req, this.preflight);
+  }
+
+  /** `access-control-allow-origin` and `extra` for an allowed origin; nothing for any other request. */
+  private headersFor(req: IncomingMessage, extra: Record<string, string>): Record<string, string> {
+    const origin = req.headers.origin;
+    if (origin === undefined) return {};
+    const allowed = this.origins.has(origin) ? origin : ANY_ORIGIN;
+    if (!this.origins.has(allowed)) return {};
+    return { 'access-control-allow-origin': allowed, vary: 'origin', ...extra };
   }
 }

@@ -8,7 +8,7 @@ export class IssuerKeysUnavailable extends Error {
 }
 
 /** `{issuer}/.well-known/openid-configuration`, with or without a trailing slash on the issuer. */
-export function discoveryUrl(issuer: string): string {
+function discoveryUrl(issuer: string): string {
   return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listen } from '../api-server';
+import { BodyTooLargeError, readBody } from '../emulator/http';
 import { createTokenMinter, type MinterOptions, MintRequestError } from './token-minter';
 
 /** Path of the local token endpoint (not OAuth: it mints for whoever asks on loopback). */
@@ -22,15 +23,13 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new MintRequestError(`body must be at most ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+  const body = await readBody(req, MAX_BODY).catch((error: unknown) => {
+    throw error instanceof BodyTooLargeError
+      ? new MintRequestError(`body must be at most ${MAX_BODY} bytes`)
+      : error;
+  });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new MintRequestError('body is not valid JSON');
   }

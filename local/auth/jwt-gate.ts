@@ -18,7 +18,7 @@ const unauthorized = (challenge: string): GateDecision => ({
 });
 
 /** The token of an `Authorization` header: the bare token or `Bearer <token>`, as API Gateway takes it. */
-export function bearerToken(header: string | undefined): string | undefined {
+function bearerToken(header: string | undefined): string | undefined {
   const token = header?.trim().replace(/^Bearer\s+/i, '');
   return token ? token : undefined;
 }

@@ -2,7 +2,7 @@ import { decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey, j
 import { IssuerKeysUnavailable } from './issuer-keys';
 
 /** Signing algorithms accepted; `none` and the HMAC family never are. */
-export const JWT_ALGORITHMS = ['RS256', 'ES256'];
+const JWT_ALGORITHMS = ['RS256', 'ES256'];
 
 export interface JwtRules {
   /** `iss` must equal this. */

@@ -1,12 +1,12 @@
 import type { Gate } from './gate';
 import { iamGate } from './iam-gate';
-import { type LocalIssuer, startLocalIssuer } from './issuer';
+import { startLocalIssuer } from './issuer';
 import { issuerKeys } from './issuer-keys';
 import { jwtGate } from './jwt-gate';
-import type { LocalAuthInfo, LocalAuthOptions } from './types';
+import type { JwtAuthOptions, LocalAuthInfo, LocalAuthOptions } from './types';
 
 /** Audience of local tokens when `jwtAudience` is not set. */
-export const DEFAULT_AUDIENCE = 'kvs-ice-broker-local';
+const DEFAULT_AUDIENCE = 'kvs-ice-broker-local';
 
 /** Where the local API runs, for the IAM user's ARN and the SigV4 scope. */
 export interface AuthSite {
@@ -27,24 +27,30 @@ export interface LocalAuth {
 /** The account id of an ARN (`arn:partition:service:region:account:…`). */
 export const accountOfArn = (arn: string): string => arn.split(':')[4] ?? '';
 
-type JwtOptions = Extract<LocalAuthOptions, { mode: 'jwt' }>;
+const nothingToClose = async (): Promise<void> => undefined;
 
-async function startJwt(options: JwtOptions): Promise<LocalAuth> {
+async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
   const audience = options.audience?.length ? options.audience : [DEFAULT_AUDIENCE];
+  const gate = (issuer: string) =>
+    jwtGate({ issuer, audience, scopes: options.scopes, keys: issuerKeys(issuer) });
+  const functionEnv: Record<string, string> = options.channelsClaim
+    ? { CHANNELS_CLAIM: options.channelsClaim }
+    : {};
+  if (options.issuer) {
+    return {
+      gate: gate(options.issuer),
+      info: { mode: 'jwt', audience },
+      functionEnv,
+      close: nothingToClose,
+    };
+  }
   const [first = DEFAULT_AUDIENCE] = audience;
-  const issuer: LocalIssuer | undefined = options.issuer
-    ? undefined
-    : await startLocalIssuer({ audience: first, channelsClaim: options.channelsClaim });
-  const issuerUrl = options.issuer ?? issuer?.url ?? '';
-  const gate = jwtGate({ issuer: issuerUrl, audience, scopes: options.scopes, keys: issuerKeys(issuerUrl) });
-  const info: LocalAuthInfo = issuer
-    ? { mode: 'jwt', issuerUrl, audience, mintToken: (claims) => issuer.mint(claims) }
-    : { mode: 'jwt', audience };
+  const issuer = await startLocalIssuer({ audience: first, channelsClaim: options.channelsClaim });
   return {
-    gate,
-    info,
-    functionEnv: options.channelsClaim ? { CHANNELS_CLAIM: options.channelsClaim } : {},
-    close: async () => issuer?.close(),
+    gate: gate(issuer.url),
+    info: { mode: 'jwt', issuerUrl: issuer.url, audience, mintToken: (claims) => issuer.mint(claims) },
+    functionEnv,
+    close: () => issuer.close(),
   };
 }
 
@@ -55,8 +61,7 @@ async function startJwt(options: JwtOptions): Promise<LocalAuth> {
  */
 export async function startLocalAuth(options: LocalAuthOptions, site: AuthSite): Promise<LocalAuth> {
   if (options.mode === 'jwt') return startJwt(options);
-  const closed = async () => undefined;
-  if (options.mode === 'none') return { info: { mode: 'none' }, functionEnv: {}, close: closed };
+  if (options.mode === 'none') return { info: { mode: 'none' }, functionEnv: {}, close: nothingToClose };
   const { gate, credentials } = iamGate(site);
-  return { gate, info: { mode: 'iam', credentials }, functionEnv: {}, close: closed };
+  return { gate, info: { mode: 'iam', credentials }, functionEnv: {}, close: nothingToClose };
 }

@@ -6,7 +6,7 @@ import type { MintRequest } from './types';
 const DAY_SECONDS = 86_400;
 
 /** A mint request as the token endpoint and `mintToken` accept it. */
-export const MintRequestSchema = z.strictObject({
+const MintRequestSchema = z.strictObject({
   sub: z.string().min(1).max(1024),
   channels: z.array(z.string().min(1).max(256)).max(100).optional(),
   scope: z.string().max(1024).optional(),
@@ -35,7 +35,7 @@ export interface TokenMinter {
 }
 
 /** Parses a mint request, naming the field at fault. */
-export function parseMintRequest(request: unknown): MintRequest {
+function parseMintRequest(request: unknown): MintRequest {
   const parsed = MintRequestSchema.safeParse(request);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -14,6 +14,9 @@ export type LocalAuthOptions =
     }
   | { mode: 'iam' };
 
+/** The options of `jwt` mode. */
+export type JwtAuthOptions = Extract<LocalAuthOptions, { mode: 'jwt' }>;
+
 /** What a local issuer puts into a token it mints. */
 export interface MintRequest {
   sub: string;

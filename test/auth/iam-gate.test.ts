@@ -1,33 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { iamGate } from '../../local/auth/iam-gate';
+import type { DevCredentials } from '../../local/auth/types';
+import { signedHeaders } from './support/sign';
 
-const PATH = '/v1/channels/demo/ice-servers';
-const HOST = '127.0.0.1:8080';
+const URL_OF_API = new URL('http://127.0.0.1:8080/v1/channels/demo/ice-servers');
 
 /** A request as node:http hands it to the gate, signed with `credentials`. */
-async function signedIncoming(credentials: { accessKeyId: string; secretAccessKey: string; region: string }) {
-  const body = Buffer.from('{}');
-  const signer = new SignatureV4({
-    credentials,
-    region: credentials.region,
-    service: 'execute-api',
-    sha256: Sha256,
-  });
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: '127.0.0.1',
-    port: 8080,
-    path: PATH,
-    query: {},
-    headers: { host: HOST, 'content-type': 'application/json' },
-    body,
-  });
-  const rawHeaders = Object.entries(signed.headers).flat();
-  return { req: { method: 'POST', url: PATH, rawHeaders } as unknown as IncomingMessage, body };
+async function signedIncoming(credentials: DevCredentials) {
+  const body = '{}';
+  const rawHeaders = Object.entries(await signedHeaders(credentials, URL_OF_API, body)).flat();
+  const req = { method: 'POST', url: URL_OF_API.pathname, rawHeaders } as unknown as IncomingMessage;
+  return { req, body: Buffer.from(body) };
 }
 
 describe('the IAM gate hands the function what API Gateway hands it', () => {

@@ -1,7 +1,6 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/runner';
+import { signedHeaders } from './support/sign';
 import { clientIdsAtEmulator, postIceServers, startAuthStack } from './support/stack';
 
 interface SignedRequest {
@@ -27,28 +26,10 @@ describe('auth=iam', () => {
   async function signedRequest(channel: string, secretAccessKey?: string): Promise<SignedRequest> {
     const credentials = stack.auth.credentials;
     if (!credentials) throw new Error('iam mode should print dev credentials');
-    const signer = new SignatureV4({
-      credentials: {
-        accessKeyId: credentials.accessKeyId,
-        secretAccessKey: secretAccessKey ?? credentials.secretAccessKey,
-      },
-      region: credentials.region,
-      service: 'execute-api',
-      sha256: Sha256,
-    });
     const url = new URL(`${stack.api.url}/v1/channels/${channel}/ice-servers`);
     const body = JSON.stringify({ role: 'VIEWER' });
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      query: {},
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-    });
-    const { host: _host, ...headers } = signed.headers;
+    const signing = { ...credentials, secretAccessKey: secretAccessKey ?? credentials.secretAccessKey };
+    const { host: _host, ...headers } = await signedHeaders(signing, url, body);
     return { url: url.href, headers, body };
   }
 

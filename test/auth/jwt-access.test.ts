@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MintRequest } from '../../local/auth/types';
 import type { LocalStack } from '../../local/runner';
-import { bearer, clientIdsAtEmulator, postIceServers, startAuthStack } from './support/stack';
+import { bearer, clientIdsAtEmulator, mintToken, postIceServers, startAuthStack } from './support/stack';
 
 const KVS_CLIENT_ID = /^[a-zA-Z0-9_.-]{1,256}$/;
 
@@ -21,15 +21,8 @@ describe('auth=jwt with the local issuer, a channels claim and a required scope'
     stack.emulator.resetStats();
   });
 
-  async function tokenFor(
-    sub: string,
-    channels: string[],
-    extra: Partial<MintRequest> = {},
-  ): Promise<string> {
-    const mint = stack.auth.mintToken;
-    if (!mint) throw new Error('the local issuer should mint tokens in jwt mode');
-    return mint({ sub, channels, scope: 'ice:vend', ...extra });
-  }
+  const tokenFor = (sub: string, channels: string[], extra: Partial<MintRequest> = {}) =>
+    mintToken(stack, { sub, channels, scope: 'ice:vend', ...extra });
 
   it('describes the local issuer and the default audience', () => {
     expect(stack.auth).toMatchObject({

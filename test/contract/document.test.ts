@@ -109,6 +109,10 @@ describe('docs/openapi.json', () => {
     expect(schema.pattern).toBe(CHANNEL_NAME_PATTERN.source);
   });
 
+  it('has examples for the next test to check', () => {
+    expect(allExamples().length).toBeGreaterThan(0);
+  });
+
   it.each(allExamples())('has an example "%s" that matches its own schema', (_, schema, value) => {
     expect(schemaProblem(schema, value)).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultSpec, Operation } from '../../local/emulator';
-import { type LocalStack, startLocalStack } from '../../local/runner';
+import type { LocalStack } from '../../local/runner';
+import { startAuthStack } from '../auth/support/stack';
 import { type Answer, answerOf, contractViolations } from './support/answers';
 import { channelParameter, jsonContent, requestBody } from './support/document';
 import { schemaProblem } from './support/validators';
@@ -72,10 +73,8 @@ function post(channel: string, body?: string): Promise<Response> {
 const call = async (channel: string, body?: string): Promise<Answer> => answerOf(await post(channel, body));
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    port: 0,
+  stack = await startAuthStack({
     channels: ['demo', ...FAULTS.map(([, , channel]) => channel)],
-    relay: false,
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT', UPSTREAM_DEADLINE_MS: '1000', UPSTREAM_ATTEMPTS: '1' },
   });
 });

@@ -1,3 +1,4 @@
+import type { MintRequest } from '../../../local/auth/types';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/runner';
 
 /** The local runner on free ports, quiet, without coturn (these tests never relay media). */
@@ -30,3 +31,10 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 /** ClientIds that reached the emulator's GetIceServerConfig since its stats were last reset. */
 export const clientIdsAtEmulator = (stack: LocalStack): string[] =>
   Object.keys(stack.emulator.stats().clientIds);
+
+/** A token of the stack's local issuer (auth=jwt without jwtIssuer). */
+export function mintToken(stack: LocalStack, request: MintRequest): Promise<string> {
+  const mint = stack.auth.mintToken;
+  if (!mint) throw new Error('the local issuer should mint tokens in jwt mode');
+  return mint(request);
+}

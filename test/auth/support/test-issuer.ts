@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
+import { listen } from '../../../local/api-server';
 
 /**
  * An OpenID Connect issuer under the test's control: it publishes one RS256 key and signs
@@ -22,19 +23,18 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const kid = 'test-key-1';
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] };
-  const server = createServer((req, res) => {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const body =
-      req.url === '/.well-known/openid-configuration'
-        ? { issuer: url, jwks_uri: `${url}/.well-known/jwks.json` }
-        : req.url === '/.well-known/jwks.json'
-          ? jwks
-          : undefined;
+  const server = createServer();
+  await listen(server, 0);
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const documents = new Map<string | undefined, unknown>([
+    ['/.well-known/openid-configuration', { issuer: url, jwks_uri: `${url}/.well-known/jwks.json` }],
+    ['/.well-known/jwks.json', jwks],
+  ]);
+  server.on('request', (req, res) => {
+    const body = documents.get(req.url);
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body ?? {}));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     kid,

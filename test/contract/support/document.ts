@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ICE_SERVERS_ROUTE_PATH } from '../../../lib/ice-broker';
 
 /** A local JSON reference (`#/components/…`). */
 export interface Reference {
@@ -48,13 +49,10 @@ export interface OpenApiDocument {
   readonly components: Readonly<Record<string, unknown>>;
 }
 
-export const DOCUMENT_PATH = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
+const DOCUMENT_PATH = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
 
 /** docs/openapi.json as it is on disk. */
 export const document: OpenApiDocument = JSON.parse(readFileSync(DOCUMENT_PATH, 'utf8'));
-
-/** The one path of API v1, as the document names it. */
-export const ICE_SERVERS_PATH = '/v1/channels/{channel}/ice-servers';
 
 export const isReference = (value: unknown): value is Reference =>
   typeof value === 'object' && value !== null && typeof (value as Reference).$ref === 'string';
@@ -81,8 +79,8 @@ export function resolve<T>(value: T | Reference): T {
 
 /** `POST /v1/channels/{channel}/ice-servers`, as documented. */
 export function iceServersOperation(): Operation {
-  const operation = document.paths[ICE_SERVERS_PATH]?.post;
-  if (!operation) throw new Error(`docs/openapi.json documents no POST ${ICE_SERVERS_PATH}`);
+  const operation = document.paths[ICE_SERVERS_ROUTE_PATH]?.post;
+  if (!operation) throw new Error(`docs/openapi.json documents no POST ${ICE_SERVERS_ROUTE_PATH}`);
   return operation;
 }
 
@@ -94,7 +92,7 @@ export function documentedResponse(status: number): ResponseObject | undefined {
 
 /** The documented `{channel}` path parameter. */
 export function channelParameter(): Parameter {
-  const parameters = (document.paths[ICE_SERVERS_PATH]?.parameters ?? []).map((p) => resolve(p));
+  const parameters = (document.paths[ICE_SERVERS_ROUTE_PATH]?.parameters ?? []).map((p) => resolve(p));
   const channel = parameters.find((p) => p.in === 'path' && p.name === 'channel');
   if (!channel) throw new Error('docs/openapi.json documents no {channel} path parameter');
   return channel;

@@ -22,7 +22,7 @@ function createAjv(): Ajv2020 {
 const ajv = createAjv();
 
 /** A validator for a schema of the document: a `$ref` into its components, or an inline schema. */
-export function validatorFor(schema: JsonSchema): ValidateFunction {
+function validatorFor(schema: JsonSchema): ValidateFunction {
   if (!isReference(schema)) return ajv.compile(schema);
   const validate = ajv.getSchema(`${DOCUMENT_ID}${schema.$ref}`);
   if (!validate) throw new Error(`${schema.$ref} does not resolve in docs/openapi.json`);
