@@ -39,7 +39,7 @@ const JWT_KEYS = ['jwtIssuer', 'jwtAudience', 'jwtScopes', 'channelsClaim'];
 /** Reads `auth`, its companion keys and `corsAllowOrigins`; every error names its key. */
 export function readAuthContext(read: ContextReader): AuthContext {
   const mode = readMode(read);
-  if (mode !== 'jwt') rejectKeys(read, JWT_KEYS, 'jwt', mode);
+  if (mode !== 'jwt') rejectJwtKeys(read, mode);
   const allowUnauthenticated = readBoolean(read, 'allowUnauthenticated');
   if (mode !== 'none' && allowUnauthenticated === true) {
     throw contextError('allowUnauthenticated', `only applies with -c auth=none (auth is ${mode})`);
@@ -110,10 +110,8 @@ function readJwt(read: ContextReader): JwtAuth {
   };
 }
 
-function rejectKeys(read: ContextReader, keys: readonly string[], needed: AuthMode, mode: AuthMode): void {
-  for (const key of keys) {
-    if (readList(read, key).length > 0) {
-      throw contextError(key, `only applies with -c auth=${needed} (auth is ${mode})`);
-    }
-  }
+/** Refuses the keys that only `auth=jwt` reads, when `mode` is another mode: nothing would enforce them. */
+export function rejectJwtKeys(read: ContextReader, mode: AuthMode): void {
+  const stray = JWT_KEYS.find((key) => readList(read, key).length > 0);
+  if (stray !== undefined) throw contextError(stray, `only applies with -c auth=jwt (auth is ${mode})`);
 }

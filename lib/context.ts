@@ -33,14 +33,14 @@ export interface AppConfig {
   readonly broker: BrokerSettings;
 }
 
-export const DEFAULT_STACK_NAME = 'KvsIceBroker';
+const DEFAULT_STACK_NAME = 'KvsIceBroker';
 
 const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /**
- * Parses and validates the context keys of DESIGN.md section 6 but `auth` (see
- * {@link BrokerSettings}). Values may be strings
- * (from `-c key=value`) or JSON numbers / arrays (from `cdk.json`). Every error names its key.
+ * Parses and validates the context keys (README "Configuration keys") but the route's
+ * authentication and CORS (see {@link BrokerSettings}). Values may be strings (from
+ * `-c key=value`) or JSON numbers / arrays (from `cdk.json`). Every error names its key.
  */
 export function parseContext(read: ContextReader): AppConfig {
   const existingChannels = readList(read, 'channels').map(parseExistingChannel);

@@ -10,7 +10,7 @@ import type { AuthMode } from './auth';
 export const ANY_ORIGIN = '*';
 
 /** Request headers browsers may send: a bearer token (jwt) or a SigV4 signature (iam), and JSON. */
-export const CORS_ALLOW_HEADERS = [
+const CORS_ALLOW_HEADERS = [
   'authorization',
   'content-type',
   'x-amz-date',
@@ -19,10 +19,10 @@ export const CORS_ALLOW_HEADERS = [
 ];
 
 /** Response headers browser code may read beyond the safelisted ones: when to retry after 429 / 503. */
-export const CORS_EXPOSE_HEADERS = ['retry-after'];
+const CORS_EXPOSE_HEADERS = ['retry-after'];
 
 /** How long browsers may cache a preflight response. */
-export const CORS_MAX_AGE = Duration.hours(1);
+const CORS_MAX_AGE = Duration.hours(1);
 
 /** The HTTP API's CORS configuration for `origins`. */
 export function corsPreflight(origins: readonly string[]): CorsPreflightOptions {

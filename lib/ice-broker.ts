@@ -25,6 +25,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ICE_SERVERS_ROUTE_PATH, KVS_ACTIONS } from '../lambda/core/channels';
 import { accessLogFormat } from './access-log-format';
 import type { IceBrokerAuth } from './auth';
 import { corsPreflight } from './cors';
@@ -38,16 +39,12 @@ import {
   DEFAULT_THROTTLE_RATE,
 } from './settings';
 
-/** The one route of API v1; `{channel}` is the signaling channel's name. */
-export const ICE_SERVERS_ROUTE_PATH = '/v1/channels/{channel}/ice-servers';
+export { ICE_SERVERS_ROUTE_PATH, KVS_ACTIONS };
 
 /** The route's path for one channel, as IAM sees it in `execute-api` ARNs. */
 function iceServersPath(channel: string): string {
   return ICE_SERVERS_ROUTE_PATH.replace('{channel}', channel);
 }
-
-/** The only KVS actions the scoped role allows. */
-export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
 
 const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';

@@ -13,7 +13,7 @@ export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
 export const DEFAULT_MIN_REMAINING_TTL_SECONDS = 120;
 
 /** The retention periods CloudWatch Logs accepts (CDK's `INFINITE` is not one). */
-export const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filter(
+const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filter(
   (value): value is number => typeof value === 'number' && value !== RetentionDays.INFINITE,
 );
 

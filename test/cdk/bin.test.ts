@@ -1,14 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CDK_JSON_CONTEXT, type Context } from './support/synth';
+import { CDK_JSON_CONTEXT, type Context, cloudAssemblyDir, removeCloudAssemblies } from './support/synth';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const outdirs: string[] = [];
 
 interface Run {
   readonly code: number;
@@ -18,8 +16,7 @@ interface Run {
 
 /** Runs bin/app.ts the way the CDK CLI does: context and output directory in the environment. */
 async function runApp(overrides: Context): Promise<Run> {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-ice-broker-bin-test-'));
-  outdirs.push(outdir);
+  const outdir = cloudAssemblyDir();
   const context = { ...CDK_JSON_CONTEXT, ...overrides, 'aws:cdk:bundling-stacks': [] };
   const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) };
   try {
@@ -32,9 +29,7 @@ async function runApp(overrides: Context): Promise<Run> {
 }
 
 describe('bin/app.ts', () => {
-  afterAll(() => {
-    for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
-  });
+  afterAll(removeCloudAssemblies);
 
   it('writes the KvsIceBroker template from the cdk.json defaults and -c auth=iam', async () => {
     const run = await runApp({ auth: 'iam' });

@@ -81,7 +81,7 @@ describe('Lambda function', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       LoggingConfig: { LogGroup: { Ref: logGroupId } },
     });
-    s.template.hasResource('AWS::Logs::LogGroup', {
+    expect(s.template.toJSON().Resources[logGroupId]).toMatchObject({
       Properties: { RetentionInDays: 30 },
       DeletionPolicy: 'Retain',
     });

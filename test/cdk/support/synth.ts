@@ -41,12 +41,17 @@ export const CDK_JSON_CONTEXT: Context = cdkJson.context;
  */
 export const TEST_CONTEXT: Context = { ...CDK_JSON_CONTEXT, auth: 'iam' };
 
-/** A CDK app writing to a temporary cloud assembly, bundling the function only if asked to. */
-export function createApp(context: Context, options: SynthOptions = {}): App {
+/** A new temporary directory for a cloud assembly; {@link removeCloudAssemblies} deletes it. */
+export function cloudAssemblyDir(): string {
   const outdir = mkdtempSync(path.join(tmpdir(), 'kvs-ice-broker-cdk-test-'));
   outdirs.push(outdir);
+  return outdir;
+}
+
+/** A CDK app writing to a temporary cloud assembly, bundling the function only if asked to. */
+export function createApp(context: Context, options: SynthOptions = {}): App {
   const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
-  return new App({ context: { ...context, ...bundling }, outdir });
+  return new App({ context: { ...context, ...bundling }, outdir: cloudAssemblyDir() });
 }
 
 /** Builds the app exactly as bin/app.ts does, from {@link TEST_CONTEXT} plus `overrides`. */
