@@ -1,24 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { accessSync, constants, existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSelfSignedCertificate } from './certificate';
-import { choosePort, listensOn } from './ports';
+import { freePort, listensOn } from './ports';
 
 export interface CoturnOptions {
   /** coturn `static-auth-secret`: credentials are TURN REST API ones (`use-auth-secret`). */
   secret: string;
-  /** Default `kvs-ice-broker.local`. */
-  realm?: string;
-  /** UDP+TCP listening port; default: a free one. */
-  port?: number;
-  /** TLS+DTLS listening port; default: a free one. */
-  tlsPort?: number;
-  /** Default: a fresh directory under the OS temp dir. One that already exists is kept by `stop()` (minus secrets). */
-  workDir?: string;
 }
 
 export interface Coturn {
@@ -29,19 +21,20 @@ export interface Coturn {
   readonly workDir: string;
   /** PEM of the self-signed certificate served on tlsPort (CN and SAN `localhost`, SAN IP 127.0.0.1). */
   readonly certFile: string;
-  /** Kills the process, waits for its exit and removes the work dir (unless it existed before the start). */
+  /** Kills the process, waits for its exit and removes the work dir. */
   stop(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
+const REALM = 'kvs-ice-broker.local';
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
 /** Relay ports come from a random window above Linux's default ephemeral range (32768-60999). */
 const RELAY_WINDOW = { lowest: 61_000, highest: 65_535, size: 200 };
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
-/** Live coturn processes and the paths to remove if this process ends without `stop()`. */
-const running = new Map<ChildProcess, readonly string[]>();
+/** Live coturn processes and the work dir to remove if this process ends without `stop()`. */
+const running = new Map<ChildProcess, string>();
 let exitHooksInstalled = false;
 
 function isExecutable(path: string): boolean {
@@ -64,9 +57,9 @@ function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
   const killAll = () => {
-    for (const [child, paths] of running) {
+    for (const [child, workDir] of running) {
       child.kill('SIGKILL');
-      for (const path of paths) rmSync(path, { recursive: true, force: true });
+      rmSync(workDir, { recursive: true, force: true });
     }
     running.clear();
   };
@@ -82,26 +75,15 @@ function installExitHooks(): void {
   }
 }
 
-function checkOptions(options: CoturnOptions): void {
-  if (!PRINTABLE.test(options.secret)) {
+/** The secret goes into the config file as is: one printable token, no spaces or line breaks. */
+function checkSecret(secret: string): void {
+  if (!PRINTABLE.test(secret)) {
     throw new Error('CoturnOptions.secret must be non-empty printable ASCII without spaces');
-  }
-  if (options.realm !== undefined && !PRINTABLE.test(options.realm)) {
-    throw new Error('CoturnOptions.realm must be non-empty printable ASCII without spaces');
-  }
-  for (const [name, port] of Object.entries({ port: options.port, tlsPort: options.tlsPort })) {
-    if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65_536)) {
-      throw new Error(`CoturnOptions.${name} must be an integer from 1 to 65535`);
-    }
-  }
-  if (options.port !== undefined && options.port === options.tlsPort) {
-    throw new Error('CoturnOptions.port and tlsPort must differ');
   }
 }
 
 interface ConfigInput {
   secret: string;
-  realm: string;
   port: number;
   tlsPort: number;
   workDir: string;
@@ -120,7 +102,7 @@ function configText(input: ConfigInput): string {
     `max-port=${minPort + RELAY_WINDOW.size - 1}`,
     'use-auth-secret',
     `static-auth-secret=${input.secret}`,
-    `realm=${input.realm}`,
+    `realm=${REALM}`,
     'fingerprint',
     'allow-loopback-peers',
     'no-multicast-peers',
@@ -158,12 +140,7 @@ interface Launched {
 }
 
 /** Spawns coturn with stdout discarded and stderr in a file; the kernel kills it if this process dies. */
-async function launch(
-  binary: string,
-  configFile: string,
-  workDir: string,
-  cleanup: readonly string[],
-): Promise<Launched> {
+async function launch(binary: string, configFile: string, workDir: string): Promise<Launched> {
   const stderr = await open(join(workDir, 'turnserver.stderr'), 'w', 0o600);
   const args = ['-c', configFile];
   // setpriv --pdeathsig: coturn gets SIGKILL when this process dies, even when it is SIGKILLed itself.
@@ -177,7 +154,7 @@ async function launch(
   } finally {
     await stderr.close();
   }
-  running.set(child, cleanup);
+  running.set(child, workDir);
   child.unref(); // a forgotten relay must not keep this process alive; the exit hook kills it
   let spawnError: Error | undefined;
   const exited = new Promise<void>((resolve) => {
@@ -225,28 +202,21 @@ async function waitUntilListening(relay: Launched, port: number, tlsPort: number
  * exits or does not come up within 10 s.
  */
 export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
-  checkOptions(options);
+  checkSecret(options.secret);
   const binary = findTurnserver();
   if (!binary) throw new Error('turnserver not found: install coturn (apt-get install coturn)');
-  const owned = options.workDir === undefined || !existsSync(options.workDir);
-  const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'kvs-coturn-')));
-  // A caller's directory keeps the log, but not the files holding the secret and the private key.
-  const cleanup = owned ? [workDir] : ['turnserver.conf', 'key.pem'].map((file) => join(workDir, file));
-  const removeWorkDir = async () => {
-    await Promise.all(cleanup.map((path) => rm(path, { recursive: true, force: true })));
-  };
+  const workDir = await mkdtemp(join(tmpdir(), 'kvs-coturn-'));
+  const removeWorkDir = () => rm(workDir, { recursive: true, force: true });
   const logFile = join(workDir, 'turnserver.log');
   let launched: Launched | undefined;
   try {
-    await mkdir(workDir, { recursive: true, mode: 0o700 });
-    const port = await choosePort(options.port, options.tlsPort);
-    const tlsPort = await choosePort(options.tlsPort, port);
+    const port = await freePort();
+    const tlsPort = await freePort(port);
     const certificate = await createSelfSignedCertificate(workDir);
-    const realm = options.realm ?? 'kvs-ice-broker.local';
     const configFile = join(workDir, 'turnserver.conf');
-    const config = configText({ secret: options.secret, realm, port, tlsPort, workDir, ...certificate });
+    const config = configText({ secret: options.secret, port, tlsPort, workDir, ...certificate });
     await writeFile(configFile, config, { mode: 0o600 });
-    const relay = await launch(binary, configFile, workDir, cleanup);
+    const relay = await launch(binary, configFile, workDir);
     launched = relay;
     await waitUntilListening(relay, port, tlsPort);
 

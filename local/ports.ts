@@ -6,7 +6,7 @@ import { type AddressInfo, connect, createServer } from 'node:net';
 const HOST = '127.0.0.1';
 const PROBE_TIMEOUT_MS = 300;
 
-export async function isFree(port: number): Promise<boolean> {
+async function isFree(port: number): Promise<boolean> {
   const server = createServer();
   const tcp = await new Promise<boolean>((resolve) => {
     server.once('error', () => resolve(false));
@@ -22,8 +22,11 @@ export async function isFree(port: number): Promise<boolean> {
   return tcp && udp;
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1 and not in `taken`. */
-async function freePort(taken: readonly (number | undefined)[]): Promise<number> {
+/**
+ * A port free for both TCP and UDP on 127.0.0.1 and other than `taken`. Both are checked
+ * because coturn would share a busy port via SO_REUSEPORT rather than fail.
+ */
+export async function freePort(taken?: number): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
@@ -32,16 +35,9 @@ async function freePort(taken: readonly (number | undefined)[]): Promise<number>
     });
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (!taken.includes(port) && (await isFree(port))) return port;
+    if (port !== taken && (await isFree(port))) return port;
   }
   throw new Error('no port is free for both TCP and UDP on 127.0.0.1');
-}
-
-/** The requested port after checking it is free (coturn shares busy ports via SO_REUSEPORT), or a free one. */
-export async function choosePort(requested: number | undefined, taken: number | undefined): Promise<number> {
-  if (requested === undefined) return freePort([taken]);
-  if (!(await isFree(requested))) throw new Error(`port ${requested} on ${HOST} is in use (TCP or UDP)`);
-  return requested;
 }
 
 /** Sends a STUN Binding request over UDP; true when a response with its transaction id arrives. */

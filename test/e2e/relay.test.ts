@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transportOf } from '../../lambda/core/ice-servers';
 import { findTurnserver } from '../../local/coturn';
 import { type LocalStack, startLocalStack } from '../../local/runner';
 import { runUclient, type UclientTransport } from '../support/relay/uclient';
@@ -62,13 +63,7 @@ describe.skipIf(!installed)(suiteName, () => {
 
   /** host and port of the vended URI of a transport kind (udp: turn:…udp, tls: turns:…tcp, dtls: turns:…udp). */
   function endpointOf(transport: UclientTransport): { host: string; port: number } {
-    const uri = turn.urls.find((u) =>
-      transport === 'udp'
-        ? u.startsWith('turn:')
-        : transport === 'dtls'
-          ? u.endsWith('udp')
-          : u.endsWith('tcp'),
-    );
+    const uri = turn.urls.find((u) => transportOf(u) === transport);
     const [, host = '', port = ''] = /^turns?:([^:?]+):(\d+)/.exec(uri ?? '') ?? [];
     return { host, port: Number(port) };
   }
@@ -77,6 +72,7 @@ describe.skipIf(!installed)(suiteName, () => {
     expect(stack.coturn).toBeDefined();
     expect(endpointOf('udp')).toEqual({ host: '127.0.0.1', port: stack.coturn?.port });
     expect(endpointOf('tls')).toEqual({ host: '127.0.0.1', port: stack.coturn?.tlsPort });
+    expect(endpointOf('dtls')).toEqual({ host: '127.0.0.1', port: stack.coturn?.tlsPort });
   });
 
   it.each<UclientTransport>(['udp', 'tls', 'dtls'])(
