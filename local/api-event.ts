@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { ICE_SERVERS_ROUTE_PATH } from '../lambda/core/channels';
 
-export const ROUTE_KEY = 'POST /v1/channels/{channel}/ice-servers';
-const ROUTE = /^\/v1\/channels\/([^/]+)\/ice-servers$/;
+export const ROUTE_KEY = `POST ${ICE_SERVERS_ROUTE_PATH}`;
+const ROUTE = new RegExp(`^${ICE_SERVERS_ROUTE_PATH.replace('{channel}', '([^/]+)')}$`);
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
 
 /** The route's path parameters, or undefined when the path is not the route's. */

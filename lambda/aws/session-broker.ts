@@ -4,7 +4,7 @@ import {
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { Channel } from '../core/channels';
+import { type Channel, KVS_ACTIONS } from '../core/channels';
 import { BrokerError } from '../core/errors';
 import { turnServerSet } from '../core/ice-servers';
 import type { ChannelRole, TurnServerSet } from '../core/model';
@@ -14,7 +14,6 @@ import { toBrokerError } from './errors';
 
 /** Role chaining (a Lambda role assuming another role) caps sessions at one hour. */
 const SESSION_SECONDS = 3600;
-const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
 
 /** Session policy: the scoped role's session may touch only this one channel. */
 export const sessionPolicy = (channelArn: string): string =>
