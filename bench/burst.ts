@@ -1,11 +1,12 @@
 import { Agent } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { upstreamFigures } from './lib/burst-analysis';
 import { type ServerChild, startBroker, withServer } from './lib/child';
 import { emulatorStats, resetStats } from './lib/emulator';
 import { iceServersUrl, send, type Timed } from './lib/http';
 import { runIfMain } from './lib/main';
 import { type Benchmark, compare } from './lib/report';
-import { countBy, pause, percentile, round } from './lib/stats';
+import { countBy, percentile, round } from './lib/stats';
 
 const CHANNEL = 'demo';
 const REQUESTS = 1000;
@@ -26,7 +27,7 @@ async function fire(server: ServerChild): Promise<Timed[]> {
   try {
     for (let i = 0; i < REQUESTS; i++) {
       const due = started + (i * 1000) / REQUESTS_PER_SECOND - performance.now();
-      if (due > 0) await pause(due);
+      if (due > 0) await sleep(due);
       const authorization = `Bearer ${tokens[i % IDENTITIES] ?? ''}`;
       answers.push(send('POST', url, { body: BODY, agent, headers: { authorization } }));
     }

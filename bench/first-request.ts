@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Operation } from '../local/emulator';
 import { type ServerChild, startBroker, withServer } from './lib/child';
 import { emulatorStats, setFault, totalCalls } from './lib/emulator';
 import { iceServersUrl, send } from './lib/http';
 import { runIfMain } from './lib/main';
 import { type Benchmark, type Check, type Comparison, compare } from './lib/report';
-import { median, pause, round } from './lib/stats';
+import { median, round } from './lib/stats';
 
 const SAMPLES = 7;
 const WARM_REQUESTS = 5;
@@ -50,9 +51,9 @@ async function awaitPrewarm(emulatorUrl: string): Promise<void> {
   const giveUpAt = performance.now() + PREWARM_TIMEOUT_MS;
   while ((await emulatorStats(emulatorUrl)).operations.GetSignalingChannelEndpoint < 1) {
     if (performance.now() > giveUpAt) throw new Error(`no pre-warm within ${PREWARM_TIMEOUT_MS} ms`);
-    await pause(10);
+    await sleep(10);
   }
-  await pause(PREWARM_SETTLE_MS);
+  await sleep(PREWARM_SETTLE_MS);
 }
 
 async function sample(server: ServerChild, test: Case): Promise<Sample> {

@@ -1,9 +1,9 @@
 import autocannon from 'autocannon';
-import { type ServerChild, startBare, startBroker, withServer } from './lib/child';
+import { type ServerChild, startBare, startBroker, startConstantApi, withServer } from './lib/child';
 import { iceServersUrl, send } from './lib/http';
 import { runIfMain } from './lib/main';
 import { readMemory, sampleMemory } from './lib/memory';
-import { type Benchmark, type Comparison, compare as comparison } from './lib/report';
+import { type Benchmark, type Comparison, compare } from './lib/report';
 import { round } from './lib/stats';
 
 const CHANNEL = 'demo';
@@ -36,11 +36,12 @@ async function load(server: ServerChild, url: string): Promise<Run> {
     method: 'POST' as const,
     body: BODY,
     headers: { 'content-type': 'application/json' },
+    connections: CONNECTIONS,
   };
   const idle = readMemory(server.pid);
-  await autocannon({ ...options, connections: CONNECTIONS, duration: WARMUP_SECONDS });
+  await autocannon({ ...options, duration: WARMUP_SECONDS });
   const memory = sampleMemory(server.pid);
-  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_SECONDS });
+  const result = await autocannon({ ...options, duration: DURATION_SECONDS });
   const peak = memory.stop();
   return {
     requestsPerSecond: result.requests.average,
@@ -62,8 +63,10 @@ async function bodyBytesOf(url: string): Promise<number> {
   return answer.body.length;
 }
 
-const compare = (label: string, unit: string, figure: number, baseline: number): Comparison =>
-  comparison(label, figure, baseline, unit, BASELINE);
+/** A comparison against the bare server. */
+const vsBare = (label: string, figure: number, baseline: number, unit: string): Comparison =>
+  compare(label, figure, baseline, unit, BASELINE);
+const mb = (kb: number) => round(kb / 1024);
 
 export const throughput: Benchmark = {
   name: 'throughput',
@@ -84,25 +87,44 @@ export const throughput: Benchmark = {
       load(server, iceServersUrl(server.url, CHANNEL)),
     );
     log(`bare:   ${bare.requestsPerSecond.toFixed(0)} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms`);
-    const rps = compare(
+    const constant = await withServer(startConstantApi({ bodyBytes }), (server) =>
+      load(server, iceServersUrl(server.url, CHANNEL)),
+    );
+    log(
+      `local API with a constant handler: ${constant.requestsPerSecond.toFixed(0)} req/s, p50 ${constant.p50Ms} ms, p99 ${constant.p99Ms} ms`,
+    );
+    const rps = vsBare(
       'requests per second',
-      'req/s',
       Math.round(broker.requestsPerSecond),
       Math.round(bare.requestsPerSecond),
+      'req/s',
     );
-    const allOk = [broker, bare].every((run) => run.non2xx === 0 && run.errors === 0);
+    const allOk = [broker, bare, constant].every((run) => run.non2xx === 0 && run.errors === 0);
     return {
       comparisons: [
         rps,
-        compare('latency p50', 'ms', broker.p50Ms, bare.p50Ms),
-        compare('latency p99', 'ms', broker.p99Ms, bare.p99Ms),
-        compare('RSS of the server process before the load', 'MB', mb(broker.idleRssKb), mb(bare.idleRssKb)),
-        compare('peak RSS of the server process (VmHWM)', 'MB', mb(broker.peakRssKb), mb(bare.peakRssKb)),
+        vsBare(
+          'local API with a constant handler (the API Gateway stand-in alone), requests per second',
+          Math.round(constant.requestsPerSecond),
+          Math.round(bare.requestsPerSecond),
+          'req/s',
+        ),
+        compare(
+          "broker requests per second (the handler's own work on a cache hit)",
+          Math.round(broker.requestsPerSecond),
+          Math.round(constant.requestsPerSecond),
+          'req/s',
+          'local API with a constant handler',
+        ),
+        vsBare('latency p50', broker.p50Ms, bare.p50Ms, 'ms'),
+        vsBare('latency p99', broker.p99Ms, bare.p99Ms, 'ms'),
+        vsBare('RSS of the server process before the load', mb(broker.idleRssKb), mb(bare.idleRssKb), 'MB'),
+        vsBare('peak RSS of the server process (VmHWM)', mb(broker.peakRssKb), mb(bare.peakRssKb), 'MB'),
       ],
       checks: [
         {
           kind: 'invariant',
-          statement: `every request was answered 200 (broker ${broker.non2xx} non-2xx + ${broker.errors} errors, bare ${bare.non2xx} + ${bare.errors})`,
+          statement: `every request was answered 200 (broker ${broker.non2xx} non-2xx + ${broker.errors} errors, bare ${bare.non2xx} + ${bare.errors}, constant ${constant.non2xx} + ${constant.errors})`,
           passed: allOk,
         },
         {
@@ -118,11 +140,10 @@ export const throughput: Benchmark = {
         bodyBytes,
         broker,
         bare,
+        constant,
       },
     };
   },
 };
-
-const mb = (kb: number) => round(kb / 1024);
 
 runIfMain(module, throughput);

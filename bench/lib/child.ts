@@ -49,7 +49,7 @@ function awaitReady(child: ChildProcess, exited: Promise<string>): Promise<Ready
 }
 
 async function startChild(
-  script: 'broker' | 'bare',
+  script: 'broker' | 'bare' | 'constant',
   config: BrokerConfig | BareConfig,
 ): Promise<ServerChild> {
   const child = fork(await serverBundle(script), [JSON.stringify(config)], {
@@ -106,6 +106,9 @@ export const startBroker = (config: BrokerConfig) => startChild('broker', config
 
 /** A bare `node:http` server in a fresh process, answering with `bodyBytes` of JSON. */
 export const startBare = (config: BareConfig) => startChild('bare', config);
+
+/** The local API server with a constant handler in a fresh process, answering with `bodyBytes` of JSON. */
+export const startConstantApi = (config: BareConfig) => startChild('constant', config);
 
 /** Runs `use` against a server started by `start`, and stops the server whatever happens. */
 export async function withServer<T>(

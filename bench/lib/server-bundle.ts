@@ -12,7 +12,7 @@ const bundles = new Map<string, Promise<string>>();
  * loading index would become 40 MB of eagerly run code (about 250 MB more RSS) that the deployed
  * function never loads. Run it with `NODE_PATH` set to the project's node_modules.
  */
-export function serverBundle(script: 'broker' | 'bare'): Promise<string> {
+export function serverBundle(script: 'broker' | 'bare' | 'constant'): Promise<string> {
   let file = bundles.get(script);
   if (!file) {
     const options = {

@@ -63,9 +63,6 @@ export function round(value: number, decimals = 1): number {
   return Math.round(value * scale) / scale;
 }
 
-/** Resolves after `ms` milliseconds. */
-export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** `figure / baseline` to two decimals; null when the baseline is zero (below the resolution). */
 export function ratio(figure: number, baseline: number): number | null {
   return baseline === 0 ? null : round(figure / baseline, 2);

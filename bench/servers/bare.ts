@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BareConfig, childConfig, exitWith, type ReadyMessage } from './protocol';
+import { type BareConfig, childConfig, exitWith, paddedJson, type ReadyMessage } from './protocol';
 
 /**
  * The physical limit of this machine for the throughput benchmark: a `node:http` server on
@@ -8,11 +8,7 @@ import { type BareConfig, childConfig, exitWith, type ReadyMessage } from './pro
  * nothing else.
  */
 const { bodyBytes } = childConfig<BareConfig>();
-const prefix = '{"pad":"';
-const suffix = '"}';
-const body = Buffer.from(
-  `${prefix}${'x'.repeat(Math.max(0, bodyBytes - prefix.length - suffix.length))}${suffix}`,
-);
+const body = Buffer.from(paddedJson(bodyBytes));
 const headers = {
   'content-type': 'application/json',
   'cache-control': 'no-store',

@@ -35,9 +35,16 @@ export interface BrokerConfig {
   readonly auth?: 'jwt';
 }
 
-/** What the bare server answers every request with. */
+/** What the bare server (and the local API with a constant handler) answers every request with. */
 export interface BareConfig {
   readonly bodyBytes: number;
+}
+
+/** A JSON body of exactly `bytes` bytes (at least the 10 of the padding wrapper). */
+export function paddedJson(bytes: number): string {
+  const prefix = '{"pad":"';
+  const suffix = '"}';
+  return `${prefix}${'x'.repeat(Math.max(0, bytes - prefix.length - suffix.length))}${suffix}`;
 }
 
 type ChildMessage = ReadyMessage | MintReply;
