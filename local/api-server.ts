@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-event';
 import type { CorsRules } from './auth/cors';
 import type { Gate } from './auth/gate';
+import { BodyTooLargeError, closeServer, listen, readBody } from './http-server';
 
 export type { Gate, GateDecision, Rejection } from './auth/gate';
 
@@ -31,7 +31,7 @@ export interface ApiServer {
 }
 
 /** API Gateway's payload limit is 10 MB; a local server has no reason to buffer more than this. */
-const MAX_BODY = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -39,19 +39,6 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 }
 const message = (res: ServerResponse, status: number, text: string, headers?: Record<string, string>) =>
   send(res, status, JSON.stringify({ message: text }), headers);
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    req.once('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks, size)));
-    req.once('error', reject);
-  });
-}
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
@@ -79,7 +66,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const cors = options.cors?.responseHeaders(req) ?? {};
     for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
     if (!params || req.method !== 'POST') return message(res, 404, 'Not Found');
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES).catch((error: unknown) => {
+      if (error instanceof BodyTooLargeError) return undefined;
+      throw error;
+    });
     if (!body) return message(res, 413, 'Request Entity Too Large');
     const decision = options.gate ? await options.gate(req, body) : {};
     if ('reject' in decision) {
@@ -98,31 +88,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       else res.destroy();
     });
   });
-  await listen(server, options.port);
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
-}
-
-/** Listens on 127.0.0.1, turning a taken port into a message that says what to do. */
-export function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(
-              `port ${port} on 127.0.0.1 is already in use: stop the other process or choose another port (PORT=…)`,
-            )
-          : error,
-      );
-    });
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
 }

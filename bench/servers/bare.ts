@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../../local/http-server';
 import { type BareConfig, childConfig, exitWith, paddedJson, type ReadyMessage } from './protocol';
 
 /**
@@ -22,15 +22,8 @@ const server = createServer((req, res) => {
     res.end(body);
   });
 });
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
+listen(server, 0).then((port) => {
+  exitWith(() => closeServer(server));
   const ready: ReadyMessage = { type: 'ready', url: `http://127.0.0.1:${port}`, pid: process.pid };
   process.send?.(ready);
 });
-exitWith(
-  () =>
-    new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-);

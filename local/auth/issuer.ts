@@ -1,7 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { listen } from '../api-server';
-import { BodyTooLargeError, readBody } from '../emulator/http';
+import { BodyTooLargeError, closeServer, listen, readBody } from '../http-server';
 import { createTokenMinter, type MinterOptions, MintRequestError } from './token-minter';
 
 /** Path of the local token endpoint (not OAuth: it mints for whoever asks on loopback). */
@@ -51,8 +49,7 @@ function mayMint(req: IncomingMessage, port: number): boolean {
  */
 export async function startLocalIssuer(options: Omit<MinterOptions, 'issuer'>): Promise<LocalIssuer> {
   const server = createServer();
-  await listen(server, 0);
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, 0);
   const url = `http://127.0.0.1:${port}`;
   const minter = await createTokenMinter({ ...options, issuer: url });
   const discovery = {
@@ -86,10 +83,6 @@ export async function startLocalIssuer(options: Omit<MinterOptions, 'issuer'>): 
   return {
     url,
     mint: (request) => minter.mint(request),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

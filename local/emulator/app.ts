@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, readBody } from '../http-server';
 import { authenticate } from './auth';
 import { handleControl } from './control';
 import { AuthFailure, AwsError } from './errors';
 import { type FaultRegistry, faultResponse } from './faults';
-import { BodyTooLargeError, headerMap, readBody, send, splitTarget } from './http';
+import { headerMap, send, splitTarget } from './http';
 import { getIceServerConfigHandler, getSignalingChannelEndpointHandler } from './kvs';
 import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
 import { type Protocol, restJson, type WireResponse } from './protocols';
@@ -11,6 +12,9 @@ import { randomRequestId } from './random';
 import type { Sleeper } from './sleeper';
 import type { StatsRecorder } from './stats';
 import { assumeRoleHandler } from './sts';
+
+/** Largest request body accepted; every real STS/KVS request is far below it. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppDeps {
   readonly stats: StatsRecorder;
@@ -47,7 +51,7 @@ export function createApp(
   };
 
   async function control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
     const result = handleControl(req.method ?? '', path, body, deps);
     if (result.body === undefined) return send(res, result.status, {}, '');
     send(res, result.status, { 'content-type': 'application/json' }, JSON.stringify(result.body));
@@ -90,7 +94,7 @@ export function createApp(
     const { protocol } = handler;
     let call: PreparedCall;
     try {
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY_BYTES);
       const raw = { method: 'POST', path: handler.path, query, headers: headerMap(req.rawHeaders), body };
       const principal = await authenticate(raw, ctx.credentials, {
         region: ctx.region,

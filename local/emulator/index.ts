@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { createApp } from './app';
 import { CredentialStore } from './credentials';
 import { FaultRegistry } from './faults';
@@ -24,18 +23,10 @@ export type {
   TurnSettings,
 } from './types';
 
+import { closeServer, listen } from '../http-server';
+
 /** Keep-alive longer than typical SDK agent reuse so idle sockets are not cut mid-request. */
 const KEEP_ALIVE_MS = 65_000;
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
 
 /**
  * Starts the local AWS wire emulator on 127.0.0.1: STS `AssumeRole` (awsQuery), KVS
@@ -77,11 +68,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     resetStats: () => stats.reset(),
     setFault: (operation, fault) => faults.set(operation, fault),
     clearFaults: () => faults.clear(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        sleeper.cancelAll();
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => {
+      sleeper.cancelAll();
+      return closeServer(server);
+    },
   };
 }

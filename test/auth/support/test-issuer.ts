@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
-import { listen } from '../../../local/api-server';
+import { closeServer, listen } from '../../../local/http-server';
 
 /**
  * An OpenID Connect issuer under the test's control: it publishes one RS256 key and signs
@@ -24,8 +23,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const kid = 'test-key-1';
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] };
   const server = createServer();
-  await listen(server, 0);
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${await listen(server, 0)}`;
   const documents = new Map<string | undefined, unknown>([
     ['/.well-known/openid-configuration', { issuer: url, jwks_uri: `${url}/.well-known/jwks.json` }],
     ['/.well-known/jwks.json', jwks],
@@ -51,10 +49,6 @@ export async function startTestIssuer(): Promise<TestIssuer> {
       const header = Buffer.from(JSON.stringify({ alg: 'none', kid, typ: 'JWT' })).toString('base64url');
       return `${header}.${payload}.${signature}`;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
