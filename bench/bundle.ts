@@ -22,6 +22,7 @@ const FUNCTION_ENV = {
     demo: 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000',
     lobby: 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/lobby/1700000000001',
   }),
+  AUTH_MODE: 'iam',
   POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
   POWERTOOLS_LOG_LEVEL: 'INFO',
 };

@@ -1,9 +1,15 @@
+import { AUTH_MODES, type AuthMode, ENV, MIN_REMAINING_TTL_SECONDS } from './contract';
 import { type Channel, parseChannelArn } from './core/channels';
 
 /** Configuration of the function, read once at cold start. */
 export interface BrokerConfig {
   readonly scopedRoleArn: string;
   readonly channels: readonly Channel[];
+  /**
+   * The deployment's auth mode (`AUTH_MODE`, set by the stack): requests that lack the identity
+   * this mode guarantees are refused (403 `CallerNotIdentified`), never served as anonymous.
+   */
+  readonly authMode: AuthMode;
   readonly minRemainingTtlSeconds: number;
   /** Milliseconds to establish an upstream connection. */
   readonly connectTimeoutMs: number;
@@ -45,7 +51,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 }
 
 function channels(env: NodeJS.ProcessEnv): Channel[] {
-  const raw = required(env, 'CHANNELS');
+  const raw = required(env, ENV.channels);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -66,20 +72,30 @@ function channels(env: NodeJS.ProcessEnv): Channel[] {
   });
 }
 
+function authMode(env: NodeJS.ProcessEnv): AuthMode {
+  const raw = required(env, ENV.authMode);
+  const mode = AUTH_MODES.find((known) => known === raw);
+  if (mode === undefined)
+    throw new ConfigError(`${ENV.authMode} must be one of ${AUTH_MODES.join(', ')}, got "${raw}"`);
+  return mode;
+}
+
 /** Reads and validates the function's environment; throws `ConfigError` naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): BrokerConfig {
-  const scopedRoleArn = required(env, 'SCOPED_ROLE_ARN');
-  if (!ROLE_ARN.test(scopedRoleArn)) throw new ConfigError('SCOPED_ROLE_ARN is not an IAM role ARN');
+  const scopedRoleArn = required(env, ENV.scopedRoleArn);
+  if (!ROLE_ARN.test(scopedRoleArn)) throw new ConfigError(`${ENV.scopedRoleArn} is not an IAM role ARN`);
+  const ttl = MIN_REMAINING_TTL_SECONDS;
   return {
     scopedRoleArn,
     channels: channels(env),
-    minRemainingTtlSeconds: integer(env, 'MIN_REMAINING_TTL', 120, 0, 299),
+    authMode: authMode(env),
+    minRemainingTtlSeconds: integer(env, ENV.minRemainingTtlSeconds, ttl.default, ttl.min, ttl.max),
     connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 1000, 50, 10_000),
     requestTimeoutMs: integer(env, 'UPSTREAM_REQUEST_TIMEOUT_MS', 2000, 50, 10_000),
     deadlineMs: integer(env, 'UPSTREAM_DEADLINE_MS', 6000, 100, 9000),
     iceCallsPerSecond: integer(env, 'ICE_CALLS_PER_SECOND', 5, 1, 5),
     budgetWaitMs: integer(env, 'ICE_BUDGET_WAIT_MS', 1500, 0, 5000),
     upstreamAttempts: integer(env, 'UPSTREAM_ATTEMPTS', 3, 1, 6),
-    channelsClaim: env.CHANNELS_CLAIM?.trim() || undefined,
+    channelsClaim: env[ENV.channelsClaim]?.trim() || undefined,
   };
 }

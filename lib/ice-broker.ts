@@ -25,7 +25,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ICE_SERVERS_ROUTE_PATH, KVS_ACTIONS } from '../lambda/core/channels';
+import { ENV, ICE_SERVERS_ROUTE_PATH, iceServersPath, KVS_ACTIONS } from '../lambda/contract';
 import { accessLogFormat } from './access-log-format';
 import type { IceBrokerAuth } from './auth';
 import { corsPreflight } from './cors';
@@ -38,13 +38,6 @@ import {
   DEFAULT_THROTTLE_BURST,
   DEFAULT_THROTTLE_RATE,
 } from './settings';
-
-export { ICE_SERVERS_ROUTE_PATH, KVS_ACTIONS };
-
-/** The route's path for one channel, as IAM sees it in `execute-api` ARNs. */
-function iceServersPath(channel: string): string {
-  return ICE_SERVERS_ROUTE_PATH.replace('{channel}', channel);
-}
 
 const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
@@ -231,11 +224,12 @@ export class IceBroker extends Construct {
       role: this.executionRole,
       logGroup: this.logGroups.function,
       environment: {
-        SCOPED_ROLE_ARN: this.scopedRole.roleArn,
-        CHANNELS: Stack.of(this).toJsonString(this.channelArns),
-        MIN_REMAINING_TTL: String(minRemainingTtl),
+        [ENV.scopedRoleArn]: this.scopedRole.roleArn,
+        [ENV.channels]: Stack.of(this).toJsonString(this.channelArns),
+        [ENV.authMode]: props.auth.mode,
+        [ENV.minRemainingTtlSeconds]: String(minRemainingTtl),
         ...(props.auth.mode === 'jwt' && props.auth.channelsClaim !== undefined
-          ? { CHANNELS_CLAIM: props.auth.channelsClaim }
+          ? { [ENV.channelsClaim]: props.auth.channelsClaim }
           : {}),
         POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
         POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ICE_SERVERS_ROUTE_PATH, IceBroker } from './ice-broker';
+import { ICE_SERVERS_ROUTE_PATH } from '../lambda/contract';
+import { IceBroker } from './ice-broker';
 import type { IceBrokerProps } from './ice-broker-props';
 
 /** Properties of {@link KvsIceBrokerStack}. */

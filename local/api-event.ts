@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { ICE_SERVERS_ROUTE_PATH } from '../lambda/core/channels';
+import { ICE_SERVERS_ROUTE_PATH } from '../lambda/contract';
 
 export const ROUTE_KEY = `POST ${ICE_SERVERS_ROUTE_PATH}`;
 const ROUTE = new RegExp(`^${ICE_SERVERS_ROUTE_PATH.replace('{channel}', '([^/]+)')}$`);

@@ -91,7 +91,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
   try {
     const handler = await loadHandler({
       ...options.upstreamEnv,
-      MIN_REMAINING_TTL: options.minRemainingTtlSeconds?.toString(),
+      MIN_REMAINING_TTL_SECONDS: options.minRemainingTtlSeconds?.toString(),
       POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
       // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
       POWERTOOLS_METRICS_DISABLED: 'true',

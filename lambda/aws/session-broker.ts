@@ -4,7 +4,8 @@ import {
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { type Channel, KVS_ACTIONS } from '../core/channels';
+import { KVS_ACTIONS } from '../contract';
+import type { Channel } from '../core/channels';
 import { BrokerError } from '../core/errors';
 import { turnServerSet } from '../core/ice-servers';
 import type { ChannelRole, TurnServerSet } from '../core/model';

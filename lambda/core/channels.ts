@@ -1,11 +1,5 @@
 import { BrokerError, invalidRequest } from './errors';
 
-/** The one route of API v1; `{channel}` is the signaling channel's name. */
-export const ICE_SERVERS_ROUTE_PATH = '/v1/channels/{channel}/ice-servers';
-
-/** The only KVS actions the scoped role (and each session of it) may use. */
-export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
-
 /** What KVS accepts as a signaling channel name. */
 export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
 /** A KVS signaling channel ARN: `arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation time>`. */

@@ -1,3 +1,4 @@
+import { ENV } from '../../lambda/contract';
 import type { Gate } from './gate';
 import { iamGate } from './iam-gate';
 import { startLocalIssuer } from './issuer';
@@ -19,7 +20,7 @@ export interface LocalAuth {
   /** Absent in `none` mode: every request reaches the function. */
   readonly gate?: Gate;
   readonly info: LocalAuthInfo;
-  /** What the function needs to know about the mode (`CHANNELS_CLAIM`). */
+  /** What the function needs to know about the mode (`AUTH_MODE`, `CHANNELS_CLAIM`). */
   readonly functionEnv: Record<string, string>;
   close(): Promise<void>;
 }
@@ -33,9 +34,10 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
   const audience = options.audience?.length ? options.audience : [DEFAULT_AUDIENCE];
   const gate = (issuer: string) =>
     jwtGate({ issuer, audience, scopes: options.scopes, keys: issuerKeys(issuer) });
-  const functionEnv: Record<string, string> = options.channelsClaim
-    ? { CHANNELS_CLAIM: options.channelsClaim }
-    : {};
+  const functionEnv: Record<string, string> = {
+    [ENV.authMode]: 'jwt',
+    ...(options.channelsClaim ? { [ENV.channelsClaim]: options.channelsClaim } : {}),
+  };
   if (options.issuer) {
     return {
       gate: gate(options.issuer),
@@ -61,7 +63,13 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
  */
 export async function startLocalAuth(options: LocalAuthOptions, site: AuthSite): Promise<LocalAuth> {
   if (options.mode === 'jwt') return startJwt(options);
-  if (options.mode === 'none') return { info: { mode: 'none' }, functionEnv: {}, close: nothingToClose };
+  if (options.mode === 'none')
+    return { info: { mode: 'none' }, functionEnv: { [ENV.authMode]: 'none' }, close: nothingToClose };
   const { gate, credentials } = iamGate(site);
-  return { gate, info: { mode: 'iam', credentials }, functionEnv: {}, close: nothingToClose };
+  return {
+    gate,
+    info: { mode: 'iam', credentials },
+    functionEnv: { [ENV.authMode]: 'iam' },
+    close: nothingToClose,
+  };
 }

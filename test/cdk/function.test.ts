@@ -57,7 +57,7 @@ describe('Lambda function', () => {
     });
   });
 
-  it('tells the function its scoped role, channels, minimum TTL and logging settings', () => {
+  it('tells the function its scoped role, channels, auth mode, minimum TTL and logging settings', () => {
     const scopedRoleId = logicalId(s, s.stack.broker.scopedRole);
 
     s.template.hasResourceProperties('AWS::Lambda::Function', {
@@ -66,7 +66,8 @@ describe('Lambda function', () => {
         Variables: Match.objectEquals({
           SCOPED_ROLE_ARN: { 'Fn::GetAtt': [scopedRoleId, 'Arn'] },
           CHANNELS: Match.anyValue(),
-          MIN_REMAINING_TTL: '90',
+          AUTH_MODE: Match.stringLikeRegexp('^(jwt|iam|none)$'),
+          MIN_REMAINING_TTL_SECONDS: '90',
           POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',

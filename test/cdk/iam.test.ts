@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KVS_ACTIONS } from '../../lib/ice-broker';
+import { KVS_ACTIONS } from '../../lambda/contract';
 import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
 
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
 import { CHANNEL_NAME_PATTERN } from '../../lambda/core/channels';
 import { BrokerError, type ErrorCode } from '../../lambda/core/errors';
 import { MAX_BODY_BYTES } from '../../lambda/http/request';
 import { errorResponse } from '../../lambda/http/response';
-import { ICE_SERVERS_ROUTE_PATH } from '../../lib/ice-broker';
 import { answerOfResult, contractViolations } from './support/answers';
 import {
   channelParameter,

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../../lambda/config';
 import { DEMO_ARN, ROLE_ARN } from './harness';
 
-const valid = { SCOPED_ROLE_ARN: ROLE_ARN, CHANNELS: JSON.stringify({ demo: DEMO_ARN }) };
+const valid = { SCOPED_ROLE_ARN: ROLE_ARN, CHANNELS: JSON.stringify({ demo: DEMO_ARN }), AUTH_MODE: 'iam' };
 
 describe('configuration at cold start', () => {
   it('reads the scoped role, the channels and the defaults', () => {
@@ -33,7 +33,13 @@ describe('configuration at cold start', () => {
       { ...valid, CHANNELS: JSON.stringify({ other: DEMO_ARN }) },
       'CHANNELS["other"]',
     ],
-    ['MIN_REMAINING_TTL is out of range', { ...valid, MIN_REMAINING_TTL: '300' }, 'MIN_REMAINING_TTL'],
+    [
+      'MIN_REMAINING_TTL_SECONDS is out of range',
+      { ...valid, MIN_REMAINING_TTL_SECONDS: '300' },
+      'MIN_REMAINING_TTL_SECONDS',
+    ],
+    ['AUTH_MODE is missing', { ...valid, AUTH_MODE: undefined }, 'AUTH_MODE is not set'],
+    ['AUTH_MODE is not a mode', { ...valid, AUTH_MODE: 'open' }, 'AUTH_MODE must be one of jwt, iam, none'],
   ])('fails with a message naming the variable when %s', (_, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
