@@ -4,14 +4,14 @@ import { upstreamStatus } from './aws/errors';
 import { BrokerError } from './core/errors';
 import type { Clock } from './core/ports';
 import type { IceVendor } from './core/vendor';
-import { callerOf } from './http/identity';
+import { type AuthSettings, callerOf } from './http/identity';
 import { parseVendRequest } from './http/request';
 import { errorResponse, okResponse } from './http/response';
 
 export interface HandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
-  /** JWT claim that lists the channels a caller may use (context `channelsClaim`). */
-  readonly channelsClaim?: string;
+  /** The deployment's auth mode (and `jwt` channels claim): whom a request must come from. */
+  readonly auth: AuthSettings;
   readonly logger: Logger;
   /** Published after each request. */
   readonly metrics?: { flush(): void };
@@ -35,19 +35,19 @@ export function createHandler({
   vendor,
   logger,
   metrics,
-  channelsClaim,
+  auth,
   clock = Date.now,
 }: HandlerDependencies): Handler {
   return async (event, context) => {
     const started = clock();
     if (context) logger.addContext(context);
-    const caller = callerOf(event, channelsClaim);
     logger.appendKeys({
       apiRequestId: event.requestContext?.requestId,
       channel: event.pathParameters?.channel?.slice(0, 256),
-      clientId: caller?.clientId,
     });
     try {
+      const caller = callerOf(event, auth);
+      logger.appendKeys({ clientId: caller.clientId });
       const result = await vendor.vend(parseVendRequest(event, caller));
       logger.info('vended ICE servers', {
         outcome: 'ok',

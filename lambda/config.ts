@@ -85,10 +85,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): BrokerConfig {
   const scopedRoleArn = required(env, ENV.scopedRoleArn);
   if (!ROLE_ARN.test(scopedRoleArn)) throw new ConfigError(`${ENV.scopedRoleArn} is not an IAM role ARN`);
   const ttl = MIN_REMAINING_TTL_SECONDS;
+  const mode = authMode(env);
+  const channelsClaim = env[ENV.channelsClaim]?.trim() || undefined;
+  // A claim nothing would check must not read as "callers are restricted to channels".
+  if (channelsClaim !== undefined && mode !== 'jwt') {
+    throw new ConfigError(`${ENV.channelsClaim} only applies with ${ENV.authMode}=jwt (it is ${mode})`);
+  }
   return {
     scopedRoleArn,
     channels: channels(env),
-    authMode: authMode(env),
+    authMode: mode,
     minRemainingTtlSeconds: integer(env, ENV.minRemainingTtlSeconds, ttl.default, ttl.min, ttl.max),
     connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 1000, 50, 10_000),
     requestTimeoutMs: integer(env, 'UPSTREAM_REQUEST_TIMEOUT_MS', 2000, 50, 10_000),
@@ -96,6 +102,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     iceCallsPerSecond: integer(env, 'ICE_CALLS_PER_SECOND', 5, 1, 5),
     budgetWaitMs: integer(env, 'ICE_BUDGET_WAIT_MS', 1500, 0, 5000),
     upstreamAttempts: integer(env, 'UPSTREAM_ATTEMPTS', 3, 1, 6),
-    channelsClaim: env[ENV.channelsClaim]?.trim() || undefined,
+    channelsClaim,
   };
 }

@@ -49,4 +49,9 @@ if (first) {
     .catch((error: unknown) => logger.warn('prewarm failed', { errorName: (error as Error)?.name }));
 }
 
-export const handler = createHandler({ vendor, logger, metrics, channelsClaim: config.channelsClaim });
+export const handler = createHandler({
+  vendor,
+  logger,
+  metrics,
+  auth: { mode: config.authMode, channelsClaim: config.channelsClaim },
+});

@@ -1,4 +1,5 @@
 import { BrokerError, invalidRequest } from './errors';
+import type { ChannelGrant } from './model';
 
 /** What KVS accepts as a signaling channel name. */
 export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
@@ -34,14 +35,18 @@ export class ChannelDirectory {
     return [...this.byName.keys()];
   }
 
-  /** The configured channel called `name` (and granted, when `granted` is given), or a 400 / 403 `BrokerError`. */
-  resolve(name: string, granted?: readonly string[]): Channel {
+  /**
+   * The configured channel called `name`, if `granted` includes it. Throws `BrokerError`
+   * 400 `InvalidRequest` for a name KVS cannot have, 403 `ChannelNotAllowed` for a channel this
+   * deployment does not serve or the caller's grant does not list.
+   */
+  resolve(name: string, granted: ChannelGrant): Channel {
     if (!CHANNEL_NAME_PATTERN.test(name)) {
       throw invalidRequest('channel must be 1-256 characters of a-z, A-Z, 0-9, "_", "." or "-"');
     }
     const channel = this.byName.get(name);
     if (!channel) throw new BrokerError('ChannelNotAllowed', `channel "${name}" is not served by this API`);
-    if (granted && !granted.includes(name)) {
+    if (granted !== 'all' && !granted.includes(name)) {
       throw new BrokerError('ChannelNotAllowed', `your token does not grant channel "${name}"`);
     }
     return channel;

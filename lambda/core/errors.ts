@@ -2,6 +2,7 @@
 export type ErrorCode =
   | 'InvalidRequest'
   | 'ChannelNotAllowed'
+  | 'CallerNotIdentified'
   | 'ChannelNotFound'
   | 'Throttled'
   | 'UpstreamError'

@@ -24,6 +24,13 @@ export interface IceServer {
   readonly credential?: string;
 }
 
+/**
+ * The channels a caller may use: `'all'` when the deployment does not restrict callers to
+ * channels (no channels claim, IAM, none), else the names its token grants. Explicit, so that
+ * a missing grant can never read as "everything".
+ */
+export type ChannelGrant = 'all' | readonly string[];
+
 export interface VendRequest {
   /** Signaling channel name, as it appears in the URL path. */
   readonly channel: string;
@@ -32,10 +39,10 @@ export interface VendRequest {
   readonly transports?: readonly Transport[];
   /** Return at most this many TURN server sets; undefined returns all. */
   readonly maxServerSets?: number;
-  /** Opaque, KVS-safe id of the caller (`[a-zA-Z0-9_.-]{1,256}`); undefined for anonymous callers. */
+  /** Opaque, KVS-safe id of the caller (`[a-zA-Z0-9_.-]{1,256}`); undefined for anonymous callers (auth `none`). */
   readonly clientId?: string;
-  /** Channels the caller's token grants; undefined when no channels claim applies. */
-  readonly grantedChannels?: readonly string[];
+  /** The channels the caller may use. */
+  readonly grantedChannels: ChannelGrant;
 }
 
 export interface VendResult {

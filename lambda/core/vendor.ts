@@ -12,7 +12,11 @@ import { abortable } from './sleep';
 export interface VendorPolicy {
   /** Never return credentials with less than this many seconds left. */
   readonly minRemainingTtlSeconds: number;
-  /** Refresh a cached ICE config this many seconds before it stops being servable. */
+  /**
+   * Refresh a cached ICE config this many seconds before it stops being servable, but never
+   * earlier than halfway through its servable life: a fresh answer is always served from the
+   * cache for a while, whatever `minRemainingTtlSeconds` is.
+   */
   readonly refreshAheadSeconds: number;
   /** One request's budget for all upstream work, well under the Lambda timeout. */
   readonly deadlineMs: number;
@@ -57,6 +61,8 @@ interface Endpoint {
 }
 interface IceConfig {
   readonly sets: TurnServerSet[];
+  /** Epoch ms when KVS's answer arrived. */
+  readonly fetchedAt: number;
 }
 
 /** Session credentials are renewed this long before they expire, and never used in their last minute. */
@@ -104,13 +110,18 @@ export class IceVendor {
       usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
     });
     const minRemainingMs = policy.minRemainingTtlSeconds * 1000;
-    const earliestExpiry = (config: IceConfig) => Math.min(...config.sets.map((set) => set.expiresAt));
+    const servableUntil = (config: IceConfig) =>
+      Math.min(...config.sets.map((set) => set.expiresAt)) - minRemainingMs;
     this.iceConfigs = new RefreshingCache({
       max: policy.maxEntries.iceConfigs,
       clock,
       load: (_, target) => this.fetchIceConfig(target),
-      freshUntil: (config) => earliestExpiry(config) - minRemainingMs - policy.refreshAheadSeconds * 1000,
-      usableUntil: (config) => earliestExpiry(config) - minRemainingMs,
+      freshUntil: (config) => {
+        const until = servableUntil(config);
+        const halfLife = Math.max(0, until - config.fetchedAt) / 2;
+        return until - Math.min(policy.refreshAheadSeconds * 1000, halfLife);
+      },
+      usableUntil: servableUntil,
     });
   }
 
@@ -149,7 +160,7 @@ export class IceVendor {
 
   /** Opens the session and finds the endpoint of a channel ahead of its first request; failures are left for later. */
   async prewarm(channelName: string): Promise<void> {
-    const channel = this.options.channels.resolve(channelName);
+    const channel = this.options.channels.resolve(channelName, 'all');
     const target: Target = { channel, role: 'VIEWER' };
     const { value: session } = await this.sessions.get(channel.name, channel);
     await this.endpoints.get(endpointKey(target), { session, target });
@@ -187,7 +198,7 @@ export class IceVendor {
       }, signal);
       // Never cache an empty answer: it has no expiry, so it would never be refreshed.
       if (sets.length === 0) throw new BrokerError('UpstreamError', 'KVS returned no TURN server set');
-      return { sets };
+      return { sets, fetchedAt: this.clock() };
     } catch (error) {
       this.forget(target, error);
       throw error;

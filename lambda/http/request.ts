@@ -45,7 +45,7 @@ function channelName(event: APIGatewayProxyEventV2): string {
 }
 
 /** Turns an API Gateway v2 event into a vending request, or throws a 400 `BrokerError`. */
-export function parseVendRequest(event: APIGatewayProxyEventV2, caller?: Caller): VendRequest {
+export function parseVendRequest(event: APIGatewayProxyEventV2, caller: Caller): VendRequest {
   const channel = channelName(event);
   const text = bodyText(event).trim();
   let json: unknown = {};
@@ -66,7 +66,7 @@ export function parseVendRequest(event: APIGatewayProxyEventV2, caller?: Caller)
     role: body.data.role ?? 'VIEWER',
     transports: body.data.transports,
     maxServerSets: body.data.maxServerSets,
-    clientId: caller?.clientId,
-    grantedChannels: caller?.channels,
+    clientId: caller.clientId,
+    grantedChannels: caller.grantedChannels,
   };
 }

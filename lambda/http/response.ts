@@ -5,6 +5,7 @@ import type { VendResult } from '../core/model';
 const STATUS: Record<ErrorCode, number> = {
   InvalidRequest: 400,
   ChannelNotAllowed: 403,
+  CallerNotIdentified: 403,
   ChannelNotFound: 404,
   Throttled: 429,
   UpstreamError: 502,

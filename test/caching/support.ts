@@ -72,6 +72,7 @@ export async function startVendor(
 export const request = (overrides: Partial<VendRequest> = {}): VendRequest => ({
   channel: 'demo',
   role: 'VIEWER',
+  grantedChannels: 'all',
   ...overrides,
 });
 

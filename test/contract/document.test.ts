@@ -23,6 +23,7 @@ import { schemaProblem } from './support/validators';
 const ERROR_CODES = {
   InvalidRequest: true,
   ChannelNotAllowed: true,
+  CallerNotIdentified: true,
   ChannelNotFound: true,
   Throttled: true,
   UpstreamError: true,

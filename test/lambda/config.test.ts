@@ -40,6 +40,11 @@ describe('configuration at cold start', () => {
     ],
     ['AUTH_MODE is missing', { ...valid, AUTH_MODE: undefined }, 'AUTH_MODE is not set'],
     ['AUTH_MODE is not a mode', { ...valid, AUTH_MODE: 'open' }, 'AUTH_MODE must be one of jwt, iam, none'],
+    [
+      'CHANNELS_CLAIM is set for a mode that has no token to read it from',
+      { ...valid, AUTH_MODE: 'iam', CHANNELS_CLAIM: 'channels' },
+      'CHANNELS_CLAIM only applies with AUTH_MODE=jwt',
+    ],
   ])('fails with a message naming the variable when %s', (_, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import { createHandler } from '../../lambda/app';
+import type { AuthMode } from '../../lambda/contract';
 import { clientDefaults } from '../../lambda/aws/clients';
 import { AwsSessionBroker } from '../../lambda/aws/session-broker';
 import { ChannelDirectory, parseChannelArn } from '../../lambda/core/channels';
@@ -65,12 +66,15 @@ export function buildHandler({
   minRemainingTtlSeconds = 120,
   now = NOW,
   logLevel = 'SILENT',
+  authMode = 'none',
   channelsClaim,
 }: {
   channelArns?: string[];
   minRemainingTtlSeconds?: number;
   now?: number;
   logLevel?: 'SILENT' | 'INFO';
+  /** The deployment's auth mode; `none` (anonymous callers) unless a test is about identity. */
+  authMode?: AuthMode;
   channelsClaim?: string;
 } = {}) {
   const channels = channelArns.map((arn) => {
@@ -93,7 +97,7 @@ export function buildHandler({
     clock,
   });
   const logger = new Logger({ serviceName: 'kvs-ice-broker', logLevel });
-  return createHandler({ vendor, logger, clock, channelsClaim });
+  return createHandler({ vendor, logger, clock, auth: { mode: authMode, channelsClaim } });
 }
 
 export function event(

@@ -2,7 +2,7 @@ import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signali
 import { beforeEach, describe, expect, it } from 'vitest';
 import { authorized, buildHandler, event, healthyUpstream, parse, signaling } from './harness';
 
-const jwt = (claims: Record<string, string>) => ({
+const jwt = (claims: Record<string, string | undefined>) => ({
   jwt: { claims: { iss: 'https://issuer.example', ...claims }, scopes: null },
 });
 const sentClientIds = () =>
@@ -12,8 +12,8 @@ describe('per-user binding and channel claims', () => {
   beforeEach(() => healthyUpstream());
 
   it('sends a stable, opaque, KVS-safe ClientId and Username derived from the JWT issuer and subject', async () => {
-    await buildHandler()(authorized(event('demo'), jwt({ sub: 'alice@example.com' })));
-    await buildHandler()(authorized(event('demo'), jwt({ sub: 'alice@example.com' })));
+    await buildHandler({ authMode: 'jwt' })(authorized(event('demo'), jwt({ sub: 'alice@example.com' })));
+    await buildHandler({ authMode: 'jwt' })(authorized(event('demo'), jwt({ sub: 'alice@example.com' })));
 
     const [first, second] = sentClientIds();
     expect(first).toBe(second);
@@ -23,15 +23,17 @@ describe('per-user binding and channel claims', () => {
   });
 
   it('gives different users, and the same subject at another issuer, different ids', async () => {
-    await buildHandler()(authorized(event('demo'), jwt({ sub: 'alice' })));
-    await buildHandler()(authorized(event('demo'), jwt({ sub: 'bob' })));
-    await buildHandler()(authorized(event('demo'), jwt({ sub: 'alice', iss: 'https://other.example' })));
+    await buildHandler({ authMode: 'jwt' })(authorized(event('demo'), jwt({ sub: 'alice' })));
+    await buildHandler({ authMode: 'jwt' })(authorized(event('demo'), jwt({ sub: 'bob' })));
+    await buildHandler({ authMode: 'jwt' })(
+      authorized(event('demo'), jwt({ sub: 'alice', iss: 'https://other.example' })),
+    );
 
     expect(new Set(sentClientIds()).size).toBe(3);
   });
 
   it('caches ICE servers per user: a second user makes its own KVS call, a repeat does not', async () => {
-    const handler = buildHandler();
+    const handler = buildHandler({ authMode: 'jwt' });
 
     await handler(authorized(event('demo'), jwt({ sub: 'alice' })));
     await handler(authorized(event('demo'), jwt({ sub: 'bob' })));
@@ -45,13 +47,13 @@ describe('per-user binding and channel claims', () => {
       iam: { userArn: 'arn:aws:sts::123456789012:assumed-role/app/device-1', cognitoIdentity: null },
     };
 
-    await buildHandler()(authorized(event('demo'), iam));
+    await buildHandler({ authMode: 'iam' })(authorized(event('demo'), iam));
 
     expect(sentClientIds()[0]).toMatch(/^iam-[a-zA-Z0-9_-]+$/);
   });
 
-  it('sends no ClientId for anonymous callers, who share the channel entry', async () => {
-    await buildHandler()(event('demo'));
+  it('sends no ClientId for anonymous callers of an auth=none deployment, who share the channel entry', async () => {
+    await buildHandler({ authMode: 'none' })(event('demo'));
 
     expect(sentClientIds()).toEqual([undefined]);
   });
@@ -61,7 +63,7 @@ describe('per-user binding and channel claims', () => {
     ['a space-separated string', 'lobby demo'],
     ['a comma-separated string', 'lobby,demo'],
   ])('serves a channel the token grants as %s', async (_, channels) => {
-    const handler = buildHandler({ channelsClaim: 'channels' });
+    const handler = buildHandler({ authMode: 'jwt', channelsClaim: 'channels' });
 
     const { status } = parse(await handler(authorized(event('demo'), jwt({ sub: 'alice', channels }))));
 
@@ -69,7 +71,7 @@ describe('per-user binding and channel claims', () => {
   });
 
   it('answers 403 ChannelNotAllowed for a channel outside the token claim, without calling AWS', async () => {
-    const handler = buildHandler({ channelsClaim: 'channels' });
+    const handler = buildHandler({ authMode: 'jwt', channelsClaim: 'channels' });
 
     const { status, body } = parse(
       await handler(authorized(event('demo'), jwt({ sub: 'alice', channels: '[lobby]' }))),
@@ -81,10 +83,122 @@ describe('per-user binding and channel claims', () => {
   });
 
   it('answers 403 when the token lacks the channels claim altogether', async () => {
-    const handler = buildHandler({ channelsClaim: 'channels' });
+    const handler = buildHandler({ authMode: 'jwt', channelsClaim: 'channels' });
 
     const { status } = parse(await handler(authorized(event('demo'), jwt({ sub: 'alice' }))));
 
     expect(status).toBe(403);
+  });
+
+  // Token shapes x channels claim: who the function serves, and the ClientId KVS receives.
+  const USER = /^u-[a-zA-Z0-9_-]{32}$/;
+  const CLIENT = /^c-[a-zA-Z0-9_-]{32}$/;
+  const shapes: [string, Record<string, string | undefined>, RegExp | undefined][] = [
+    ['a user token (sub)', { sub: 'alice' }, USER],
+    ['a client-credentials token with client_id only', { client_id: 'camera-backend' }, CLIENT],
+    ['a token with azp only', { azp: 'camera-backend' }, CLIENT],
+    ['a token with none of sub, client_id, azp', {}, undefined],
+    ['a token whose sub is empty', { sub: '' }, undefined],
+  ];
+  const claimForms: [string, string | undefined, number][] = [
+    ['present', 'demo', 200],
+    ['in API Gateway\'s flattened "[a b]" form', '[lobby demo]', 200],
+    ['present but empty', '', 403],
+    ['listing another channel', '[lobby]', 403],
+    ['absent', undefined, 403],
+  ];
+
+  describe.each(shapes)('%s', (_, identity, clientIdShape) => {
+    it(`without a channels claim configured: ${clientIdShape ? '200 with its own ClientId' : '403 CallerNotIdentified, no KVS call'}`, async () => {
+      const { status, body } = parse(
+        await buildHandler({ authMode: 'jwt' })(authorized(event('demo'), jwt(identity))),
+      );
+
+      if (clientIdShape) {
+        expect(status).toBe(200);
+        expect(sentClientIds()).toEqual([expect.stringMatching(clientIdShape)]);
+      } else {
+        expect(status).toBe(403);
+        expect(body.error.code).toBe('CallerNotIdentified');
+        expect(sentClientIds()).toHaveLength(0);
+      }
+    });
+
+    it.each(claimForms)('with channelsClaim configured and the claim %s', async (_, channels, expected) => {
+      const handler = buildHandler({ authMode: 'jwt', channelsClaim: 'channels' });
+
+      const { status, body } = parse(
+        await handler(authorized(event('demo'), jwt({ ...identity, channels }))),
+      );
+
+      if (!clientIdShape) {
+        expect(status).toBe(403);
+        expect(body.error.code).toBe('CallerNotIdentified');
+      } else {
+        expect(status).toBe(expected);
+        if (expected === 403) expect(body.error.code).toBe('ChannelNotAllowed');
+      }
+      expect(sentClientIds()).toEqual(
+        status === 200 && clientIdShape ? [expect.stringMatching(clientIdShape)] : [],
+      );
+    });
+  });
+
+  it('gives two machine clients of one issuer two different ClientIds, and a user never the id of a client', async () => {
+    const handler = buildHandler({ authMode: 'jwt' });
+
+    await handler(authorized(event('demo'), jwt({ client_id: 'camera-a' })));
+    await handler(authorized(event('demo'), jwt({ client_id: 'camera-b' })));
+    await handler(authorized(event('demo'), jwt({ azp: 'camera-c' })));
+    await handler(authorized(event('demo'), jwt({ sub: 'camera-a' })));
+
+    expect(new Set(sentClientIds()).size).toBe(4);
+  });
+
+  it('names the caller by sub when a token carries sub and client_id (a user signed in through an app)', async () => {
+    const handler = buildHandler({ authMode: 'jwt' });
+
+    await handler(authorized(event('demo'), jwt({ sub: 'alice', client_id: 'web-app' })));
+    await handler(authorized(event('demo'), jwt({ sub: 'alice' })));
+
+    expect(new Set(sentClientIds()).size).toBe(1);
+  });
+
+  it.each([
+    [
+      'auth=jwt, but the event carries no JWT claims (a route without the authorizer)',
+      'jwt' as const,
+      undefined,
+    ],
+    [
+      'auth=jwt, but the event carries only an IAM caller',
+      'jwt' as const,
+      { iam: { userArn: 'arn:aws:iam::123456789012:user/x' } },
+    ],
+    ['auth=iam, but the event carries no IAM caller', 'iam' as const, undefined],
+    [
+      'auth=iam, but the event carries only JWT claims',
+      'iam' as const,
+      { jwt: { claims: { sub: 'alice' } } },
+    ],
+    [
+      'auth=iam, with an IAM caller whose ids are all empty',
+      'iam' as const,
+      { iam: { userArn: '', callerId: null, cognitoIdentity: { identityId: null } } },
+    ],
+  ])('refuses with 403 CallerNotIdentified when %s, without calling AWS', async (_, authMode, authorizer) => {
+    const request = authorizer ? authorized(event('demo'), authorizer) : event('demo');
+
+    const { status, body } = parse(await buildHandler({ authMode })(request));
+
+    expect(status).toBe(403);
+    expect(body.error.code).toBe('CallerNotIdentified');
+    expect(sentClientIds()).toHaveLength(0);
+  });
+
+  it('serves an auth=none deployment anonymously even when an event carries claims (the function trusts its mode, not the event)', async () => {
+    await buildHandler({ authMode: 'none' })(authorized(event('demo'), jwt({ sub: 'alice' })));
+
+    expect(sentClientIds()).toEqual([undefined]);
   });
 });
