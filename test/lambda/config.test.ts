@@ -58,4 +58,36 @@ describe('configuration at cold start', () => {
 
     vi.unstubAllEnvs();
   });
+
+  // The tuning variables: name, config field, default, lowest and highest accepted value.
+  const INTEGERS: [string, keyof ReturnType<typeof loadConfig>, number, number, number][] = [
+    ['MIN_REMAINING_TTL_SECONDS', 'minRemainingTtlSeconds', 120, 0, 299],
+    ['UPSTREAM_CONNECT_TIMEOUT_MS', 'connectTimeoutMs', 1000, 50, 10_000],
+    ['UPSTREAM_REQUEST_TIMEOUT_MS', 'requestTimeoutMs', 2000, 50, 10_000],
+    ['UPSTREAM_DEADLINE_MS', 'deadlineMs', 6000, 100, 9000],
+    ['ICE_CALLS_PER_SECOND', 'iceCallsPerSecond', 5, 1, 5],
+    ['ICE_BUDGET_WAIT_MS', 'budgetWaitMs', 1500, 0, 5000],
+    ['UPSTREAM_ATTEMPTS', 'upstreamAttempts', 3, 1, 6],
+  ];
+
+  describe.each(INTEGERS)('%s', (name, field, fallback, min, max) => {
+    it(`defaults to ${fallback} when unset or blank`, () => {
+      expect(loadConfig(valid)[field]).toBe(fallback);
+      expect(loadConfig({ ...valid, [name]: '  ' })[field]).toBe(fallback);
+    });
+
+    it(`accepts its bounds ${min} and ${max}`, () => {
+      expect(loadConfig({ ...valid, [name]: String(min) })[field]).toBe(min);
+      expect(loadConfig({ ...valid, [name]: String(max) })[field]).toBe(max);
+    });
+
+    it.each([String(min - 1), String(max + 1), '1.5', 'ten', '0x10', '1e2', '-0'])(
+      'fails the cold start naming the variable and its range for "%s"',
+      (raw) => {
+        expect(() => loadConfig({ ...valid, [name]: raw })).toThrow(
+          `${name} must be an integer from ${min} to ${max}, got "${raw}"`,
+        );
+      },
+    );
+  });
 });
