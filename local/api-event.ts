@@ -5,12 +5,36 @@ import { ICE_SERVERS_ROUTE_PATH } from '../lambda/contract';
 
 export const ROUTE_KEY = `POST ${ICE_SERVERS_ROUTE_PATH}`;
 const ROUTE = new RegExp(`^${ICE_SERVERS_ROUTE_PATH.replace('{channel}', '([^/]+)')}$`);
+/** `.` or `..`, also percent-encoded: a segment every URL normaliser would resolve away. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
 
-/** The route's path parameters, or undefined when the path is not the route's. */
+/** A request target split at its first `?`, both parts exactly as they arrived (nothing decoded or resolved). */
+export interface RawTarget {
+  readonly path: string;
+  readonly query: string;
+}
+
+/**
+ * The route's path parameters (still percent-encoded), or undefined when the raw path is not
+ * the route's. Like API Gateway, nothing is normalised first: dot segments, backslashes, double
+ * slashes, absolute-form and asterisk-form targets never match. A dot segment where the channel
+ * goes (`.`, `%2e%2e`) is refused too: clients, proxies and SigV4 all resolve it away.
+ */
 export function matchRoute(path: string): { channel: string } | undefined {
   const channel = ROUTE.exec(path)?.[1];
-  return channel === undefined ? undefined : { channel };
+  return channel === undefined || DOT_SEGMENT.test(channel) ? undefined : { channel };
+}
+
+/** Query parameters as API Gateway passes them: decoded, a repeated name's values joined with `,`. */
+function queryParameters(query: string): Record<string, string> | undefined {
+  if (query === '') return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(query)) {
+    const existing = parameters[name];
+    parameters[name] = existing === undefined ? value : `${existing},${value}`;
+  }
+  return parameters;
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
@@ -28,7 +52,7 @@ function headersOf(req: IncomingMessage): Record<string, string> {
  */
 export function toApiGatewayEvent(
   req: IncomingMessage,
-  url: URL,
+  target: RawTarget,
   body: Buffer,
   pathParameters: Record<string, string>,
   authorizer?: Record<string, unknown>,
@@ -40,11 +64,11 @@ export function toApiGatewayEvent(
   return {
     version: '2.0',
     routeKey: ROUTE_KEY,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath: target.path,
+    rawQueryString: target.query,
     cookies: req.headers.cookie?.split(/;\s*/),
     headers,
-    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    queryStringParameters: queryParameters(target.query),
     pathParameters,
     isBase64Encoded: body.length > 0 && !text,
     body: body.length === 0 ? undefined : text ? body.toString('utf8') : body.toString('base64'),
@@ -55,7 +79,7 @@ export function toApiGatewayEvent(
       domainPrefix: host.split('.')[0] ?? host,
       http: {
         method: req.method ?? 'GET',
-        path: url.pathname,
+        path: target.path,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-event';
 import type { CorsRules } from './auth/cors';
 import type { Gate } from './auth/gate';
+import { splitTarget } from './emulator/http';
 import { BodyTooLargeError, closeServer, listen, readBody } from './http-server';
 
 export type { Gate, GateDecision, Rejection } from './auth/gate';
@@ -57,8 +58,10 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResul
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const params = matchRoute(url.pathname);
+    // The raw target, as API Gateway routes it: a URL parser would resolve `..`, turn `\` into
+    // `/` and accept absolute-form targets, routing requests the deployed API answers with 404.
+    const target = splitTarget(req.url ?? '/');
+    const params = matchRoute(target.path);
     if (params && options.cors && req.method === 'OPTIONS') {
       res.writeHead(204, options.cors.preflightHeaders(req));
       return res.end();
@@ -76,7 +79,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const { status, message: text, headers } = decision.reject;
       return message(res, status, text, headers);
     }
-    const event = toApiGatewayEvent(req, url, body, params, decision.authorizer);
+    const event = toApiGatewayEvent(req, target, body, params, decision.authorizer);
     // No timer of its own: the function's upstream deadline (UPSTREAM_DEADLINE_MS) bounds every request.
     const result = await options.handler(event, lambdaContext(timeoutMs));
     writeResult(res, result);

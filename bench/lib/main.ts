@@ -20,11 +20,39 @@ export async function runBenchmarks(benchmarks: readonly Benchmark[]): Promise<b
   return ok;
 }
 
-/** Exit code 1 when a benchmark throws or an invariant fails; children are killed on exit. */
+/** A wrong command line: printed as one line, without a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The benchmarks named on the command line, in their usual order; every one when none is named. */
+export function chooseBenchmarks<T extends { readonly name: string }>(
+  names: readonly string[],
+  all: readonly T[],
+): T[] {
+  const unknown = names.filter((name) => !all.some((benchmark) => benchmark.name === name));
+  if (unknown.length > 0) {
+    const choices = all.map((benchmark) => benchmark.name).join(', ');
+    const named = unknown.map((name) => `"${name}"`).join(', ');
+    throw new UsageError(`unknown benchmark ${named}; choose from: ${choices}`);
+  }
+  return names.length === 0 ? [...all] : all.filter((benchmark) => names.includes(benchmark.name));
+}
+
+/**
+ * Exit code 1 when a benchmark throws or an invariant fails, 2 for a wrong command line;
+ * children are killed on exit (also on Ctrl-C).
+ */
 export function exitAfter(work: Promise<boolean>): void {
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   work.then(
     (ok) => process.exit(ok ? 0 : 1),
     (error: unknown) => {
+      if (error instanceof UsageError) {
+        console.error(`bench: ${error.message}`);
+        process.exit(2);
+      }
       console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       process.exit(1);
     },
@@ -35,6 +63,3 @@ export function exitAfter(work: Promise<boolean>): void {
 export function runIfMain(module: NodeModule, benchmark: Benchmark): void {
   if (require.main === module) exitAfter(runBenchmarks([benchmark]));
 }
-
-process.once('SIGINT', () => process.exit(130));
-process.once('SIGTERM', () => process.exit(143));

@@ -42,12 +42,15 @@ async function jwtBanner(info: LocalAuthInfo, jwt: JwtSettings, channels: readon
   }
   const token = await info.mintToken(devTokenRequest(jwt, channels));
   const example = jwt.channelsClaim ? ` --channels ${channels.join(',')}` : '';
+  // A route with scopes refuses a token without one of them: the hint shows one as required.
+  const [scope] = jwt.scopes ?? [];
+  const scopeArg = scope === undefined ? '[--scope "…"]' : `--scope "${scope}"`;
   return {
     lines: [
       jwtSummary(info, jwt),
       `  token      ${token}`,
       '             (sub dev-user, valid 1 h); tokens for other users:',
-      `             export ${ISSUER_ENV}=${info.issuerUrl}; npm run token -- --sub alice${example} [--scope "…"]`,
+      `             export ${ISSUER_ENV}=${info.issuerUrl}; npm run token -- --sub alice${example} ${scopeArg}`,
     ],
     curlArgs: [`-H 'authorization: Bearer ${token}'`],
   };

@@ -1,6 +1,6 @@
 import { authenticate } from '../emulator/auth';
 import { CredentialStore } from '../emulator/credentials';
-import { AuthFailure } from '../emulator/errors';
+import { AuthFailure, type AuthFailureReason } from '../emulator/errors';
 import { headerMap, splitTarget } from '../emulator/http';
 import { randomKeyId, randomSecretAccessKey } from '../emulator/random';
 import type { Gate } from './gate';
@@ -18,6 +18,32 @@ export interface IamGate {
   readonly gate: Gate;
   /** Long-term dev keys of the local IAM user, fresh for each start. */
   readonly credentials: DevCredentials;
+}
+
+/** Why a request was refused, in the words a developer would search for. */
+const REFUSALS: Record<AuthFailureReason, string> = {
+  missing: 'no Authorization header (the request is not signed)',
+  incomplete: 'malformed signature (Authorization, X-Amz-Date or signed Host header)',
+  unknownKey: 'unknown access key (or session token)',
+  signature: 'signature does not match',
+  stale: 'signature expired (X-Amz-Date more than 5 minutes from this clock)',
+  expired: 'credentials expired',
+};
+
+/**
+ * One JSON line on stderr saying why a request got 403: the reason and the verifier's message,
+ * which names no secret, token or signature. Method and raw path only: a query string can carry
+ * a presigned signature.
+ */
+function logRefusal(method: string, path: string, failure: AuthFailure): void {
+  console.warn(
+    JSON.stringify({
+      level: 'WARN',
+      message: `local IAM authorizer refused ${method} ${path}: ${REFUSALS[failure.reason]}`,
+      reason: REFUSALS[failure.reason],
+      detail: failure.message,
+    }),
+  );
 }
 
 /** A unique id of an IAM user (`AIDA…`), as `callerId` and `userId` carry it. */
@@ -58,8 +84,9 @@ export function iamGate(config: IamGateConfig): IamGate {
     try {
       await authenticate(request, store, expected);
     } catch (error) {
-      if (error instanceof AuthFailure) return { reject: { status: 403, message: 'Forbidden' } };
-      throw error;
+      if (!(error instanceof AuthFailure)) throw error;
+      logRefusal(request.method, request.path, error);
+      return { reject: { status: 403, message: 'Forbidden' } };
     }
     return { authorizer };
   };

@@ -82,5 +82,62 @@ describe('start-up lines about auth', () => {
         `export KVS_ICE_BROKER_ISSUER=${auth.info.issuerUrl}; npm run token -- --sub`,
       );
     });
+
+    it('shows --scope with a required scope as a required argument of the token command', () => {
+      const hint = lines.find((line) => line.includes('npm run token')) ?? '';
+
+      expect(hint).toContain('--scope "ice:vend"');
+      expect(hint).not.toContain('[--scope');
+    });
+  });
+
+  describe('with auth=jwt, the local issuer and several accepted scopes', () => {
+    const options: LocalAuthOptions = { mode: 'jwt', scopes: ['ice:vend', 'ice:admin'] };
+    let auth: LocalAuth;
+    let lines: string[];
+
+    beforeAll(async () => {
+      auth = await start(options);
+      lines = (await authBanner(auth.info, options, ['demo'])).lines;
+    });
+
+    it('prints a token command whose --scope the local API accepts', async () => {
+      const hint = lines.find((line) => line.includes('npm run token')) ?? '';
+      const scope = /--scope "([^"]*)"/.exec(hint)?.[1];
+      const token = await auth.info.mintToken?.({ sub: 'alice', ...(scope ? { scope } : {}) });
+
+      const decision = await auth.gate?.(
+        { headers: { authorization: `Bearer ${token}` } } as IncomingMessage,
+        Buffer.alloc(0),
+      );
+
+      expect(scope).toBe('ice:vend');
+      expect(decision).toHaveProperty('authorizer');
+    });
+
+    it('prints a dev token that the local API accepts', async () => {
+      const token = lines
+        .find((line) => line.startsWith('  token '))
+        ?.trim()
+        .split(/\s+/)[1];
+
+      const decision = await auth.gate?.(
+        { headers: { authorization: `Bearer ${token}` } } as IncomingMessage,
+        Buffer.alloc(0),
+      );
+
+      expect(decision).toHaveProperty('authorizer');
+    });
+  });
+
+  describe('with auth=jwt and no required scope', () => {
+    it('shows --scope as optional in the token command', async () => {
+      const options: LocalAuthOptions = { mode: 'jwt' };
+      const auth = await start(options);
+
+      const { lines } = await authBanner(auth.info, options, ['demo']);
+
+      expect(lines.join('\n')).toContain('npm run token -- --sub alice [--scope "…"]');
+    });
   });
 });

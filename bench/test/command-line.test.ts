@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chooseBenchmarks, UsageError } from '../lib/main';
+
+const REPO = join(__dirname, '..', '..');
+const benchmarks = [{ name: 'throughput' }, { name: 'burst' }, { name: 'bundle' }];
+
+describe('choosing benchmarks on the command line', () => {
+  it('runs every benchmark when none is named', () => {
+    expect(chooseBenchmarks([], benchmarks)).toEqual(benchmarks);
+  });
+
+  it('runs the named benchmarks in their usual order', () => {
+    expect(chooseBenchmarks(['bundle', 'throughput'], benchmarks)).toEqual([
+      { name: 'throughput' },
+      { name: 'bundle' },
+    ]);
+  });
+
+  it('refuses an unknown name with a message that lists the benchmark names', () => {
+    expect(() => chooseBenchmarks(['burst', 'nosuch'], benchmarks)).toThrow(
+      new UsageError('unknown benchmark "nosuch"; choose from: throughput, burst, bundle'),
+    );
+  });
+});
+
+describe('npm run bench -- <unknown name>', () => {
+  it('prints the benchmark names in one line and exits non-zero, without a stack trace', () => {
+    const tsx = require.resolve('tsx/cli');
+
+    const result = spawnSync(process.execPath, [tsx, 'bench/run.ts', 'nosuch'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'bench: unknown benchmark "nosuch"; choose from: throughput, first-request, burst, bundle',
+    ]);
+  });
+});
