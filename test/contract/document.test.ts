@@ -11,6 +11,7 @@ import {
   documentedResponse,
   iceServersOperation,
   type JsonSchema,
+  jsonContent,
   type MediaType,
   pointee,
   type ResponseObject,
@@ -38,6 +39,40 @@ const API_GATEWAY_STATUSES = [401, 403, 429, 500];
 
 const handlerStatus = (code: ErrorCode) => answerOfResult(errorResponse(new BrokerError(code, 'x'))).status;
 
+/**
+ * The schema of one error code's body, `{"error": {"code", "message"}}` and nothing else. Each is
+ * complete in itself rather than composed with `allOf`: `additionalProperties` cannot see into a
+ * sibling `allOf`, and linters (Redocly) read a composed part as closed, failing the examples.
+ */
+const errorSchema = (code: ErrorCode) => ({
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  description: `The function's \`${code}\` error.`,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: {
+        code: { $ref: '#/components/schemas/ErrorCode', const: code },
+        message: { $ref: '#/components/schemas/ErrorMessage' },
+      },
+    },
+  },
+});
+
+/** The alternatives of a response schema that offers several (`oneOf` or `anyOf`), else none. */
+function alternatives(schema: JsonSchema): JsonSchema[] {
+  const resolved = resolve(schema);
+  if (typeof resolved !== 'object') return [];
+  return (resolved.oneOf ?? resolved.anyOf ?? []) as JsonSchema[];
+}
+
+/** How many alternatives of the schema accept the value. */
+const matchingAlternatives = (schema: JsonSchema, value: unknown) =>
+  alternatives(schema).filter((alternative) => schemaProblem(alternative, value) === undefined).length;
+
 function allExamples(): [string, JsonSchema, unknown][] {
   const owners: [string, { readonly content?: Readonly<Record<string, MediaType>> }][] = [
     ...Object.entries(iceServersOperation().responses).map(([status, response]): [string, ResponseObject] => [
@@ -56,6 +91,9 @@ function allExamples(): [string, JsonSchema, unknown][] {
     ]);
   });
 }
+
+/** The examples of responses whose schema offers alternatives (the function's or API Gateway's body). */
+const examplesWithAlternatives = () => allExamples().filter(([, schema]) => alternatives(schema).length > 0);
 
 function references(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap(references);
@@ -93,6 +131,17 @@ describe('docs/openapi.json', () => {
     );
   });
 
+  it.each(CODES)('gives %s its own complete error schema, shaped like every other', (code) => {
+    expect(pointee(`#/components/schemas/Error${code}`)).toEqual(errorSchema(code));
+  });
+
+  it.each(CODES)('matches the %s answer the handler builds with one alternative at most', (code) => {
+    const answer = answerOfResult(errorResponse(new BrokerError(code, 'what went wrong')));
+    const { schema } = jsonContent(documentedResponse(answer.status) ?? {});
+
+    expect(matchingAlternatives(schema, answer.body)).toBe(alternatives(schema).length > 0 ? 1 : 0);
+  });
+
   it('lists exactly the error codes the handler has', () => {
     const documented = pointee('#/components/schemas/ErrorCode') as { enum: string[] };
 
@@ -117,6 +166,17 @@ describe('docs/openapi.json', () => {
   it.each(allExamples())('has an example "%s" that matches its own schema', (_, schema, value) => {
     expect(schemaProblem(schema, value)).toBeUndefined();
   });
+
+  it('has examples of responses with alternatives for the next test to check', () => {
+    expect(examplesWithAlternatives().length).toBeGreaterThan(0);
+  });
+
+  it.each(examplesWithAlternatives())(
+    'has an example "%s" that matches exactly one alternative',
+    (_, schema, value) => {
+      expect(matchingAlternatives(schema, value)).toBe(1);
+    },
+  );
 
   it('has no $ref that points nowhere', () => {
     const unresolved = references(document).filter((ref) => {

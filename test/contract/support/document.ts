@@ -49,7 +49,8 @@ export interface OpenApiDocument {
   readonly components: Readonly<Record<string, unknown>>;
 }
 
-const DOCUMENT_PATH = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
+/** Where docs/openapi.json is on disk. */
+export const DOCUMENT_PATH = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
 
 /** docs/openapi.json as it is on disk. */
 export const document: OpenApiDocument = JSON.parse(readFileSync(DOCUMENT_PATH, 'utf8'));
