@@ -23,7 +23,13 @@ export interface RawTarget {
  */
 export function matchRoute(path: string): { channel: string } | undefined {
   const channel = ROUTE.exec(path)?.[1];
-  return channel === undefined || DOT_SEGMENT.test(channel) ? undefined : { channel };
+  if (channel === undefined || DOT_SEGMENT.test(channel)) return undefined;
+  // HTTP APIs hand the function percent-decoded path parameters; a malformed escape matches no route.
+  try {
+    return { channel: decodeURIComponent(channel) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Query parameters as API Gateway passes them: decoded, a repeated name's values joined with `,`. */

@@ -34,14 +34,11 @@ function bodyText(event: APIGatewayProxyEventV2): string {
   return bytes.toString('utf8');
 }
 
+/** The `{channel}` path parameter, which API Gateway has already percent-decoded (decoding twice would alias names). */
 function channelName(event: APIGatewayProxyEventV2): string {
-  const raw = event.pathParameters?.channel;
-  if (!raw) throw invalidRequest('channel is missing from the path');
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw invalidRequest('channel is not a valid URL-encoded name');
-  }
+  const name = event.pathParameters?.channel;
+  if (!name) throw invalidRequest('channel is missing from the path');
+  return name;
 }
 
 /** Turns an API Gateway v2 event into a vending request, or throws a 400 `BrokerError`. */

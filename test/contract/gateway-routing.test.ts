@@ -188,10 +188,10 @@ describe('the local API hands the function the target as it arrived', () => {
     return event;
   };
 
-  it('passes the channel as it was written in the path', async () => {
+  it('passes the channel percent-decoded, as HTTP APIs do, and the raw path as it was written', async () => {
     const event = await eventFor('/v1/channels/demo%2Ebad/ice-servers');
 
-    expect(event.pathParameters).toEqual({ channel: 'demo%2Ebad' });
+    expect(event.pathParameters).toEqual({ channel: 'demo.bad' });
     expect(event.rawPath).toBe('/v1/channels/demo%2Ebad/ice-servers');
   });
 

@@ -64,9 +64,10 @@ describe('request validation', () => {
     expect(response.body.iceServers).toHaveLength(2);
   });
 
-  it('accepts a URL-encoded channel name', async () => {
-    const { status } = parse(await buildHandler()(event('%64emo')));
+  it('takes the channel name as API Gateway decoded it, without decoding it a second time', async () => {
+    const { status, body } = parse(await buildHandler()(event('%64emo')));
 
-    expect(status).toBe(200);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('InvalidRequest');
   });
 });
