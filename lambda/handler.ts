@@ -13,12 +13,18 @@ import { emfMetrics } from './metrics';
 const config = loadConfig(process.env);
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'kvs-ice-broker';
 const logger = new Logger({ serviceName });
-const metrics = emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KvsIceBroker', serviceName);
+const metrics = {
+  ...emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KvsIceBroker', serviceName),
+  // What the core asks an operator to look into (such as clock skew), as JSON log lines.
+  warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
+};
 const defaults = clientDefaults({
   connectionTimeoutMs: config.connectTimeoutMs,
   requestTimeoutMs: config.requestTimeoutMs,
-  // The vendor retries throttles and outages itself, within the request deadline and the upstream budget.
+  // The vendor retries throttles, outages and timeouts itself, within the request deadline and the upstream budget.
   maxAttempts: 1,
+  // The SDK's HTTP handler would write plain-text console lines; the function's log is JSON only.
+  warn: (message) => logger.warn('AWS SDK warning', { sdkMessage: message }),
 });
 
 const vendor = new IceVendor({
@@ -27,6 +33,7 @@ const vendor = new IceVendor({
     sts: new STSClient(defaults),
     scopedRoleArn: config.scopedRoleArn,
     clientDefaults: defaults,
+    metrics,
   }),
   policy: {
     minRemainingTtlSeconds: config.minRemainingTtlSeconds,

@@ -1,37 +1,66 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 
+/** The SDK's logger interface, as its HTTP handler uses it. */
+interface SdkLogger {
+  trace(...content: unknown[]): void;
+  debug(...content: unknown[]): void;
+  info(...content: unknown[]): void;
+  warn(...content: unknown[]): void;
+  error(...content: unknown[]): void;
+}
+
 export interface ClientDefaults {
   readonly requestHandler: {
     httpAgent: HttpAgent;
     httpsAgent: HttpsAgent;
     connectionTimeout: number;
     requestTimeout: number;
+    /** Without it, the handler only logs a warning when `requestTimeout` passes, and waits on. */
+    throwOnRequestTimeout: true;
+    logger: SdkLogger;
   };
   readonly maxAttempts: number;
 }
 
-export interface ClientTimeouts {
+export interface ClientSettings {
   /** Milliseconds to establish a connection before giving up. */
   readonly connectionTimeoutMs: number;
-  /** Milliseconds of socket inactivity before a request fails. */
+  /** Milliseconds an attempt may wait for the response before it is abandoned (a retryable timeout). */
   readonly requestTimeoutMs: number;
   /** SDK attempts per call (the SDK retries 5xx and socket errors, never KVS throttles). */
   readonly maxAttempts: number;
+  /**
+   * Where the SDK's HTTP handler reports trouble (such as "socket usage at capacity"), as one
+   * message; by default it is dropped. The handler would otherwise write plain-text console lines.
+   */
+  readonly warn?: (message: string) => void;
+}
+
+/** Longest SDK message passed on: they are diagnostics, not payloads. */
+const MAX_MESSAGE_LENGTH = 1000;
+
+function sdkLogger(warn: (message: string) => void = () => undefined): SdkLogger {
+  const report = (...content: unknown[]) => warn(content.map(String).join(' ').slice(0, MAX_MESSAGE_LENGTH));
+  const drop = () => undefined;
+  return { trace: drop, debug: drop, info: drop, warn: report, error: report };
 }
 
 /**
  * Settings every SDK client of the process shares: keep-alive agents (so STS and KVS
- * connections are reused across sessions and requests) and explicit timeouts.
+ * connections are reused across sessions and requests), timeouts that abort the attempt, and a
+ * logger that keeps the SDK's HTTP handler off the console.
  */
-export function clientDefaults(timeouts: ClientTimeouts): ClientDefaults {
+export function clientDefaults(settings: ClientSettings): ClientDefaults {
   return {
     requestHandler: {
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50 }),
-      connectionTimeout: timeouts.connectionTimeoutMs,
-      requestTimeout: timeouts.requestTimeoutMs,
+      connectionTimeout: settings.connectionTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      logger: sdkLogger(settings.warn),
     },
-    maxAttempts: timeouts.maxAttempts,
+    maxAttempts: settings.maxAttempts,
   };
 }

@@ -7,10 +7,12 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { KVS_ACTIONS } from '../contract';
 import type { Channel } from '../core/channels';
 import { BrokerError } from '../core/errors';
-import { turnServerSet } from '../core/ice-servers';
+import { turnServerSets } from '../core/ice-servers';
+import { type Metrics, noMetrics } from '../core/metrics';
 import type { ChannelRole, TurnServerSet } from '../core/model';
 import type { Clock, IceServerConfigRequest, ScopedSession, SessionBroker } from '../core/ports';
 import type { ClientDefaults } from './clients';
+import { ClockOffset } from './clock-offset';
 import { toBrokerError } from './errors';
 
 /** Role chaining (a Lambda role assuming another role) caps sessions at one hour. */
@@ -34,16 +36,41 @@ interface Credentials {
 }
 
 export interface AwsSessionBrokerOptions {
+  /** Signs with the broker's clock offset from construction on. */
   readonly sts: STSClient;
   readonly scopedRoleArn: string;
   /** Shared settings (HTTP handler, timeouts, retries) for the KVS clients of each session. */
   readonly clientDefaults: ClientDefaults;
   readonly clock?: Clock;
+  /** Where clock skew between this host and KVS is reported (a metric and a warning). */
+  readonly metrics?: Metrics;
 }
 
-/** Opens scoped-role sessions with STS `AssumeRole`. */
+/** What the sessions of one broker share. */
+interface SessionContext {
+  readonly defaults: ClientDefaults;
+  readonly clock: Clock;
+  readonly clockOffset: ClockOffset;
+  readonly metrics: Metrics;
+}
+
+/**
+ * Opens scoped-role sessions with STS `AssumeRole`. The STS client and the KVS clients of every
+ * session sign with one clock offset, so an offset learned from a skew error survives sessions.
+ */
 export class AwsSessionBroker implements SessionBroker {
-  constructor(private readonly options: AwsSessionBrokerOptions) {}
+  private readonly context: SessionContext;
+
+  constructor(private readonly options: AwsSessionBrokerOptions) {
+    const clockOffset = new ClockOffset();
+    clockOffset.bind(options.sts);
+    this.context = {
+      defaults: options.clientDefaults,
+      clock: options.clock ?? Date.now,
+      clockOffset,
+      metrics: options.metrics ?? noMetrics,
+    };
+  }
 
   async openSession(channel: Channel, signal?: AbortSignal): Promise<ScopedSession> {
     const command = new AssumeRoleCommand({
@@ -57,15 +84,19 @@ export class AwsSessionBroker implements SessionBroker {
       .catch((error: unknown) => Promise.reject(toBrokerError(error, 'STS AssumeRole')));
     const c = output.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-      throw new BrokerError('UpstreamError', 'STS AssumeRole returned no credentials');
+      throw new BrokerError(
+        'UpstreamError',
+        'STS AssumeRole returned no credentials; retry shortly, and tell the operator if it persists',
+      );
     }
     const credentials: Credentials = {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,
       sessionToken: c.SessionToken,
-      expiration: c.Expiration,
+      // STS states the expiry on AWS's clock.
+      expiration: new Date(this.context.clockOffset.toLocal(c.Expiration.getTime())),
     };
-    return new AwsScopedSession(channel.region, credentials, this.options.clientDefaults, this.options.clock);
+    return new AwsScopedSession(channel.region, credentials, this.context);
   }
 }
 
@@ -79,11 +110,10 @@ class AwsScopedSession implements ScopedSession {
   constructor(
     private readonly region: string,
     private readonly credentials: Credentials,
-    private readonly defaults: ClientDefaults,
-    private readonly clock: Clock = Date.now,
+    private readonly context: SessionContext,
   ) {
     this.expiresAt = credentials.expiration.getTime();
-    this.kvs = new KinesisVideoClient({ ...defaults, region, credentials });
+    this.kvs = context.clockOffset.bind(new KinesisVideoClient({ ...context.defaults, region, credentials }));
   }
 
   async getSignalingEndpoint(channelArn: string, role: ChannelRole, signal?: AbortSignal): Promise<string> {
@@ -95,7 +125,12 @@ class AwsScopedSession implements ScopedSession {
       .send(command, { abortSignal: signal })
       .catch((error: unknown) => Promise.reject(toBrokerError(error, 'KVS GetSignalingChannelEndpoint')));
     const endpoint = output.ResourceEndpointList?.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
-    if (!endpoint) throw new BrokerError('UpstreamError', 'KVS returned no HTTPS signaling endpoint');
+    if (!endpoint) {
+      throw new BrokerError(
+        'UpstreamError',
+        'KVS returned no HTTPS signaling endpoint; retry shortly, and tell the operator if it persists',
+      );
+    }
     return endpoint;
   }
 
@@ -109,33 +144,32 @@ class AwsScopedSession implements ScopedSession {
     const output = await this.signalingClient(request.endpoint)
       .send(command, { abortSignal: signal })
       .catch((error: unknown) => Promise.reject(toBrokerError(error, 'KVS GetIceServerConfig')));
-    const now = this.clock();
-    return (output.IceServerList ?? []).flatMap((server) =>
+    const servers = (output.IceServerList ?? []).flatMap((server) =>
       server.Uris?.length && server.Username && server.Password && server.Ttl
         ? [
-            turnServerSet(
-              {
-                uris: server.Uris,
-                username: server.Username,
-                password: server.Password,
-                ttlSeconds: server.Ttl,
-              },
-              now,
-            ),
+            {
+              uris: server.Uris,
+              username: server.Username,
+              password: server.Password,
+              ttlSeconds: server.Ttl,
+            },
           ]
         : [],
     );
+    return turnServerSets(servers, this.context.clock(), this.context.metrics);
   }
 
   private signalingClient(endpoint: string): KinesisVideoSignalingClient {
     let client = this.signaling.get(endpoint);
     if (!client) {
-      client = new KinesisVideoSignalingClient({
-        ...this.defaults,
-        region: this.region,
-        credentials: this.credentials,
-        endpoint,
-      });
+      client = this.context.clockOffset.bind(
+        new KinesisVideoSignalingClient({
+          ...this.context.defaults,
+          region: this.region,
+          credentials: this.credentials,
+          endpoint,
+        }),
+      );
       this.signaling.set(endpoint, client);
     }
     return client;

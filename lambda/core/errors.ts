@@ -17,6 +17,8 @@ export interface BrokerErrorOptions {
   readonly cause?: unknown;
   /** A transient upstream condition (throttling, a dependency briefly down) that another attempt may clear. */
   readonly retryable?: boolean;
+  /** The upstream refused the credentials the call was signed with: a cached session must not be reused. */
+  readonly credentialsRefused?: boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export class BrokerError extends Error {
   override readonly name = 'BrokerError';
   readonly retryAfterSeconds: number | undefined;
   readonly retryable: boolean;
+  readonly credentialsRefused: boolean;
 
   constructor(
     readonly code: ErrorCode,
@@ -36,11 +39,18 @@ export class BrokerError extends Error {
     super(message, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.retryable = options.retryable ?? false;
+    this.credentialsRefused = options.credentialsRefused ?? false;
   }
 }
 
 export const invalidRequest = (message: string): BrokerError => new BrokerError('InvalidRequest', message);
 
-/** The client's deadline for the upstream work passed. */
+/** The client's deadline for the upstream work passed (adapters name the call when they know it). */
 export const upstreamTimeout = (cause?: unknown): BrokerError =>
-  new BrokerError('UpstreamTimeout', 'AWS did not answer in time', { cause });
+  new BrokerError(
+    'UpstreamTimeout',
+    'AWS (STS or KVS) did not answer within the request deadline; retry shortly',
+    {
+      cause,
+    },
+  );

@@ -1,6 +1,10 @@
 import type { Channel } from './channels';
-import { BrokerError } from './errors';
+import { BrokerError, invalidRequest } from './errors';
+import { type Metrics, noMetrics } from './metrics';
 import type { IceServer, Transport, TurnServerSet, VendRequest, VendResult } from './model';
+
+/** The transports, in the order messages list them. */
+const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'dtls'];
 
 /** The KVS STUN URL for a channel's region and partition (no API call needed). */
 export function stunUrl(channel: Pick<Channel, 'region' | 'partition'>): string {
@@ -20,29 +24,69 @@ export function transportOf(uri: string): Transport | undefined {
   return undefined;
 }
 
+/** One TURN server set as KVS's `GetIceServerConfig` returns it. */
+export interface KvsServerSet {
+  readonly uris: readonly string[];
+  readonly username: string;
+  readonly password: string;
+  /** KVS's `Ttl`: seconds of validity from when the answer was made. */
+  readonly ttlSeconds: number;
+}
+
+/** A username expiry further than this from receipt + `Ttl` means this host's clock and AWS's disagree. */
+export const CLOCK_SKEW_TOLERANCE_MS = 30_000;
+
+/** The expiry a TURN REST username (`<expiry unix seconds>:<user>`) carries, epoch ms. */
+function usernameExpiry(username: string): number | undefined {
+  const seconds = /^(\d{9,12}):/.exec(username)?.[1];
+  return seconds === undefined ? undefined : Number(seconds) * 1000;
+}
+
 /**
- * Builds a TURN set from KVS's answer. The expiry is the earlier of `Ttl` from now and the
- * expiry time that TURN REST usernames (`<expiry unix seconds>:<user>`) carry.
+ * Builds the TURN sets of a KVS answer that arrived at `receivedAt` (this host's clock). Each
+ * expires `Ttl` seconds after receipt: the username's absolute expiry is on AWS's clock, so it is
+ * only compared with that, and a disagreement beyond {@link CLOCK_SKEW_TOLERANCE_MS} is reported
+ * (a `ClockSkew` metric and a warning), never trusted.
  */
-export function turnServerSet(
-  raw: { uris: readonly string[]; username: string; password: string; ttlSeconds: number },
-  now: number,
-): TurnServerSet {
-  const fromTtl = now + raw.ttlSeconds * 1000;
-  const usernameExpiry = /^(\d{9,12}):/.exec(raw.username)?.[1];
-  const fromUsername =
-    usernameExpiry === undefined ? Number.POSITIVE_INFINITY : Number(usernameExpiry) * 1000;
-  return {
-    uris: raw.uris,
-    username: raw.username,
-    password: raw.password,
-    expiresAt: Math.min(fromTtl, fromUsername),
-  };
+export function turnServerSets(
+  servers: readonly KvsServerSet[],
+  receivedAt: number,
+  report: Metrics = noMetrics,
+): TurnServerSet[] {
+  const sets = servers.map((server) => ({
+    uris: server.uris,
+    username: server.username,
+    password: server.password,
+    expiresAt: receivedAt + server.ttlSeconds * 1000,
+  }));
+  const skewsMs = sets.flatMap((set) => {
+    const claimed = usernameExpiry(set.username);
+    return claimed === undefined ? [] : [claimed - set.expiresAt];
+  });
+  const skewMs = skewsMs.find((skew) => Math.abs(skew) > CLOCK_SKEW_TOLERANCE_MS);
+  if (skewMs !== undefined) {
+    const clockSkewSeconds = Math.round(skewMs / 1000);
+    report.add('ClockSkew', 'Seconds', clockSkewSeconds);
+    report.warn?.('clock skew: KVS TURN usernames disagree with Ttl, validity is taken from Ttl', {
+      clockSkewSeconds,
+    });
+  }
+  return sets;
+}
+
+/** 400 for a `transports` filter that leaves no TURN server, naming the transports that were offered. */
+function noTransport(wanted: ReadonlySet<Transport>, sets: readonly TurnServerSet[]): BrokerError {
+  const offered = new Set(sets.flatMap((set) => set.uris.map(transportOf)));
+  const list = (transports: Iterable<Transport>) => TRANSPORTS.filter((t) => [...transports].includes(t));
+  const asked = list(wanted).join(' or ');
+  const available = list([...offered].filter((t) => t !== undefined)).join(', ') || 'none';
+  return invalidRequest(`no TURN server offers transport ${asked}; offered: ${available}`);
 }
 
 /**
  * Shapes KVS server sets into the response: STUN first, then one entry per TURN set that
  * still has `minRemainingMs` of validity and at least one URI of the requested transports.
+ * A `transports` filter that leaves no TURN set is the caller's error (400), not a STUN-only 200.
  */
 export function toVendResult(
   channel: Channel,
@@ -53,7 +97,10 @@ export function toVendResult(
 ): VendResult {
   const fresh = sets.filter((set) => set.expiresAt - now >= minRemainingMs && set.expiresAt > now);
   if (fresh.length === 0) {
-    throw new BrokerError('UpstreamError', 'KVS returned no TURN credentials with enough validity left');
+    throw new BrokerError(
+      'UpstreamError',
+      'KVS returned no TURN credentials with enough validity left; retry shortly',
+    );
   }
   const wanted = request.transports ? new Set(request.transports) : undefined;
   const selected = fresh
@@ -63,7 +110,8 @@ export function toVendResult(
     }))
     .filter((set) => set.uris.length > 0)
     .slice(0, request.maxServerSets);
-  const expiresAt = Math.min(...(selected.length > 0 ? selected : fresh).map((set) => set.expiresAt));
+  if (wanted && selected.length === 0) throw noTransport(wanted, fresh);
+  const expiresAt = Math.min(...selected.map((set) => set.expiresAt));
   const iceServers: IceServer[] = [
     { urls: [stunUrl(channel)] },
     ...selected.map((set) => ({ urls: [...set.uris], username: set.username, credential: set.password })),

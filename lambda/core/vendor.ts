@@ -243,7 +243,7 @@ export class IceVendor {
     if (!(error instanceof BrokerError)) return;
     if (error.code === 'ChannelNotFound' || error.code === 'Unavailable')
       this.endpoints.delete(endpointKey(target));
-    if (error.code === 'UpstreamError') {
+    if (error.code === 'UpstreamError' || error.credentialsRefused) {
       this.endpoints.delete(endpointKey(target));
       this.sessions.delete(target.channel.name);
     }

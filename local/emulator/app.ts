@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, readBody } from '../http-server';
 import { authenticate } from './auth';
+import type { EmulatorClock } from './clock';
 import { handleControl } from './control';
 import { AuthFailure, AwsError } from './errors';
 import { type FaultRegistry, faultResponse } from './faults';
@@ -20,6 +21,7 @@ export interface AppDeps {
   readonly stats: StatsRecorder;
   readonly faults: FaultRegistry;
   readonly sleeper: Sleeper;
+  readonly clock: EmulatorClock;
 }
 
 const CONTROL_PREFIX = '/_emulator/';

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { ClockOffsetError, type EmulatorClock } from './clock';
 import { type FaultRegistry, FaultValidationError, operationSchema } from './faults';
 import type { StatsRecorder } from './stats';
+import { OPERATIONS } from './types';
 
 /** A control API answer: JSON body, or none for 204. */
 export interface ControlResponse {
@@ -15,19 +17,28 @@ const faultRequestSchema = z.union([
 
 const badRequest = (message: string): ControlResponse => ({ status: 400, body: { message } });
 
-function setFaults(faults: FaultRegistry, body: Buffer): ControlResponse {
-  let json: unknown;
+const FAULTS_SHAPE = `{"operation": "${OPERATIONS.join('" | "')}", "fault": {...} | null} or {"clear": true}`;
+
+/** The body as JSON, or undefined when it is not JSON. */
+function parseJson(body: Buffer): unknown {
   try {
-    json = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
-    return badRequest('body must be JSON: {"operation": "...", "fault": {...} | null} or {"clear": true}');
+    return undefined;
   }
-  const parsed = faultRequestSchema.safeParse(json);
-  if (!parsed.success) {
+}
+
+function setFaults(faults: FaultRegistry, body: Buffer): ControlResponse {
+  const json = parseJson(body);
+  if (json === undefined) return badRequest(`body must be JSON: ${FAULTS_SHAPE}`);
+  const operation = (json as { operation?: unknown } | null)?.operation;
+  if (operation !== undefined && !operationSchema.safeParse(operation).success) {
     return badRequest(
-      `expected {"operation": "...", "fault": {...} | null} or {"clear": true}: ${z.prettifyError(parsed.error)}`,
+      `unknown operation ${JSON.stringify(operation)}: valid operations are ${OPERATIONS.join(', ')}`,
     );
   }
+  const parsed = faultRequestSchema.safeParse(json);
+  if (!parsed.success) return badRequest(`expected ${FAULTS_SHAPE}: ${z.prettifyError(parsed.error)}`);
   const request = parsed.data;
   if ('clear' in request) {
     faults.clear();
@@ -43,15 +54,33 @@ function setFaults(faults: FaultRegistry, body: Buffer): ControlResponse {
   return { status: 200, body: { faults: faults.list() } };
 }
 
+const clockRequestSchema = z.strictObject({ offsetMs: z.number() });
+
+function setClock(clock: EmulatorClock, body: Buffer): ControlResponse {
+  const parsed = clockRequestSchema.safeParse(parseJson(body));
+  if (!parsed.success) {
+    return badRequest(
+      'body must be JSON {"offsetMs": N}: milliseconds the emulator clock is ahead (0 resets)',
+    );
+  }
+  try {
+    clock.setOffset(parsed.data.offsetMs);
+  } catch (error) {
+    if (error instanceof ClockOffsetError) return badRequest(error.message);
+    throw error;
+  }
+  return { status: 200, body: clock.toJSON() };
+}
+
 /**
  * The emulator's own API (no SigV4): `GET /_emulator/stats`, `POST /_emulator/stats/reset`,
- * `GET /_emulator/faults`, `POST /_emulator/faults`.
+ * `GET /_emulator/faults`, `POST /_emulator/faults`, `GET /_emulator/clock`, `POST /_emulator/clock`.
  */
 export function handleControl(
   method: string,
   path: string,
   body: Buffer,
-  deps: { stats: StatsRecorder; faults: FaultRegistry },
+  deps: { stats: StatsRecorder; faults: FaultRegistry; clock: EmulatorClock },
 ): ControlResponse {
   const routes: Record<string, Record<string, () => ControlResponse>> = {
     '/_emulator/stats': { GET: () => ({ status: 200, body: deps.stats.snapshot() }) },
@@ -64,6 +93,10 @@ export function handleControl(
     '/_emulator/faults': {
       GET: () => ({ status: 200, body: { faults: deps.faults.list() } }),
       POST: () => setFaults(deps.faults, body),
+    },
+    '/_emulator/clock': {
+      GET: () => ({ status: 200, body: deps.clock.toJSON() }),
+      POST: () => setClock(deps.clock, body),
     },
   };
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;

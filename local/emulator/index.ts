@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { createApp } from './app';
+import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
 import { FaultRegistry } from './faults';
 import { resolveOptions } from './options';
@@ -7,6 +8,7 @@ import { Sleeper } from './sleeper';
 import { StatsRecorder } from './stats';
 import type { Emulator, EmulatorOptions } from './types';
 
+export { ClockOffsetError } from './clock';
 export { FaultValidationError } from './faults';
 export { mintTurnCredentials, type TurnCredentials } from './turn-credentials';
 export type {
@@ -34,7 +36,9 @@ const KEEP_ALIVE_MS = 65_000;
  * request SigV4-verified, plus the `/_emulator/*` control API.
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
-  const config = resolveOptions(options);
+  const resolved = resolveOptions(options);
+  const clock = new EmulatorClock(resolved.now);
+  const config = { ...resolved, now: clock.now };
   const createdAt = config.now();
   const channelArns = new Map(
     config.channels.map((name) => [
@@ -54,7 +58,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const port = await listen(server, config.port);
   const url = `http://127.0.0.1:${port}`;
   const credentials = new CredentialStore(config.executionCredentials, config.now);
-  server.on('request', createApp({ ...config, url, channelArns, credentials }, { stats, faults, sleeper }));
+  server.on(
+    'request',
+    createApp({ ...config, url, channelArns, credentials }, { stats, faults, sleeper, clock }),
+  );
 
   return {
     url,
@@ -68,6 +75,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     resetStats: () => stats.reset(),
     setFault: (operation, fault) => faults.set(operation, fault),
     clearFaults: () => faults.clear(),
+    setClockOffset: (offsetMs) => clock.setOffset(offsetMs),
     close: () => {
       sleeper.cancelAll();
       return closeServer(server);

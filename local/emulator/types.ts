@@ -119,7 +119,10 @@ export interface EmulatorOptions {
   /** Default `arn:${partition}:iam::${account}:role/kvs-ice-broker-scoped`. */
   scopedRoleArn?: string;
   turn: TurnSettings;
-  /** Clock in epoch milliseconds; default `Date.now`. Drives expiry, SigV4 skew and the `Date` header. */
+  /**
+   * Clock in epoch milliseconds; default `Date.now`. Drives expiry, SigV4 skew and the `Date`
+   * header, shifted by the clock offset (`setClockOffset`, `POST /_emulator/clock`).
+   */
   now?: () => number;
 }
 
@@ -139,6 +142,12 @@ export interface Emulator {
   /** Sets (or with `null` clears) the fault of one operation; throws on an invalid spec. */
   setFault(operation: Operation, fault: FaultSpec | null): void;
   clearFaults(): void;
+  /**
+   * Puts the emulated AWS clock `offsetMs` ahead (negative: behind) of its configured clock, as
+   * `POST /_emulator/clock` does; 0 resets. Shifts SigV4 date checks, STS expirations, TURN
+   * username expiry and the `Date` header. Throws on a non-integer or an offset beyond a week.
+   */
+  setClockOffset(offsetMs: number): void;
   /** Closes the server and every open socket. */
   close(): Promise<void>;
 }

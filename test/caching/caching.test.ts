@@ -170,3 +170,39 @@ describe('upstream budget, retries and deadline', () => {
     expect(result.iceServers).toHaveLength(3);
   });
 });
+
+describe('an AWS clock that is off from this host', () => {
+  const MINUTE = 60_000;
+  const signatureRejections = (vendor: VendorUnderTest) => {
+    const { rejected } = vendor.emulator.stats();
+    return (rejected.SignatureDoesNotMatch ?? 0) + (rejected.InvalidSignatureException ?? 0);
+  };
+
+  it('lets a cached session recover from a clock jump with one refused call, and signs the next session right first time', async () => {
+    sut = await startVendor();
+    await sut.vendor.vend(request({ clientId: 'before' }));
+    sut.emulator.setClockOffset(10 * MINUTE);
+
+    const cachedSession = await sut.vendor.vend(request({ clientId: 'after' }));
+    const newSession = await sut.vendor.vend(request({ channel: 'lobby', clientId: 'after' }));
+
+    expect(cachedSession.ttl).toBeGreaterThanOrEqual(120);
+    expect(newSession.ttl).toBeGreaterThanOrEqual(120);
+    expect(signatureRejections(sut)).toBe(1);
+    expect(sut.assumeRoleCalls()).toBe(2);
+  });
+
+  it('renews a scoped session by its true expiry when the AWS clock is 10 minutes ahead', async () => {
+    const clock = new FakeClock();
+    sut = await startVendor({ clock });
+    sut.emulator.setClockOffset(10 * MINUTE);
+    await sut.vendor.vend(request({ clientId: 'first' }));
+
+    clock.advanceSeconds(3610); // the one-hour session has expired, by AWS's clock
+    const result = await sut.vendor.vend(request({ clientId: 'second' }));
+
+    expect(result.ttl).toBeGreaterThanOrEqual(120);
+    expect(sut.assumeRoleCalls()).toBe(2);
+    expect(sut.emulator.stats().rejected.ExpiredTokenException).toBeUndefined();
+  });
+});

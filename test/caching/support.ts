@@ -5,7 +5,7 @@ import { ChannelDirectory, parseChannelArn } from '../../lambda/core/channels';
 import { BrokerError } from '../../lambda/core/errors';
 import type { VendRequest } from '../../lambda/core/model';
 import { IceVendor, type VendorPolicy } from '../../lambda/core/vendor';
-import { type Emulator, startEmulator } from '../../local/emulator';
+import { type Emulator, type KeyPair, startEmulator } from '../../local/emulator';
 import type { FakeClock } from '../emulator/support';
 
 export { FakeClock } from '../emulator/support';
@@ -24,7 +24,13 @@ export interface VendorUnderTest {
  * emulator (SigV4, scoped sessions, fault injection): everything but the HTTP handler.
  */
 export async function startVendor(
-  options: { policy?: Partial<VendorPolicy>; clock?: FakeClock; requestTimeoutMs?: number } = {},
+  options: {
+    policy?: Partial<VendorPolicy>;
+    clock?: FakeClock;
+    requestTimeoutMs?: number;
+    /** The function's own credentials; default the emulator's execution key pair. */
+    executionCredentials?: KeyPair;
+  } = {},
 ): Promise<VendorUnderTest> {
   const now = options.clock?.now;
   const emulator = await startEmulator({
@@ -42,7 +48,7 @@ export async function startVendor(
     ...defaults,
     region: emulator.region,
     endpoint: emulator.url,
-    credentials: emulator.executionCredentials,
+    credentials: options.executionCredentials ?? emulator.executionCredentials,
   });
   const channels = [...emulator.channelArns.values()]
     .map((arn) => parseChannelArn(arn))

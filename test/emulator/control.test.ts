@@ -203,6 +203,16 @@ describe('emulator control API and stats', () => {
     expect(await response.json()).toEqual({ message: expect.any(String) });
   });
 
+  it('POST /_emulator/faults with an unknown operation answers 400 listing the valid operations', async () => {
+    const response = await postFault({ operation: 'Nope', fault: { kind: 'throttle' } });
+
+    expect(response.status).toBe(400);
+    const { message } = await response.json();
+    for (const operation of ['AssumeRole', 'GetSignalingChannelEndpoint', 'GetIceServerConfig']) {
+      expect(message).toContain(operation);
+    }
+  });
+
   it('keeps serving after bad control requests', async () => {
     await postFault('not json');
     await postFault({ operation: 'Nope' });

@@ -106,11 +106,38 @@ describe('vending ICE servers', () => {
     }
   });
 
-  it('drops TURN entries left with no URI of the requested transports', async () => {
+  it('answers 400 naming the offered transports when no TURN server offers the requested one', async () => {
     const { status, body } = parse(await buildHandler()(event('demo', { transports: ['tcp'] })));
 
+    expect(status).toBe(400);
+    expect(body.error).toEqual({
+      code: 'InvalidRequest',
+      message: 'no TURN server offers transport tcp; offered: udp, tls, dtls',
+    });
+  });
+
+  it('keeps the TURN entries that offer one of several requested transports', async () => {
+    const { status, body } = parse(await buildHandler()(event('demo', { transports: ['tcp', 'tls'] })));
+
     expect(status).toBe(200);
-    expect(body.iceServers).toEqual([{ urls: ['stun:stun.kinesisvideo.us-west-2.amazonaws.com:443'] }]);
+    expect(body.iceServers.slice(1).map((s: { urls: string[] }) => s.urls)).toEqual([
+      [kvsServer(1).Uris[2]],
+      [kvsServer(2).Uris[2]],
+    ]);
+  });
+
+  it.each([
+    ['behind', -210],
+    ['ahead', 210],
+  ])('measures validity from KVS Ttl when the AWS clock is %s by 3.5 minutes', async (_, skewSeconds) => {
+    const skewed = { ...kvsServer(1), Username: `${NOW / 1000 + skewSeconds + 300}:djE6YXJu` };
+    healthyUpstream([skewed]);
+
+    const { status, body } = parse(await buildHandler()(event('demo')));
+
+    expect(status).toBe(200);
+    expect(body.ttl).toBe(300);
+    expect(body.expiresAt).toBe(new Date(NOW + 300_000).toISOString());
   });
 
   it('returns at most maxServerSets TURN entries', async () => {

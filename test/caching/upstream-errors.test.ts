@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { rejectionOf, request, startVendor, type VendorUnderTest } from './support';
+
+// What the vending core answers for upstream failures the wire emulator produces, through the
+// unmodified SDK clients: the error code, Retry-After, and a message naming the failed service.
+let sut: VendorUnderTest | undefined;
+afterEach(async () => {
+  await sut?.close();
+  sut = undefined;
+});
+
+const HOUR = 3600_000;
+
+describe('upstream failures, as the caller hears of them', () => {
+  it('names STS, not KVS, when STS keeps throttling AssumeRole', async () => {
+    sut = await startVendor();
+    sut.emulator.setFault('AssumeRole', { kind: 'throttle' });
+
+    const error = await rejectionOf(sut.vendor.vend(request()));
+
+    expect(error.code).toBe('Throttled');
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(error.message).toContain('STS AssumeRole');
+    expect(error.message).not.toContain('KVS');
+  });
+
+  it('names KVS when GetIceServerConfig keeps throttling', async () => {
+    sut = await startVendor();
+    sut.emulator.setFault('GetIceServerConfig', { kind: 'throttle' });
+
+    const error = await rejectionOf(sut.vendor.vend(request()));
+
+    expect(error.code).toBe('Throttled');
+    expect(error.message).toContain('KVS GetIceServerConfig');
+  });
+
+  it("answers Unavailable with Retry-After, naming STS, when STS does not know the function's access key", async () => {
+    sut = await startVendor({
+      executionCredentials: { accessKeyId: 'AKIAUNKNOWNKEY000001', secretAccessKey: 'x'.repeat(40) },
+    });
+
+    const error = await rejectionOf(sut.vendor.vend(request()));
+
+    expect(error.code).toBe('Unavailable');
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(error.message).toContain('STS');
+    expect((error.cause as Error).name).toBe('InvalidClientTokenId');
+  });
+
+  it('answers Unavailable when KVS says the cached session expired, and opens a new session for the next request', async () => {
+    sut = await startVendor();
+    await sut.vendor.vend(request({ clientId: 'before' }));
+    sut.emulator.setClockOffset(2 * HOUR); // past the one-hour session, by AWS's clock
+
+    const error = await rejectionOf(sut.vendor.vend(request({ clientId: 'during' })));
+    const next = await sut.vendor.vend(request({ clientId: 'after' }));
+
+    expect(error.code).toBe('Unavailable');
+    expect(error.message).toContain('KVS');
+    expect((error.cause as Error).name).toBe('ExpiredTokenException');
+    expect(next.ttl).toBeGreaterThanOrEqual(120);
+    expect(sut.assumeRoleCalls()).toBe(2);
+  });
+
+  it('refuses a transports filter that no TURN server offers, naming the offered transports', async () => {
+    sut = await startVendor();
+
+    const error = await rejectionOf(sut.vendor.vend(request({ transports: ['tcp'] })));
+
+    expect(error.code).toBe('InvalidRequest');
+    expect(error.message).toBe('no TURN server offers transport tcp; offered: udp, tls, dtls');
+  });
+});
