@@ -129,7 +129,8 @@ export function toBrokerError(error: unknown, call: UpstreamCall): BrokerError {
     return new BrokerError(
       'UpstreamError',
       `${call} failed; retry shortly, and tell the operator if it persists`,
-      { cause: error },
+      // A 5xx is a transient server fault (the AWS SDK's own retry strategy retries it too).
+      { retryable: status !== undefined && status >= 500, cause: error },
     );
   }
   return new BrokerError('InternalError', 'internal error', { cause: error });

@@ -21,7 +21,7 @@ describe('pre-warming a channel at init', () => {
 
   it('leaves nothing broken when it fails: the first request tries again and is served', async () => {
     sut = await startVendor();
-    sut.emulator.setFault('AssumeRole', { kind: 'serverError', status: 500, times: 1 });
+    sut.emulator.setFault('AssumeRole', { kind: 'serverError', status: 500, times: 3 });
 
     await expect(sut.vendor.prewarm('demo')).rejects.toBeDefined();
     const result = await sut.vendor.vend(request());

@@ -71,3 +71,24 @@ describe('upstream failures, as the caller hears of them', () => {
     expect(error.message).toBe('no TURN server offers transport tcp; offered: udp, tls, dtls');
   });
 });
+
+describe('transient server faults', () => {
+  let faulty: VendorUnderTest | undefined;
+  afterEach(async () => {
+    await faulty?.close();
+    faulty = undefined;
+  });
+
+  it.each(['AssumeRole', 'GetSignalingChannelEndpoint', 'GetIceServerConfig'] as const)(
+    'retries a %s that answered HTTP 500 once, and serves',
+    async (operation) => {
+      faulty = await startVendor();
+      faulty.emulator.setFault(operation, { kind: 'serverError', status: 500, times: 1 });
+
+      const result = await faulty.vendor.vend(request());
+
+      expect(result.iceServers.length).toBeGreaterThan(1);
+      expect(faulty.emulator.stats().operations[operation]).toBe(2);
+    },
+  );
+});

@@ -386,6 +386,23 @@ describe('which upstream failures are worth another attempt', () => {
     expect(toBrokerError(refused, 'STS AssumeRole')).toMatchObject({ code: 'Unavailable', retryable: false });
   });
 
+  it.each([500, 502, 504])(
+    'retries an upstream HTTP %i (a transient server fault, as the AWS SDK treats it), and answers 502 when attempts run out',
+    (status) => {
+      expect(toBrokerError(serviceError('InternalFailure', status), 'STS AssumeRole')).toMatchObject({
+        code: 'UpstreamError',
+        retryable: true,
+      });
+    },
+  );
+
+  it.each([400, 403, 404])('does not retry an upstream HTTP %i it cannot name', (status) => {
+    expect(toBrokerError(serviceError('SomethingElse', status), 'KVS GetIceServerConfig')).toMatchObject({
+      code: 'UpstreamError',
+      retryable: false,
+    });
+  });
+
   it('does not retry once the request deadline aborted the call', () => {
     const aborted = Object.assign(new Error('Request aborted'), { name: 'AbortError' });
 
