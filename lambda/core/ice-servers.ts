@@ -1,10 +1,14 @@
 import type { Channel } from './channels';
 import { BrokerError, invalidRequest } from './errors';
 import { type Metrics, noMetrics } from './metrics';
-import type { IceServer, Transport, TurnServerSet, VendRequest, VendResult } from './model';
-
-/** The transports, in the order messages list them. */
-const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'dtls'];
+import {
+  type IceServer,
+  TRANSPORTS,
+  type Transport,
+  type TurnServerSet,
+  type VendRequest,
+  type VendResult,
+} from './model';
 
 /** The KVS STUN URL for a channel's region and partition (no API call needed). */
 export function stunUrl(channel: Pick<Channel, 'region' | 'partition'>): string {

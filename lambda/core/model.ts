@@ -1,12 +1,14 @@
-/** The signaling role the client will take on the channel. */
-export type ChannelRole = 'VIEWER' | 'MASTER';
+/** The signaling roles a client can take on a channel (KVS `ChannelRole`). */
+export const CHANNEL_ROLES = ['VIEWER', 'MASTER'] as const;
+export type ChannelRole = (typeof CHANNEL_ROLES)[number];
 
 /**
  * TURN transport kinds a client can ask for:
  * `turn:…?transport=udp` is udp, `turn:…?transport=tcp` is tcp,
  * `turns:…?transport=tcp` is tls, `turns:…?transport=udp` is dtls.
  */
-export type Transport = 'udp' | 'tcp' | 'tls' | 'dtls';
+export const TRANSPORTS = ['udp', 'tcp', 'tls', 'dtls'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
 
 /** One TURN server set as KVS hands it out, with its absolute expiry. */
 export interface TurnServerSet {

@@ -127,7 +127,8 @@ export class IceVendor {
 
   async vend(request: VendRequest): Promise<VendResult> {
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
-    const key = `${channel.arn}|${request.clientId ?? ''}`;
+    // Per role too: each role has its own signaling endpoint, and KVS answers for that endpoint.
+    const key = `${channel.arn}|${request.role}|${request.clientId ?? ''}`;
     const fresh = this.iceConfigs.peekFresh(key);
     if (fresh) return this.serve(channel, fresh, request, 'IceCacheHit');
     const target: Target = { channel, role: request.role, clientId: request.clientId };
@@ -184,9 +185,9 @@ export class IceVendor {
     // The load's deadline starts with the load, so a load that requests joined ends with them.
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     const { channel, clientId } = target;
-    const { value: session } = await this.sessions.get(channel.name, channel);
-    const { value: endpoint } = await this.endpoints.get(endpointKey(target), { session, target });
     try {
+      const { value: session } = await this.sessions.get(channel.name, channel);
+      const { value: endpoint } = await this.endpoints.get(endpointKey(target), { session, target });
       const sets = await this.upstream(async () => {
         const release = await this.budget.acquire(channel.arn, signal);
         try {

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { invalidRequest } from '../core/errors';
-import type { VendRequest } from '../core/model';
+import { CHANNEL_ROLES, TRANSPORTS, type VendRequest } from '../core/model';
 import type { Caller } from './identity';
 
 /** Largest request body accepted, in bytes. The valid bodies are a few dozen bytes. */
@@ -12,10 +12,8 @@ export const MAX_BODY_BYTES = 4096;
 z.config(en());
 
 const Body = z.strictObject({
-  role: z.optional(z.enum(['VIEWER', 'MASTER'])),
-  transports: z.optional(
-    z.array(z.enum(['udp', 'tcp', 'tls', 'dtls'])).check(z.minLength(1), z.maxLength(4)),
-  ),
+  role: z.optional(z.enum(CHANNEL_ROLES)),
+  transports: z.optional(z.array(z.enum(TRANSPORTS)).check(z.minLength(1), z.maxLength(TRANSPORTS.length))),
   maxServerSets: z.optional(z.int().check(z.minimum(1), z.maximum(16))),
 });
 

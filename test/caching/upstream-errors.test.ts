@@ -62,6 +62,31 @@ describe('upstream failures, as the caller hears of them', () => {
     expect(sut.assumeRoleCalls()).toBe(2);
   });
 
+  it('opens a new session after KVS refuses the cached session while finding an endpoint', async () => {
+    sut = await startVendor();
+    await sut.vendor.vend(request({ clientId: 'before' }));
+    sut.emulator.setClockOffset(2 * HOUR);
+
+    // MASTER: no endpoint is cached for this role yet, so the expired session meets GetSignalingChannelEndpoint.
+    const error = await rejectionOf(sut.vendor.vend(request({ role: 'MASTER', clientId: 'during' })));
+    const next = await sut.vendor.vend(request({ role: 'MASTER', clientId: 'after' }));
+
+    expect(error.code).toBe('Unavailable');
+    expect((error.cause as Error).name).toBe('ExpiredTokenException');
+    expect(next.ttl).toBeGreaterThanOrEqual(120);
+    expect(sut.assumeRoleCalls()).toBe(2);
+  });
+
+  it('keeps VIEWER and MASTER credentials of one caller apart', async () => {
+    sut = await startVendor();
+
+    await sut.vendor.vend(request({ role: 'VIEWER', clientId: 'alice' }));
+    await sut.vendor.vend(request({ role: 'MASTER', clientId: 'alice' }));
+
+    expect(sut.iceCalls()).toBe(2);
+    expect(sut.endpointCalls()).toBe(2);
+  });
+
   it('refuses a transports filter that no TURN server offers, naming the offered transports', async () => {
     sut = await startVendor();
 
