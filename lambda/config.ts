@@ -1,8 +1,41 @@
 import { AUTH_MODES, type AuthMode, ENV, MIN_REMAINING_TTL_SECONDS } from './contract';
 import { type Channel, parseChannelArn } from './core/channels';
+import { DEFAULT_BACKOFF } from './core/retry';
+import type { VendorTuning } from './core/vendor';
+
+/**
+ * What an operator may tune through the function's environment: for each setting its variable
+ * (the name carries the unit), default and accepted range. The one place these values live.
+ */
+export const TUNING = {
+  /** Never return TURN credentials with less than this many seconds left (context `minRemainingTtl`). */
+  minRemainingTtlSeconds: { env: ENV.minRemainingTtlSeconds, ...MIN_REMAINING_TTL_SECONDS },
+  /** Milliseconds to establish an upstream connection before the attempt is abandoned. */
+  connectTimeoutMs: { env: 'UPSTREAM_CONNECT_TIMEOUT_MS', default: 1000, min: 50, max: 10_000 },
+  /** Milliseconds an upstream attempt may wait for its answer before it is abandoned (and retried). */
+  requestTimeoutMs: { env: 'UPSTREAM_REQUEST_TIMEOUT_MS', default: 2000, min: 50, max: 10_000 },
+  /** Milliseconds one request may spend on upstream work before 504; under the 10 s Lambda timeout. */
+  deadlineMs: { env: 'UPSTREAM_DEADLINE_MS', default: 6000, min: 100, max: 9000 },
+  /** `GetIceServerConfig` calls per channel per second from one instance (KVS allows 5, hard). */
+  iceCallsPerSecond: { env: 'ICE_CALLS_PER_SECOND', default: 5, min: 1, max: 5 },
+  /** Milliseconds a request may wait for that budget before 429. */
+  budgetWaitMs: { env: 'ICE_BUDGET_WAIT_MS', default: 1500, min: 0, max: 5000 },
+  /** Attempts per upstream call on throttling, outages, timeouts and 5xx (full-jitter backoff). */
+  upstreamAttempts: { env: 'UPSTREAM_ATTEMPTS', default: 3, min: 1, max: 6 },
+} as const;
+
+/** The tuned values, one number per {@link TUNING} setting. */
+export type Tuning = { readonly [K in keyof typeof TUNING]: number };
+
+const TUNING_KEYS = Object.keys(TUNING) as (keyof typeof TUNING)[];
+
+/** Every tuning setting at its default. */
+export const DEFAULT_TUNING: Tuning = Object.fromEntries(
+  TUNING_KEYS.map((key) => [key, TUNING[key].default]),
+) as Tuning;
 
 /** Configuration of the function, read once at cold start. */
-export interface BrokerConfig {
+export interface FunctionConfig extends Tuning {
   readonly scopedRoleArn: string;
   readonly channels: readonly Channel[];
   /**
@@ -10,65 +43,54 @@ export interface BrokerConfig {
    * this mode guarantees are refused (403 `CallerNotIdentified`), never served as anonymous.
    */
   readonly authMode: AuthMode;
-  readonly minRemainingTtlSeconds: number;
-  /** Milliseconds to establish an upstream connection. */
-  readonly connectTimeoutMs: number;
-  /** Milliseconds an upstream request may stay silent. */
-  readonly requestTimeoutMs: number;
-  /** Milliseconds one client request may spend on upstream work before it gets 504. */
-  readonly deadlineMs: number;
-  /** `GetIceServerConfig` calls per channel per second from one function instance. */
-  readonly iceCallsPerSecond: number;
-  /** Milliseconds a request may wait for that budget before it gets 429. */
-  readonly budgetWaitMs: number;
-  /** Attempts per upstream call when KVS throttles or is briefly down. */
-  readonly upstreamAttempts: number;
   /** JWT claim listing the channels a caller may use; undefined when tokens do not restrict channels. */
   readonly channelsClaim?: string;
 }
 
-/** Missing or invalid configuration: the message names the variable and what it must hold. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+/** A missing or invalid environment variable: the message names it and what it must hold. */
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name]?.trim();
-  if (!value) throw new ConfigError(`${name} is not set`);
+  if (!value) throw new EnvironmentError(`${name} is not set`);
   return value;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
+function integer(env: NodeJS.ProcessEnv, setting: (typeof TUNING)[keyof typeof TUNING]): number {
+  const raw = env[setting.env]?.trim();
+  if (!raw) return setting.default;
   // Decimal digits only: Number() would also take "0x10", "1e3" or "0b11".
   const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < setting.min || value > setting.max) {
+    throw new EnvironmentError(
+      `${setting.env} must be an integer from ${setting.min} to ${setting.max}, got "${raw}"`,
+    );
   }
   return value;
 }
 
 function channels(env: NodeJS.ProcessEnv): Channel[] {
   const raw = required(env, ENV.channels);
+  const notAnObject = `${ENV.channels} must be a JSON object of channel name to channel ARN`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError('CHANNELS must be a JSON object of channel name to channel ARN');
+    throw new EnvironmentError(notAnObject);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError('CHANNELS must be a JSON object of channel name to channel ARN');
-  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new EnvironmentError(notAnObject);
   const entries = Object.entries(parsed);
-  if (entries.length === 0) throw new ConfigError('CHANNELS names no channel');
+  if (entries.length === 0) throw new EnvironmentError(`${ENV.channels} names no channel`);
   return entries.map(([name, arn]) => {
     const channel = typeof arn === 'string' ? parseChannelArn(arn) : undefined;
-    if (!channel) throw new ConfigError(`CHANNELS["${name}"] is not a KVS signaling channel ARN`);
+    if (!channel) throw new EnvironmentError(`${ENV.channels}["${name}"] is not a KVS signaling channel ARN`);
     if (channel.name !== name)
-      throw new ConfigError(`CHANNELS["${name}"] is the ARN of channel "${channel.name}"`);
+      throw new EnvironmentError(`${ENV.channels}["${name}"] is the ARN of channel "${channel.name}"`);
     return channel;
   });
 }
@@ -77,32 +99,32 @@ function authMode(env: NodeJS.ProcessEnv): AuthMode {
   const raw = required(env, ENV.authMode);
   const mode = AUTH_MODES.find((known) => known === raw);
   if (mode === undefined)
-    throw new ConfigError(`${ENV.authMode} must be one of ${AUTH_MODES.join(', ')}, got "${raw}"`);
+    throw new EnvironmentError(`${ENV.authMode} must be one of ${AUTH_MODES.join(', ')}, got "${raw}"`);
   return mode;
 }
 
-/** Reads and validates the function's environment; throws `ConfigError` naming the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): BrokerConfig {
+/** Reads and validates the function's environment; throws {@link EnvironmentError} naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   const scopedRoleArn = required(env, ENV.scopedRoleArn);
-  if (!ROLE_ARN.test(scopedRoleArn)) throw new ConfigError(`${ENV.scopedRoleArn} is not an IAM role ARN`);
-  const ttl = MIN_REMAINING_TTL_SECONDS;
+  if (!ROLE_ARN.test(scopedRoleArn))
+    throw new EnvironmentError(`${ENV.scopedRoleArn} is not an IAM role ARN`);
   const mode = authMode(env);
   const channelsClaim = env[ENV.channelsClaim]?.trim() || undefined;
   // A claim nothing would check must not read as "callers are restricted to channels".
   if (channelsClaim !== undefined && mode !== 'jwt') {
-    throw new ConfigError(`${ENV.channelsClaim} only applies with ${ENV.authMode}=jwt (it is ${mode})`);
+    throw new EnvironmentError(`${ENV.channelsClaim} only applies with ${ENV.authMode}=jwt (it is ${mode})`);
   }
+  const tuning = Object.fromEntries(TUNING_KEYS.map((key) => [key, integer(env, TUNING[key])])) as Tuning;
+  return { scopedRoleArn, channels: channels(env), authMode: mode, channelsClaim, ...tuning };
+}
+
+/** The vending core's policy for these tuning values. */
+export function vendorTuning(tuning: Tuning): VendorTuning {
   return {
-    scopedRoleArn,
-    channels: channels(env),
-    authMode: mode,
-    minRemainingTtlSeconds: integer(env, ENV.minRemainingTtlSeconds, ttl.default, ttl.min, ttl.max),
-    connectTimeoutMs: integer(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 1000, 50, 10_000),
-    requestTimeoutMs: integer(env, 'UPSTREAM_REQUEST_TIMEOUT_MS', 2000, 50, 10_000),
-    deadlineMs: integer(env, 'UPSTREAM_DEADLINE_MS', 6000, 100, 9000),
-    iceCallsPerSecond: integer(env, 'ICE_CALLS_PER_SECOND', 5, 1, 5),
-    budgetWaitMs: integer(env, 'ICE_BUDGET_WAIT_MS', 1500, 0, 5000),
-    upstreamAttempts: integer(env, 'UPSTREAM_ATTEMPTS', 3, 1, 6),
-    channelsClaim,
+    minRemainingTtlSeconds: tuning.minRemainingTtlSeconds,
+    deadlineMs: tuning.deadlineMs,
+    iceCallsPerSecond: tuning.iceCallsPerSecond,
+    budgetWaitMs: tuning.budgetWaitMs,
+    retry: { attempts: tuning.upstreamAttempts, ...DEFAULT_BACKOFF },
   };
 }

@@ -1,15 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { STSClient } from '@aws-sdk/client-sts';
-import { createHandler } from './app';
 import { clientDefaults } from './aws/clients';
-import { AwsSessionBroker } from './aws/session-broker';
-import { loadConfig } from './config';
+import { emfMetrics } from './aws/emf-metrics';
+import { AwsSessionProvider } from './aws/sessions';
+import { loadConfig, vendorTuning } from './config';
 import { ChannelDirectory } from './core/channels';
 import { IceVendor } from './core/vendor';
-import { emfMetrics } from './metrics';
+import { createApiHandler } from './http/adapter';
 
 // Everything here runs once per cold start. A missing or invalid variable fails the
-// init with a ConfigError that names it, instead of failing every request later.
+// init with an EnvironmentError that names it, instead of failing every request later.
 const config = loadConfig(process.env);
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'kvs-ice-broker';
 const logger = new Logger({ serviceName });
@@ -29,19 +29,13 @@ const defaults = clientDefaults({
 
 const vendor = new IceVendor({
   channels: new ChannelDirectory(config.channels),
-  sessions: new AwsSessionBroker({
+  sessions: new AwsSessionProvider({
     sts: new STSClient(defaults),
     scopedRoleArn: config.scopedRoleArn,
     clientDefaults: defaults,
     metrics,
   }),
-  policy: {
-    minRemainingTtlSeconds: config.minRemainingTtlSeconds,
-    deadlineMs: config.deadlineMs,
-    iceCallsPerSecond: config.iceCallsPerSecond,
-    budgetWaitMs: config.budgetWaitMs,
-    retry: { attempts: config.upstreamAttempts, baseMs: 100, capMs: 1000 },
-  },
+  policy: vendorTuning(config),
   metrics,
 });
 
@@ -56,7 +50,7 @@ if (first) {
     .catch((error: unknown) => logger.warn('prewarm failed', { errorName: (error as Error)?.name }));
 }
 
-export const handler = createHandler({
+export const handler = createApiHandler({
   vendor,
   logger,
   metrics,

@@ -10,6 +10,12 @@ interface SdkLogger {
   error(...content: unknown[]): void;
 }
 
+/**
+ * Options every AWS SDK client of the function is built with (spread into the client's
+ * constructor): a `requestHandler` with keep-alive agents, `connectionTimeout` and
+ * `requestTimeout` in milliseconds that abandon the attempt (`throwOnRequestTimeout`), the SDK
+ * logger, and `maxAttempts` (1: the vendor retries itself, within its deadline).
+ */
 export interface ClientDefaults {
   readonly requestHandler: {
     httpAgent: HttpAgent;

@@ -1,4 +1,4 @@
-import { BrokerError } from '../core/errors';
+import { VendingError } from '../core/errors';
 
 /** An upstream call as messages name it: the service, then the operation ("STS AssumeRole"). */
 export type UpstreamCall = `${'STS' | 'KVS'} ${string}`;
@@ -51,7 +51,7 @@ export const upstreamStatus = (error: unknown): number | undefined =>
 /** Seconds a caller should wait after a credentials refusal or an outage. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
-function credentialsRefused(call: UpstreamCall, error: unknown): BrokerError {
+function credentialsRefused(call: UpstreamCall, error: unknown): VendingError {
   const e = error as SdkLikeError;
   const message =
     e.name === 'CredentialsProviderError'
@@ -59,7 +59,7 @@ function credentialsRefused(call: UpstreamCall, error: unknown): BrokerError {
       : call.startsWith('STS')
         ? `STS refused the function's AWS credentials (${call}); retry later, and tell the operator if it persists`
         : `KVS refused the scoped session's credentials (${call}); retry shortly`;
-  return new BrokerError('Unavailable', message, {
+  return new VendingError('Unavailable', message, {
     retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
     // The SDK has just learned the clock offset from this very error: signed again, the call may pass.
     retryable: e.$metadata?.clockSkewCorrected === true,
@@ -73,20 +73,20 @@ function credentialsRefused(call: UpstreamCall, error: unknown): BrokerError {
  * that names the service and says what the caller can do. Upstream messages are never copied:
  * some (SignatureDoesNotMatch) echo signed headers such as the session token.
  */
-export function toBrokerError(error: unknown, call: UpstreamCall): BrokerError {
-  if (error instanceof BrokerError) return error;
+export function toVendingError(error: unknown, call: UpstreamCall): VendingError {
+  if (error instanceof VendingError) return error;
   const e = (error ?? {}) as SdkLikeError;
   const name = e.name ?? '';
   const status = upstreamStatus(error);
   if (THROTTLE_NAMES.has(name)) {
-    return new BrokerError(
+    return new VendingError(
       'Throttled',
       `${call} was throttled (request quota exhausted); retry after the Retry-After delay`,
       { retryAfterSeconds: 1, retryable: true, cause: error },
     );
   }
   if (name === 'ResourceNotFoundException') {
-    return new BrokerError(
+    return new VendingError(
       'ChannelNotFound',
       'the signaling channel does not exist in KVS; check the channel name, or tell the operator',
       { cause: error },
@@ -94,7 +94,7 @@ export function toBrokerError(error: unknown, call: UpstreamCall): BrokerError {
   }
   if (CREDENTIALS_REFUSED_NAMES.has(name)) return credentialsRefused(call, error);
   if (ACCESS_DENIED_NAMES.has(name)) {
-    return new BrokerError(
+    return new VendingError(
       'UpstreamError',
       `${call} was denied by IAM; tell the operator (the deployment's roles or channels are misconfigured)`,
       { cause: error },
@@ -102,7 +102,7 @@ export function toBrokerError(error: unknown, call: UpstreamCall): BrokerError {
   }
   // Before the timeout check: the SDK names a dropped connection (ECONNRESET) `TimeoutError`.
   if (status === 503 || (e.code !== undefined && CONNECTION_CODES.has(e.code))) {
-    return new BrokerError('Unavailable', `${call} is unavailable; retry after the Retry-After delay`, {
+    return new VendingError('Unavailable', `${call} is unavailable; retry after the Retry-After delay`, {
       retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
       retryable: true,
       cause: error,
@@ -110,7 +110,7 @@ export function toBrokerError(error: unknown, call: UpstreamCall): BrokerError {
   }
   // The request deadline aborted the call: no time is left for another attempt.
   if (name === 'AbortError') {
-    return new BrokerError(
+    return new VendingError(
       'UpstreamTimeout',
       `${call} did not answer within the request deadline; retry shortly`,
       {
@@ -120,18 +120,18 @@ export function toBrokerError(error: unknown, call: UpstreamCall): BrokerError {
   }
   // The connection or request timeout of one attempt: the attempt was abandoned, another may pass.
   if (name === 'TimeoutError' || e.code === 'ETIMEDOUT') {
-    return new BrokerError('UpstreamTimeout', `${call} did not answer in time; retry shortly`, {
+    return new VendingError('UpstreamTimeout', `${call} did not answer in time; retry shortly`, {
       retryable: true,
       cause: error,
     });
   }
   if (status !== undefined || e.$responseBodyText !== undefined) {
-    return new BrokerError(
+    return new VendingError(
       'UpstreamError',
       `${call} failed; retry shortly, and tell the operator if it persists`,
       // A 5xx is a transient server fault (the AWS SDK's own retry strategy retries it too).
       { retryable: status !== undefined && status >= 500, cause: error },
     );
   }
-  return new BrokerError('InternalError', 'internal error', { cause: error });
+  return new VendingError('InternalError', 'internal error', { cause: error });
 }

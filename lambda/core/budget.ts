@@ -1,6 +1,6 @@
-import { BrokerError } from './errors';
+import { sleep as realSleep, type Sleep } from './abort';
+import { VendingError } from './errors';
 import type { Clock } from './ports';
-import { sleep as realSleep, type Sleep } from './sleep';
 
 export interface CallBudgetOptions {
   /** Calls allowed per key in any one-second window, as the upstream counts them (on arrival). */
@@ -34,6 +34,12 @@ export class CallBudget {
     this.sleep = options.sleep ?? realSleep;
   }
 
+  /**
+   * Takes a slot for one upstream call on `key` (a channel ARN), waiting up to `maxWaitMs` for
+   * one to free up; the caller must call the returned `Release` when the call ends. Throws
+   * `VendingError` 429 `Throttled` with `retryAfterSeconds` (when the next slot frees, at least
+   * 1 s) when none frees in time; rejects with the signal's reason when it aborts while waiting.
+   */
   async acquire(key: string, signal?: AbortSignal): Promise<Release> {
     const { clock, perSecond, maxWaitMs } = this.options;
     const giveUpAt = clock() + maxWaitMs;
@@ -46,7 +52,7 @@ export class CallBudget {
       const nextLook = Number.isFinite(freeAt) ? freeAt : now + IN_FLIGHT_POLL_MS;
       if (nextLook > giveUpAt) {
         const retryAfterMs = Number.isFinite(freeAt) ? freeAt - now : 1000;
-        throw new BrokerError('Throttled', 'too many requests for this channel, retry shortly', {
+        throw new VendingError('Throttled', 'too many requests for this channel, retry shortly', {
           retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
         });
       }

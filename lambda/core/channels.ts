@@ -1,4 +1,4 @@
-import { BrokerError, invalidRequest } from './errors';
+import { invalidRequest, VendingError } from './errors';
 import type { ChannelGrant } from './model';
 
 /** What KVS accepts as a signaling channel name. */
@@ -16,6 +16,10 @@ export interface Channel {
   readonly partition: string;
 }
 
+/**
+ * The channel an ARN names, with the region and partition it carries, or `undefined` when `arn`
+ * is not a KVS signaling channel ARN (`arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation ms>`).
+ */
 export function parseChannelArn(arn: string): Channel | undefined {
   const match = CHANNEL_ARN_PATTERN.exec(arn);
   if (!match) return undefined;
@@ -36,7 +40,7 @@ export class ChannelDirectory {
   }
 
   /**
-   * The configured channel called `name`, if `granted` includes it. Throws `BrokerError`
+   * The configured channel called `name`, if `granted` includes it. Throws `VendingError`
    * 400 `InvalidRequest` for a name KVS cannot have, 403 `ChannelNotAllowed` for a channel this
    * deployment does not serve or the caller's grant does not list.
    */
@@ -45,9 +49,9 @@ export class ChannelDirectory {
       throw invalidRequest('channel must be 1-256 characters of a-z, A-Z, 0-9, "_", "." or "-"');
     }
     const channel = this.byName.get(name);
-    if (!channel) throw new BrokerError('ChannelNotAllowed', `channel "${name}" is not served by this API`);
+    if (!channel) throw new VendingError('ChannelNotAllowed', `channel "${name}" is not served by this API`);
     if (granted !== 'all' && !granted.includes(name)) {
-      throw new BrokerError('ChannelNotAllowed', `your token does not grant channel "${name}"`);
+      throw new VendingError('ChannelNotAllowed', `your token does not grant channel "${name}"`);
     }
     return channel;
   }

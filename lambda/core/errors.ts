@@ -10,7 +10,7 @@ export type ErrorCode =
   | 'UpstreamTimeout'
   | 'InternalError';
 
-export interface BrokerErrorOptions {
+export interface VendingErrorOptions {
   /** Seconds the client should wait before retrying (sent as `Retry-After`). */
   readonly retryAfterSeconds?: number;
   /** The underlying error, for logs only: it never reaches the response body. */
@@ -25,8 +25,8 @@ export interface BrokerErrorOptions {
  * A failure with a meaning for the client. `message` is safe to show to the caller:
  * it must never carry credentials, upstream error text or internal details.
  */
-export class BrokerError extends Error {
-  override readonly name = 'BrokerError';
+export class VendingError extends Error {
+  override readonly name = 'VendingError';
   readonly retryAfterSeconds: number | undefined;
   readonly retryable: boolean;
   readonly credentialsRefused: boolean;
@@ -34,7 +34,7 @@ export class BrokerError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: BrokerErrorOptions = {},
+    options: VendingErrorOptions = {},
   ) {
     super(message, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds;
@@ -43,11 +43,11 @@ export class BrokerError extends Error {
   }
 }
 
-export const invalidRequest = (message: string): BrokerError => new BrokerError('InvalidRequest', message);
+export const invalidRequest = (message: string): VendingError => new VendingError('InvalidRequest', message);
 
 /** The client's deadline for the upstream work passed (adapters name the call when they know it). */
-export const upstreamTimeout = (cause?: unknown): BrokerError =>
-  new BrokerError(
+export const upstreamTimeout = (cause?: unknown): VendingError =>
+  new VendingError(
     'UpstreamTimeout',
     'AWS (STS or KVS) did not answer within the request deadline; retry shortly',
     {

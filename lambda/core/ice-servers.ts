@@ -1,5 +1,5 @@
 import type { Channel } from './channels';
-import { BrokerError, invalidRequest } from './errors';
+import { invalidRequest, VendingError } from './errors';
 import { type Metrics, noMetrics } from './metrics';
 import {
   type IceServer,
@@ -79,7 +79,7 @@ export function turnServerSets(
 }
 
 /** 400 for a `transports` filter that leaves no TURN server, naming the transports that were offered. */
-function noTransport(wanted: ReadonlySet<Transport>, sets: readonly TurnServerSet[]): BrokerError {
+function noTransport(wanted: ReadonlySet<Transport>, sets: readonly TurnServerSet[]): VendingError {
   const offered = new Set(sets.flatMap((set) => set.uris.map(transportOf)));
   const list = (transports: Iterable<Transport>) => TRANSPORTS.filter((t) => [...transports].includes(t));
   const asked = list(wanted).join(' or ');
@@ -101,7 +101,7 @@ export function toVendResult(
 ): VendResult {
   const fresh = sets.filter((set) => set.expiresAt - now >= minRemainingMs && set.expiresAt > now);
   if (fresh.length === 0) {
-    throw new BrokerError(
+    throw new VendingError(
       'UpstreamError',
       'KVS returned no TURN credentials with enough validity left; retry shortly',
     );

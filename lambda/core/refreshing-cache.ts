@@ -41,6 +41,12 @@ export class RefreshingCache<V extends object, C> {
     });
   }
 
+  /**
+   * The value for `key` and where it came from: fresh from the cache (`hit`); past `freshUntil`
+   * but before `usableUntil`, from the cache while one background load replaces it (`stale`);
+   * otherwise after waiting for the load (`miss`), which concurrent callers share. Rejects with
+   * the load's error when a caller had to wait for it.
+   */
   async get(key: string, context: C): Promise<{ value: V; outcome: CacheOutcome }> {
     const now = this.options.clock();
     const cached = this.lru.peek(key, { allowStale: true });

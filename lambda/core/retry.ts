@@ -1,5 +1,5 @@
-import { BrokerError } from './errors';
-import { sleep as realSleep, type Sleep } from './sleep';
+import { sleep as realSleep, type Sleep } from './abort';
+import { VendingError } from './errors';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -11,10 +11,17 @@ export interface RetryPolicy {
   readonly sleep?: Sleep;
 }
 
-/** Errors worth another attempt: upstream throttling and a dependency that is briefly down. */
-export const isRetryable = (error: unknown): boolean => error instanceof BrokerError && error.retryable;
+/** The backoff of upstream retries: 100, 200, 400, 800, then at most 1000 ms, each scaled by a random draw. */
+export const DEFAULT_BACKOFF = { baseMs: 100, capMs: 1000 } as const;
 
-/** Runs `attempt` until it succeeds, fails for good, runs out of attempts, or the signal aborts. */
+/** Errors worth another attempt: throttling, an outage, a timed-out attempt, a 5xx (`VendingError.retryable`). */
+export const isRetryable = (error: unknown): boolean => error instanceof VendingError && error.retryable;
+
+/**
+ * Runs `attempt` (given its 0-based number) until it succeeds, fails with an error that is not
+ * retryable, runs out of attempts, or the signal aborts; rejects with the last error. Sleeps
+ * are abortable: an aborted signal rejects the wait with the signal's reason.
+ */
 export async function withRetries<T>(
   policy: RetryPolicy,
   attempt: (n: number) => Promise<T>,

@@ -1,23 +1,18 @@
+import { abortable } from './abort';
 import { CallBudget } from './budget';
 import type { Channel, ChannelDirectory } from './channels';
-import { BrokerError, upstreamTimeout } from './errors';
+import { upstreamTimeout, VendingError } from './errors';
 import { toVendResult } from './ice-servers';
 import { type MetricName, type Metrics, noMetrics } from './metrics';
 import type { ChannelRole, TurnServerSet, VendRequest, VendResult } from './model';
-import type { Clock, ScopedSession, SessionBroker } from './ports';
+import type { Clock, ScopedSession, SessionProvider } from './ports';
 import { RefreshingCache } from './refreshing-cache';
 import { type RetryPolicy, withRetries } from './retry';
-import { abortable } from './sleep';
 
-export interface VendorPolicy {
+/** What an operator tunes (lambda/config.ts owns the values, their defaults and bounds). */
+export interface VendorTuning {
   /** Never return credentials with less than this many seconds left. */
   readonly minRemainingTtlSeconds: number;
-  /**
-   * Refresh a cached ICE config this many seconds before it stops being servable, but never
-   * earlier than halfway through its servable life: a fresh answer is always served from the
-   * cache for a while, whatever `minRemainingTtlSeconds` is.
-   */
-  readonly refreshAheadSeconds: number;
   /** One request's budget for all upstream work, well under the Lambda timeout. */
   readonly deadlineMs: number;
   /** `GetIceServerConfig` calls per channel per second from this process (KVS allows 5). */
@@ -25,32 +20,39 @@ export interface VendorPolicy {
   /** How long a request may wait for that budget before it gets 429. */
   readonly budgetWaitMs: number;
   readonly retry: RetryPolicy;
+}
+
+/** The vendor's whole policy: the tuning plus its own constants. */
+export interface VendorPolicy extends VendorTuning {
+  /**
+   * Refresh a cached ICE config this many seconds before it stops being servable, but never
+   * earlier than halfway through its servable life: a fresh answer is always served from the
+   * cache for a while, whatever `minRemainingTtlSeconds` is.
+   */
+  readonly refreshAheadSeconds: number;
   /** How long a channel's signaling endpoint is reused (the KVS C SDK uses 10 h). */
   readonly endpointTtlMs: number;
   /** Bounds of the three caches, so memory cannot grow without limit. */
   readonly maxEntries: { readonly sessions: number; readonly endpoints: number; readonly iceConfigs: number };
 }
 
-export const DEFAULT_POLICY: VendorPolicy = {
-  minRemainingTtlSeconds: 120,
+/** The vendor's own constants; tests may override them. */
+const CONSTANTS: Omit<VendorPolicy, keyof VendorTuning> = {
   refreshAheadSeconds: 30,
-  deadlineMs: 6000,
-  iceCallsPerSecond: 5,
-  budgetWaitMs: 1500,
-  retry: { attempts: 3, baseMs: 100, capMs: 1000 },
   endpointTtlMs: 10 * 3600_000,
   maxEntries: { sessions: 1000, endpoints: 2000, iceConfigs: 10_000 },
 };
 
 export interface IceVendorOptions {
   readonly channels: ChannelDirectory;
-  readonly sessions: SessionBroker;
-  readonly policy?: Partial<VendorPolicy>;
+  readonly sessions: SessionProvider;
+  readonly policy: VendorTuning & Partial<VendorPolicy>;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
 }
 
-interface Target {
+/** A peer of a channel: who (the caller's ClientId, if any) in which role; what one ICE answer is for. */
+interface Peer {
   readonly channel: Channel;
   readonly role: ChannelRole;
   readonly clientId?: string;
@@ -80,11 +82,11 @@ export class IceVendor {
   private readonly metrics: Metrics;
   private readonly budget: CallBudget;
   private readonly sessions: RefreshingCache<ScopedSession, Channel>;
-  private readonly endpoints: RefreshingCache<Endpoint, { session: ScopedSession; target: Target }>;
-  private readonly iceConfigs: RefreshingCache<IceConfig, Target>;
+  private readonly endpoints: RefreshingCache<Endpoint, { session: ScopedSession; peer: Peer }>;
+  private readonly iceConfigs: RefreshingCache<IceConfig, Peer>;
 
   constructor(private readonly options: IceVendorOptions) {
-    const policy = { ...DEFAULT_POLICY, ...options.policy };
+    const policy: VendorPolicy = { ...CONSTANTS, ...options.policy };
     const clock = options.clock ?? Date.now;
     this.policy = policy;
     this.clock = clock;
@@ -105,7 +107,7 @@ export class IceVendor {
     this.endpoints = new RefreshingCache({
       max: policy.maxEntries.endpoints,
       clock,
-      load: (_, { session, target }) => this.findEndpoint(session, target),
+      load: (_, { session, peer }) => this.findEndpoint(session, peer),
       freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
       usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
     });
@@ -115,7 +117,7 @@ export class IceVendor {
     this.iceConfigs = new RefreshingCache({
       max: policy.maxEntries.iceConfigs,
       clock,
-      load: (_, target) => this.fetchIceConfig(target),
+      load: (_, peer) => this.fetchIceConfig(peer),
       freshUntil: (config) => {
         const until = servableUntil(config);
         const halfLife = Math.max(0, until - config.fetchedAt) / 2;
@@ -125,16 +127,26 @@ export class IceVendor {
     });
   }
 
+  /**
+   * The ICE servers for one request: STUN first, then the TURN sets (of the requested
+   * transports, at most `maxServerSets`) with at least `minRemainingTtlSeconds` left, with their
+   * `ttl` in whole seconds and the earliest `expiresAt`. Throws `VendingError`: 400
+   * `InvalidRequest` (a name KVS cannot have, transports no TURN server offers), 403
+   * `ChannelNotAllowed` (not served, not granted), 404 `ChannelNotFound`, 429 `Throttled` (KVS or
+   * STS throttling after retries, or the per-channel budget of 5 calls per second, a KVS hard
+   * quota, spent), 502 `UpstreamError`, 503 `Unavailable`, 504 `UpstreamTimeout` (past
+   * `deadlineMs`).
+   */
   async vend(request: VendRequest): Promise<VendResult> {
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
     // Per role too: each role has its own signaling endpoint, and KVS answers for that endpoint.
     const key = `${channel.arn}|${request.role}|${request.clientId ?? ''}`;
     const fresh = this.iceConfigs.peekFresh(key);
     if (fresh) return this.serve(channel, fresh, request, 'IceCacheHit');
-    const target: Target = { channel, role: request.role, clientId: request.clientId };
+    const peer: Peer = { channel, role: request.role, clientId: request.clientId };
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     try {
-      const { value, outcome } = await abortable(this.iceConfigs.get(key, target), signal);
+      const { value, outcome } = await abortable(this.iceConfigs.get(key, peer), signal);
       return this.serve(
         channel,
         value,
@@ -142,7 +154,7 @@ export class IceVendor {
         outcome === 'stale' ? 'IceCacheStale' : outcome === 'hit' ? 'IceCacheHit' : 'IceCacheMiss',
       );
     } catch (error) {
-      throw asBrokerError(error, signal);
+      throw asVendingError(error, signal);
     }
   }
 
@@ -162,9 +174,9 @@ export class IceVendor {
   /** Opens the session and finds the endpoint of a channel ahead of its first request; failures are left for later. */
   async prewarm(channelName: string): Promise<void> {
     const channel = this.options.channels.resolve(channelName, 'all');
-    const target: Target = { channel, role: 'VIEWER' };
+    const peer: Peer = { channel, role: 'VIEWER' };
     const { value: session } = await this.sessions.get(channel.name, channel);
-    await this.endpoints.get(endpointKey(target), { session, target });
+    await this.endpoints.get(endpointKey(peer), { session, peer });
   }
 
   private openSession(channel: Channel): Promise<ScopedSession> {
@@ -172,22 +184,22 @@ export class IceVendor {
     return this.upstream((signal) => this.options.sessions.openSession(channel, signal));
   }
 
-  private async findEndpoint(session: ScopedSession, target: Target): Promise<Endpoint> {
+  private async findEndpoint(session: ScopedSession, peer: Peer): Promise<Endpoint> {
     this.metrics.add('EndpointCalls', 'Count', 1);
     const url = await this.upstream((signal) =>
-      session.getSignalingEndpoint(target.channel.arn, target.role, signal),
+      session.getSignalingEndpoint(peer.channel.arn, peer.role, signal),
     );
     return { url, fetchedAt: this.clock() };
   }
 
   /** One shared load per (channel, client): session, endpoint, then budgeted, retried GetIceServerConfig. */
-  private async fetchIceConfig(target: Target): Promise<IceConfig> {
+  private async fetchIceConfig(peer: Peer): Promise<IceConfig> {
     // The load's deadline starts with the load, so a load that requests joined ends with them.
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
-    const { channel, clientId } = target;
+    const { channel, clientId } = peer;
     try {
       const { value: session } = await this.sessions.get(channel.name, channel);
-      const { value: endpoint } = await this.endpoints.get(endpointKey(target), { session, target });
+      const { value: endpoint } = await this.endpoints.get(endpointKey(peer), { session, peer });
       const sets = await this.upstream(async () => {
         const release = await this.budget.acquire(channel.arn, signal);
         try {
@@ -198,10 +210,10 @@ export class IceVendor {
         }
       }, signal);
       // Never cache an empty answer: it has no expiry, so it would never be refreshed.
-      if (sets.length === 0) throw new BrokerError('UpstreamError', 'KVS returned no TURN server set');
+      if (sets.length === 0) throw new VendingError('UpstreamError', 'KVS returned no TURN server set');
       return { sets, fetchedAt: this.clock() };
     } catch (error) {
-      this.forget(target, error);
+      this.forget(peer, error);
       throw error;
     }
   }
@@ -217,7 +229,7 @@ export class IceVendor {
     try {
       return await withRetries(this.policy.retry, () => call(signal), signal);
     } catch (error) {
-      throw asBrokerError(error, signal);
+      throw asVendingError(error, signal);
     }
   }
 
@@ -231,7 +243,7 @@ export class IceVendor {
     try {
       return await session.getIceServerConfig(request, signal);
     } catch (error) {
-      if (error instanceof BrokerError && error.code === 'Throttled')
+      if (error instanceof VendingError && error.code === 'Throttled')
         this.metrics.add('UpstreamThrottles', 'Count', 1);
       throw error;
     } finally {
@@ -240,21 +252,21 @@ export class IceVendor {
   }
 
   /** Drops what a failure shows to be wrong: the endpoint when it is gone, the session when KVS refuses it. */
-  private forget(target: Target, error: unknown): void {
-    if (!(error instanceof BrokerError)) return;
+  private forget(peer: Peer, error: unknown): void {
+    if (!(error instanceof VendingError)) return;
     if (error.code === 'ChannelNotFound' || error.code === 'Unavailable')
-      this.endpoints.delete(endpointKey(target));
+      this.endpoints.delete(endpointKey(peer));
     if (error.code === 'UpstreamError' || error.credentialsRefused) {
-      this.endpoints.delete(endpointKey(target));
-      this.sessions.delete(target.channel.name);
+      this.endpoints.delete(endpointKey(peer));
+      this.sessions.delete(peer.channel.name);
     }
   }
 }
 
-const endpointKey = (target: Target) => `${target.channel.arn}|${target.role}`;
+const endpointKey = (peer: Peer) => `${peer.channel.arn}|${peer.role}`;
 
 /** A deadline that passed becomes 504; other failures keep their meaning. */
-function asBrokerError(error: unknown, signal: AbortSignal): unknown {
-  if (error instanceof BrokerError) return error;
+function asVendingError(error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof VendingError) return error;
   return signal.aborted ? upstreamTimeout(error) : error;
 }

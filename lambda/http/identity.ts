@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { AuthMode } from '../contract';
-import { BrokerError } from '../core/errors';
+import { VendingError } from '../core/errors';
 import type { ChannelGrant } from '../core/model';
 
 /** Who is calling, as the API Gateway authorizer of the deployment's auth mode established it. */
@@ -35,7 +35,7 @@ interface Authorizer {
 const opaqueId = (prefix: string, identity: string): string =>
   `${prefix}-${createHash('sha256').update(identity).digest('base64url').slice(0, 32)}`;
 
-const notIdentified = (message: string): BrokerError => new BrokerError('CallerNotIdentified', message);
+const notIdentified = (message: string): VendingError => new VendingError('CallerNotIdentified', message);
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
@@ -74,7 +74,10 @@ function jwtCaller(claims: Record<string, unknown> | undefined, channelsClaim?: 
   }
   if (channelsClaim === undefined) return { clientId, grantedChannels: 'all' };
   if (!Object.hasOwn(claims, channelsClaim)) {
-    throw new BrokerError('ChannelNotAllowed', `your token has no "${channelsClaim}" claim listing channels`);
+    throw new VendingError(
+      'ChannelNotAllowed',
+      `your token has no "${channelsClaim}" claim listing channels`,
+    );
   }
   return { clientId, grantedChannels: claimedChannels(claims[channelsClaim]) };
 }

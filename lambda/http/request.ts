@@ -39,7 +39,7 @@ function channelName(event: APIGatewayProxyEventV2): string {
   return name;
 }
 
-/** Turns an API Gateway v2 event into a vending request, or throws a 400 `BrokerError`. */
+/** Turns an API Gateway v2 event into a vending request, or throws a 400 `VendingError`. */
 export function parseVendRequest(event: APIGatewayProxyEventV2, caller: Caller): VendRequest {
   const channel = channelName(event);
   const text = bodyText(event).trim();

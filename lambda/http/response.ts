@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { BrokerError, type ErrorCode } from '../core/errors';
+import { type ErrorCode, VendingError } from '../core/errors';
 import type { VendResult } from '../core/model';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -32,7 +32,7 @@ export const okResponse = (result: VendResult): APIGatewayProxyStructuredResultV
 
 /** The one place errors become HTTP: known errors keep their safe message, anything else is a generic 500. */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
-  const known = error instanceof BrokerError ? error : new BrokerError('InternalError', 'internal error');
+  const known = error instanceof VendingError ? error : new VendingError('InternalError', 'internal error');
   const code = known.code;
   const message = code === 'InternalError' ? 'internal error' : known.message;
   const retryAfter = known.retryAfterSeconds ?? DEFAULT_RETRY_AFTER[code];

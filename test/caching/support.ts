@@ -1,8 +1,9 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { clientDefaults } from '../../lambda/aws/clients';
-import { AwsSessionBroker } from '../../lambda/aws/session-broker';
+import { AwsSessionProvider } from '../../lambda/aws/sessions';
+import { DEFAULT_TUNING, vendorTuning } from '../../lambda/config';
 import { ChannelDirectory, parseChannelArn } from '../../lambda/core/channels';
-import { BrokerError } from '../../lambda/core/errors';
+import { VendingError } from '../../lambda/core/errors';
 import type { VendRequest } from '../../lambda/core/model';
 import { IceVendor, type VendorPolicy } from '../../lambda/core/vendor';
 import { type Emulator, type KeyPair, startEmulator } from '../../local/emulator';
@@ -55,13 +56,17 @@ export async function startVendor(
     .filter((c) => c !== undefined);
   const vendor = new IceVendor({
     channels: new ChannelDirectory(channels),
-    sessions: new AwsSessionBroker({
+    sessions: new AwsSessionProvider({
       sts,
       scopedRoleArn: emulator.scopedRoleArn,
       clientDefaults: defaults,
       clock: now,
     }),
-    policy: { retry: { attempts: 3, baseMs: 10, capMs: 50 }, ...options.policy },
+    policy: {
+      ...vendorTuning(DEFAULT_TUNING),
+      retry: { attempts: 3, baseMs: 10, capMs: 50 },
+      ...options.policy,
+    },
     clock: now,
   });
   const ops = () => emulator.stats().operations;
@@ -83,11 +88,11 @@ export const request = (overrides: Partial<VendRequest> = {}): VendRequest => ({
 });
 
 /** The error a promise rejects with (fails the test if it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<BrokerError> {
+export async function rejectionOf(promise: Promise<unknown>): Promise<VendingError> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof BrokerError) return error;
+    if (error instanceof VendingError) return error;
     throw error;
   }
   throw new Error('expected a rejection');

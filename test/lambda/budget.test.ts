@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallBudget } from '../../lambda/core/budget';
-import { BrokerError } from '../../lambda/core/errors';
+import { VendingError } from '../../lambda/core/errors';
 
 /** A budget on a clock that only moves when a waiter sleeps. */
 function budgetOnFakeTime(perSecond = 5, maxWaitMs = 1500) {
@@ -42,9 +42,9 @@ describe('upstream call budget', () => {
 
     const error = await budget.acquire('channel').catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(BrokerError);
-    expect((error as BrokerError).code).toBe('Throttled');
-    expect((error as BrokerError).retryAfterSeconds).toBe(1);
+    expect(error).toBeInstanceOf(VendingError);
+    expect((error as VendingError).code).toBe('Throttled');
+    expect((error as VendingError).retryAfterSeconds).toBe(1);
   });
 
   it('keeps channels apart', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig } from '../../lambda/config';
+import { EnvironmentError, loadConfig } from '../../lambda/config';
 import { DEMO_ARN, ROLE_ARN } from './harness';
 
 const valid = { SCOPED_ROLE_ARN: ROLE_ARN, CHANNELS: JSON.stringify({ demo: DEMO_ARN }), AUTH_MODE: 'iam' };
@@ -46,7 +46,7 @@ describe('configuration at cold start', () => {
       'CHANNELS_CLAIM only applies with AUTH_MODE=jwt',
     ],
   ])('fails with a message naming the variable when %s', (_, env, message) => {
-    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(EnvironmentError);
     expect(() => loadConfig(env)).toThrow(message);
   });
 

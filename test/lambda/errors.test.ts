@@ -2,7 +2,7 @@ import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-vide
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { toBrokerError } from '../../lambda/aws/errors';
+import { toVendingError } from '../../lambda/aws/errors';
 import {
   buildHandler,
   captureLogs,
@@ -368,7 +368,7 @@ describe('which upstream failures are worth another attempt', () => {
     ],
     ['a connection timeout', Object.assign(new Error('did not connect'), { name: 'TimeoutError' })],
   ])('retries %s, and answers 504 UpstreamTimeout when attempts run out', (_, error) => {
-    const mapped = toBrokerError(error, 'KVS GetIceServerConfig');
+    const mapped = toVendingError(error, 'KVS GetIceServerConfig');
 
     expect(mapped).toMatchObject({ code: 'UpstreamTimeout', retryable: true });
   });
@@ -377,19 +377,22 @@ describe('which upstream failures are worth another attempt', () => {
     const skewed = serviceError('InvalidSignatureException', 403) as Error & { $metadata: object };
     skewed.$metadata = { httpStatusCode: 403, clockSkewCorrected: true };
 
-    expect(toBrokerError(skewed, 'KVS GetIceServerConfig')).toMatchObject({ retryable: true });
+    expect(toVendingError(skewed, 'KVS GetIceServerConfig')).toMatchObject({ retryable: true });
   });
 
   it('does not retry a signature error the clock does not explain', () => {
     const refused = serviceError('SignatureDoesNotMatch', 403);
 
-    expect(toBrokerError(refused, 'STS AssumeRole')).toMatchObject({ code: 'Unavailable', retryable: false });
+    expect(toVendingError(refused, 'STS AssumeRole')).toMatchObject({
+      code: 'Unavailable',
+      retryable: false,
+    });
   });
 
   it.each([500, 502, 504])(
     'retries an upstream HTTP %i (a transient server fault, as the AWS SDK treats it), and answers 502 when attempts run out',
     (status) => {
-      expect(toBrokerError(serviceError('InternalFailure', status), 'STS AssumeRole')).toMatchObject({
+      expect(toVendingError(serviceError('InternalFailure', status), 'STS AssumeRole')).toMatchObject({
         code: 'UpstreamError',
         retryable: true,
       });
@@ -397,7 +400,7 @@ describe('which upstream failures are worth another attempt', () => {
   );
 
   it.each([400, 403, 404])('does not retry an upstream HTTP %i it cannot name', (status) => {
-    expect(toBrokerError(serviceError('SomethingElse', status), 'KVS GetIceServerConfig')).toMatchObject({
+    expect(toVendingError(serviceError('SomethingElse', status), 'KVS GetIceServerConfig')).toMatchObject({
       code: 'UpstreamError',
       retryable: false,
     });
@@ -406,7 +409,7 @@ describe('which upstream failures are worth another attempt', () => {
   it('does not retry once the request deadline aborted the call', () => {
     const aborted = Object.assign(new Error('Request aborted'), { name: 'AbortError' });
 
-    expect(toBrokerError(aborted, 'STS AssumeRole')).toMatchObject({
+    expect(toVendingError(aborted, 'STS AssumeRole')).toMatchObject({
       code: 'UpstreamTimeout',
       retryable: false,
     });

@@ -8,12 +8,13 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
-import { createHandler } from '../../lambda/app';
-import type { AuthMode } from '../../lambda/contract';
 import { clientDefaults } from '../../lambda/aws/clients';
-import { AwsSessionBroker } from '../../lambda/aws/session-broker';
+import { AwsSessionProvider } from '../../lambda/aws/sessions';
+import { DEFAULT_TUNING, vendorTuning } from '../../lambda/config';
+import type { AuthMode } from '../../lambda/contract';
 import { ChannelDirectory, parseChannelArn } from '../../lambda/core/channels';
 import { IceVendor } from '../../lambda/core/vendor';
+import { createApiHandler } from '../../lambda/http/adapter';
 
 export const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 export const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
@@ -86,18 +87,22 @@ export function buildHandler({
   const defaults = clientDefaults({ connectionTimeoutMs: 1000, requestTimeoutMs: 1000, maxAttempts: 1 });
   const vendor = new IceVendor({
     channels: new ChannelDirectory(channels),
-    sessions: new AwsSessionBroker({
+    sessions: new AwsSessionProvider({
       sts: new STSClient({ ...defaults, region: 'us-west-2' }),
       scopedRoleArn: ROLE_ARN,
       clientDefaults: defaults,
       clock,
     }),
     // One attempt: these tests map each upstream answer; retries have their own tests.
-    policy: { minRemainingTtlSeconds, retry: { attempts: 1, baseMs: 1, capMs: 1 } },
+    policy: {
+      ...vendorTuning(DEFAULT_TUNING),
+      minRemainingTtlSeconds,
+      retry: { attempts: 1, baseMs: 1, capMs: 1 },
+    },
     clock,
   });
   const logger = new Logger({ serviceName: 'kvs-ice-broker', logLevel });
-  return createHandler({ vendor, logger, clock, auth: { mode: authMode, channelsClaim } });
+  return createApiHandler({ vendor, logger, clock, auth: { mode: authMode, channelsClaim } });
 }
 
 export function event(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseChannelArn } from '../../lambda/core/channels';
-import { BrokerError } from '../../lambda/core/errors';
+import { VendingError } from '../../lambda/core/errors';
 import { toVendResult, turnServerSets } from '../../lambda/core/ice-servers';
 import type { MetricName } from '../../lambda/core/metrics';
 
@@ -94,7 +94,7 @@ describe('transports filter', () => {
       error = caught;
     }
 
-    expect(error).toBeInstanceOf(BrokerError);
+    expect(error).toBeInstanceOf(VendingError);
     expect(error).toMatchObject({ code: 'InvalidRequest', message });
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BrokerError } from '../../lambda/core/errors';
+import { VendingError } from '../../lambda/core/errors';
 import { withRetries } from '../../lambda/core/retry';
 
-const throttled = () => new BrokerError('Throttled', 'slow down', { retryable: true });
+const throttled = () => new VendingError('Throttled', 'slow down', { retryable: true });
 
 /** A policy whose waits are recorded instead of slept, with a fixed "random" draw. */
 function recordingPolicy(attempts: number, draw = 1) {
@@ -59,7 +59,7 @@ describe('bounded retries with full-jitter backoff', () => {
     await expect(
       withRetries(policy, async () => {
         calls++;
-        throw new BrokerError('ChannelNotFound', 'gone');
+        throw new VendingError('ChannelNotFound', 'gone');
       }),
     ).rejects.toThrow('gone');
 

@@ -1,5 +1,5 @@
 import { Metrics as Emf, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type Metrics, noMetrics, type MetricUnit as Unit } from './core/metrics';
+import { type Metrics, noMetrics, type MetricUnit as Unit } from '../core/metrics';
 
 const UNITS: Record<Unit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Count: MetricUnit.Count,

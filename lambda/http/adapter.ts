@@ -1,14 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { upstreamStatus } from './aws/errors';
-import { BrokerError } from './core/errors';
-import type { Clock } from './core/ports';
-import type { IceVendor } from './core/vendor';
-import { type AuthSettings, callerOf } from './http/identity';
-import { parseVendRequest } from './http/request';
-import { errorResponse, okResponse } from './http/response';
+import { upstreamStatus } from '../aws/errors';
+import { VendingError } from '../core/errors';
+import type { Clock } from '../core/ports';
+import type { IceVendor } from '../core/vendor';
+import { type AuthSettings, callerOf } from './identity';
+import { parseVendRequest } from './request';
+import { errorResponse, okResponse } from './response';
 
-export interface HandlerDependencies {
+export interface ApiHandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
   /** The deployment's auth mode (and `jwt` channels claim): whom a request must come from. */
   readonly auth: AuthSettings;
@@ -18,26 +18,26 @@ export interface HandlerDependencies {
   readonly clock?: Clock;
 }
 
-export type Handler = (
+export type ApiHandler = (
   event: APIGatewayProxyEventV2,
   context?: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Details of a failure that are safe to log: names and statuses, never upstream messages. */
 function failureDetails(error: unknown): Record<string, unknown> {
-  if (!(error instanceof BrokerError)) return { error };
+  if (!(error instanceof VendingError)) return { error };
   const cause = error.cause as { name?: string } | undefined;
   return { errorCode: error.code, upstreamError: cause?.name, upstreamStatus: upstreamStatus(cause) };
 }
 
 /** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
-export function createHandler({
+export function createApiHandler({
   vendor,
   logger,
   metrics,
   auth,
   clock = Date.now,
-}: HandlerDependencies): Handler {
+}: ApiHandlerDependencies): ApiHandler {
   return async (event, context) => {
     const started = clock();
     if (context) logger.addContext(context);

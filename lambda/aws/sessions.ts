@@ -6,14 +6,14 @@ import {
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { KVS_ACTIONS } from '../contract';
 import type { Channel } from '../core/channels';
-import { BrokerError } from '../core/errors';
+import { VendingError } from '../core/errors';
 import { turnServerSets } from '../core/ice-servers';
 import { type Metrics, noMetrics } from '../core/metrics';
 import type { ChannelRole, TurnServerSet } from '../core/model';
-import type { Clock, IceServerConfigRequest, ScopedSession, SessionBroker } from '../core/ports';
+import type { Clock, IceServerConfigRequest, ScopedSession, SessionProvider } from '../core/ports';
 import type { ClientDefaults } from './clients';
 import { ClockOffset } from './clock-offset';
-import { toBrokerError } from './errors';
+import { toVendingError } from './errors';
 
 /** Role chaining (a Lambda role assuming another role) caps sessions at one hour. */
 const SESSION_SECONDS = 3600;
@@ -35,7 +35,7 @@ interface Credentials {
   expiration: Date;
 }
 
-export interface AwsSessionBrokerOptions {
+export interface AwsSessionProviderOptions {
   /** Signs with the broker's clock offset from construction on. */
   readonly sts: STSClient;
   readonly scopedRoleArn: string;
@@ -58,10 +58,10 @@ interface SessionContext {
  * Opens scoped-role sessions with STS `AssumeRole`. The STS client and the KVS clients of every
  * session sign with one clock offset, so an offset learned from a skew error survives sessions.
  */
-export class AwsSessionBroker implements SessionBroker {
+export class AwsSessionProvider implements SessionProvider {
   private readonly context: SessionContext;
 
-  constructor(private readonly options: AwsSessionBrokerOptions) {
+  constructor(private readonly options: AwsSessionProviderOptions) {
     const clockOffset = new ClockOffset();
     clockOffset.bind(options.sts);
     this.context = {
@@ -81,10 +81,10 @@ export class AwsSessionBroker implements SessionBroker {
     });
     const output = await this.options.sts
       .send(command, { abortSignal: signal })
-      .catch((error: unknown) => Promise.reject(toBrokerError(error, 'STS AssumeRole')));
+      .catch((error: unknown) => Promise.reject(toVendingError(error, 'STS AssumeRole')));
     const c = output.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-      throw new BrokerError(
+      throw new VendingError(
         'UpstreamError',
         'STS AssumeRole returned no credentials; retry shortly, and tell the operator if it persists',
       );
@@ -123,10 +123,10 @@ class AwsScopedSession implements ScopedSession {
     });
     const output = await this.kvs
       .send(command, { abortSignal: signal })
-      .catch((error: unknown) => Promise.reject(toBrokerError(error, 'KVS GetSignalingChannelEndpoint')));
+      .catch((error: unknown) => Promise.reject(toVendingError(error, 'KVS GetSignalingChannelEndpoint')));
     const endpoint = output.ResourceEndpointList?.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
     if (!endpoint) {
-      throw new BrokerError(
+      throw new VendingError(
         'UpstreamError',
         'KVS returned no HTTPS signaling endpoint; retry shortly, and tell the operator if it persists',
       );
@@ -143,7 +143,7 @@ class AwsScopedSession implements ScopedSession {
     });
     const output = await this.signalingClient(request.endpoint)
       .send(command, { abortSignal: signal })
-      .catch((error: unknown) => Promise.reject(toBrokerError(error, 'KVS GetIceServerConfig')));
+      .catch((error: unknown) => Promise.reject(toVendingError(error, 'KVS GetIceServerConfig')));
     const servers = (output.IceServerList ?? []).flatMap((server) =>
       server.Uris?.length && server.Username && server.Password && server.Ttl
         ? [
