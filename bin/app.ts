@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// CDK app entry (cdk.json "app"). Configuration comes from CDK context: see lib/context.ts.
+// CDK app entry (cdk.json "app"). Configuration comes from CDK context: see lib/app.ts.
 import { App } from 'aws-cdk-lib';
 import { buildIceBrokerApp } from '../lib/app';
-import { ConfigError } from '../lib/config-error';
+import { ConfigError } from '../lib/ice-broker';
 
 try {
   buildIceBrokerApp(new App());

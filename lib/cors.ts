@@ -4,7 +4,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { CorsHttpMethod, type CorsPreflightOptions } from 'aws-cdk-lib/aws-apigatewayv2';
-import type { AuthMode } from './auth';
+import type { AuthMode } from '../lambda/contract';
 
 /** Any origin; allowed only for APIs without authentication. */
 export const ANY_ORIGIN = '*';

@@ -2,7 +2,11 @@
 import { Annotations, Validations } from 'aws-cdk-lib';
 import { HttpNoneAuthorizer, type HttpRoute, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { type IceBrokerAuth, NO_AUTH_REASON } from './auth';
+import type { IceBrokerAuth } from './ice-broker';
+
+/** The cdk-nag reason, and the synth warning's gist, for an API without authentication. */
+export const NO_AUTH_REASON =
+  'auth=none acknowledged by the operator with -c allowUnauthenticated=true; for demos only';
 
 /** Id of the synth warning about an API without authentication (acknowledge it with `Annotations.acknowledgeWarning`). */
 export const NO_AUTH_WARNING_ID = 'kvs-ice-broker:unauthenticatedApi';

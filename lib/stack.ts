@@ -1,8 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ICE_SERVERS_ROUTE_PATH } from '../lambda/contract';
-import { IceBroker } from './ice-broker';
-import type { IceBrokerProps } from './ice-broker-props';
+import { IceBroker, type IceBrokerProps } from './ice-broker';
 
 /** Properties of {@link KvsIceBrokerStack}. */
 export interface KvsIceBrokerStackProps extends StackProps {

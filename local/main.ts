@@ -1,24 +1,18 @@
 import { join } from 'node:path';
-import { parseChannelArn } from '../lambda/core/channels';
-import { parseContext } from '../lib/context';
+import { ENV, ICE_SERVERS_ROUTE_PATH, iceServersPath } from '../lambda/contract';
 import { authBanner } from './auth/banner';
-import { readLocalAuthContext } from './auth/context';
-import { accountOfArn } from './auth/local-auth';
 import type { LocalAuthOptions } from './auth/types';
-import { cdkJsonContext, parseArgs, portFrom, type RunnerArgs, USAGE } from './options';
-import { type ServedHandler, serveHandler, startLocalStack } from './runner';
-
-/** Locally every `channels` entry (name, name/creationTime or ARN) names a channel the emulator creates. */
-function localChannelNames(context: Record<string, unknown>): string {
-  const list = (value: unknown) =>
-    Array.isArray(value) ? value.map(String) : String(value ?? '').split(',');
-  const existing = list(context.channels).map(
-    (entry) => parseChannelArn(entry.trim())?.name ?? entry.split('/')[0],
-  );
-  return [...new Set([...existing, ...list(context.createChannels)].map((name) => name?.trim() ?? ''))]
-    .filter(Boolean)
-    .join(',');
-}
+import {
+  cdkJsonContext,
+  LOCAL_DEFAULT_CHANNEL,
+  parseArgs,
+  portFrom,
+  type RunnerArgs,
+  readAwsConfig,
+  readEmulatedConfig,
+  USAGE,
+} from './options';
+import { requireAwsCredentials, type ServedHandler, serveHandler, startLocalStack } from './runner';
 
 /** The start-up lines: what is served, the given details, auth, and a curl command that works as printed. */
 async function printBanner(
@@ -30,11 +24,11 @@ async function printBanner(
 ): Promise<void> {
   const banner = await authBanner(served.auth, authOptions, channels);
   const extra = banner.curlArgs.map((arg) => ` ${arg}`).join('');
-  const url = `${served.api.url}/v1/channels/${channels[0] ?? 'demo'}/ice-servers`;
+  const url = `${served.api.url}${iceServersPath(channels[0] ?? LOCAL_DEFAULT_CHANNEL)}`;
   console.log(
     [
       title,
-      `  API        ${served.api.url}/v1/channels/{channel}/ice-servers  (POST)`,
+      `  API        ${served.api.url}${ICE_SERVERS_ROUTE_PATH}  (POST)`,
       ...details,
       ...banner.lines,
       `  try        curl -s -X POST ${url} -H 'content-type: application/json'${extra} -d '{"role":"VIEWER"}'`,
@@ -44,20 +38,12 @@ async function printBanner(
 }
 
 async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
-  const names = localChannelNames(args.context);
-  const config = parseContext((key) =>
-    key === 'channels' ? undefined : key === 'createChannels' ? names : args.context[key],
-  );
-  const channels = config.broker.createChannels ?? [];
-  const { auth, corsAllowOrigins } = readLocalAuthContext((key) => args.context[key]);
+  const config = readEmulatedConfig(args.context);
+  const { channels, auth } = config;
   const stack = await startLocalStack({
+    ...config,
     port,
     emulatorPort: portFrom(process.env, 'EMULATOR_PORT', 0),
-    channels,
-    minRemainingTtlSeconds: config.broker.minRemainingTtl?.toSeconds(),
-    region: typeof args.context.region === 'string' ? args.context.region : undefined,
-    auth,
-    corsAllowOrigins,
   });
   const relay = stack.coturn
     ? `live: coturn on 127.0.0.1:${stack.coturn.port} (udp, tcp) and :${stack.coturn.tlsPort} (tls, dtls; self-signed certificate), log ${stack.coturn.logFile}`
@@ -71,34 +57,28 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
 }
 
 async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
-  const config = parseContext((key) => args.context[key]);
-  const existing = config.broker.existingChannels ?? [];
-  const arns = existing.map((channel) => ('arn' in channel ? channel.arn : undefined));
-  const role = args.context.scopedRoleArn ?? process.env.SCOPED_ROLE_ARN;
-  if (arns.length === 0 || arns.some((arn) => arn === undefined) || typeof role !== 'string') {
-    throw new Error(
-      '--aws needs -c channels=<full channel ARNs> and -c scopedRoleArn=<role your profile may assume>',
-    );
-  }
-  const channels = Object.fromEntries(existing.map((channel, i) => [channel.name, arns[i]]));
-  const first = parseChannelArn(arns[0] ?? '');
-  const region = process.env.AWS_REGION ?? first?.region ?? '';
-  const { auth, corsAllowOrigins } = readLocalAuthContext((key) => args.context[key]);
+  const config = readAwsConfig(args.context, process.env);
+  await requireAwsCredentials();
+  const { region, scopedRoleArn, auth, corsAllowOrigins, minRemainingTtlSeconds } = config;
   const served = await serveHandler({
     port,
     auth,
     corsAllowOrigins,
-    site: { region, partition: first?.partition ?? 'aws', accountId: accountOfArn(first?.arn ?? '') },
-    upstreamEnv: { SCOPED_ROLE_ARN: role, CHANNELS: JSON.stringify(channels), AWS_REGION: region },
-    minRemainingTtlSeconds: config.broker.minRemainingTtl?.toSeconds(),
+    minRemainingTtlSeconds,
+    site: { region, partition: config.partition, accountId: config.accountId },
+    upstreamEnv: {
+      [ENV.scopedRoleArn]: scopedRoleArn,
+      [ENV.channels]: JSON.stringify(config.channels),
+      AWS_REGION: region,
+    },
   });
-  const names = Object.keys(channels);
+  const names = Object.keys(config.channels);
   await printBanner(
-    'kvs-ice-broker is serving locally against REAL AWS (your profile and channels)',
+    'kvs-ice-broker is serving locally against REAL AWS (your credentials and channels)',
     served,
     auth,
     names,
-    [`  channels   ${names.join(', ')} in ${region}`, `  role       ${role}`],
+    [`  channels   ${names.join(', ')} in ${region}`, `  role       ${scopedRoleArn}`],
   );
   return () => served.close();
 }

@@ -1,13 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseChannelArn } from '../lambda/core/channels';
+import { CONTEXT_NAMES, checkContextKeys, type LocalContext, parseLocalContext } from '../lib/context';
+import { ConfigError, validateIceBrokerProps } from '../lib/ice-broker';
+import { accountOfArn } from './auth/local-auth';
+import type { LocalAuthOptions } from './auth/types';
 
 export interface RunnerArgs {
-  /** `-c key=value` pairs, over the `context` defaults of cdk.json. */
+  /** `-c key=value` pairs, over the `context` of cdk.json. */
   readonly context: Record<string, unknown>;
   /** Serve against real AWS (the developer's profile) instead of the emulator. */
   readonly realAws: boolean;
   readonly help: boolean;
 }
+
+/** The channel the emulated runner serves when the context names none (deployments have no default). */
+export const LOCAL_DEFAULT_CHANNEL = 'demo';
 
 export const USAGE = `Usage: npm start -- [-c key=value ...] [--aws]
 
@@ -16,17 +24,20 @@ deployed handler, against a local AWS emulator and, when coturn is installed, a 
 
   -c, --context key=value  the same context keys as cdk deploy (channels, createChannels,
                            minRemainingTtl, auth, jwtIssuer, jwtAudience, jwtScopes,
-                           channelsClaim, corsAllowOrigins, ...); locally, channel names need
-                           no ARN, auth defaults to none, and auth=jwt without jwtIssuer
-                           starts a local token issuer (npm run token mints more tokens)
-  --aws                    use real AWS with your own profile instead of the emulator
-                           (or KVS_ICE_BROKER_AWS=1); needs -c channels=<channel ARN>
-                           and -c scopedRoleArn=<a role your profile may assume>
+                           channelsClaim, corsAllowOrigins, ...; an unknown key is an error);
+                           locally, channel names need no ARN and the emulator creates every
+                           listed channel (${LOCAL_DEFAULT_CHANNEL} when none is listed), auth defaults to
+                           none, auth=jwt without jwtIssuer starts a local token issuer (npm run
+                           token mints more tokens), and -c region=... sets the emulator's Region
+  --aws                    use real AWS with your own credentials instead of the emulator
+                           (or KVS_ICE_BROKER_AWS=1); needs -c channels=<channel ARNs>,
+                           -c scopedRoleArn=<a role your profile may assume> (or SCOPED_ROLE_ARN)
+                           and AWS credentials (AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID)
   -h, --help               this text
 
 Environment: PORT (API, default 8080), EMULATOR_PORT (default: a free port).`;
 
-/** The `context` defaults of the project's cdk.json, shared with deployments. */
+/** The `context` of the project's cdk.json (CDK's feature flags), as `cdk deploy` reads it too. */
 export function cdkJsonContext(root: string): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as {
     context?: Record<string, unknown>;
@@ -34,10 +45,11 @@ export function cdkJsonContext(root: string): Record<string, unknown> {
   return { ...cdkJson.context };
 }
 
+/** The command line over `defaults` (cdk.json's context); an unknown context key is an error naming it. */
 export function parseArgs(
   argv: readonly string[],
   defaults: Record<string, unknown>,
-  env = process.env,
+  env: NodeJS.ProcessEnv = process.env,
 ): RunnerArgs {
   const context = { ...defaults };
   let realAws = env.KVS_ICE_BROKER_AWS === '1';
@@ -53,7 +65,114 @@ export function parseArgs(
       context[pair.slice(0, eq)] = pair.slice(eq + 1);
     } else throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
   }
+  checkContextKeys(Object.keys(context), 'local');
   return { context, realAws, help };
+}
+
+/** What the emulated runner serves, read and validated as a deployment's context is. */
+export interface EmulatedConfig {
+  /** Names of the channels the emulator creates and the API serves. */
+  readonly channels: readonly string[];
+  /** Unset: the function's default. */
+  readonly minRemainingTtlSeconds?: number;
+  /** The emulator's Region; unset: the emulator's default. */
+  readonly region?: string;
+  readonly auth: LocalAuthOptions;
+  readonly corsAllowOrigins?: readonly string[];
+}
+
+/**
+ * The emulated runner's configuration: every channel `channels` (name, name/creationTime or ARN)
+ * and `createChannels` list, or {@link LOCAL_DEFAULT_CHANNEL} when they list none.
+ */
+export function readEmulatedConfig(context: Record<string, unknown>): EmulatedConfig {
+  const parsed = parseLocalContext((key) => context[key]);
+  const listed = parsed.existingChannels?.length || parsed.createChannels?.length;
+  const settings = listed ? parsed : { ...parsed, createChannels: [LOCAL_DEFAULT_CHANNEL] };
+  validateIceBrokerProps(settings, { names: CONTEXT_NAMES, local: true });
+  return {
+    channels: [
+      ...(settings.existingChannels ?? []).map((channel) => channel.name),
+      ...(settings.createChannels ?? []),
+    ],
+    ...shared(parsed),
+    ...(parsed.region !== undefined ? { region: parsed.region } : {}),
+  };
+}
+
+/** What `npm start -- --aws` serves: existing channels of the developer's account. */
+export interface AwsConfig {
+  /** Channel ARN by name. */
+  readonly channels: Readonly<Record<string, string>>;
+  /** The role the function assumes for KVS; the developer's credentials must be allowed to. */
+  readonly scopedRoleArn: string;
+  /** `AWS_REGION`, else the first channel's Region. */
+  readonly region: string;
+  /** Partition and account of the first channel. */
+  readonly partition: string;
+  readonly accountId: string;
+  readonly minRemainingTtlSeconds?: number;
+  readonly auth: LocalAuthOptions;
+  readonly corsAllowOrigins?: readonly string[];
+}
+
+/** The `--aws` configuration: channels by full ARN, none to create, and a role to assume. */
+export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.ProcessEnv): AwsConfig {
+  const parsed = parseLocalContext((key) => context[key]);
+  if (parsed.createChannels?.length) {
+    throw new ConfigError(
+      'context',
+      'createChannels',
+      '--aws serves existing channels only; create the channel in AWS and list its ARN in -c channels',
+    );
+  }
+  if (!parsed.existingChannels?.length) {
+    throw new ConfigError('context', 'channels', '--aws needs -c channels=<full ARNs of existing channels>');
+  }
+  validateIceBrokerProps(parsed, { names: CONTEXT_NAMES, local: true });
+  const channels = (parsed.existingChannels ?? []).map(({ name, arn }) => {
+    const parts = arn === undefined ? undefined : parseChannelArn(arn);
+    if (parts === undefined) {
+      throw new ConfigError(
+        'context',
+        'channels',
+        `--aws needs full channel ARNs; "${name}" has none (aws kinesisvideo describe-signaling-channel --channel-name ${name} prints it)`,
+      );
+    }
+    return parts;
+  });
+  const scopedRoleArn = parsed.scopedRoleArn ?? env.SCOPED_ROLE_ARN;
+  if (scopedRoleArn === undefined) {
+    throw new ConfigError(
+      'context',
+      'scopedRoleArn',
+      '--aws needs a role your credentials may assume that allows the KVS actions on the channels ' +
+        '(or SCOPED_ROLE_ARN); the deployed scoped role trusts only the function',
+    );
+  }
+  const [first] = channels;
+  return {
+    channels: Object.fromEntries(channels.map((channel) => [channel.name, channel.arn])),
+    scopedRoleArn,
+    region: env.AWS_REGION || (first?.region ?? ''),
+    partition: first?.partition ?? 'aws',
+    accountId: accountOfArn(first?.arn ?? ''),
+    ...shared(parsed),
+  };
+}
+
+/** The settings both modes pass on: minimum TTL, auth and CORS. */
+function shared(
+  parsed: LocalContext,
+): Pick<EmulatedConfig, 'minRemainingTtlSeconds' | 'auth' | 'corsAllowOrigins'> {
+  const auth: LocalAuthOptions = parsed.auth.mode === 'none' ? { mode: 'none' } : parsed.auth;
+  return {
+    auth,
+    ...(parsed.minRemainingTtl !== undefined
+      ? { minRemainingTtlSeconds: parsed.minRemainingTtl.toSeconds() }
+      : {}),
+    ...(parsed.corsAllowOrigins !== undefined ? { corsAllowOrigins: parsed.corsAllowOrigins } : {}),
+  };
 }
 
 /** A TCP port from the environment, or the default; invalid values are an error naming the variable. */

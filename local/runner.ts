@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ENV } from '../lambda/contract';
 import { type ApiServer, type LambdaHandler, startApiServer } from './api-server';
 import { CorsRules } from './auth/cors';
 import { type AuthSite, accountOfArn, startLocalAuth } from './auth/local-auth';
@@ -24,7 +25,7 @@ export interface LocalStackOptions {
   /** How callers authenticate, as `-c auth=…` chooses for a deployment; default `{ mode: 'none' }`. */
   readonly auth?: LocalAuthOptions;
   /** Origins that get CORS headers (and preflight answers), as `-c corsAllowOrigins=…`. */
-  readonly corsAllowOrigins?: string[];
+  readonly corsAllowOrigins?: readonly string[];
 }
 
 export interface LocalStack {
@@ -38,22 +39,54 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Environment that points the unmodified handler at the emulator, as its deployment points it at AWS. */
-function emulatorEnvironment(emulator: Emulator): Record<string, string> {
+/**
+ * Environment that points the unmodified handler at the emulator, as its deployment points it at
+ * AWS: the emulator's credentials, and none of the developer's (a profile or session token would win).
+ */
+function emulatorEnvironment(emulator: Emulator): Record<string, string | undefined> {
   return {
     AWS_REGION: emulator.region,
     AWS_ACCESS_KEY_ID: emulator.executionCredentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: emulator.executionCredentials.secretAccessKey,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_DEFAULT_PROFILE: undefined,
     AWS_ENDPOINT_URL_STS: emulator.url,
     AWS_ENDPOINT_URL_KINESIS_VIDEO: emulator.url,
-    SCOPED_ROLE_ARN: emulator.scopedRoleArn,
-    CHANNELS: JSON.stringify(Object.fromEntries(emulator.channelArns)),
+    [ENV.scopedRoleArn]: emulator.scopedRoleArn,
+    [ENV.channels]: JSON.stringify(Object.fromEntries(emulator.channelArns)),
   };
+}
+
+const PROVIDE_CREDENTIALS =
+  'Provide them as for the AWS CLI: AWS_PROFILE=<profile> (after `aws sso login --profile <profile>` ' +
+  'for an IAM Identity Center profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ' +
+  '(and AWS_SESSION_TOKEN for temporary credentials).';
+
+/**
+ * Resolves the default AWS credential chain once, as the function will (environment variables,
+ * `AWS_PROFILE` and the shared config files, SSO, ...), so that `--aws` without usable credentials
+ * fails at start saying how to provide them, instead of answering every request with an error.
+ * Credentials that carry an expiry must not have expired. Throws an `Error` with that advice.
+ */
+export async function requireAwsCredentials(): Promise<void> {
+  const { STSClient } = await import('@aws-sdk/client-sts');
+  let expiration: Date | undefined;
+  try {
+    ({ expiration } = await new STSClient({}).config.credentials());
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new Error(`--aws found no usable AWS credentials (${cause}). ${PROVIDE_CREDENTIALS}`);
+  }
+  if (expiration !== undefined && expiration.getTime() <= Date.now()) {
+    throw new Error(
+      `--aws found expired AWS credentials (expired ${expiration.toISOString()}). ${PROVIDE_CREDENTIALS}`,
+    );
+  }
 }
 
 /** Loads the deployed handler module with `env` as its environment (it reads it at cold start). */
 async function loadHandler(env: Record<string, string | undefined>): Promise<LambdaHandler> {
-  for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete process.env[name];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
@@ -91,7 +124,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
   try {
     const handler = await loadHandler({
       ...options.upstreamEnv,
-      MIN_REMAINING_TTL_SECONDS: options.minRemainingTtlSeconds?.toString(),
+      [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
       POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
       // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
       POWERTOOLS_METRICS_DISABLED: 'true',

@@ -6,9 +6,9 @@ export type LocalAuthOptions =
       /** Issuer URL the tokens must carry in `iss`; default: a local OIDC issuer started with the API. */
       issuer?: string;
       /** Accepted `aud` (or `client_id`) values; default `['kvs-ice-broker-local']`. */
-      audience?: string[];
+      audience?: readonly string[];
       /** A token must carry at least one of these in its `scope` / `scp` claim (like a route's authorization scopes). */
-      scopes?: string[];
+      scopes?: readonly string[];
       /** Claim that lists the channels a token grants; reaches the function as `CHANNELS_CLAIM`. */
       channelsClaim?: string;
     }
@@ -43,7 +43,7 @@ export interface LocalAuthInfo {
   /** jwt with the local issuer: its URL (also the `iss` of its tokens). */
   issuerUrl?: string;
   /** jwt: the accepted audiences. */
-  audience?: string[];
+  audience?: readonly string[];
   /** jwt with the local issuer: mints a token signed by it. */
   mintToken?(claims: MintRequest): Promise<string>;
   /** iam: the dev credentials requests must be signed with (service `execute-api`). */

@@ -48,6 +48,16 @@ describe('HTTP API', () => {
     expect(s.template.toJSON().Resources[accessLogsId].Properties).toEqual({ RetentionInDays: 90 });
   });
 
+  it('throttles at 50 requests per second, bursts of 100, and keeps logs 30 days when the context sets nothing', () => {
+    const byDefault = synthesize();
+    const logGroups = Object.values(byDefault.template.findResources('AWS::Logs::LogGroup'));
+
+    byDefault.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toEqual([30, 30]);
+  });
+
   it('writes each access log entry as a JSON object with no request header in it', () => {
     const [stage] = Object.values(s.template.findResources('AWS::ApiGatewayV2::Stage'));
     const format: string = stage?.Properties.AccessLogSettings.Format;

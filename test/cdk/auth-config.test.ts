@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAuthContext } from '../../lib/auth-context';
+import { parseContext } from '../../lib/context';
 import { buildApp, type Context, removeCloudAssemblies } from './support/synth';
 
 const MODE_CHOICES =
@@ -8,8 +8,10 @@ const MODE_CHOICES =
 
 const JWT: Context = { auth: 'jwt', jwtIssuer: 'https://auth.example.com/', jwtAudience: 'ice-app' };
 
+/** The route's authentication and CORS settings the context describes. */
 function read(context: Context) {
-  return readAuthContext((key) => context[key]);
+  const { auth, corsAllowOrigins } = parseContext((key) => context[key]).props;
+  return { auth, ...(corsAllowOrigins ? { corsAllowOrigins } : {}) };
 }
 
 describe('auth context', () => {

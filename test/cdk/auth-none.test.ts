@@ -1,6 +1,6 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_AUTH_REASON } from '../../lib/auth';
+import { NO_AUTH_REASON } from '../../lib/route-auth';
 import { buildApp, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
 
 describe('auth=none', () => {

@@ -8,6 +8,7 @@ describe('synth with a bad configuration', () => {
 
   it.each<[string, Context, RegExp]>([
     ['no channel is configured', { channels: '', createChannels: '' }, CHANNEL_KEYS],
+    ['neither channel key is given', { channels: undefined, createChannels: undefined }, CHANNEL_KEYS],
     [
       'a channel is both existing and created',
       { channels: 'demo/1716796800123', createChannels: 'demo' },
@@ -57,6 +58,53 @@ describe('synth with a bad configuration', () => {
     ['stackName is not a stack name', { stackName: 'my stack' }, /^Invalid context "stackName": /],
   ])('fails when %s, naming the context key', (_case, context, message) => {
     expect(() => buildApp(context)).toThrow(message);
+  });
+
+  it('says that a deployment needs at least one channel, naming both channel keys', () => {
+    expect(() => buildApp({ channels: undefined, createChannels: undefined })).toThrow(
+      'Invalid context "channels" / "createChannels": at least one channel is required',
+    );
+  });
+
+  it.each([
+    ['chanels', 'channels'],
+    ['channel', 'channels'],
+    ['createChannel', 'createChannels'],
+    ['minRemainingTTL', 'minRemainingTtl'],
+    ['jwtAudiance', 'jwtAudience'],
+    ['logRetention', 'logRetentionDays'],
+  ])('fails on the unknown key %s, suggesting %s', (key, known) => {
+    expect(() => buildApp({ [key]: 'x' })).toThrow(
+      `Invalid context "${key}": unknown key; did you mean "${known}"?`,
+    );
+  });
+
+  it('fails on an unknown key close to no known key, listing the known keys', () => {
+    expect(() => buildApp({ colour: 'blue' })).toThrow(
+      /^Invalid context "colour": unknown key; the known keys are auth, .*channels, createChannels, .*stackName/,
+    );
+  });
+
+  it.each(['scopedRoleArn', 'region'])('refuses %s, which only the local runner reads', (key) => {
+    expect(() => buildApp({ [key]: 'x' })).toThrow(
+      `Invalid context "${key}": only the local runner (npm start) reads it`,
+    );
+  });
+
+  it("accepts CDK's own keys: feature flags, keys the CLI injects, and context lookups", () => {
+    const cdkKeys: Context = {
+      '@aws-cdk/core:newStyleStackSynthesis': true,
+      '@aws-cdk-containers/ecs-service-extensions:enableDefaultLogDriver': true,
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:enable-asset-metadata': true,
+      'aws:cdk:version-reporting': false,
+      'cdk-version': '2.0.0',
+      'availability-zones:account=123456789012:region=us-west-2': ['us-west-2a'],
+      'acknowledged-issue-numbers': [32775],
+      'cli-telemetry': false,
+    };
+
+    expect(() => buildApp(cdkKeys)).not.toThrow();
   });
 
   it('tells the user how to get the ARN of an existing channel given by bare name', () => {

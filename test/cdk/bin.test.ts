@@ -28,11 +28,17 @@ async function runApp(overrides: Context): Promise<Run> {
   }
 }
 
+const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
+
+function template(run: Run): { Resources: Record<string, { Type: string; Properties?: any }> } {
+  return JSON.parse(readFileSync(path.join(run.outdir, 'KvsIceBroker.template.json'), 'utf8'));
+}
+
 describe('bin/app.ts', () => {
   afterAll(removeCloudAssemblies);
 
-  it('writes the KvsIceBroker template from the cdk.json defaults and -c auth=iam', async () => {
-    const run = await runApp({ auth: 'iam' });
+  it('writes the KvsIceBroker template from the cdk.json defaults, -c auth=iam and -c channels', async () => {
+    const run = await runApp({ auth: 'iam', channels: DEMO_ARN });
 
     const templatePath = path.join(run.outdir, 'KvsIceBroker.template.json');
 
@@ -49,6 +55,31 @@ describe('bin/app.ts', () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('serves exactly the channels it is told: -c channels=<ARN> creates no signaling channel', async () => {
+    const run = await runApp({ auth: 'iam', channels: DEMO_ARN });
+
+    const types = Object.values(template(run).Resources).map((resource) => resource.Type);
+
+    expect(run.code).toBe(0);
+    expect(types).not.toContain('AWS::KinesisVideo::SignalingChannel');
+  });
+
+  it('refuses to synthesize without a channel, naming both channel keys', async () => {
+    const run = await runApp({ auth: 'iam' });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^Invalid context "channels" \/ "createChannels": at least one channel is required/,
+    );
+  });
+
+  it('exits with status 1 naming a misspelled key and the key it resembles', async () => {
+    const run = await runApp({ auth: 'iam', chanels: 'x' });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^Invalid context "chanels": unknown key; did you mean "channels"\?/);
+  });
+
   it('refuses the cdk.json defaults alone, asking the operator to choose how callers authenticate', async () => {
     const run = await runApp({});
 
@@ -60,7 +91,7 @@ describe('bin/app.ts', () => {
   });
 
   it('prints a warning when the operator deploys an API without authentication', async () => {
-    const run = await runApp({ auth: 'none', allowUnauthenticated: 'true' });
+    const run = await runApp({ auth: 'none', allowUnauthenticated: 'true', createChannels: 'demo' });
 
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/WARNING The ice-servers route has no authentication/);

@@ -1,26 +1,24 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type ContextReader, parseContext } from '../../lib/context';
-import {
-  DEFAULT_LOG_RETENTION,
-  DEFAULT_MIN_REMAINING_TTL_SECONDS,
-  DEFAULT_THROTTLE_BURST,
-  DEFAULT_THROTTLE_RATE,
-} from '../../lib/settings';
-import { CDK_JSON_CONTEXT, type Context } from './support/synth';
+import { buildApp, CDK_JSON_CONTEXT, type Context, removeCloudAssemblies } from './support/synth';
 
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
 
+/** Reads `context`, in auth mode `iam` unless it says otherwise. */
 function reader(context: Context): ContextReader {
-  return (key) => context[key];
+  const withAuth: Context = { auth: 'iam', ...context };
+  return (key) => withAuth[key];
 }
 
 describe('parseContext', () => {
+  afterAll(removeCloudAssemblies);
+
   it('leaves settings whose keys are absent unset, so the construct defaults apply', () => {
     const config = parseContext(reader({ createChannels: 'demo' }));
 
-    expect(config.broker).toEqual({ existingChannels: [], createChannels: ['demo'] });
+    expect(config.props).toEqual({ auth: { mode: 'iam' }, existingChannels: [], createChannels: ['demo'] });
   });
 
   it('reads numbers given as strings, as `-c key=value` passes them', () => {
@@ -34,7 +32,7 @@ describe('parseContext', () => {
       }),
     );
 
-    expect(config.broker).toMatchObject({
+    expect(config.props).toMatchObject({
       throttleRate: 12.5,
       throttleBurst: 20,
       logRetention: RetentionDays.ONE_WEEK,
@@ -53,7 +51,7 @@ describe('parseContext', () => {
       }),
     );
 
-    expect(config.broker).toMatchObject({
+    expect(config.props).toMatchObject({
       throttleRate: 5,
       throttleBurst: 10,
       logRetention: RetentionDays.ONE_YEAR,
@@ -64,44 +62,53 @@ describe('parseContext', () => {
   it('reads channel lists from comma-separated strings, ignoring spaces and empty entries', () => {
     const config = parseContext(reader({ createChannels: ' demo, ,backyard,' }));
 
-    expect(config.broker.createChannels).toEqual(['demo', 'backyard']);
+    expect(config.props.createChannels).toEqual(['demo', 'backyard']);
   });
 
   it('reads channel lists from JSON arrays', () => {
     const config = parseContext(reader({ createChannels: ['demo', 'backyard'] }));
 
-    expect(config.broker.createChannels).toEqual(['demo', 'backyard']);
+    expect(config.props.createChannels).toEqual(['demo', 'backyard']);
   });
 
   it('serves an existing channel given by full ARN under the name in its ARN', () => {
     const config = parseContext(reader({ channels: LOBBY_ARN }));
 
-    expect(config.broker.existingChannels).toEqual([{ name: 'lobby', arn: LOBBY_ARN }]);
+    expect(config.props.existingChannels).toEqual([{ name: 'lobby', arn: LOBBY_ARN }]);
   });
 
   it('serves an existing channel given as name/creationTime, leaving the rest of the ARN to the stack', () => {
     const config = parseContext(reader({ channels: 'lobby/1716796800123' }));
 
-    expect(config.broker.existingChannels).toEqual([{ name: 'lobby', creationTime: '1716796800123' }]);
+    expect(config.props.existingChannels).toEqual([{ name: 'lobby', creationTime: '1716796800123' }]);
   });
 
-  it('names the stack KvsIceBroker unless stackName says otherwise', () => {
+  it('reads stackName, leaving it unset when the key is absent', () => {
     const byDefault = parseContext(reader({ createChannels: 'demo' }));
     const renamed = parseContext(reader({ createChannels: 'demo', stackName: 'IceBroker-Staging' }));
 
-    expect([byDefault.stackName, renamed.stackName]).toEqual(['KvsIceBroker', 'IceBroker-Staging']);
+    expect([byDefault.stackName, renamed.stackName]).toEqual([undefined, 'IceBroker-Staging']);
   });
 
-  it('ships cdk.json defaults equal to the construct defaults', () => {
-    const config = parseContext(reader(CDK_JSON_CONTEXT));
+  it('names the stack KvsIceBroker unless stackName says otherwise', () => {
+    const byDefault = buildApp();
+    const renamed = buildApp({ stackName: 'IceBroker-Staging' });
 
-    expect(config.broker).toEqual({
-      existingChannels: [],
-      createChannels: ['demo'],
-      throttleRate: DEFAULT_THROTTLE_RATE,
-      throttleBurst: DEFAULT_THROTTLE_BURST,
-      logRetention: DEFAULT_LOG_RETENTION,
-      minRemainingTtl: Duration.seconds(DEFAULT_MIN_REMAINING_TTL_SECONDS),
-    });
+    expect([byDefault.stack.stackName, renamed.stack.stackName]).toEqual([
+      'KvsIceBroker',
+      'IceBroker-Staging',
+    ]);
+  });
+
+  it('reads a channel given by bare name as a channel without ARN, which the construct refuses', () => {
+    const config = parseContext(reader({ channels: 'lobby' }));
+
+    expect(config.props.existingChannels).toEqual([{ name: 'lobby' }]);
+  });
+
+  it('keeps no broker setting in cdk.json, so each default has one owner (the construct or the function)', () => {
+    const brokerKeys = Object.keys(CDK_JSON_CONTEXT).filter((key) => !key.startsWith('@aws-cdk'));
+
+    expect(brokerKeys).toEqual([]);
   });
 });

@@ -76,6 +76,14 @@ describe('Lambda function', () => {
     });
   });
 
+  it('leaves the minimum TTL to the function when minRemainingTtl is not given', () => {
+    const byDefault = synthesize();
+
+    const [fn] = Object.values(byDefault.template.findResources('AWS::Lambda::Function'));
+
+    expect(fn?.Properties.Environment.Variables).not.toHaveProperty('MIN_REMAINING_TTL_SECONDS');
+  });
+
   it('logs to its own log group, kept for the configured retention', () => {
     const logGroupId = logicalId(s, s.stack.broker.logGroups.function);
 

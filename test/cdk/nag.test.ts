@@ -3,7 +3,7 @@ import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_AUTH_REASON } from '../../lib/auth';
+import { NO_AUTH_REASON } from '../../lib/route-auth';
 import { type BuiltApp, buildApp, type Context, removeCloudAssemblies } from './support/synth';
 
 /** Every acknowledgement recorded with `Validations.of(construct).acknowledge`: rule to reason, by construct path. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
 import { CHANNEL_NAME_PATTERN } from '../../lambda/core/channels';
-import { BrokerError, type ErrorCode } from '../../lambda/core/errors';
+import { VendingError, type ErrorCode } from '../../lambda/core/errors';
 import { MAX_BODY_BYTES } from '../../lambda/http/request';
 import { errorResponse } from '../../lambda/http/response';
 import { answerOfResult, contractViolations } from './support/answers';
@@ -37,7 +37,7 @@ const CODES = Object.keys(ERROR_CODES) as ErrorCode[];
 /** Statuses API Gateway answers itself, before or instead of the function (authorizers, throttling, crashes). */
 const API_GATEWAY_STATUSES = [401, 403, 429, 500];
 
-const handlerStatus = (code: ErrorCode) => answerOfResult(errorResponse(new BrokerError(code, 'x'))).status;
+const handlerStatus = (code: ErrorCode) => answerOfResult(errorResponse(new VendingError(code, 'x'))).status;
 
 /**
  * The schema of one error code's body, `{"error": {"code", "message"}}` and nothing else. Each is
@@ -110,7 +110,7 @@ describe('docs/openapi.json', () => {
   });
 
   it.each(CODES)('documents the status, body and headers of the %s answer the handler builds', (code) => {
-    const answer = answerOfResult(errorResponse(new BrokerError(code, 'what went wrong')));
+    const answer = answerOfResult(errorResponse(new VendingError(code, 'what went wrong')));
 
     expect(contractViolations(answer)).toEqual([]);
   });
@@ -136,7 +136,7 @@ describe('docs/openapi.json', () => {
   });
 
   it.each(CODES)('matches the %s answer the handler builds with one alternative at most', (code) => {
-    const answer = answerOfResult(errorResponse(new BrokerError(code, 'what went wrong')));
+    const answer = answerOfResult(errorResponse(new VendingError(code, 'what went wrong')));
     const { schema } = jsonContent(documentedResponse(answer.status) ?? {});
 
     expect(matchingAlternatives(schema, answer.body)).toBe(alternatives(schema).length > 0 ? 1 : 0);

@@ -6,8 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import cdkJson from '../../../cdk.json';
 import { buildIceBrokerApp } from '../../../lib/app';
-import { IceBroker } from '../../../lib/ice-broker';
-import type { IceBrokerProps } from '../../../lib/ice-broker-props';
+import { IceBroker, type IceBrokerProps } from '../../../lib/ice-broker';
 import type { KvsIceBrokerStack } from '../../../lib/stack';
 
 /** CDK context as `cdk synth` sees it: cdk.json "context" overridden by `-c key=value`. */
@@ -36,10 +35,11 @@ const outdirs: string[] = [];
 export const CDK_JSON_CONTEXT: Context = cdkJson.context;
 
 /**
- * cdk.json plus the one key it leaves to the operator: `auth`. Tests run in `iam` mode (no
- * extra keys needed) unless they override `auth`; `{ auth: undefined }` removes it.
+ * cdk.json plus the keys it leaves to the operator: `auth` and the channels. Tests run in `iam`
+ * mode (no extra keys needed) with one created channel, `demo`, unless they override these keys;
+ * `{ auth: undefined }` removes one.
  */
-export const TEST_CONTEXT: Context = { ...CDK_JSON_CONTEXT, auth: 'iam' };
+export const TEST_CONTEXT: Context = { ...CDK_JSON_CONTEXT, auth: 'iam', createChannels: 'demo' };
 
 /** A new temporary directory for a cloud assembly; {@link removeCloudAssemblies} deletes it. */
 export function cloudAssemblyDir(): string {

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const LOBBY_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/lobby/1716796800123';
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/kvs-ice-broker-dev';
+
+const home = mkdtempSync(path.join(tmpdir(), 'kvs-ice-broker-no-aws-'));
+const emptyFile = path.join(home, 'empty');
+writeFileSync(emptyFile, '');
+
+/** This process's environment without any AWS credential source: no keys, empty config files, no IMDS. */
+function environmentWithoutCredentials(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  return {
+    ...env,
+    HOME: home,
+    AWS_CONFIG_FILE: emptyFile,
+    AWS_SHARED_CREDENTIALS_FILE: emptyFile,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    PORT: '0',
+    EMULATOR_PORT: '0',
+  };
+}
+
+interface Run {
+  /** Exit status; null when the runner started serving instead (it was then stopped). */
+  readonly code: number | null;
+  readonly stderr: string;
+}
+
+/** Runs `npm start -- <args>` (tsx local/main.ts) until it exits, or stops it once it serves. */
+function npmStart(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['local/main.ts', ...args], { cwd: ROOT, env: environmentWithoutCredentials() });
+    let stderr = '';
+    let serving = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!serving && chunk.toString().includes('is serving')) {
+        serving = true;
+        child.kill('SIGTERM');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: serving ? null : code, stderr }));
+  });
+}
+
+describe('npm start', () => {
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('exits with status 1 naming a misspelled key and the key it resembles', async () => {
+    const run = await npmStart(['-c', 'chanels=x']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'kvs-ice-broker: Invalid context "chanels": unknown key; did you mean "channels"?',
+    );
+  });
+
+  it('with --aws and no AWS credentials, fails at start and says how to provide them', async () => {
+    const run = await npmStart(['--aws', '-c', `channels=${LOBBY_ARN}`, '-c', `scopedRoleArn=${ROLE_ARN}`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^kvs-ice-broker: --aws found no usable AWS credentials/m);
+    expect(run.stderr).toContain('AWS_PROFILE');
+    expect(run.stderr).toContain('aws sso login');
+    expect(run.stderr).toContain('AWS_ACCESS_KEY_ID');
+  });
+});

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs, readAwsConfig, readEmulatedConfig } from '../../local/options';
+
+const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
+const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/kvs-ice-broker-dev';
+
+describe('npm start arguments', () => {
+  it('refuses a misspelled key, naming it and the key it resembles', () => {
+    expect(() => parseArgs(['-c', 'chanels=x'], {}, {})).toThrow(
+      'Invalid context "chanels": unknown key; did you mean "channels"?',
+    );
+  });
+
+  it('refuses a misspelled key that comes from cdk.json', () => {
+    expect(() => parseArgs([], { createChanels: 'demo' }, {})).toThrow(
+      'Invalid context "createChanels": unknown key; did you mean "createChannels"?',
+    );
+  });
+
+  it("accepts the runner's own keys, the deployment's keys and CDK's feature flags", () => {
+    const args = parseArgs(
+      ['-c', `scopedRoleArn=${ROLE_ARN}`, '-c', 'region=cn-north-1', '-c', 'stackName=Dev'],
+      { '@aws-cdk/core:checkSecretUsage': true, throttleRate: 5 },
+      {},
+    );
+
+    expect(args.context).toMatchObject({ scopedRoleArn: ROLE_ARN, region: 'cn-north-1', throttleRate: 5 });
+  });
+});
+
+describe('channels of the emulated runner', () => {
+  it('serves the channel demo when no channel is given', () => {
+    expect(readEmulatedConfig({}).channels).toEqual(['demo']);
+  });
+
+  it('serves exactly the channels given, without adding demo', () => {
+    expect(readEmulatedConfig({ channels: 'a,b' }).channels).toEqual(['a', 'b']);
+  });
+
+  it('serves the names of channels given by ARN or name/creationTime, and the created ones', () => {
+    const config = readEmulatedConfig({
+      channels: [LOBBY_ARN, 'cam-01/1716796800124'],
+      createChannels: 'yard',
+    });
+
+    expect(config.channels).toEqual(['lobby', 'cam-01', 'yard']);
+  });
+
+  it('refuses a channel listed twice, as a deployment does', () => {
+    expect(() => readEmulatedConfig({ channels: 'a', createChannels: 'a' })).toThrow(
+      'Invalid context "channels" / "createChannels": channel "a" is listed more than once',
+    );
+  });
+
+  it('refuses a channel name KVS would refuse, naming the key', () => {
+    expect(() => readEmulatedConfig({ channels: 'front door' })).toThrow(/^Invalid context "channels": /);
+  });
+});
+
+describe('settings of the local runner', () => {
+  it("leaves minRemainingTtl to the function's default when it is not given", () => {
+    expect(readEmulatedConfig({}).minRemainingTtlSeconds).toBeUndefined();
+  });
+
+  it('passes minRemainingTtl on in seconds', () => {
+    expect(readEmulatedConfig({ minRemainingTtl: '90' }).minRemainingTtlSeconds).toBe(90);
+  });
+
+  it('refuses a minRemainingTtl that reaches the TURN lifetime, naming the key and the range', () => {
+    expect(() => readEmulatedConfig({ minRemainingTtl: '300' })).toThrow(
+      /^Invalid context "minRemainingTtl": 300 must be an integer from 0 to 299/,
+    );
+  });
+
+  it('refuses the same bad stage settings a deployment refuses', () => {
+    expect(() => readEmulatedConfig({ throttleRate: 'fast' })).toThrow(/^Invalid context "throttleRate": /);
+  });
+
+  it('reads the region of the emulator', () => {
+    expect(readEmulatedConfig({ region: 'cn-north-1' }).region).toBe('cn-north-1');
+  });
+});
+
+describe('npm start -- --aws', () => {
+  it('serves a real channel named demo by its ARN', () => {
+    const config = readAwsConfig({ channels: DEMO_ARN, scopedRoleArn: ROLE_ARN }, {});
+
+    expect(config).toMatchObject({
+      channels: { demo: DEMO_ARN },
+      scopedRoleArn: ROLE_ARN,
+      region: 'us-west-2',
+      partition: 'aws',
+      accountId: '123456789012',
+    });
+  });
+
+  it('takes the role from SCOPED_ROLE_ARN and the region from AWS_REGION', () => {
+    const config = readAwsConfig(
+      { channels: LOBBY_ARN },
+      { SCOPED_ROLE_ARN: ROLE_ARN, AWS_REGION: 'cn-north-1' },
+    );
+
+    expect(config).toMatchObject({ scopedRoleArn: ROLE_ARN, region: 'cn-north-1', partition: 'aws-cn' });
+  });
+
+  it('needs full channel ARNs, naming channels', () => {
+    expect(() => readAwsConfig({ channels: 'lobby/1716796800123', scopedRoleArn: ROLE_ARN }, {})).toThrow(
+      /^Invalid context "channels": --aws needs full channel ARNs/,
+    );
+  });
+
+  it('needs at least one channel, naming channels', () => {
+    expect(() => readAwsConfig({ scopedRoleArn: ROLE_ARN }, {})).toThrow(/^Invalid context "channels": /);
+  });
+
+  it('refuses createChannels: it serves existing channels only', () => {
+    expect(() =>
+      readAwsConfig({ channels: DEMO_ARN, createChannels: 'yard', scopedRoleArn: ROLE_ARN }, {}),
+    ).toThrow(/^Invalid context "createChannels": --aws serves existing channels only/);
+  });
+
+  it('needs the role to assume, naming scopedRoleArn', () => {
+    expect(() => readAwsConfig({ channels: DEMO_ARN }, {})).toThrow(/^Invalid context "scopedRoleArn": /);
+  });
+});
+
+describe('auth context keys in the local runner', () => {
+  it('runs without authentication when auth is not given', () => {
+    const config = readEmulatedConfig({});
+
+    expect(config.auth).toEqual({ mode: 'none' });
+    expect(config.corsAllowOrigins).toBeUndefined();
+  });
+
+  it('accepts the same auth=none acknowledgement a deployment needs', () => {
+    expect(readEmulatedConfig({ auth: 'none', allowUnauthenticated: 'true' }).auth).toEqual({ mode: 'none' });
+  });
+
+  it('starts jwt with the local issuer and default audience when only auth=jwt is given', () => {
+    expect(readEmulatedConfig({ auth: 'jwt' }).auth).toEqual({ mode: 'jwt' });
+  });
+
+  it('reads the jwt companions as a deployment does', () => {
+    const config = readEmulatedConfig({
+      auth: 'jwt',
+      jwtIssuer: 'https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_abc',
+      jwtAudience: 'app1, app2',
+      jwtScopes: 'ice:vend',
+      channelsClaim: 'custom:channels',
+    });
+
+    expect(config.auth).toEqual({
+      mode: 'jwt',
+      issuer: 'https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_abc',
+      audience: ['app1', 'app2'],
+      scopes: ['ice:vend'],
+      channelsClaim: 'custom:channels',
+    });
+  });
+
+  it('accepts an http:// issuer on loopback, such as a local identity provider', () => {
+    const config = readEmulatedConfig({ auth: 'jwt', jwtIssuer: 'http://localhost:8081/realms/dev' });
+
+    expect(config.auth).toMatchObject({ issuer: 'http://localhost:8081/realms/dev' });
+  });
+
+  it('accepts an http:// issuer on 127.0.0.1', () => {
+    const config = readEmulatedConfig({ auth: 'jwt', jwtIssuer: 'http://127.0.0.1:9000' });
+
+    expect(config.auth).toMatchObject({ issuer: 'http://127.0.0.1:9000' });
+  });
+
+  it('refuses an http:// issuer elsewhere, naming jwtIssuer', () => {
+    expect(() => readEmulatedConfig({ auth: 'jwt', jwtIssuer: 'http://idp.example.com' })).toThrow(
+      /"jwtIssuer"/,
+    );
+  });
+
+  it('refuses an unknown mode, naming auth', () => {
+    expect(() => readEmulatedConfig({ auth: 'cognito' })).toThrow(/"auth".*jwt, iam or none/);
+  });
+
+  it('refuses jwt companions in another mode, naming the key', () => {
+    expect(() => readEmulatedConfig({ auth: 'iam', channelsClaim: 'channels' })).toThrow(
+      /"channelsClaim".*auth=jwt/,
+    );
+  });
+
+  it('refuses a scope that is not an OAuth scope, naming jwtScopes', () => {
+    expect(() => readEmulatedConfig({ auth: 'jwt', jwtScopes: 'read,"write"' })).toThrow(
+      /^Invalid context "jwtScopes": /,
+    );
+  });
+
+  it('reads the allowed CORS origins', () => {
+    const config = readEmulatedConfig({ corsAllowOrigins: 'http://localhost:3000,https://app.example.com' });
+
+    expect(config.corsAllowOrigins).toEqual(['http://localhost:3000', 'https://app.example.com']);
+  });
+
+  it('refuses a CORS origin with a path, naming corsAllowOrigins', () => {
+    expect(() => readEmulatedConfig({ corsAllowOrigins: 'http://localhost:3000/app' })).toThrow(
+      /"corsAllowOrigins"/,
+    );
+  });
+});
