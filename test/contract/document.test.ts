@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
 import { CHANNEL_NAME_PATTERN } from '../../lambda/core/channels';
-import { VendingError, type ErrorCode } from '../../lambda/core/errors';
+import { type ErrorCode, VendingError } from '../../lambda/core/errors';
 import { MAX_BODY_BYTES } from '../../lambda/http/request';
 import { errorResponse } from '../../lambda/http/response';
 import { answerOfResult, contractViolations } from './support/answers';
