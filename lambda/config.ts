@@ -1,5 +1,11 @@
-import { AUTH_MODES, type AuthMode, ENV, MIN_REMAINING_TTL_SECONDS } from './contract';
-import { type Channel, parseChannelArn } from './core/channels';
+import {
+  AUTH_MODES,
+  type AuthMode,
+  type Channel,
+  ENV,
+  MIN_REMAINING_TTL_SECONDS,
+  parseChannelArn,
+} from './contract';
 import { DEFAULT_BACKOFF } from './core/retry';
 import type { VendorTuning } from './core/vendor';
 

@@ -27,14 +27,15 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   AUTH_MODES,
+  CHANNEL_NAME_PATTERN,
   ENV,
   ICE_SERVERS_ROUTE_PATH,
   iceServersPath,
   KVS_ACTIONS,
   MIN_REMAINING_TTL_SECONDS,
+  parseChannelArn,
   TURN_CREDENTIAL_LIFETIME_SECONDS,
 } from '../lambda/contract';
-import { CHANNEL_NAME_PATTERN, parseChannelArn } from '../lambda/core/channels';
 import { accessLogFormat } from './access-log-format';
 import { corsOriginsProblem, corsPreflight } from './cors';
 import { flagUnauthenticatedRoute, routeAuthorization } from './route-auth';

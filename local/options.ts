@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseChannelArn } from '../lambda/core/channels';
+import { parseChannelArn } from '../lambda/contract';
 import { CONTEXT_NAMES, checkContextKeys, type LocalContext, parseLocalContext } from '../lib/context';
 import { ConfigError, validateIceBrokerProps } from '../lib/ice-broker';
 import { accountOfArn } from './auth/local-auth';

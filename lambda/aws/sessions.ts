@@ -4,8 +4,8 @@ import {
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { Channel } from '../contract';
 import { KVS_ACTIONS } from '../contract';
-import type { Channel } from '../core/channels';
 import { VendingError } from '../core/errors';
 import { turnServerSets } from '../core/ice-servers';
 import { type Metrics, noMetrics } from '../core/metrics';

@@ -1,31 +1,6 @@
+import { CHANNEL_NAME_PATTERN, type Channel } from '../contract';
 import { invalidRequest, VendingError } from './errors';
 import type { ChannelGrant } from './model';
-
-/** What KVS accepts as a signaling channel name. */
-export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
-/** A KVS signaling channel ARN: `arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation time>`. */
-export const CHANNEL_ARN_PATTERN =
-  /^arn:(aws[a-z-]*):kinesisvideo:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):channel\/([a-zA-Z0-9_.-]{1,256})\/(\d{1,16})$/;
-
-export interface Channel {
-  readonly name: string;
-  readonly arn: string;
-  /** Region of the channel, from its ARN. */
-  readonly region: string;
-  /** AWS partition of the channel (`aws`, `aws-cn`, …), from its ARN. */
-  readonly partition: string;
-}
-
-/**
- * The channel an ARN names, with the region and partition it carries, or `undefined` when `arn`
- * is not a KVS signaling channel ARN (`arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation ms>`).
- */
-export function parseChannelArn(arn: string): Channel | undefined {
-  const match = CHANNEL_ARN_PATTERN.exec(arn);
-  if (!match) return undefined;
-  const [, partition = '', region = '', , name = ''] = match;
-  return { name, arn, region, partition };
-}
 
 /** The channels this deployment may serve, by name. */
 export class ChannelDirectory {

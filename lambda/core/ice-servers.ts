@@ -1,4 +1,4 @@
-import type { Channel } from './channels';
+import type { Channel } from '../contract';
 import { invalidRequest, VendingError } from './errors';
 import { type Metrics, noMetrics } from './metrics';
 import {

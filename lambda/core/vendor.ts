@@ -1,6 +1,7 @@
+import type { Channel } from '../contract';
 import { abortable } from './abort';
 import { CallBudget } from './budget';
-import type { Channel, ChannelDirectory } from './channels';
+import type { ChannelDirectory } from './channels';
 import { upstreamTimeout, VendingError } from './errors';
 import { toVendResult } from './ice-servers';
 import { type MetricName, type Metrics, noMetrics } from './metrics';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
-import { CHANNEL_NAME_PATTERN } from '../../lambda/core/channels';
+import { CHANNEL_NAME_PATTERN, ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
 import { type ErrorCode, VendingError } from '../../lambda/core/errors';
 import { MAX_BODY_BYTES } from '../../lambda/http/request';
 import { errorResponse } from '../../lambda/http/response';

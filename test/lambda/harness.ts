@@ -12,7 +12,8 @@ import { clientDefaults } from '../../lambda/aws/clients';
 import { AwsSessionProvider } from '../../lambda/aws/sessions';
 import { DEFAULT_TUNING, vendorTuning } from '../../lambda/config';
 import type { AuthMode } from '../../lambda/contract';
-import { ChannelDirectory, parseChannelArn } from '../../lambda/core/channels';
+import { parseChannelArn } from '../../lambda/contract';
+import { ChannelDirectory } from '../../lambda/core/channels';
 import { IceVendor } from '../../lambda/core/vendor';
 import { createApiHandler } from '../../lambda/http/adapter';
 

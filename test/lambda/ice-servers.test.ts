@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseChannelArn } from '../../lambda/core/channels';
+import { parseChannelArn } from '../../lambda/contract';
 import { VendingError } from '../../lambda/core/errors';
 import { toVendResult, turnServerSets } from '../../lambda/core/ice-servers';
 import type { MetricName } from '../../lambda/core/metrics';
