@@ -1,18 +1,24 @@
 import { relative } from 'node:path';
-import { type Benchmark, failedInvariants, summarize, writeResult } from './report';
+import { type Benchmark, failedInvariants, OUTPUT_DIRS, summarize, writeResult } from './report';
 import { round } from './stats';
 
 const log = (line: string) => console.log(`  · ${line}`);
 
-/** Runs benchmarks one after the other, prints each summary, writes each JSON; true if no invariant failed. */
-export async function runBenchmarks(benchmarks: readonly Benchmark[]): Promise<boolean> {
+/**
+ * Runs benchmarks one after the other, prints each summary, writes each JSON into `dir`
+ * (untracked `bench/out/` unless told otherwise); true if no invariant failed.
+ */
+export async function runBenchmarks(
+  benchmarks: readonly Benchmark[],
+  dir: string = OUTPUT_DIRS.scratch,
+): Promise<boolean> {
   let ok = true;
   for (const benchmark of benchmarks) {
     console.log(`\n>> ${benchmark.title}`);
     const started = performance.now();
     const result = await benchmark.run(log);
     const wallSeconds = round((performance.now() - started) / 1000);
-    const file = await writeResult(benchmark, result, wallSeconds);
+    const file = await writeResult(benchmark, result, wallSeconds, dir);
     for (const line of summarize(benchmark, result)) console.log(line);
     console.log(`  (${wallSeconds} s, written to ${relative(process.cwd(), file)})`);
     if (failedInvariants(result).length > 0) ok = false;
@@ -23,6 +29,21 @@ export async function runBenchmarks(benchmarks: readonly Benchmark[]): Promise<b
 /** A wrong command line: printed as one line, without a stack trace. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** A command line of `npm run bench`: benchmark names, and `--record` to write into the tracked results. */
+export interface BenchArgs {
+  readonly names: readonly string[];
+  /** Write into `bench/results/` (tracked, the figures the README quotes) instead of `bench/out/`. */
+  readonly record: boolean;
+}
+
+/** Parses `npm run bench -- [--record] [name ...]`; an unknown flag is a {@link UsageError}. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const flags = argv.filter((arg) => arg.startsWith('-'));
+  const unknown = flags.find((flag) => flag !== '--record');
+  if (unknown !== undefined) throw new UsageError(`unknown option "${unknown}"; the only option is --record`);
+  return { names: argv.filter((arg) => !arg.startsWith('-')), record: flags.includes('--record') };
 }
 
 /** The benchmarks named on the command line, in their usual order; every one when none is named. */

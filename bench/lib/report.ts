@@ -33,13 +33,17 @@ export interface BenchmarkResult {
 }
 
 export interface Benchmark {
-  /** File name of the result in bench/results, and the name on the command line. */
+  /** File name of the result (`<name>.json`), and the name on the command line. */
   readonly name: string;
   readonly title: string;
   run(log: (line: string) => void): Promise<BenchmarkResult>;
 }
 
-const RESULTS_DIR = join(__dirname, '..', 'results');
+/** Where results go: `bench/out/` (untracked) by default, `bench/results/` (tracked) with `--record`. */
+export const OUTPUT_DIRS = {
+  scratch: join(__dirname, '..', 'out'),
+  recorded: join(__dirname, '..', 'results'),
+} as const;
 
 const format = (value: number) => String(round(value, 2));
 
@@ -58,14 +62,15 @@ export function summarize(benchmark: Benchmark, result: BenchmarkResult): string
   return lines;
 }
 
-/** Writes `bench/results/<name>.json` with the machine it ran on. */
+/** Writes `<dir>/<name>.json` with the machine it ran on; returns the file's path. */
 export async function writeResult(
   benchmark: Benchmark,
   result: BenchmarkResult,
   wallSeconds: number,
+  dir: string = OUTPUT_DIRS.scratch,
 ): Promise<string> {
-  await mkdir(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `${benchmark.name}.json`);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${benchmark.name}.json`);
   const document = {
     name: benchmark.name,
     title: benchmark.title,

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseBenchmarks, UsageError } from '../lib/main';
+import { chooseBenchmarks, parseBenchArgs, UsageError } from '../lib/main';
 
 const REPO = join(__dirname, '..', '..');
 const benchmarks = [{ name: 'throughput' }, { name: 'burst' }, { name: 'bundle' }];
@@ -40,5 +40,28 @@ describe('npm run bench -- <unknown name>', () => {
     expect(result.stderr.trim().split('\n')).toEqual([
       'bench: unknown benchmark "nosuch"; choose from: throughput, first-request, burst, bundle',
     ]);
+  });
+});
+
+describe('where results are written', () => {
+  it('writes to the untracked bench/out by default, leaving the work tree clean', () => {
+    expect(parseBenchArgs(['burst'])).toEqual({ names: ['burst'], record: false });
+  });
+
+  it('writes the tracked bench/results only with --record', () => {
+    expect(parseBenchArgs(['--record', 'bundle'])).toEqual({ names: ['bundle'], record: true });
+  });
+
+  it('refuses an unknown option', () => {
+    expect(() => parseBenchArgs(['--recrod'])).toThrow(UsageError);
+  });
+
+  it('keeps bench/out out of git', () => {
+    const ignored = execFileSync('git', ['check-ignore', 'bench/out/bundle.json'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+
+    expect(ignored.trim()).toBe('bench/out/bundle.json');
   });
 });
