@@ -10,7 +10,7 @@ import { median, round } from './lib/stats';
 const ROOT = join(__dirname, '..');
 const SAMPLES = 9;
 const SHOWN_PACKAGES = 12;
-const BASELINE = 'bundle of the 3 bare SDK clients';
+const BASELINE = 'bundle of the 4 bare SDK clients';
 
 /** A valid cold-start environment; two channels, so init opens no connection (no pre-warm). */
 const FUNCTION_ENV = {

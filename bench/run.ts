@@ -1,11 +1,14 @@
+import { browser } from './browser';
 import { bundle } from './bundle';
 import { burst } from './burst';
 import { firstRequest } from './first-request';
+import { fleetStorm } from './fleet-storm';
+import { handlerCost } from './handler-cost';
 import { chooseBenchmarks, exitAfter, parseBenchArgs, runBenchmarks } from './lib/main';
 import { OUTPUT_DIRS } from './lib/report';
 import { throughput } from './throughput';
 
-const ALL = [throughput, firstRequest, burst, bundle];
+const ALL = [throughput, handlerCost, firstRequest, burst, fleetStorm, bundle, browser];
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- burst bundle` runs the named ones.

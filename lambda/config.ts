@@ -1,11 +1,17 @@
 import {
+  ACCOUNT_ICE_CALLS_PER_SECOND,
   AUTH_MODES,
   type AuthMode,
+  CALLER_ISSUANCES_PER_MINUTE,
   type Channel,
   ENV,
   MIN_REMAINING_TTL_SECONDS,
   parseChannelArn,
+  parseSignalingRoles,
+  type SignalingRole,
+  servedSignalingRoles,
 } from './contract';
+import type { BudgetLimits } from './core/budget';
 import { DEFAULT_BACKOFF } from './core/retry';
 import type { VendorTuning } from './core/vendor';
 
@@ -28,6 +34,14 @@ export const TUNING = {
   budgetWaitMs: { env: 'ICE_BUDGET_WAIT_MS', default: 1500, min: 0, max: 5000 },
   /** Attempts per upstream call on throttling, outages, timeouts and 5xx (full-jitter backoff). */
   upstreamAttempts: { env: 'UPSTREAM_ATTEMPTS', default: 3, min: 1, max: 6 },
+  /** `GetIceServerConfig` calls per account and Region per second, all instances together (context `accountIceCallsPerSecond`). */
+  accountIceCallsPerSecond: { env: ENV.accountIceCallsPerSecond, ...ACCOUNT_ICE_CALLS_PER_SECOND },
+  /** Calls that issue new TURN credentials to one caller per minute, all instances together (context `callerIssuancesPerMinute`). */
+  callerIssuancesPerMinute: { env: ENV.callerIssuancesPerMinute, ...CALLER_ISSUANCES_PER_MINUTE },
+  /** Milliseconds one request to the shared table may take before the function uses per-instance state instead. */
+  sharedTableTimeoutMs: { env: 'SHARED_TABLE_TIMEOUT_MS', default: 250, min: 20, max: 5000 },
+  /** Seconds the blocked-callers list is cached: the longest a new block takes to apply. */
+  blockedCallersMaxAgeSeconds: { env: 'BLOCKED_CALLERS_MAX_AGE_SECONDS', default: 60, min: 1, max: 300 },
 } as const;
 
 /** The tuned values, one number per {@link TUNING} setting. */
@@ -51,6 +65,22 @@ export interface FunctionConfig extends Tuning {
   readonly authMode: AuthMode;
   /** JWT claim listing the channels a caller may use; undefined when tokens do not restrict channels. */
   readonly channelsClaim?: string;
+  /**
+   * The DynamoDB table every instance shares (`SHARED_TABLE`, set by the stack) for the call budget
+   * and, with `sharedCache`, ICE answers; undefined: per-instance budget only (a local single instance).
+   */
+  readonly sharedTable?: string;
+  /** `SHARED_CACHE=true` (context `sharedCache`): ICE answers shared through the shared table. */
+  readonly sharedCache: boolean;
+  /** Name of the SSM parameter listing blocked callers (`BLOCKED_CALLERS_PARAMETER`); undefined: nobody is blocked. */
+  readonly blockedCallersParameter?: string;
+  /**
+   * The presigned signaling routes served (`SIGNALING_ROLES`): empty when the deployment has none;
+   * never `master` in auth mode `none`.
+   */
+  readonly signalingRoles: readonly SignalingRole[];
+  /** `jwt` with the master role: the claim listing the channels a caller may master (required then). */
+  readonly masterChannelsClaim?: string;
 }
 
 /** A missing or invalid environment variable: the message names it and what it must hold. */
@@ -121,7 +151,67 @@ export function loadConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     throw new EnvironmentError(`${ENV.channelsClaim} only applies with ${ENV.authMode}=jwt (it is ${mode})`);
   }
   const tuning = Object.fromEntries(TUNING_KEYS.map((key) => [key, integer(env, TUNING[key])])) as Tuning;
-  return { scopedRoleArn, channels: channels(env), authMode: mode, channelsClaim, ...tuning };
+  return {
+    scopedRoleArn,
+    channels: channels(env),
+    authMode: mode,
+    channelsClaim,
+    blockedCallersParameter: env[ENV.blockedCallersParameter]?.trim() || undefined,
+    ...sharedTableSettings(env),
+    ...signalingSettings(env, mode),
+    ...tuning,
+  };
+}
+
+/** `SHARED_TABLE` and `SHARED_CACHE`: a shared cache needs the table; anything but `true` / `false` is refused. */
+function sharedTableSettings(env: NodeJS.ProcessEnv): Pick<FunctionConfig, 'sharedTable' | 'sharedCache'> {
+  const sharedTable = env[ENV.sharedTable]?.trim() || undefined;
+  const raw = env[ENV.sharedCache]?.trim() || 'false';
+  if (raw !== 'true' && raw !== 'false')
+    throw new EnvironmentError(`${ENV.sharedCache} must be true or false, got "${raw}"`);
+  const sharedCache = raw === 'true';
+  if (sharedCache && sharedTable === undefined)
+    throw new EnvironmentError(
+      `${ENV.sharedCache}=true needs ${ENV.sharedTable}, the table that holds the answers`,
+    );
+  return { sharedTable, sharedCache };
+}
+
+/**
+ * `SIGNALING_ROLES` and `MASTER_CHANNELS_CLAIM`. Fails closed: with the master role in `jwt` mode
+ * the claim is required (without it every caller could master every channel), and a claim nothing
+ * would check is refused.
+ */
+function signalingSettings(
+  env: NodeJS.ProcessEnv,
+  mode: AuthMode,
+): Pick<FunctionConfig, 'signalingRoles' | 'masterChannelsClaim'> {
+  const parsed = parseSignalingRoles(env[ENV.signalingRoles] ?? '');
+  if ('problem' in parsed) throw new EnvironmentError(`${ENV.signalingRoles}: ${parsed.problem}`);
+  const signalingRoles = servedSignalingRoles(parsed, mode);
+  const masterChannelsClaim = env[ENV.masterChannelsClaim]?.trim() || undefined;
+  const jwtMaster = mode === 'jwt' && signalingRoles.includes('master');
+  if (jwtMaster && masterChannelsClaim === undefined) {
+    throw new EnvironmentError(
+      `${ENV.masterChannelsClaim} is not set: with ${ENV.authMode}=jwt the master role needs the claim listing the channels a caller may master`,
+    );
+  }
+  if (!jwtMaster && masterChannelsClaim !== undefined) {
+    throw new EnvironmentError(
+      `${ENV.masterChannelsClaim} only applies with ${ENV.authMode}=jwt and the master role in ${ENV.signalingRoles}`,
+    );
+  }
+  return { signalingRoles, masterChannelsClaim };
+}
+
+/** The call budget's limits for these tuning values (per instance, or shared by all). */
+export function budgetLimits(tuning: Tuning): BudgetLimits {
+  return {
+    perChannelPerSecond: tuning.iceCallsPerSecond,
+    perAccountPerSecond: tuning.accountIceCallsPerSecond,
+    perCallerPerMinute: tuning.callerIssuancesPerMinute,
+    maxWaitMs: tuning.budgetWaitMs,
+  };
 }
 
 /** The vending core's policy for these tuning values. */
@@ -129,8 +219,7 @@ export function vendorTuning(tuning: Tuning): VendorTuning {
   return {
     minRemainingTtlSeconds: tuning.minRemainingTtlSeconds,
     deadlineMs: tuning.deadlineMs,
-    iceCallsPerSecond: tuning.iceCallsPerSecond,
-    budgetWaitMs: tuning.budgetWaitMs,
+    budget: budgetLimits(tuning),
     retry: { attempts: tuning.upstreamAttempts, ...DEFAULT_BACKOFF },
   };
 }

@@ -15,6 +15,62 @@ export const iceServersPath = (channel: string): string =>
 export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
 
 /**
+ * The presigned signaling routes of API v1, one per role (context `signalingRoles`): each answers
+ * with everything a peer needs to join the channel in that role. The role is in the path so that
+ * IAM can grant each route per channel.
+ */
+export const SIGNALING_ROUTE_PATHS = {
+  viewer: '/v1/channels/{channel}/viewer',
+  master: '/v1/channels/{channel}/master',
+} as const;
+
+/** The signaling roles a deployment can serve (context `signalingRoles`, env `SIGNALING_ROLES`). */
+export const SIGNALING_ROLES = ['viewer', 'master'] as const;
+export type SignalingRole = (typeof SIGNALING_ROLES)[number];
+
+/** A signaling route's path for one channel, as IAM sees it in `execute-api` ARNs. */
+export const signalingPath = (role: SignalingRole, channel: string): string =>
+  SIGNALING_ROUTE_PATHS[role].replace('{channel}', channel);
+
+/** The KVS action of each role's signaling connection (`ConnectAsViewer` / `ConnectAsMaster`). */
+export const CONNECT_ACTIONS: Readonly<Record<SignalingRole, string>> = {
+  viewer: 'kinesisvideo:ConnectAsViewer',
+  master: 'kinesisvideo:ConnectAsMaster',
+};
+
+/** KVS accepts a presigned signaling URL for at most this many seconds (`X-Amz-Expires`). */
+export const PRESIGNED_URL_MAX_SECONDS = 300;
+
+/**
+ * The signaling roles of a `signalingRoles` value: `""` (none, the default), `viewer` or
+ * `viewer,master` (the master role only beside the viewer role), comma-separated in any order.
+ * Returns a problem (a sentence) instead when the value is none of these.
+ */
+export function parseSignalingRoles(value: string): readonly SignalingRole[] | { problem: string } {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const unknown = items.find((item) => !SIGNALING_ROLES.some((role) => role === item));
+  if (unknown !== undefined)
+    return { problem: `"${unknown}" is not a signaling role; use "", "viewer" or "viewer,master"` };
+  const roles = SIGNALING_ROLES.filter((role) => items.includes(role));
+  if (roles.length !== items.length) return { problem: 'a role is listed more than once' };
+  if (roles.includes('master') && !roles.includes('viewer'))
+    return { problem: 'the master role needs the viewer role too; use "viewer,master"' };
+  return roles;
+}
+
+/**
+ * The signaling roles a deployment serves: auth mode `none` never serves the master role (an
+ * anonymous caller must not take over a channel's camera), whatever `signalingRoles` says.
+ */
+export const servedSignalingRoles = (
+  roles: readonly SignalingRole[],
+  mode: AuthMode,
+): readonly SignalingRole[] => (mode === 'none' ? roles.filter((role) => role !== 'master') : roles);
+
+/**
  * How callers authenticate (context `auth`): `jwt` (API Gateway JWT authorizer), `iam` (SigV4,
  * `AWS_IAM`) or `none` (demos only). The function knows its deployment's mode and refuses a
  * request that lacks the identity that mode guarantees.
@@ -35,6 +91,26 @@ export const MIN_REMAINING_TTL_SECONDS = {
   max: TURN_CREDENTIAL_LIFETIME_SECONDS - 1,
 } as const;
 
+/**
+ * `GetIceServerConfig` calls per second per account and Region, across every function instance
+ * (context `accountIceCallsPerSecond`): KVS's default quota, 100 (soft: raise it here after
+ * Service Quotas raised it).
+ */
+export const ACCOUNT_ICE_CALLS_PER_SECOND = { default: 100, min: 1, max: 10_000 } as const;
+
+/**
+ * Calls that issue new TURN credentials to one caller per minute, across every function instance
+ * (context `callerIssuancesPerMinute`), so that one leaked token cannot farm relays.
+ */
+export const CALLER_ISSUANCES_PER_MINUTE = { default: 30, min: 1, max: 1000 } as const;
+
+/**
+ * The DynamoDB table every function instance shares (the call budget's windows and, with
+ * `sharedCache`, ICE answers): string partition key `pk`; DynamoDB removes an item some time
+ * after its `expiresAt` (epoch seconds, the table's TTL attribute).
+ */
+export const SHARED_TABLE = { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' } as const;
+
 /** Names of the environment variables the stack sets on the function (read by lambda/config.ts). */
 export const ENV = {
   /** ARN of the scoped role the function assumes for KVS. */
@@ -45,9 +121,60 @@ export const ENV = {
   authMode: 'AUTH_MODE',
   /** `jwt` mode: the claim listing the channels a caller may use. */
   channelsClaim: 'CHANNELS_CLAIM',
+  /** The served signaling roles, comma-separated (see {@link servedSignalingRoles}); unset: none. */
+  signalingRoles: 'SIGNALING_ROLES',
+  /** `jwt` mode with the master role: the claim listing the channels a caller may master. */
+  masterChannelsClaim: 'MASTER_CHANNELS_CLAIM',
   /** Whole seconds, see {@link MIN_REMAINING_TTL_SECONDS}. */
   minRemainingTtlSeconds: 'MIN_REMAINING_TTL_SECONDS',
+  /** Name of the SSM parameter listing blocked callers ({@link BLOCKED_CALLERS_FORMAT}); unset: nobody is blocked. */
+  blockedCallersParameter: 'BLOCKED_CALLERS_PARAMETER',
+  /** Name of the {@link SHARED_TABLE}; unset: every instance keeps its own budget (local single instance). */
+  sharedTable: 'SHARED_TABLE',
+  /** `true`: share ICE answers across instances in the shared table (context `sharedCache`). */
+  sharedCache: 'SHARED_CACHE',
+  /** See {@link ACCOUNT_ICE_CALLS_PER_SECOND}. */
+  accountIceCallsPerSecond: 'ACCOUNT_ICE_CALLS_PER_SECOND',
+  /** See {@link CALLER_ISSUANCES_PER_MINUTE}. */
+  callerIssuancesPerMinute: 'CALLER_ISSUANCES_PER_MINUTE',
 } as const;
+
+/**
+ * The blocked-callers parameter's value (an SSM `String` parameter, at most 4 KB): a JSON object
+ * `{"callerIds": [...], "subjects": [...]}`. `callerIds` are the opaque ids the function logs as
+ * `clientId` (`u-…`, `c-…`, `iam-…`); `subjects` are JWT `sub` claims. Both keys are optional;
+ * any other key, or a value that is not such an object, makes the parameter invalid.
+ */
+export const BLOCKED_CALLERS_FORMAT = { empty: '{"callerIds":[],"subjects":[]}' } as const;
+
+/**
+ * CloudWatch namespace and `service` dimension of the function's metrics (embedded metric format),
+ * and the names the stack's alarms and dashboard read; lambda/core/metrics.ts says what each measures.
+ */
+export const METRICS = {
+  namespace: 'KvsIceBroker',
+  service: 'kvs-ice-broker',
+  names: [
+    'IceCacheHit',
+    'IceCacheStale',
+    'IceCacheMiss',
+    'AssumeRoleCalls',
+    'EndpointCalls',
+    'IceConfigCalls',
+    'IceConfigLatency',
+    'UpstreamThrottles',
+    'UpstreamErrors',
+    'ServedTtl',
+    'ClockSkew',
+    'BlockedCallersUnreadable',
+    'SharedCacheHit',
+    'SharedCacheUnavailable',
+    'SharedBudgetFallback',
+  ],
+} as const;
+
+/** A metric the function publishes (see {@link METRICS}). */
+export type BrokerMetricName = (typeof METRICS.names)[number];
 
 /** What KVS accepts as a signaling channel name. */
 export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;

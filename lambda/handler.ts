@@ -1,23 +1,32 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import { blockedCallersParameter } from './aws/blocked-callers-parameter';
 import { clientDefaults } from './aws/clients';
 import { emfMetrics } from './aws/emf-metrics';
 import { AwsSessionProvider } from './aws/sessions';
+import { sharedState } from './aws/shared-table';
 import { loadConfig, vendorTuning } from './config';
+import { METRICS } from './contract';
+import { CallerGate } from './core/blocked-callers';
 import { ChannelDirectory } from './core/channels';
+import { SignalingVendor } from './core/signaling';
 import { IceVendor } from './core/vendor';
 import { createApiHandler } from './http/adapter';
+import { RequestSummaries } from './http/request-summary';
 
 // Everything here runs once per cold start. A missing or invalid variable fails the
 // init with an EnvironmentError that names it, instead of failing every request later.
 const config = loadConfig(process.env);
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'kvs-ice-broker';
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? METRICS.service;
 const logger = new Logger({ serviceName });
-const metrics = {
-  ...emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KvsIceBroker', serviceName),
+// Each request's log line also says what it cost upstream (cache outcome, upstream calls).
+const summaries = new RequestSummaries();
+const metrics = summaries.observe({
+  ...emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS.namespace, serviceName),
   // What the core asks an operator to look into (such as clock skew), as JSON log lines.
   warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
-};
+});
 const defaults = clientDefaults({
   connectionTimeoutMs: config.connectTimeoutMs,
   requestTimeoutMs: config.requestTimeoutMs,
@@ -27,8 +36,12 @@ const defaults = clientDefaults({
   warn: (message) => logger.warn('AWS SDK warning', { sdkMessage: message }),
 });
 
+const channels = new ChannelDirectory(config.channels);
+// With the stack's shared table (SHARED_TABLE): the call budget every instance shares, and with
+// sharedCache the shared ICE answers; without it (a local single instance), the instance's own budget.
+const shared = sharedState(config, metrics, (message) => logger.warn('AWS SDK warning', { sdkMessage: message }));
 const vendor = new IceVendor({
-  channels: new ChannelDirectory(config.channels),
+  channels,
   sessions: new AwsSessionProvider({
     sts: new STSClient(defaults),
     scopedRoleArn: config.scopedRoleArn,
@@ -37,6 +50,8 @@ const vendor = new IceVendor({
   }),
   policy: vendorTuning(config),
   metrics,
+  budget: shared?.budget,
+  sharedCache: shared?.sharedCache,
 });
 
 // Open the first channel's scoped session and find its endpoint during init (Lambda gives init
@@ -49,10 +64,56 @@ if (first) {
     .prewarm(first.name)
     .catch((error: unknown) => logger.warn('prewarm failed', { errorName: (error as Error)?.name }));
 }
+// The same for the shared table: the DynamoDB client's first request pays for loading its code
+// paths, which would otherwise push a request past the table's tight timeout.
+shared
+  ?.prewarm()
+  .catch((error: unknown) => logger.warn('shared table prewarm failed', { errorName: (error as Error)?.name }));
+
+// The operator's blocked callers (SSM parameter, cached BLOCKED_CALLERS_MAX_AGE_SECONDS), read
+// during init too, so that the first request finds the list.
+const blockedCallers = config.blockedCallersParameter
+  ? new CallerGate({
+      source: blockedCallersParameter({
+        name: config.blockedCallersParameter,
+        client: new SSMClient(defaults),
+        maxAgeSeconds: config.blockedCallersMaxAgeSeconds,
+      }),
+      metrics,
+    })
+  : undefined;
+void blockedCallers?.load();
+
+// The presigned signaling routes, when the deployment serves any role (SIGNALING_ROLES).
+const signaling =
+  config.signalingRoles.length > 0
+    ? new SignalingVendor({
+        channels,
+        ice: vendor,
+        roles: config.signalingRoles,
+        deadlineMs: config.deadlineMs,
+      })
+    : undefined;
+// Its sessions (one per served role, each allowed only that role's Connect action) too: the first
+// signaling request on that channel then makes one upstream call, GetIceServerConfig.
+if (first && signaling) {
+  signaling
+    .prewarm(first.name)
+    .catch((error: unknown) =>
+      logger.warn('signaling prewarm failed', { errorName: (error as Error)?.name }),
+    );
+}
 
 export const handler = createApiHandler({
   vendor,
+  signaling,
+  blockedCallers,
   logger,
   metrics,
-  auth: { mode: config.authMode, channelsClaim: config.channelsClaim },
+  summaries,
+  auth: {
+    mode: config.authMode,
+    channelsClaim: config.channelsClaim,
+    masterChannelsClaim: config.masterChannelsClaim,
+  },
 });

@@ -7,7 +7,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { AUTH_MODES, type AuthMode } from '../lambda/contract';
+import { AUTH_MODES, type AuthMode, type SignalingRole } from '../lambda/contract';
 import {
   type AuthSettings,
   ConfigError,
@@ -16,6 +16,7 @@ import {
   type IceBrokerProps,
   type SettingNames,
 } from './ice-broker';
+import type { ObservabilityProps } from './observability';
 
 /** Reads one CDK context value (`cdk.json` "context", overridden by `-c key=value`). */
 export type ContextReader = (key: string) => unknown;
@@ -33,6 +34,8 @@ const CONTEXT_KEYS = {
   jwtAudience: { prop: 'auth.audience' },
   jwtScopes: { prop: 'auth.scopes' },
   channelsClaim: { prop: 'auth.channelsClaim' },
+  masterChannelsClaim: { prop: 'auth.masterChannelsClaim' },
+  signalingRoles: { prop: 'signalingRoles' },
   allowUnauthenticated: { prop: 'auth.allowUnauthenticated' },
   corsAllowOrigins: { prop: 'corsAllowOrigins' },
   channels: { prop: 'existingChannels' },
@@ -41,12 +44,30 @@ const CONTEXT_KEYS = {
   throttleBurst: { prop: 'throttleBurst' },
   logRetentionDays: { prop: 'logRetention' },
   minRemainingTtl: { prop: 'minRemainingTtl' },
+  reservedConcurrency: { prop: 'reservedConcurrency' },
+  accountIceCallsPerSecond: { prop: 'accountIceCallsPerSecond' },
+  callerIssuancesPerMinute: { prop: 'callerIssuancesPerMinute' },
+  sharedCache: { prop: 'sharedCache' },
+  alarmTopicArn: { prop: 'observability.alarmTopicArn' },
+  tracing: { prop: 'observability.tracing' },
+  alarmApi5xxPercent: { prop: 'observability.thresholds.api5xxPercent' },
+  alarmFunctionErrors: { prop: 'observability.thresholds.functionErrors' },
+  alarmFunctionThrottles: { prop: 'observability.thresholds.functionThrottles' },
+  alarmDurationP99Ms: { prop: 'observability.thresholds.durationP99Ms' },
+  alarmUpstreamThrottles: { prop: 'observability.thresholds.upstreamThrottlesPerMinute' },
+  alarmUpstreamErrors: { prop: 'observability.thresholds.upstreamErrors' },
+  alarmServedTtlSeconds: { prop: 'observability.thresholds.servedTtlSeconds' },
+  alarmClockSkewSeconds: { prop: 'observability.thresholds.clockSkewSeconds' },
   /** The CDK app's: the CloudFormation stack name. */
   stackName: {},
   /** `npm start -- --aws`: the role to assume for KVS. */
   scopedRoleArn: { localOnly: true },
   /** `npm start`: the emulator's Region. */
   region: { localOnly: true },
+  /** `npm start`: callers to refuse with 403 CallerBlocked (deployments: the SSM parameter). */
+  blockedCallers: { localOnly: true },
+  /** `npm start`: a JSON file in the blocked-callers parameter's format, re-read when it changes. */
+  blockedCallersFile: { localOnly: true },
 } as const satisfies Record<string, KeyUse>;
 
 type ContextKey = keyof typeof CONTEXT_KEYS;
@@ -54,6 +75,9 @@ type ContextKey = keyof typeof CONTEXT_KEYS;
 const KEY_USES: Readonly<Record<ContextKey, KeyUse>> = CONTEXT_KEYS;
 
 const KEYS = Object.keys(CONTEXT_KEYS) as ContextKey[];
+
+/** Every context key the code reads, deployment and local runner alike (docs/operations.md documents each). */
+export const CONTEXT_KEY_NAMES: readonly string[] = KEYS;
 
 /** Keys the CDK CLI itself keeps in the context (`cdk acknowledge`, `cdk cli-telemetry`). */
 const CDK_CLI_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry']);
@@ -161,6 +185,10 @@ export type LocalContext = Omit<IceBrokerProps, 'auth'> & {
   readonly scopedRoleArn?: string;
   /** The emulator's Region. */
   readonly region?: string;
+  /** Caller ids and `sub:<subject>` entries to block (`-c blockedCallers=…`). */
+  readonly blockedCallers?: readonly string[];
+  /** A JSON file in the blocked-callers parameter's format (`-c blockedCallersFile=…`). */
+  readonly blockedCallersFile?: string;
 };
 
 /**
@@ -176,6 +204,8 @@ export function parseLocalContext(read: ContextReader): LocalContext {
       corsAllowOrigins,
       scopedRoleArn: readString(read, 'scopedRoleArn'),
       region: readString(read, 'region'),
+      blockedCallers: readList(read, 'blockedCallers'),
+      blockedCallersFile: readString(read, 'blockedCallersFile'),
     }),
     ...readBrokerSettings(read),
   };
@@ -192,8 +222,35 @@ function readBrokerSettings(read: ContextReader): Omit<IceBrokerProps, 'auth' | 
       throttleBurst: readNumber(read, 'throttleBurst'),
       logRetention: readNumber(read, 'logRetentionDays') as RetentionDays | undefined,
       minRemainingTtl: minRemainingTtl === undefined ? undefined : seconds(minRemainingTtl),
+      reservedConcurrency: readNumber(read, 'reservedConcurrency'),
+      accountIceCallsPerSecond: readNumber(read, 'accountIceCallsPerSecond'),
+      callerIssuancesPerMinute: readNumber(read, 'callerIssuancesPerMinute'),
+      sharedCache: readBoolean(read, 'sharedCache'),
+      observability: readObservability(read),
+      // The construct checks the roles (lib/signaling.ts); until then they are only strings.
+      signalingRoles: readList(read, 'signalingRoles') as SignalingRole[],
     }),
   };
+}
+
+/** Alarm destination, tracing and thresholds; `undefined` when no key is set. */
+function readObservability(read: ContextReader): ObservabilityProps | undefined {
+  const thresholds = optional({
+    api5xxPercent: readNumber(read, 'alarmApi5xxPercent'),
+    functionErrors: readNumber(read, 'alarmFunctionErrors'),
+    functionThrottles: readNumber(read, 'alarmFunctionThrottles'),
+    durationP99Ms: readNumber(read, 'alarmDurationP99Ms'),
+    upstreamThrottlesPerMinute: readNumber(read, 'alarmUpstreamThrottles'),
+    upstreamErrors: readNumber(read, 'alarmUpstreamErrors'),
+    servedTtlSeconds: readNumber(read, 'alarmServedTtlSeconds'),
+    clockSkewSeconds: readNumber(read, 'alarmClockSkewSeconds'),
+  });
+  const props = optional({
+    alarmTopicArn: readString(read, 'alarmTopicArn'),
+    tracing: readBoolean(read, 'tracing'),
+    thresholds: Object.keys(thresholds).length > 0 ? thresholds : undefined,
+  });
+  return Object.keys(props).length > 0 ? props : undefined;
 }
 
 /**
@@ -223,7 +280,7 @@ const MODE_CHOICES =
   'or -c auth=none with -c allowUnauthenticated=true';
 
 /** Keys that only mean something with `auth=jwt`. */
-const JWT_KEYS = ['jwtIssuer', 'jwtAudience', 'jwtScopes', 'channelsClaim'] as const;
+const JWT_KEYS = ['jwtIssuer', 'jwtAudience', 'jwtScopes', 'channelsClaim', 'masterChannelsClaim'] as const;
 
 interface AuthContext {
   readonly auth: AuthSettings;
@@ -271,6 +328,7 @@ function readModeSettings(read: ContextReader, mode: AuthMode, allowUnauthentica
           audience: readList(read, 'jwtAudience'),
           scopes: readList(read, 'jwtScopes'),
           channelsClaim: readString(read, 'channelsClaim'),
+          masterChannelsClaim: readString(read, 'masterChannelsClaim'),
         }),
       };
     case 'iam':

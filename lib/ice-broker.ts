@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   HttpApi,
   HttpMethod,
@@ -11,6 +11,7 @@ import {
   PayloadFormatVersion,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   ArnPrincipal,
   Grant,
@@ -21,12 +22,14 @@ import {
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import { CfnSignalingChannel } from 'aws-cdk-lib/aws-kinesisvideo';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
   AUTH_MODES,
+  BLOCKED_CALLERS_FORMAT,
   CHANNEL_NAME_PATTERN,
   ENV,
   ICE_SERVERS_ROUTE_PATH,
@@ -34,11 +37,22 @@ import {
   KVS_ACTIONS,
   MIN_REMAINING_TTL_SECONDS,
   parseChannelArn,
+  type SignalingRole,
   TURN_CREDENTIAL_LIFETIME_SECONDS,
 } from '../lambda/contract';
 import { accessLogFormat } from './access-log-format';
 import { corsOriginsProblem, corsPreflight } from './cors';
+import { IceBrokerObservability, type ObservabilityProps, observabilityProblems } from './observability';
 import { flagUnauthenticatedRoute, routeAuthorization } from './route-auth';
+import { deploymentRisks, warnAboutRisks } from './safety';
+import { SharedTable, type SharedTableSettings, sharedTableProblems } from './shared-table';
+import {
+  connectStatement,
+  createSignalingRoutes,
+  type SignalingInvokeArns,
+  signalingInvokeArns,
+  signalingProblems,
+} from './signaling';
 
 const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
@@ -81,6 +95,15 @@ export interface JwtAuth {
    * @default - every authenticated caller may use every served channel
    */
   readonly channelsClaim?: string;
+
+  /**
+   * Name of a token claim that lists the channels the caller may master (the master signaling
+   * route, `signalingRoles` `viewer,master`): mastering is granted apart from viewing. Required
+   * with the master role; a token without the claim masters no channel (403 `ChannelNotAllowed`).
+   *
+   * @default - none; the master role cannot be served without it
+   */
+  readonly masterChannelsClaim?: string;
 }
 
 /**
@@ -145,7 +168,7 @@ export interface ExistingChannel {
 }
 
 /** Properties of {@link IceBroker}. */
-export interface IceBrokerProps {
+export interface IceBrokerProps extends SharedTableSettings {
   /**
    * How callers authenticate: `{ mode: 'jwt', issuer, audience }` (any OpenID Connect issuer),
    * `{ mode: 'iam' }` (SigV4; works in the China Regions without an ICP licence) or, for demos
@@ -206,6 +229,35 @@ export interface IceBrokerProps {
    * @default - the function's default, `MIN_REMAINING_TTL_SECONDS.default` (the construct sets no variable)
    */
   readonly minRemainingTtl?: Duration;
+
+  /**
+   * The presigned signaling routes: `['viewer']` adds `POST /v1/channels/{channel}/viewer`,
+   * `['viewer', 'master']` also `POST /v1/channels/{channel}/master`. Each answers with the
+   * channel's ICE servers and its WSS endpoint presigned for that role, and the scoped role
+   * gains that role's Connect action (`kinesisvideo:ConnectAsViewer` / `ConnectAsMaster`) on the
+   * served channels. The master role needs `auth.masterChannelsClaim` (jwt) and is refused with
+   * auth mode `none`.
+   *
+   * @default - none: only the ice-servers route
+   */
+  readonly signalingRoles?: readonly SignalingRole[];
+
+  /**
+   * Concurrent executions reserved for (and the most allowed to) the function. With the
+   * per-instance KVS call budget, it also bounds the `GetIceServerConfig` calls per channel.
+   * 0 is refused; a stage burst above it is warned about.
+   *
+   * @default - no reservation: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
+   * Alarms (and where they notify), X-Ray tracing and alarm thresholds; the dashboard and the
+   * Logs Insights queries are always created.
+   *
+   * @default - a new SNS topic for alarms, no tracing, the default thresholds
+   */
+  readonly observability?: ObservabilityProps;
 }
 
 /** The log groups the broker writes to. */
@@ -270,7 +322,23 @@ export function validateIceBrokerProps(props: IceBrokerSettings, options: Valida
   validateChannels(props, local, errors);
   validateStage(props, errors);
   validateAuth(props.auth, local, errors);
+  for (const { prop, message } of signalingProblems(props)) errors.fail(prop, message);
   errors.check('corsAllowOrigins', corsOriginsProblem(props.corsAllowOrigins ?? [], props.auth.mode));
+  for (const [prop, problem] of sharedTableProblems(props)) errors.fail(prop, problem);
+  for (const [prop, problem] of observabilityProblems(props.observability ?? {}))
+    errors.fail(`observability.${prop}`, problem);
+  // Deployment risks (lib/safety.ts); the local runner listens on loopback only.
+  const [refusal] = local ? [] : risksOf(props).refusals;
+  if (refusal) errors.fail(refusal.props, refusal.message);
+}
+
+/** The deploy-time risks of `props` (lib/safety.ts), with the stage burst they will really have. */
+function risksOf(props: IceBrokerSettings) {
+  const { throttleBurst, reservedConcurrency, auth, signalingRoles } = props;
+  return deploymentRisks(
+    { throttleBurst, reservedConcurrency, authMode: auth.mode, signalingRoles },
+    throttleBurst ?? DEFAULT_THROTTLE_BURST,
+  );
 }
 
 /** Throws {@link ConfigError}s that name the setting at a prop path as {@link SettingNames} say. */
@@ -364,7 +432,13 @@ const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filte
 );
 
 function validateStage(props: IceBrokerSettings, errors: SettingErrors): void {
-  const { throttleRate: rate, throttleBurst: burst, logRetention: days, minRemainingTtl } = props;
+  const {
+    throttleRate: rate,
+    throttleBurst: burst,
+    logRetention: days,
+    minRemainingTtl,
+    reservedConcurrency,
+  } = props;
   if (rate !== undefined) {
     errors.check(
       'throttleRate',
@@ -376,6 +450,18 @@ function validateStage(props: IceBrokerSettings, errors: SettingErrors): void {
       'throttleBurst',
       Number.isInteger(burst) && burst > 0 ? undefined : `${burst} must be an integer greater than 0`,
     );
+  }
+  if (days === RetentionDays.INFINITE) {
+    errors.fail(
+      'logRetention',
+      'unlimited retention keeps every log line, and its storage cost, forever; choose a period such as 30 or 365 days',
+    );
+  }
+  if (
+    reservedConcurrency !== undefined &&
+    !(Number.isInteger(reservedConcurrency) && reservedConcurrency >= 0)
+  ) {
+    errors.fail('reservedConcurrency', `${reservedConcurrency} must be an integer of at least 1`);
   }
   if (days !== undefined && !LOG_RETENTION_DAYS.includes(days)) {
     errors.check(
@@ -487,6 +573,15 @@ export class IceBroker extends Construct {
   public readonly scopedRole: Role;
   /** The function's and the API's log groups. */
   public readonly logGroups: IceBrokerLogGroups;
+  /**
+   * The SSM parameter listing blocked callers (`BLOCKED_CALLERS_FORMAT` of lambda/contract.ts),
+   * named `/<stack name>/<construct id>/blocked-callers`. The function reads it (cached 60 s), so
+   * an operator blocks a caller with `aws ssm put-parameter --overwrite`, without a deploy; the
+   * stack writes it only when it creates it.
+   */
+  public readonly blockedCallersParameter: StringParameter;
+  /** The alarms, their SNS topic, the dashboard and the Logs Insights queries. */
+  public readonly observability: IceBrokerObservability;
   /** The signaling channels this construct created. */
   public readonly createdChannels: readonly CfnSignalingChannel[];
   /** Every served channel's ARN (possibly a token) by channel name. */
@@ -496,6 +591,15 @@ export class IceBroker extends Construct {
    * channel: `arn:${Partition}:execute-api:${Region}:${Account}:${ApiId}/$default/POST/v1/channels/<name>/ice-servers`.
    */
   public readonly invokeArns: Readonly<Record<string, string>>;
+  /** The signaling routes (`POST /v1/channels/{channel}/viewer|master`) of the served roles. */
+  public readonly signalingRoutes: Partial<Record<SignalingRole, HttpRoute>>;
+  /**
+   * By signaling role, then channel name, the `execute-api` ARN that `execute-api:Invoke` must
+   * allow to connect in that role (IAM grants viewing and mastering apart).
+   */
+  public readonly signalingInvokeArns: SignalingInvokeArns;
+  /** The DynamoDB table every function instance shares (call budget, shared ICE cache); see {@link SharedTable}. */
+  public readonly sharedTable: Table;
 
   constructor(scope: Construct, id: string, props: IceBrokerProps) {
     super(scope, id);
@@ -521,15 +625,17 @@ export class IceBroker extends Construct {
       description:
         'kvs-ice-broker function: writes its own logs and assumes the scoped KVS role, nothing else',
     });
-    this.scopedRole = this.createScopedRole();
+    this.scopedRole = this.createScopedRole(props.signalingRoles ?? []);
     // Kept in the role's separate default Policy resource, which breaks the cycle
     // execution role -> scoped role (this statement) -> execution role (trust policy).
     this.executionRole.addToPolicy(
       new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [this.scopedRole.roleArn] }),
     );
     this.logGroups.function.grantWrite(this.executionRole);
+    this.blockedCallersParameter = this.createBlockedCallersParameter();
 
     this.function = this.createFunction(props);
+    this.sharedTable = new SharedTable(this, 'SharedTable', { ...props, function: this.function }).table;
     this.api = new HttpApi(this, 'Api', {
       apiName: `${Stack.of(this).stackName}-ice-servers`,
       description: 'Vends short-lived KVS TURN/STUN servers',
@@ -539,13 +645,39 @@ export class IceBroker extends Construct {
     this.stage = this.createStage(props);
     const { authorizer, authorizationScopes } = routeAuthorization(props.auth);
     this.authorizer = authorizer;
-    this.route = this.createRoute(authorizer, authorizationScopes);
-    if (props.auth.mode === 'none') flagUnauthenticatedRoute(this.route);
+    const integration = new HttpLambdaIntegration('IceServers', this.function, {
+      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+    });
+    this.route = this.createRoute(integration, authorizer, authorizationScopes);
+    this.signalingRoutes = createSignalingRoutes(this, props.signalingRoles ?? [], {
+      httpApi: this.api,
+      integration,
+      authorizer,
+      authorizationScopes,
+    });
+    if (props.auth.mode === 'none') {
+      for (const route of [this.route, ...Object.values(this.signalingRoutes)]) {
+        flagUnauthenticatedRoute(route);
+      }
+    }
+    warnAboutRisks(this, risksOf(props).warnings);
+    this.observability = new IceBrokerObservability(this, 'Observability', {
+      ...props.observability,
+      api: this.api,
+      function: this.function,
+      functionLogGroup: this.logGroups.function,
+      minRemainingTtlSeconds: props.minRemainingTtl?.toSeconds() ?? MIN_REMAINING_TTL_SECONDS.default,
+    });
     this.invokeArns = Object.fromEntries(
       Object.keys(this.channelArns).map((name) => [
         name,
         this.api.arnForExecuteApi(HttpMethod.POST, iceServersPath(name), this.stage.stageName),
       ]),
+    );
+    this.signalingInvokeArns = signalingInvokeArns(
+      props.signalingRoles ?? [],
+      Object.keys(this.channelArns),
+      (path) => this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
     );
   }
 
@@ -569,15 +701,45 @@ export class IceBroker extends Construct {
     return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
   }
 
-  private createScopedRole(): Role {
+  /**
+   * Lets `grantee` call the signaling route of `role` for `channels` (default: every served
+   * channel): viewing and mastering are granted apart. Only for auth mode `iam`, and only for a
+   * served role.
+   */
+  public grantConnect(
+    grantee: IGrantable,
+    role: SignalingRole,
+    channels: readonly string[] = Object.keys(this.channelArns),
+  ): Grant {
+    const arns = this.signalingInvokeArns[role];
+    if (this.auth.mode !== 'iam' || arns === undefined) {
+      throw new ConfigError(
+        PROP_NAMES.subject,
+        this.auth.mode !== 'iam' ? 'auth' : 'signalingRoles',
+        `grantConnect needs mode "iam" and the ${role} role among signalingRoles`,
+      );
+    }
+    const resourceArns = channels.map((name) => {
+      const arn = arns[name];
+      if (arn === undefined) throw new Error(`grantConnect: "${name}" is not a channel this broker serves`);
+      return arn;
+    });
+    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+  }
+
+  private createScopedRole(signalingRoles: readonly SignalingRole[]): Role {
+    const connect = connectStatement(signalingRoles, Object.values(this.channelArns));
     return new Role(this, 'ScopedRole', {
       assumedBy: new ArnPrincipal(this.executionRole.roleArn),
       maxSessionDuration: Duration.hours(1),
-      description: 'kvs-ice-broker: the two KVS calls that vend ICE servers, on the configured channels only',
+      description: connect
+        ? 'kvs-ice-broker: the KVS calls that vend ICE servers and the Connect actions of the served signaling roles, on the configured channels only'
+        : 'kvs-ice-broker: the two KVS calls that vend ICE servers, on the configured channels only',
       inlinePolicies: {
         IceServers: new PolicyDocument({
           statements: [
             new PolicyStatement({ actions: KVS_ACTIONS, resources: Object.values(this.channelArns) }),
+            ...(connect ? [connect] : []),
           ],
         }),
       },
@@ -599,16 +761,34 @@ export class IceBroker extends Construct {
     });
   }
 
-  private createRoute(authorizer: IHttpRouteAuthorizer, authorizationScopes?: string[]): HttpRoute {
+  private createRoute(
+    integration: HttpLambdaIntegration,
+    authorizer: IHttpRouteAuthorizer,
+    authorizationScopes?: string[],
+  ): HttpRoute {
     return new HttpRoute(this, 'IceServersRoute', {
       httpApi: this.api,
       routeKey: HttpRouteKey.with(ICE_SERVERS_ROUTE_PATH, HttpMethod.POST),
       authorizer,
       authorizationScopes,
-      integration: new HttpLambdaIntegration('IceServers', this.function, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
+      integration,
     });
+  }
+
+  /** The blocked-callers parameter, created empty, and the function's right to read it (that one parameter only). */
+  private createBlockedCallersParameter(): StringParameter {
+    const parameter = new StringParameter(this, 'BlockedCallers', {
+      parameterName: `/${Stack.of(this).stackName}/${this.node.id}/blocked-callers`,
+      simpleName: false,
+      stringValue: BLOCKED_CALLERS_FORMAT.empty,
+      description:
+        'kvs-ice-broker: callers refused with 403 CallerBlocked, {"callerIds":[...],"subjects":[...]}; read by the function every 60 s',
+    });
+    // A String parameter (CloudFormation cannot create a SecureString), so no kms:Decrypt.
+    this.executionRole.addToPolicy(
+      new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameter.parameterArn] }),
+    );
+    return parameter;
   }
 
   private existingChannelArn(channel: ExistingChannel): string {
@@ -624,6 +804,14 @@ export class IceBroker extends Construct {
   }
 
   private createFunction(props: IceBrokerProps): NodejsFunction {
+    if (props.observability?.tracing) {
+      // Lambda's X-Ray statement (xray:PutTraceSegments, PutTelemetryRecords) has no resource-level permissions.
+      Validations.of(this.executionRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing (context tracing=true): xray:PutTraceSegments and PutTelemetryRecords take no resource ARN',
+      });
+    }
     return new NodejsFunction(this, 'Function', {
       description: 'Vends short-lived KVS TURN/STUN servers',
       entry: path.join(PROJECT_ROOT, 'lambda', 'handler.ts'),
@@ -635,16 +823,25 @@ export class IceBroker extends Construct {
       timeout: Duration.seconds(10),
       role: this.executionRole,
       logGroup: this.logGroups.function,
+      ...(props.observability?.tracing ? { tracing: Tracing.ACTIVE } : {}),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       environment: {
         [ENV.scopedRoleArn]: this.scopedRole.roleArn,
         [ENV.channels]: Stack.of(this).toJsonString(this.channelArns),
         [ENV.authMode]: props.auth.mode,
+        [ENV.blockedCallersParameter]: this.blockedCallersParameter.parameterName,
         // Unset, the function applies its own default (lambda/config.ts).
         ...(props.minRemainingTtl !== undefined
           ? { [ENV.minRemainingTtlSeconds]: String(props.minRemainingTtl.toSeconds()) }
           : {}),
         ...(props.auth.mode === 'jwt' && props.auth.channelsClaim !== undefined
           ? { [ENV.channelsClaim]: props.auth.channelsClaim }
+          : {}),
+        ...(props.signalingRoles?.length ? { [ENV.signalingRoles]: props.signalingRoles.join(',') } : {}),
+        ...(props.auth.mode === 'jwt' && props.auth.masterChannelsClaim !== undefined
+          ? { [ENV.masterChannelsClaim]: props.auth.masterChannelsClaim }
           : {}),
         POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
         POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -30,16 +30,47 @@ export class KvsIceBrokerStack extends Stack {
       description: 'The role the function assumes for KVS; only the function execution role may assume it',
       value: this.broker.scopedRole.roleArn,
     });
-    if (this.broker.auth.mode === 'iam') {
-      new CfnOutput(this, 'ClientPolicyStatement', {
+    new CfnOutput(this, 'BlockedCallersParameter', {
+      description:
+        'SSM parameter listing blocked callers, {"callerIds":[...],"subjects":[...]}; the function applies a change within 60 s (docs/operations.md, "Blocking a caller")',
+      value: this.broker.blockedCallersParameter.parameterName,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic the alarms notify; subscribe to it, e.g. aws sns subscribe --protocol email',
+      value: this.broker.observability.alarmTopic.topicArn,
+    });
+    if (this.broker.auth.mode === 'iam') new CfnOutput(this, 'ClientPolicyStatement', this.clientPolicy());
+  }
+
+  /**
+   * `auth=iam`: what a client role needs, one resource per channel. Without signaling routes, the
+   * one statement of the ice-servers route; with them, a list of statements, each with a Sid
+   * (`IceServers`, `SignalingViewer`, `SignalingMaster`), so viewing and mastering are granted apart.
+   */
+  private clientPolicy(): { description: string; value: string } {
+    const statement = (arns: Readonly<Record<string, string>>, sid?: string) => ({
+      ...(sid !== undefined ? { Sid: sid } : {}),
+      Effect: 'Allow',
+      Action: 'execute-api:Invoke',
+      Resource: Object.values(arns),
+    });
+    const { viewer, master } = this.broker.signalingInvokeArns;
+    if (viewer === undefined) {
+      return {
         description:
           'auth=iam: the IAM policy statement a client role needs to call the API, one resource per channel; drop the channels a client must not use',
-        value: this.toJsonString({
-          Effect: 'Allow',
-          Action: 'execute-api:Invoke',
-          Resource: Object.values(this.broker.invokeArns),
-        }),
-      });
+        value: this.toJsonString(statement(this.broker.invokeArns)),
+      };
     }
+    return {
+      description:
+        'auth=iam: the IAM policy statements (Sid IceServers, SignalingViewer, SignalingMaster) a client role needs, one resource per channel; ' +
+        'give SignalingMaster only to the roles of devices that master channels, and drop the channels a client must not use',
+      value: this.toJsonString([
+        statement(this.broker.invokeArns, 'IceServers'),
+        statement(viewer, 'SignalingViewer'),
+        ...(master !== undefined ? [statement(master, 'SignalingMaster')] : []),
+      ]),
+    };
   }
 }

@@ -1,7 +1,11 @@
-import type { JwtAuthOptions, LocalAuthInfo, LocalAuthOptions, MintRequest } from './types';
+import { ICE_SERVERS_ROUTE_PATH, iceServersPath } from '../lambda/contract';
+import type { JwtAuthOptions, LocalAuthInfo, LocalAuthOptions } from './gateway/auth-mode';
+import type { ApiServer } from './gateway/server';
+import { ISSUER_ENV } from './identity-provider/token-cli';
+import type { MintRequest } from './identity-provider/token-minter';
+import { LOCAL_DEFAULT_CHANNEL } from './options';
 
-/** The environment variable `npm run token` reads the issuer URL from. */
-export const ISSUER_ENV = 'KVS_ICE_BROKER_ISSUER';
+/** The runner's start-up lines (`npm start`): what is served, how to authenticate, a curl that works as printed. */
 
 /** What the runner prints about auth, and the curl arguments that pass it. */
 export interface AuthBanner {
@@ -56,7 +60,11 @@ async function jwtBanner(info: LocalAuthInfo, jwt: JwtSettings, channels: readon
   };
 }
 
-/** The runner's start-up lines for the auth mode in force. */
+/**
+ * The auth lines for the mode in force: for `jwt` with the dev identity provider, a freshly
+ * minted dev token (sub `dev-user`, valid one hour) and the `npm run token` hint; for `iam`, the
+ * dev credentials; for `none`, a reminder that deployments must choose.
+ */
 export async function authBanner(
   info: LocalAuthInfo,
   options: LocalAuthOptions,
@@ -74,4 +82,44 @@ export async function authBanner(
     };
   }
   return { lines: ['  auth       none (local only; deployments need -c auth=jwt|iam|none)'], curlArgs: [] };
+}
+
+/** What the start-up lines describe. */
+export interface StartupBanner {
+  /** First line, e.g. `kvs-ice-broker is serving locally (no AWS account needed)`. */
+  readonly title: string;
+  readonly api: ApiServer;
+  readonly auth: LocalAuthInfo;
+  readonly authOptions: LocalAuthOptions;
+  /** Served channel names; the first one goes into the curl line. */
+  readonly channels: readonly string[];
+  /** Lines between the API line and the auth lines, already indented. */
+  readonly details: readonly string[];
+  /** Origins the API answers CORS for (`ServedHandler.corsOrigins`); absent: no CORS line. */
+  readonly corsOrigins?: readonly string[];
+}
+
+/** The CORS line: which browser origins may call the API, and how to choose them. */
+function corsLine(origins: readonly string[], mode: LocalAuthInfo['mode']): string {
+  if (origins.length === 0)
+    return "  CORS       no browser origin but the API's own (-c corsAllowOrigins=<origins> for apps on others)";
+  const how = mode === 'none' ? 'loopback origins by default with auth none; ' : '';
+  return `  CORS       ${origins.join(', ')} (${how}-c corsAllowOrigins=<origins> to choose)`;
+}
+
+/** The start-up text: what is served, the given details, auth, and a curl command that works as printed. */
+export async function startupBanner(banner: StartupBanner): Promise<string> {
+  const auth = await authBanner(banner.auth, banner.authOptions, banner.channels);
+  const extra = auth.curlArgs.map((arg) => ` ${arg}`).join('');
+  const url = `${banner.api.url}${iceServersPath(banner.channels[0] ?? LOCAL_DEFAULT_CHANNEL)}`;
+  return [
+    banner.title,
+    `  API        ${banner.api.url}${ICE_SERVERS_ROUTE_PATH}  (POST)`,
+    `  demo       ${banner.api.url}/demo  (in a browser: two relay-only peer connections with the vended credentials)`,
+    ...banner.details,
+    ...auth.lines,
+    ...(banner.corsOrigins ? [corsLine(banner.corsOrigins, banner.auth.mode)] : []),
+    `  try        curl -s -X POST ${url} -H 'content-type: application/json'${extra} -d '{"role":"VIEWER"}'`,
+    'Ctrl-C stops everything.',
+  ].join('\n');
 }

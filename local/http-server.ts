@@ -1,7 +1,28 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the local servers (API, AWS emulator, token issuer) share: loopback only, bounded bodies, clean shutdown. */
+/**
+ * What the local servers (API Gateway stand-in, AWS emulator, dev identity provider) share:
+ * loopback only, raw request targets, bounded bodies, clean shutdown.
+ */
+
+/** A request target split at its first `?`, both parts exactly as they arrived (nothing decoded or resolved). */
+export interface RawTarget {
+  /** Raw path, still percent-encoded, `.` segments and backslashes untouched. */
+  readonly path: string;
+  /** Raw query string without the `?`; empty when there is none. */
+  readonly query: string;
+}
+
+/**
+ * Splits a request target (`req.url`) at its first `?`. Nothing is parsed: both API Gateway
+ * (routing) and SigV4 (the canonical request) work on the target as it arrived, where a URL
+ * parser would resolve `..`, turn `\` into `/` and accept absolute-form targets.
+ */
+export function splitTarget(target: string): RawTarget {
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
 
 /** Listens on 127.0.0.1 (0 picks a free port) and resolves with the port; a taken port is an error that says so. */
 export function listen(server: Server, port: number): Promise<number> {
@@ -33,6 +54,7 @@ export function closeServer(server: Server): Promise<void> {
 /** After a 413, the rest of an oversized body is drained up to this, then the socket is cut. */
 const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
 
+/** A request body longer than the `limit` given to {@link readBody}; servers answer it with 413. */
 export class BodyTooLargeError extends Error {
   override name = 'BodyTooLargeError';
 }

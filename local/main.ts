@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { ENV, ICE_SERVERS_ROUTE_PATH, iceServersPath } from '../lambda/contract';
-import { authBanner } from './auth/banner';
-import type { LocalAuthOptions } from './auth/types';
+import { ENV } from '../lambda/contract';
+import { startupBanner } from './banner';
+import type { LocalBlockedCallers } from './blocked-callers';
+import type { LocalDynamoDb } from './dynamodb';
 import {
   cdkJsonContext,
-  LOCAL_DEFAULT_CHANNEL,
   parseArgs,
   portFrom,
   type RunnerArgs,
@@ -12,31 +12,17 @@ import {
   readEmulatedConfig,
   USAGE,
 } from './options';
-import { requireAwsCredentials, type ServedHandler, serveHandler, startLocalStack } from './runner';
+import { requireAwsCredentials, serveHandler, startLocalStack } from './runner';
 
-/** The start-up lines: what is served, the given details, auth, and a curl command that works as printed. */
-async function printBanner(
-  title: string,
-  served: Pick<ServedHandler, 'api' | 'auth'>,
-  authOptions: LocalAuthOptions,
-  channels: readonly string[],
-  details: readonly string[],
-): Promise<void> {
-  const banner = await authBanner(served.auth, authOptions, channels);
-  const extra = banner.curlArgs.map((arg) => ` ${arg}`).join('');
-  const url = `${served.api.url}${iceServersPath(channels[0] ?? LOCAL_DEFAULT_CHANNEL)}`;
-  console.log(
-    [
-      title,
-      `  API        ${served.api.url}${ICE_SERVERS_ROUTE_PATH}  (POST)`,
-      ...details,
-      ...banner.lines,
-      `  try        curl -s -X POST ${url} -H 'content-type: application/json'${extra} -d '{"role":"VIEWER"}'`,
-      'Ctrl-C stops everything.',
-    ].join('\n'),
-  );
+/** How to make browsers accept the relay's `turns:` certificate: trust the machine's local CA once. */
+function caLines(caFile: string): string[] {
+  return [
+    `  TLS CA     ${caFile}: the local CA that signs the relay's certificate; browsers refuse turns: until they trust it`,
+    `             (Chromium on Linux: certutil -d sql:$HOME/.pki/nssdb -A -t "C,," -n kvs-ice-broker-local -i ${caFile})`,
+  ];
 }
 
+/** The emulated product: AWS emulator, coturn when installed, the local API; returns how to stop it. */
 async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
   const config = readEmulatedConfig(args.context);
   const { channels, auth } = config;
@@ -44,18 +30,56 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
     ...config,
     port,
     emulatorPort: portFrom(process.env, 'EMULATOR_PORT', 0),
+    fleet: { instances: args.instances, sharedTable: args.instances > 1 || config.sharedCache === true },
   });
   const relay = stack.coturn
-    ? `live: coturn on 127.0.0.1:${stack.coturn.port} (udp, tcp) and :${stack.coturn.tlsPort} (tls, dtls; self-signed certificate), log ${stack.coturn.logFile}`
+    ? `live: coturn on 127.0.0.1:${stack.coturn.port} (udp, tcp) and :${stack.coturn.tlsPort} (tls, dtls), log ${stack.coturn.logFile}`
     : 'NOT live: coturn is not installed, so the TURN URIs point at a port where nothing listens (install: sudo apt-get install coturn)';
-  await printBanner('kvs-ice-broker is serving locally (no AWS account needed)', stack, auth, channels, [
-    `  channels   ${channels.join(', ')}`,
-    `  AWS        emulator at ${stack.emulator.url} (${stack.emulator.region}); calls: GET ${stack.emulator.url}/_emulator/stats`,
-    `  TURN relay ${relay}`,
-  ]);
+  const banner = await startupBanner({
+    title: 'kvs-ice-broker is serving locally (no AWS account needed)',
+    api: stack.api,
+    auth: stack.auth,
+    authOptions: auth,
+    channels,
+    corsOrigins: stack.corsOrigins,
+    details: [
+      `  channels   ${channels.join(', ')}`,
+      `  AWS        emulator at ${stack.emulator.url} (${stack.emulator.region}); calls: GET ${stack.emulator.url}/_emulator/stats`,
+      `  function   ${describeFunction(args.instances, stack.dynamodb)}`,
+      `  TURN relay ${relay}`,
+      ...(stack.coturn ? caLines(stack.coturn.caFile) : []),
+      ...(config.signalingRoles?.length
+        ? [
+            `  signaling  POST /v1/channels/{channel}/${config.signalingRoles.join('|')} -> presigned ${stack.emulator.signalingUrl}/… (KVS signaling emulated; plain ${stack.emulator.url.replace(/^http/, 'ws')}/… for tools; GET ${stack.emulator.url}/_emulator/signaling)`,
+          ]
+        : []),
+      `  blocked    ${describeBlockedCallers(config.blockedCallers)}`,
+    ],
+  });
+  console.log(banner);
   return () => stack.close();
 }
 
+/** The banner's line about blocked callers. */
+function describeBlockedCallers(source: LocalBlockedCallers | undefined): string {
+  if (source === undefined)
+    return 'nobody (block callers with -c blockedCallers=<id,sub:subject> or -c blockedCallersFile=<json>)';
+  if ('list' in source) return `${source.list.join(', ')} (403 CallerBlocked)`;
+  return `callers listed in ${source.file} (re-read on change; the API applies it within BLOCKED_CALLERS_MAX_AGE_SECONDS, 60 s)`;
+}
+
+/** The banner's line about the function: how many instances, and the shared table they use. */
+function describeFunction(instances: number, dynamodb: LocalDynamoDb | undefined): string {
+  const count =
+    instances > 1
+      ? `${instances} instances (processes of their own, called in turn)`
+      : '1 instance (in this process)';
+  return dynamodb
+    ? `${count}; shared table ${dynamodb.tableName} in a local DynamoDB (dynalite) at ${dynamodb.url}`
+    : `${count}; no shared table, the per-instance call budget (--instances N shares one)`;
+}
+
+/** The local API in front of real AWS (the developer's credentials and channels); returns how to stop it. */
 async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
   const config = readAwsConfig(args.context, process.env);
   await requireAwsCredentials();
@@ -71,18 +95,23 @@ async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Prom
       [ENV.channels]: JSON.stringify(config.channels),
       AWS_REGION: region,
     },
+    demo: { channels: Object.keys(config.channels) },
   });
   const names = Object.keys(config.channels);
-  await printBanner(
-    'kvs-ice-broker is serving locally against REAL AWS (your credentials and channels)',
-    served,
-    auth,
-    names,
-    [`  channels   ${names.join(', ')} in ${region}`, `  role       ${scopedRoleArn}`],
-  );
+  const banner = await startupBanner({
+    title: 'kvs-ice-broker is serving locally against REAL AWS (your credentials and channels)',
+    api: served.api,
+    auth: served.auth,
+    authOptions: auth,
+    channels: names,
+    corsOrigins: served.corsOrigins,
+    details: [`  channels   ${names.join(', ')} in ${region}`, `  role       ${scopedRoleArn}`],
+  });
+  console.log(banner);
   return () => served.close();
 }
 
+/** `npm start`: the local API against the AWS emulator and coturn, or (`--aws`) against real AWS. */
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), cdkJsonContext(join(__dirname, '..')));
   if (args.help) return console.log(USAGE);

@@ -1,23 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseChannelArn } from '../lambda/contract';
+import { ENV, parseChannelArn, type SignalingRole } from '../lambda/contract';
 import { CONTEXT_NAMES, checkContextKeys, type LocalContext, parseLocalContext } from '../lib/context';
 import { ConfigError, validateIceBrokerProps } from '../lib/ice-broker';
-import { accountOfArn } from './auth/local-auth';
-import type { LocalAuthOptions } from './auth/types';
+import { type LocalBlockedCallers, readLocalBlockedCallers } from './blocked-callers';
+import type { LocalAuthOptions } from './gateway/auth-mode';
 
+/** The `npm start` command line, over cdk.json's context. */
 export interface RunnerArgs {
   /** `-c key=value` pairs, over the `context` of cdk.json. */
   readonly context: Record<string, unknown>;
   /** Serve against real AWS (the developer's profile) instead of the emulator. */
   readonly realAws: boolean;
+  /** `-h` / `--help`: print {@link USAGE} and exit. */
   readonly help: boolean;
+  /** `--instances N`: function instances, each a process of its own (1: the handler runs in the runner). */
+  readonly instances: number;
 }
+
+/** Most function instances `--instances` starts: each is a Node process of some 100 MB. */
+export const MAX_LOCAL_INSTANCES = 16;
 
 /** The channel the emulated runner serves when the context names none (deployments have no default). */
 export const LOCAL_DEFAULT_CHANNEL = 'demo';
 
-export const USAGE = `Usage: npm start -- [-c key=value ...] [--aws]
+/** `npm start -- --help`. */
+export const USAGE = `Usage: npm start -- [-c key=value ...] [--instances N] [--aws]
 
 Serves POST /v1/channels/{channel}/ice-servers on 127.0.0.1:$PORT (default 8080) with the
 deployed handler, against a local AWS emulator and, when coturn is installed, a real TURN relay.
@@ -28,7 +36,14 @@ deployed handler, against a local AWS emulator and, when coturn is installed, a 
                            locally, channel names need no ARN and the emulator creates every
                            listed channel (${LOCAL_DEFAULT_CHANNEL} when none is listed), auth defaults to
                            none, auth=jwt without jwtIssuer starts a local token issuer (npm run
-                           token mints more tokens), and -c region=... sets the emulator's Region
+                           token mints more tokens), -c region=... sets the emulator's Region,
+                           and -c blockedCallers=<id,sub:subject> or -c blockedCallersFile=<json>
+                           lists callers to refuse with 403 CallerBlocked (the file is re-read
+                           when it changes)
+  --instances N            run N function instances (1-${MAX_LOCAL_INSTANCES}, default 1), each a process of its own,
+                           behind the API in turn (round robin), sharing the emulator and a local
+                           DynamoDB (dynalite) with the shared table (call budget, per-caller
+                           limit, -c sharedCache=true), as a deployment's instances do
   --aws                    use real AWS with your own credentials instead of the emulator
                            (or KVS_ICE_BROKER_AWS=1); needs -c channels=<channel ARNs>,
                            -c scopedRoleArn=<a role your profile may assume> (or SCOPED_ROLE_ARN)
@@ -54,10 +69,18 @@ export function parseArgs(
   const context = { ...defaults };
   let realAws = env.KVS_ICE_BROKER_AWS === '1';
   let help = false;
+  let instances = 1;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--aws') realAws = true;
-    else if (arg === '-h' || arg === '--help') help = true;
+    else if (arg === '--instances' || arg.startsWith('--instances=')) {
+      const raw = arg.startsWith('--instances=') ? arg.slice('--instances='.length) : argv[++i];
+      instances = /^\d{1,2}$/.test(raw ?? '') ? Number(raw) : Number.NaN;
+      if (!(instances >= 1 && instances <= MAX_LOCAL_INSTANCES))
+        throw new Error(
+          `--instances needs a whole number from 1 to ${MAX_LOCAL_INSTANCES}, got "${raw ?? ''}"`,
+        );
+    } else if (arg === '-h' || arg === '--help') help = true;
     else if (arg === '-c' || arg === '--context' || arg.startsWith('--context=')) {
       const pair = arg.startsWith('--context=') ? arg.slice('--context='.length) : argv[++i];
       const eq = pair?.indexOf('=') ?? -1;
@@ -66,7 +89,9 @@ export function parseArgs(
     } else throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
   }
   checkContextKeys(Object.keys(context), 'local');
-  return { context, realAws, help };
+  if (realAws && instances > 1)
+    throw new Error('--instances runs against the emulator only; leave out --aws');
+  return { context, realAws, help, instances };
 }
 
 /** What the emulated runner serves, read and validated as a deployment's context is. */
@@ -79,6 +104,17 @@ export interface EmulatedConfig {
   readonly region?: string;
   readonly auth: LocalAuthOptions;
   readonly corsAllowOrigins?: readonly string[];
+  /** The presigned signaling routes (`-c signalingRoles`); unset: none. */
+  readonly signalingRoles?: readonly SignalingRole[];
+  /** Callers refused with 403 CallerBlocked (`-c blockedCallers` / `-c blockedCallersFile`); unset: nobody. */
+  readonly blockedCallers?: LocalBlockedCallers;
+  /**
+   * The function's variables for `-c accountIceCallsPerSecond`, `-c callerIssuancesPerMinute` and
+   * `-c sharedCache`, as the stack sets them; unset when none is given.
+   */
+  readonly env?: Record<string, string>;
+  /** `-c sharedCache=true`: the function needs the shared table even as one instance. */
+  readonly sharedCache?: boolean;
 }
 
 /**
@@ -97,7 +133,29 @@ export function readEmulatedConfig(context: Record<string, unknown>): EmulatedCo
     ],
     ...shared(parsed),
     ...(parsed.region !== undefined ? { region: parsed.region } : {}),
+    ...(parsed.signalingRoles?.length ? { signalingRoles: parsed.signalingRoles } : {}),
+    ...optionalBlockedCallers(parsed),
+    ...fleetSettings(parsed),
   };
+}
+
+/** The shared table's settings as the function's variables (see lib/shared-table.ts, which sets them in AWS). */
+function fleetSettings(parsed: LocalContext): Pick<EmulatedConfig, 'env' | 'sharedCache'> {
+  const env: Record<string, string> = {};
+  if (parsed.accountIceCallsPerSecond !== undefined)
+    env[ENV.accountIceCallsPerSecond] = String(parsed.accountIceCallsPerSecond);
+  if (parsed.callerIssuancesPerMinute !== undefined)
+    env[ENV.callerIssuancesPerMinute] = String(parsed.callerIssuancesPerMinute);
+  if (parsed.sharedCache === true) env[ENV.sharedCache] = 'true';
+  return {
+    ...(Object.keys(env).length > 0 ? { env } : {}),
+    ...(parsed.sharedCache === true ? { sharedCache: true } : {}),
+  };
+}
+
+function optionalBlockedCallers(parsed: LocalContext): { blockedCallers?: LocalBlockedCallers } {
+  const blockedCallers = readLocalBlockedCallers(parsed);
+  return blockedCallers ? { blockedCallers } : {};
 }
 
 /** What `npm start -- --aws` serves: existing channels of the developer's account. */
@@ -128,6 +186,13 @@ export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.Proc
   }
   if (!parsed.existingChannels?.length) {
     throw new ConfigError('context', 'channels', '--aws needs -c channels=<full ARNs of existing channels>');
+  }
+  if (parsed.blockedCallers !== undefined || parsed.blockedCallersFile !== undefined) {
+    throw new ConfigError(
+      'context',
+      parsed.blockedCallers !== undefined ? 'blockedCallers' : 'blockedCallersFile',
+      '--aws has no blocked-callers list (the emulator keeps it); block callers of a deployment in its SSM parameter',
+    );
   }
   validateIceBrokerProps(parsed, { names: CONTEXT_NAMES, local: true });
   const channels = (parsed.existingChannels ?? []).map(({ name, arn }) => {
@@ -160,6 +225,9 @@ export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.Proc
     ...shared(parsed),
   };
 }
+
+/** The account id of an ARN (`arn:partition:service:region:account:…`); empty when it has none. */
+const accountOfArn = (arn: string): string => arn.split(':')[4] ?? '';
 
 /** The settings both modes pass on: minimum TTL, auth and CORS. */
 function shared(

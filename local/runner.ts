@@ -1,14 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import { ENV } from '../lambda/contract';
-import { type ApiServer, type LambdaHandler, startApiServer } from './api-server';
-import { CorsRules } from './auth/cors';
-import { type AuthSite, accountOfArn, startLocalAuth } from './auth/local-auth';
-import type { LocalAuthInfo, LocalAuthOptions } from './auth/types';
-import { type Coturn, findTurnserver, startCoturn } from './coturn';
-import { type Emulator, startEmulator } from './emulator';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ENV,
+  ICE_SERVERS_ROUTE_PATH,
+  SIGNALING_ROUTE_PATHS,
+  type SignalingRole,
+  servedSignalingRoles,
+} from '../lambda/contract';
+import type { ApiHandler } from '../lambda/http/adapter';
+import {
+  LOCAL_BLOCKED_CALLERS_PARAMETER,
+  type LocalBlockedCallers,
+  publishBlockedCallers,
+} from './blocked-callers';
+import { demoPages } from './demo/server';
+import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb';
+import { type Emulator, type QuotaSettings, startEmulator } from './emulator';
+import { type LocalFleet, startFunctionInstances } from './fleet/instances';
+import { type LocalAuthInfo, type LocalAuthOptions, startLocalAuth } from './gateway/auth-mode';
+import { localCors } from './gateway/cors';
+import type { AuthSite } from './gateway/iam-gate';
+import { type ApiServer, startApiServer } from './gateway/server';
+import { createRelayCertificate, ensureLocalCa } from './relay/certificate';
+import { type Coturn, findTurnserver, startCoturn } from './relay/coturn';
 
-export type { LocalAuthOptions } from './auth/types';
-
+/** What {@link startLocalStack} runs. */
 export interface LocalStackOptions {
   /** API port on 127.0.0.1 (0 = free). */
   readonly port: number;
@@ -16,7 +34,9 @@ export interface LocalStackOptions {
   readonly emulatorPort?: number;
   /** Signaling channels the emulator has and the API serves. */
   readonly channels: readonly string[];
+  /** The emulated Region (its partition follows); default the emulator's, `us-west-2`. */
   readonly region?: string;
+  /** `MIN_REMAINING_TTL_SECONDS` for the function; unset: the function's default. */
   readonly minRemainingTtlSeconds?: number;
   /** Start coturn when `turnserver` is installed (default true). */
   readonly relay?: boolean;
@@ -26,16 +46,35 @@ export interface LocalStackOptions {
   readonly auth?: LocalAuthOptions;
   /** Origins that get CORS headers (and preflight answers), as `-c corsAllowOrigins=…`. */
   readonly corsAllowOrigins?: readonly string[];
+  /** The presigned signaling routes, as `-c signalingRoles=…`; default none. */
+  readonly signalingRoles?: readonly SignalingRole[];
+  /**
+   * Callers the API refuses with 403 CallerBlocked, as `-c blockedCallers=…` or
+   * `-c blockedCallersFile=…`: kept in the emulator's SSM parameter, which the function reads as
+   * deployed (`BLOCKED_CALLERS_MAX_AGE_SECONDS` in `env` shortens its cache). Default: nobody.
+   */
+  readonly blockedCallers?: LocalBlockedCallers;
+  /** How many function instances, and whether they share the table (local/fleet/instances.ts); default one, in process. */
+  readonly fleet?: LocalFleet;
+  /** The emulator's request-rate quotas; default AWS's, enforced. */
+  readonly quotas?: QuotaSettings;
 }
 
+/** The whole product running on loopback. */
 export interface LocalStack {
   readonly api: ApiServer;
   readonly emulator: Emulator;
   /** The live TURN relay, or undefined when coturn is not installed or not wanted. */
   readonly coturn: Coturn | undefined;
+  /** Channel name to ARN, as the emulator has them. */
   readonly channelArns: ReadonlyMap<string, string>;
   /** The auth mode in force, with what a caller needs to pass it (token minting, dev credentials). */
   readonly auth: LocalAuthInfo;
+  /** Origins that get CORS answers (see {@link ServedHandler.corsOrigins}). */
+  readonly corsOrigins: readonly string[];
+  /** The local DynamoDB with the shared table, when the function has one (see {@link LocalFleet}). */
+  readonly dynamodb: LocalDynamoDb | undefined;
+  /** Stops the API, the emulator and coturn (last started, first stopped); never rejects. */
   close(): Promise<void>;
 }
 
@@ -43,7 +82,7 @@ export interface LocalStack {
  * Environment that points the unmodified handler at the emulator, as its deployment points it at
  * AWS: the emulator's credentials, and none of the developer's (a profile or session token would win).
  */
-function emulatorEnvironment(emulator: Emulator): Record<string, string | undefined> {
+export function emulatorEnvironment(emulator: Emulator): Record<string, string | undefined> {
   return {
     AWS_REGION: emulator.region,
     AWS_ACCESS_KEY_ID: emulator.executionCredentials.accessKeyId,
@@ -53,6 +92,8 @@ function emulatorEnvironment(emulator: Emulator): Record<string, string | undefi
     AWS_DEFAULT_PROFILE: undefined,
     AWS_ENDPOINT_URL_STS: emulator.url,
     AWS_ENDPOINT_URL_KINESIS_VIDEO: emulator.url,
+    AWS_ENDPOINT_URL_SSM: emulator.url,
+    [ENV.blockedCallersParameter]: LOCAL_BLOCKED_CALLERS_PARAMETER,
     [ENV.scopedRoleArn]: emulator.scopedRoleArn,
     [ENV.channels]: JSON.stringify(Object.fromEntries(emulator.channelArns)),
   };
@@ -86,31 +127,68 @@ export async function requireAwsCredentials(): Promise<void> {
 }
 
 /** Loads the deployed handler module with `env` as its environment (it reads it at cold start). */
-async function loadHandler(env: Record<string, string | undefined>): Promise<LambdaHandler> {
+async function loadHandler(env: Record<string, string | undefined>): Promise<ApiHandler> {
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
   const module = await import('../lambda/handler');
-  return module.handler as LambdaHandler;
+  return module.handler;
 }
 
+/** What {@link serveHandler} serves, and where the function finds AWS. */
 export interface ServeOptions {
+  /** API port on 127.0.0.1 (0 = free). */
   readonly port: number;
+  /** How callers authenticate; default `{ mode: 'none' }`. */
   readonly auth?: LocalAuthOptions;
+  /** Origins that get CORS headers (and preflight answers). */
   readonly corsAllowOrigins?: readonly string[];
   /** Region, partition and account the auth gate speaks for. */
   readonly site: AuthSite;
   /** Where the function finds AWS (the emulator, or the developer's own account) and its channels. */
   readonly upstreamEnv: Record<string, string | undefined>;
+  /** `MIN_REMAINING_TTL_SECONDS` for the function; unset: the function's default. */
   readonly minRemainingTtlSeconds?: number;
   /** Extra environment for the function (e.g. log level). */
   readonly env?: Record<string, string>;
+  /** The /demo page's channel list and the relay's CA certificate, if the relay runs. */
+  readonly demo: { readonly channels: readonly string[]; readonly caFile?: string };
+  /** The presigned signaling routes, as `-c signalingRoles=…`; default none. */
+  readonly signalingRoles?: readonly SignalingRole[];
+  /** How many function instances serve (default one, in this process). */
+  readonly fleet?: LocalFleet;
 }
 
+/**
+ * The function: the handler module loaded in this process (one instance), or that many instance
+ * processes behind one round-robin handler.
+ */
+async function startFunction(
+  env: Record<string, string | undefined>,
+  fleet: LocalFleet = {},
+): Promise<{ handler: ApiHandler; close(): Promise<void> }> {
+  const count = fleet.instances ?? 1;
+  if (count <= 1) return { handler: await loadHandler(env), close: async () => undefined };
+  return startFunctionInstances({ count, env, script: fleet.script, stdout: fleet.stdout });
+}
+
+/** The routes a deployment with these roles has (auth mode `none` never has the master route). */
+function apiRoutes(roles: readonly SignalingRole[], auth: LocalAuthInfo): string[] {
+  return [
+    ICE_SERVERS_ROUTE_PATH,
+    ...servedSignalingRoles(roles, auth.mode).map((role) => SIGNALING_ROUTE_PATHS[role]),
+  ];
+}
+
+/** The local API serving the deployed handler module. */
 export interface ServedHandler {
   readonly api: ApiServer;
+  /** The auth mode in force, with what a caller needs to pass it. */
   readonly auth: LocalAuthInfo;
+  /** Origins that get CORS answers: `-c corsAllowOrigins`, else the loopback origins in `none` mode, else none. */
+  readonly corsOrigins: readonly string[];
+  /** Stops the API and the dev identity provider, if one was started. */
   close(): Promise<void>;
 }
 
@@ -122,25 +200,53 @@ export interface ServedHandler {
 export async function serveHandler(options: ServeOptions): Promise<ServedHandler> {
   const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, options.site);
   try {
-    const handler = await loadHandler({
-      ...options.upstreamEnv,
-      [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
-      POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
-      // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      ...auth.functionEnv,
-      ...options.env,
+    const fn = await startFunction(
+      {
+        ...options.upstreamEnv,
+        [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
+        [ENV.signalingRoles]: options.signalingRoles?.join(',') || undefined,
+        POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
+        // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        ...auth.functionEnv,
+        ...options.env,
+      },
+      options.fleet,
+    );
+    const { handler } = fn;
+    const cors = localCors(options.corsAllowOrigins, auth.info.mode);
+    const pages = demoPages({ ...options.demo, authMode: auth.info.mode, region: options.site.region });
+    const api = await startApiServer({
+      port: options.port,
+      handler,
+      gate: auth.gate,
+      routes: apiRoutes(options.signalingRoles ?? [], auth.info),
+      cors: cors.rules,
+      pages,
     });
-    const cors = options.corsAllowOrigins?.length ? new CorsRules(options.corsAllowOrigins) : undefined;
-    const api = await startApiServer({ port: options.port, handler, gate: auth.gate, cors });
     return {
       api,
       auth: auth.info,
-      close: () => Promise.all([api.close(), auth.close()]).then(() => undefined),
+      corsOrigins: cors.origins,
+      close: () => Promise.all([api.close(), auth.close(), fn.close()]).then(() => undefined),
     };
   } catch (error) {
     await auth.close();
     throw error;
+  }
+}
+
+/**
+ * A certificate for `localhost`, `127.0.0.1` and `::1` signed by the local CA (the relay's), as
+ * PEM text for the emulator's `wss://` signaling service; its files are removed at once.
+ */
+async function signalingCertificate(): Promise<{ cert: string; key: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kvs-signaling-tls-'));
+  try {
+    const files = await createRelayCertificate(dir, await ensureLocalCa());
+    return { cert: await readFile(files.certFile, 'utf8'), key: await readFile(files.keyFile, 'utf8') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -160,20 +266,38 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: options.region,
       channels: [...options.channels],
       turn: { host: '127.0.0.1', port: coturn?.port ?? 3478, tlsPort: coturn?.tlsPort ?? 5349, secret },
+      quotas: options.quotas,
+      // wss:// signaling with the local CA whenever the relay's turns: needs it trusted anyway.
+      ...(coturn ? { signalingTls: await signalingCertificate() } : {}),
     });
     started.push(emulator);
+    const fleet = options.fleet ?? {};
+    const dynamodb =
+      (fleet.sharedTable ?? (fleet.instances ?? 1) > 1) ? await startLocalDynamoDb() : undefined;
+    if (dynamodb) started.push(dynamodb);
+    const stopPublishing = publishBlockedCallers(options.blockedCallers, {
+      setParameter: (name, value) => emulator.setParameter(name, value),
+      warn: (message) => console.warn(`kvs-ice-broker: ${message}`),
+    });
+    started.push({ close: async () => stopPublishing() });
     const served = await serveHandler({
       ...options,
-      site: {
-        region: emulator.region,
-        partition: emulator.partition,
-        accountId: accountOfArn(emulator.scopedRoleArn),
-      },
-      upstreamEnv: emulatorEnvironment(emulator),
+      site: { region: emulator.region, partition: emulator.partition, accountId: emulator.accountId },
+      upstreamEnv: { ...emulatorEnvironment(emulator), ...dynamodb?.functionEnvironment() },
+      demo: { channels: options.channels, ...(coturn ? { caFile: coturn.caFile } : {}) },
     });
     started.push(served);
-    const { api, auth } = served;
-    return { api, emulator, coturn, channelArns: emulator.channelArns, auth, close: closeAll };
+    const { api, auth, corsOrigins } = served;
+    return {
+      api,
+      emulator,
+      coturn,
+      dynamodb,
+      channelArns: emulator.channelArns,
+      auth,
+      corsOrigins,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

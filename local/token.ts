@@ -1,4 +1,4 @@
-import { parseTokenArgs, requestToken, TOKEN_USAGE } from './auth/token-cli';
+import { parseTokenArgs, requestToken, TOKEN_USAGE } from './identity-provider/token-cli';
 
 /** `npm run token -- --sub alice --channels demo`: prints a token of the local issuer. */
 async function main(): Promise<void> {

@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  type BareConfig,
   type BrokerConfig,
+  type ConstantConfig,
   isChildMessage,
   type MintReply,
   type ReadyMessage,
@@ -27,6 +27,8 @@ export interface ServerChild {
   readonly pid: number;
   /** Bearer tokens for these JWT subjects, in order (broker started with `auth: 'jwt'` only). */
   mintTokens(subjects: readonly string[]): Promise<string[]>;
+  /** Requests the broker's local DynamoDB served since the last reset, by operation; `reset` starts again. */
+  dynamodbRequests(reset: boolean): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -49,8 +51,8 @@ function awaitReady(child: ChildProcess, exited: Promise<string>): Promise<Ready
 }
 
 async function startChild(
-  script: 'broker' | 'bare' | 'constant',
-  config: BrokerConfig | BareConfig,
+  script: 'broker' | 'constant',
+  config: BrokerConfig | ConstantConfig,
 ): Promise<ServerChild> {
   const child = fork(await serverBundle(script), [JSON.stringify(config)], {
     execArgv: [],
@@ -75,8 +77,13 @@ async function startChild(
   const stop = () => stopChild(child, exited);
   let nextId = 1;
 
+  const counting = new Map<number, (requests: Record<string, number>) => void>();
   child.on('message', (message: unknown) => {
     if (isChildMessage(message) && message.type === 'minted') minting.get(message.id)?.(message);
+    if (isChildMessage(message) && message.type === 'dynamodb-requests') {
+      counting.get(message.id)?.(message.requests);
+      counting.delete(message.id);
+    }
   });
   const ready = await awaitReady(child, exited).catch(async (error: Error) => {
     await stop();
@@ -88,6 +95,12 @@ async function startChild(
     emulatorUrl: ready.emulatorUrl,
     pid: ready.pid,
     stop,
+    dynamodbRequests: (reset) =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        counting.set(id, resolve);
+        child.send({ type: 'dynamodb', id, reset });
+      }),
     mintTokens: (subjects) =>
       new Promise((resolve, reject) => {
         const id = nextId++;
@@ -104,11 +117,8 @@ async function startChild(
 /** The broker (`startLocalStack`) in a fresh process: fresh caches, its own emulator. */
 export const startBroker = (config: BrokerConfig) => startChild('broker', config);
 
-/** A bare `node:http` server in a fresh process, answering with `bodyBytes` of JSON. */
-export const startBare = (config: BareConfig) => startChild('bare', config);
-
 /** The local API server with a constant handler in a fresh process, answering with `bodyBytes` of JSON. */
-export const startConstantApi = (config: BareConfig) => startChild('constant', config);
+export const startConstantApi = (config: ConstantConfig) => startChild('constant', config);
 
 /** Runs `use` against a server started by `start`, and stops the server whatever happens. */
 export async function withServer<T>(

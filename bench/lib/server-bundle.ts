@@ -10,15 +10,17 @@ const bundles = new Map<string, Promise<string>>();
  * 40 MB) and its start the transpiling. aws-cdk-lib stays external: the local runner reaches it
  * through the CORS settings it shares with the CDK construct (lib/cors.ts); bundled, its lazily
  * loading index would become 40 MB of eagerly run code (about 250 MB more RSS) that the deployed
- * function never loads. Run it with `NODE_PATH` set to the project's node_modules.
+ * function never loads; so does dynalite, whose LevelDB binding is found from its package's
+ * directory. Run it with `NODE_PATH` set to the project's node_modules.
  */
-export function serverBundle(script: 'broker' | 'bare' | 'constant'): Promise<string> {
+export function serverBundle(script: 'broker' | 'constant' | 'instance' | 'handler-cost'): Promise<string> {
   let file = bundles.get(script);
   if (!file) {
     const options = {
       sourcemap: false,
       target: `node${process.versions.node.split('.')[0]}`,
-      external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
+      // dynalite (the local fleet's DynamoDB) loads LevelDB's native binding from its package.
+      external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'dynalite'],
     };
     file = bundle(join(SERVERS_DIR, `${script}.ts`), `server-${script}`, options).then((built) => built.file);
     bundles.set(script, file);

@@ -2,6 +2,8 @@ import { type LocalStack, startLocalStack } from '../../local/runner';
 import {
   type BrokerConfig,
   childConfig,
+  type DynamoDbRequestsQuery,
+  type DynamoDbRequestsReply,
   exitWith,
   type MintReply,
   type MintRequest,
@@ -21,10 +23,18 @@ async function main(): Promise<void> {
     channels: [...config.channels],
     relay: false,
     auth: config.auth === 'jwt' ? { mode: 'jwt' } : { mode: 'none' },
+    fleet: {
+      instances: config.instances,
+      sharedTable: config.sharedTable,
+      stdout: 'ignore',
+      ...(config.instanceScript ? { script: { path: config.instanceScript, execArgv: [] } } : {}),
+    },
+    ...(config.sharedCache ? { env: { SHARED_CACHE: 'true' } } : {}),
   });
   exitWith(() => stack.close());
-  process.on('message', (message: MintRequest) => {
+  process.on('message', (message: MintRequest | DynamoDbRequestsQuery) => {
     if (message.type === 'mint') mint(stack, message).then((reply) => process.send?.(reply));
+    if (message.type === 'dynamodb') dynamodbRequests(stack, message).then((reply) => process.send?.(reply));
   });
   const ready: ReadyMessage = {
     type: 'ready',
@@ -33,6 +43,16 @@ async function main(): Promise<void> {
     pid: process.pid,
   };
   process.send?.(ready);
+}
+
+/** What the stack's local DynamoDB served since the last reset (nothing without a shared table). */
+async function dynamodbRequests(
+  stack: LocalStack,
+  query: DynamoDbRequestsQuery,
+): Promise<DynamoDbRequestsReply> {
+  const requests = (await stack.dynamodb?.requests()) ?? {};
+  if (query.reset) await stack.dynamodb?.resetRequests();
+  return { type: 'dynamodb-requests', id: query.id, requests };
 }
 
 /** Tokens of the stack's local JWT issuer, one per subject, in order. */

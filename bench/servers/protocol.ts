@@ -33,10 +33,34 @@ export interface MintReply {
 export interface BrokerConfig {
   readonly channels: readonly string[];
   readonly auth?: 'jwt';
+  /**
+   * Function instances, each a process running `instanceScript` (a bundle of
+   * local/fleet/instance.ts); default one, in the broker process.
+   */
+  readonly instances?: number;
+  readonly instanceScript?: string;
+  /** Give the function the shared table (a local DynamoDB); default with more than one instance. */
+  readonly sharedTable?: boolean;
+  /** `SHARED_CACHE=true`: ICE answers shared through the table. */
+  readonly sharedCache?: boolean;
 }
 
-/** What the bare server (and the local API with a constant handler) answers every request with. */
-export interface BareConfig {
+/** Asks the broker child how many requests its local DynamoDB served (and to start counting again). */
+export interface DynamoDbRequestsQuery {
+  readonly type: 'dynamodb';
+  readonly id: number;
+  readonly reset: boolean;
+}
+
+export interface DynamoDbRequestsReply {
+  readonly type: 'dynamodb-requests';
+  readonly id: number;
+  /** By operation; empty without a shared table. */
+  readonly requests: Record<string, number>;
+}
+
+/** What the local API with a constant handler answers every request with. */
+export interface ConstantConfig {
   readonly bodyBytes: number;
 }
 
@@ -47,7 +71,7 @@ export function paddedJson(bytes: number): string {
   return `${prefix}${'x'.repeat(Math.max(0, bytes - prefix.length - suffix.length))}${suffix}`;
 }
 
-type ChildMessage = ReadyMessage | MintReply;
+type ChildMessage = ReadyMessage | MintReply | DynamoDbRequestsReply;
 
 export const isChildMessage = (value: unknown): value is ChildMessage =>
   typeof value === 'object' && value !== null && 'type' in value;

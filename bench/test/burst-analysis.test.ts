@@ -7,13 +7,14 @@ const ice = (at: number, clientId: string | null, channel = 'demo'): CallRecord 
   channel,
   clientId,
   at,
+  throttled: false,
 });
 
 describe('upstream figures of a burst', () => {
   it('counts only GetIceServerConfig calls of the channel', () => {
     const recent: CallRecord[] = [
       ice(0, 'u-a'),
-      { op: 'GetSignalingChannelEndpoint', channel: 'demo', clientId: null, at: 1 },
+      { op: 'GetSignalingChannelEndpoint', channel: 'demo', clientId: null, at: 1, throttled: false },
       ice(2, 'u-b', 'lobby'),
     ];
 

@@ -4,13 +4,23 @@ import {
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { Sha256 } from '@smithy/core/checksum';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { Channel } from '../contract';
-import { KVS_ACTIONS } from '../contract';
+import { CONNECT_ACTIONS, KVS_ACTIONS } from '../contract';
 import { VendingError } from '../core/errors';
 import { turnServerSets } from '../core/ice-servers';
 import { type Metrics, noMetrics } from '../core/metrics';
 import type { ChannelRole, TurnServerSet } from '../core/model';
-import type { Clock, IceServerConfigRequest, ScopedSession, SessionProvider } from '../core/ports';
+import type {
+  Clock,
+  IceServerConfigRequest,
+  PresignConnectRequest,
+  ScopedSession,
+  SessionProvider,
+  SessionPurpose,
+  SignalingEndpoints,
+} from '../core/ports';
 import type { ClientDefaults } from './clients';
 import { ClockOffset } from './clock-offset';
 import { toVendingError } from './errors';
@@ -18,15 +28,26 @@ import { toVendingError } from './errors';
 /** Role chaining (a Lambda role assuming another role) caps sessions at one hour. */
 const SESSION_SECONDS = 3600;
 
-/** Session policy: the scoped role's session may touch only this one channel. */
-export const sessionPolicy = (channelArn: string): string =>
+/**
+ * Session policy: the scoped role's session may touch only this one channel, and only with the
+ * actions of its purpose (a `viewer` or `master` session's credentials end up in a presigned URL
+ * a client holds: they allow that role's Connect action and nothing else).
+ */
+export const sessionPolicy = (channelArn: string, purpose: SessionPurpose = 'ice'): string =>
   JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: KVS_ACTIONS, Resource: channelArn }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: purpose === 'ice' ? KVS_ACTIONS : [CONNECT_ACTIONS[purpose]],
+        Resource: channelArn,
+      },
+    ],
   });
 
-/** A readable session name (`ice-<channel>`) within STS's `[\w+=,.@-]{2,64}`. */
-export const roleSessionName = (channelName: string): string => `ice-${channelName}`.slice(0, 64);
+/** A readable session name (`ice-<channel>`, `viewer-<channel>`, …) within STS's `[\w+=,.@-]{2,64}`. */
+export const roleSessionName = (channelName: string, purpose: SessionPurpose = 'ice'): string =>
+  `${purpose}-${channelName}`.slice(0, 64);
 
 interface Credentials {
   accessKeyId: string;
@@ -72,11 +93,15 @@ export class AwsSessionProvider implements SessionProvider {
     };
   }
 
-  async openSession(channel: Channel, signal?: AbortSignal): Promise<ScopedSession> {
+  async openSession(
+    channel: Channel,
+    signal?: AbortSignal,
+    purpose: SessionPurpose = 'ice',
+  ): Promise<ScopedSession> {
     const command = new AssumeRoleCommand({
       RoleArn: this.options.scopedRoleArn,
-      RoleSessionName: roleSessionName(channel.name),
-      Policy: sessionPolicy(channel.arn),
+      RoleSessionName: roleSessionName(channel.name, purpose),
+      Policy: sessionPolicy(channel.arn, purpose),
       DurationSeconds: SESSION_SECONDS,
     });
     const output = await this.options.sts
@@ -116,22 +141,57 @@ class AwsScopedSession implements ScopedSession {
     this.kvs = context.clockOffset.bind(new KinesisVideoClient({ ...context.defaults, region, credentials }));
   }
 
-  async getSignalingEndpoint(channelArn: string, role: ChannelRole, signal?: AbortSignal): Promise<string> {
+  async getSignalingEndpoints(
+    channelArn: string,
+    role: ChannelRole,
+    signal?: AbortSignal,
+  ): Promise<SignalingEndpoints> {
     const command = new GetSignalingChannelEndpointCommand({
       ChannelARN: channelArn,
-      SingleMasterChannelEndpointConfiguration: { Protocols: ['HTTPS'], Role: role },
+      SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS', 'HTTPS'], Role: role },
     });
     const output = await this.kvs
       .send(command, { abortSignal: signal })
       .catch((error: unknown) => Promise.reject(toVendingError(error, 'KVS GetSignalingChannelEndpoint')));
-    const endpoint = output.ResourceEndpointList?.find((e) => e.Protocol === 'HTTPS')?.ResourceEndpoint;
-    if (!endpoint) {
+    const endpoint = (protocol: 'HTTPS' | 'WSS') => {
+      const found = output.ResourceEndpointList?.find((e) => e.Protocol === protocol)?.ResourceEndpoint;
+      if (found) return found;
       throw new VendingError(
         'UpstreamError',
-        'KVS returned no HTTPS signaling endpoint; retry shortly, and tell the operator if it persists',
+        `KVS returned no ${protocol} signaling endpoint; retry shortly, and tell the operator if it persists`,
       );
-    }
-    return endpoint;
+    };
+    return { https: endpoint('HTTPS'), wss: endpoint('WSS') };
+  }
+
+  async presignConnect(request: PresignConnectRequest): Promise<string> {
+    const url = new URL(request.endpoint);
+    const signer = new SignatureV4({
+      credentials: this.credentials,
+      region: this.region,
+      service: 'kinesisvideo',
+      sha256: Sha256,
+    });
+    const query: Record<string, string> = { 'X-Amz-ChannelARN': request.channelArn };
+    if (request.clientId !== undefined) query['X-Amz-ClientId'] = request.clientId;
+    const presigned = await signer.presign(
+      {
+        method: 'GET',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port === '' ? undefined : Number(url.port),
+        path: url.pathname,
+        query,
+        headers: { host: url.host },
+      },
+      // AWS checks X-Amz-Date against its own clock.
+      {
+        expiresIn: request.expiresInSeconds,
+        signingDate: new Date(this.context.clock() + this.context.clockOffset.offsetMs),
+      },
+    );
+    const search = new URLSearchParams(presigned.query as Record<string, string>);
+    return `${url.protocol}//${url.host}${url.pathname}?${search.toString()}`;
   }
 
   async getIceServerConfig(request: IceServerConfigRequest, signal?: AbortSignal): Promise<TurnServerSet[]> {

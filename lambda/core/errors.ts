@@ -3,6 +3,7 @@ export type ErrorCode =
   | 'InvalidRequest'
   | 'ChannelNotAllowed'
   | 'CallerNotIdentified'
+  | 'CallerBlocked'
   | 'ChannelNotFound'
   | 'Throttled'
   | 'UpstreamError'

@@ -1,16 +1,24 @@
-/** What the vending core measures; the handler's adapter publishes it (CloudWatch EMF). */
-export type MetricName =
-  | 'IceCacheHit'
-  | 'IceCacheStale'
-  | 'IceCacheMiss'
-  | 'AssumeRoleCalls'
-  | 'EndpointCalls'
-  | 'IceConfigCalls'
-  | 'IceConfigLatency'
-  | 'UpstreamThrottles'
-  | 'ServedTtl'
-  /** Seconds the TURN username's expiry is ahead of (negative: behind) receipt + KVS `Ttl`. */
-  | 'ClockSkew';
+import type { BrokerMetricName } from '../contract';
+
+/**
+ * What the vending core measures; the handler's adapter publishes it (CloudWatch EMF) under the
+ * names of the contract, which the stack's alarms and dashboard read:
+ * - `IceCacheHit`, `IceCacheStale`, `IceCacheMiss`: how a request's ICE configuration was found.
+ * - `AssumeRoleCalls`, `EndpointCalls`: a scoped session opened, a signaling endpoint looked up.
+ * - `IceConfigCalls`, `IceConfigLatency`: every `GetIceServerConfig` attempt, and its milliseconds.
+ * - `UpstreamThrottles`: a `GetIceServerConfig` attempt that KVS throttled.
+ * - `UpstreamErrors`: an upstream step (`AssumeRole`, `GetSignalingChannelEndpoint`,
+ *   `GetIceServerConfig`) that failed after its retries as a 502, 503 or 504 (not throttling,
+ *   not a missing channel), whether a request or a background refresh made it.
+ * - `ServedTtl`: seconds of validity of each answer.
+ * - `ClockSkew`: seconds the TURN username's expiry is ahead of (negative: behind) receipt + KVS `Ttl`.
+ * - `BlockedCallersUnreadable`: a read of the blocked-callers list that failed or found it invalid.
+ * - `SharedBudgetFallback`: a `GetIceServerConfig` call admitted by the per-instance budget because
+ *   the shared (DynamoDB) budget failed (lambda/core/budget.ts).
+ * - `SharedCacheHit`, `SharedCacheUnavailable`: an ICE answer found in the shared cache
+ *   (context `sharedCache`); a shared cache read or write that failed (the request went on without it).
+ */
+export type MetricName = BrokerMetricName;
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
 

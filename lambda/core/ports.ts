@@ -1,3 +1,4 @@
+import type { SignalingRole } from '../contract';
 import type { ChannelRole, TurnServerSet } from './model';
 
 /**
@@ -8,10 +9,38 @@ import type { ChannelRole, TurnServerSet } from './model';
 export interface ScopedSession {
   /** Epoch milliseconds at which the session's credentials expire. */
   readonly expiresAt: number;
-  /** KVS `GetSignalingChannelEndpoint` for protocol HTTPS: the channel's signaling endpoint URL. */
-  getSignalingEndpoint(channelArn: string, role: ChannelRole, signal?: AbortSignal): Promise<string>;
+  /** KVS `GetSignalingChannelEndpoint` for protocols WSS and HTTPS, in one call: the channel's endpoints for `role`. */
+  getSignalingEndpoints(
+    channelArn: string,
+    role: ChannelRole,
+    signal?: AbortSignal,
+  ): Promise<SignalingEndpoints>;
   /** KVS signaling `GetIceServerConfig`, sent to `endpoint`. */
   getIceServerConfig(request: IceServerConfigRequest, signal?: AbortSignal): Promise<TurnServerSet[]>;
+  /**
+   * The `ConnectAsViewer` / `ConnectAsMaster` URL, SigV4-presigned in its query string with this
+   * session's credentials (signed on AWS's clock). Makes no call.
+   */
+  presignConnect(request: PresignConnectRequest): Promise<string>;
+}
+
+/** A channel's signaling endpoints for one role, from one `GetSignalingChannelEndpoint` call. */
+export interface SignalingEndpoints {
+  /** The signaling API (`GetIceServerConfig`), `https://…`. */
+  readonly https: string;
+  /** The signaling WebSocket (`ConnectAsViewer` / `ConnectAsMaster`), `wss://…`. */
+  readonly wss: string;
+}
+
+/** One presigned signaling connection. */
+export interface PresignConnectRequest {
+  /** The channel's WSS endpoint for the role. */
+  readonly endpoint: string;
+  readonly channelArn: string;
+  /** `X-Amz-ClientId`: required for viewers (`[a-zA-Z0-9_.-]{1,256}`, not starting with `AWS_`), absent for the master. */
+  readonly clientId?: string;
+  /** `X-Amz-Expires`, whole seconds: at most 300 and never past the session's expiry. */
+  readonly expiresInSeconds: number;
 }
 
 /** One `GetIceServerConfig` call. */
@@ -24,13 +53,45 @@ export interface IceServerConfigRequest {
 }
 
 /**
+ * What a session's policy allows on its one channel: `ice`, the two calls that vend ICE servers
+ * (and find the endpoints); `viewer` or `master`, only that role's Connect action, for sessions
+ * whose credentials go into presigned URLs that clients hold.
+ */
+export type SessionPurpose = 'ice' | SignalingRole;
+
+/**
  * Opens sessions of the scoped role (STS `AssumeRole`) whose session policy allows only the
- * given channel's ARN; a session lasts at most one hour (role chaining). Rejects with
- * `VendingError` (429 on throttling, 503 when credentials are refused or STS is down).
+ * actions of `purpose` (default `ice`) on the given channel's ARN; a session lasts at most one
+ * hour (role chaining). Rejects with `VendingError` (429 on throttling, 503 when credentials are
+ * refused or STS is down).
  */
 export interface SessionProvider {
-  openSession(channel: { name: string; arn: string }, signal?: AbortSignal): Promise<ScopedSession>;
+  openSession(
+    channel: { name: string; arn: string },
+    signal?: AbortSignal,
+    purpose?: SessionPurpose,
+  ): Promise<ScopedSession>;
 }
 
 /** Milliseconds since the epoch; injectable so tests can move time. */
 export type Clock = () => number;
+
+/** One answer of `GetIceServerConfig`, as the vendor caches it. */
+export interface IceConfig {
+  readonly sets: TurnServerSet[];
+  /** Epoch ms when KVS's answer arrived. */
+  readonly fetchedAt: number;
+}
+
+/**
+ * ICE answers shared by every function instance (context `sharedCache`), per cache key (channel,
+ * role, caller), so that a caller whose next request lands on another instance makes no new KVS
+ * call. Both methods reject with `SharedStateUnavailable` when the store cannot answer in time;
+ * the vendor then carries on without it.
+ */
+export interface SharedIceCache {
+  /** The stored answer for `key`, whatever its age (the vendor checks it is still fresh), or undefined. */
+  get(key: string, signal?: AbortSignal): Promise<IceConfig | undefined>;
+  /** Stores an answer for `key`, unless a newer one is stored already. */
+  put(key: string, config: IceConfig, signal?: AbortSignal): Promise<void>;
+}

@@ -1,12 +1,20 @@
 import type { Channel } from '../contract';
 import { abortable } from './abort';
-import { CallBudget } from './budget';
+import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget';
 import type { ChannelDirectory } from './channels';
 import { upstreamTimeout, VendingError } from './errors';
 import { toVendResult } from './ice-servers';
 import { type MetricName, type Metrics, noMetrics } from './metrics';
 import type { ChannelRole, TurnServerSet, VendRequest, VendResult } from './model';
-import type { Clock, ScopedSession, SessionProvider } from './ports';
+import type {
+  Clock,
+  IceConfig,
+  ScopedSession,
+  SessionProvider,
+  SessionPurpose,
+  SharedIceCache,
+  SignalingEndpoints,
+} from './ports';
 import { RefreshingCache } from './refreshing-cache';
 import { type RetryPolicy, withRetries } from './retry';
 
@@ -16,10 +24,8 @@ export interface VendorTuning {
   readonly minRemainingTtlSeconds: number;
   /** One request's budget for all upstream work, well under the Lambda timeout. */
   readonly deadlineMs: number;
-  /** `GetIceServerConfig` calls per channel per second from this process (KVS allows 5). */
-  readonly iceCallsPerSecond: number;
-  /** How long a request may wait for that budget before it gets 429. */
-  readonly budgetWaitMs: number;
+  /** The limits of upstream `GetIceServerConfig` calls (per channel, account and caller), and the wait for them. */
+  readonly budget: BudgetLimits;
   readonly retry: RetryPolicy;
 }
 
@@ -50,6 +56,14 @@ export interface IceVendorOptions {
   readonly policy: VendorTuning & Partial<VendorPolicy>;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
+  /**
+   * Admits upstream `GetIceServerConfig` calls (KVS quotas, per-caller limit): the budget every
+   * instance shares, in a deployment.
+   * @default - this instance's own budget, from the policy's limits
+   */
+  readonly budget?: CallBudget;
+  /** Answers shared by every instance (context `sharedCache`); none by default. */
+  readonly sharedCache?: SharedIceCache;
 }
 
 /** A peer of a channel: who (the caller's ClientId, if any) in which role; what one ICE answer is for. */
@@ -58,14 +72,13 @@ interface Peer {
   readonly role: ChannelRole;
   readonly clientId?: string;
 }
-interface Endpoint {
-  readonly url: string;
+interface Endpoint extends SignalingEndpoints {
   readonly fetchedAt: number;
 }
-interface IceConfig {
-  readonly sets: TurnServerSet[];
-  /** Epoch ms when KVS's answer arrived. */
-  readonly fetchedAt: number;
+/** A session to open: of which channel, for what. */
+interface SessionKey {
+  readonly channel: Channel;
+  readonly purpose: SessionPurpose;
 }
 
 /** Session credentials are renewed this long before they expire, and never used in their last minute. */
@@ -82,9 +95,11 @@ export class IceVendor {
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly budget: CallBudget;
-  private readonly sessions: RefreshingCache<ScopedSession, Channel>;
+  private readonly sessions: RefreshingCache<ScopedSession, SessionKey>;
   private readonly endpoints: RefreshingCache<Endpoint, { session: ScopedSession; peer: Peer }>;
   private readonly iceConfigs: RefreshingCache<IceConfig, Peer>;
+  /** Until when a cached ICE answer is served without refreshing it. */
+  private readonly iceFreshUntil: (config: IceConfig) => number;
 
   constructor(private readonly options: IceVendorOptions) {
     const policy: VendorPolicy = { ...CONSTANTS, ...options.policy };
@@ -92,16 +107,11 @@ export class IceVendor {
     this.policy = policy;
     this.clock = clock;
     this.metrics = options.metrics ?? noMetrics;
-    this.budget = new CallBudget({
-      perSecond: policy.iceCallsPerSecond,
-      maxWaitMs: policy.budgetWaitMs,
-      clock,
-      sleep: policy.retry.sleep,
-    });
+    this.budget = options.budget ?? new InstanceCallBudget(policy.budget, clock, policy.retry.sleep);
     this.sessions = new RefreshingCache({
       max: policy.maxEntries.sessions,
       clock,
-      load: (_, channel) => this.openSession(channel),
+      load: (_, key) => this.openSession(key),
       freshUntil: (session) => session.expiresAt - SESSION_REFRESH_AHEAD_MS,
       usableUntil: (session) => session.expiresAt - SESSION_MIN_VALIDITY_MS,
     });
@@ -115,15 +125,16 @@ export class IceVendor {
     const minRemainingMs = policy.minRemainingTtlSeconds * 1000;
     const servableUntil = (config: IceConfig) =>
       Math.min(...config.sets.map((set) => set.expiresAt)) - minRemainingMs;
+    this.iceFreshUntil = (config) => {
+      const until = servableUntil(config);
+      const halfLife = Math.max(0, until - config.fetchedAt) / 2;
+      return until - Math.min(policy.refreshAheadSeconds * 1000, halfLife);
+    };
     this.iceConfigs = new RefreshingCache({
       max: policy.maxEntries.iceConfigs,
       clock,
-      load: (_, peer) => this.fetchIceConfig(peer),
-      freshUntil: (config) => {
-        const until = servableUntil(config);
-        const halfLife = Math.max(0, until - config.fetchedAt) / 2;
-        return until - Math.min(policy.refreshAheadSeconds * 1000, halfLife);
-      },
+      load: (key, peer) => this.fetchIceConfig(key, peer),
+      freshUntil: this.iceFreshUntil,
       usableUntil: servableUntil,
     });
   }
@@ -176,46 +187,117 @@ export class IceVendor {
   async prewarm(channelName: string): Promise<void> {
     const channel = this.options.channels.resolve(channelName, 'all');
     const peer: Peer = { channel, role: 'VIEWER' };
-    const { value: session } = await this.sessions.get(channel.name, channel);
+    const session = await this.iceSession(channel);
     await this.endpoints.get(endpointKey(peer), { session, peer });
   }
 
-  private openSession(channel: Channel): Promise<ScopedSession> {
+  /**
+   * A cached session of the scoped role for `purpose` on `channel` (`viewer` / `master`: a session
+   * whose policy allows only that role's Connect action, for presigned URLs), opened or refreshed
+   * within the deadline and retries of any upstream step. Rejects with `VendingError`.
+   */
+  async session(channel: Channel, purpose: SessionPurpose, signal: AbortSignal): Promise<ScopedSession> {
+    try {
+      const key = { channel, purpose };
+      const { value } = await abortable(this.sessions.get(sessionKey(key), key), signal);
+      return value;
+    } catch (error) {
+      throw asVendingError(error, signal);
+    }
+  }
+
+  /**
+   * The channel's signaling endpoints for `role` (WSS and HTTPS, from the one cached
+   * `GetSignalingChannelEndpoint` call the ICE servers use too). Rejects with `VendingError`.
+   */
+  async signalingEndpoints(
+    channel: Channel,
+    role: ChannelRole,
+    signal: AbortSignal,
+  ): Promise<SignalingEndpoints> {
+    const peer: Peer = { channel, role };
+    try {
+      const session = await abortable(this.iceSession(channel), signal);
+      const { value } = await abortable(this.endpoints.get(endpointKey(peer), { session, peer }), signal);
+      return value;
+    } catch (error) {
+      this.forget(peer, error);
+      throw asVendingError(error, signal);
+    }
+  }
+
+  private async iceSession(channel: Channel): Promise<ScopedSession> {
+    const key: SessionKey = { channel, purpose: 'ice' };
+    return (await this.sessions.get(sessionKey(key), key)).value;
+  }
+
+  private openSession({ channel, purpose }: SessionKey): Promise<ScopedSession> {
     this.metrics.add('AssumeRoleCalls', 'Count', 1);
-    return this.upstream((signal) => this.options.sessions.openSession(channel, signal));
+    return this.upstream((signal) => this.options.sessions.openSession(channel, signal, purpose));
   }
 
   private async findEndpoint(session: ScopedSession, peer: Peer): Promise<Endpoint> {
     this.metrics.add('EndpointCalls', 'Count', 1);
-    const url = await this.upstream((signal) =>
-      session.getSignalingEndpoint(peer.channel.arn, peer.role, signal),
+    const endpoints = await this.upstream((signal) =>
+      session.getSignalingEndpoints(peer.channel.arn, peer.role, signal),
     );
-    return { url, fetchedAt: this.clock() };
+    return { ...endpoints, fetchedAt: this.clock() };
   }
 
-  /** One shared load per (channel, client): session, endpoint, then budgeted, retried GetIceServerConfig. */
-  private async fetchIceConfig(peer: Peer): Promise<IceConfig> {
+  /**
+   * One shared load per (channel, role, client): a fresh answer of the shared cache (another
+   * instance's), else session, endpoint, then budgeted, retried GetIceServerConfig.
+   */
+  private async fetchIceConfig(key: string, peer: Peer): Promise<IceConfig> {
     // The load's deadline starts with the load, so a load that requests joined ends with them.
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     const { channel, clientId } = peer;
     try {
-      const { value: session } = await this.sessions.get(channel.name, channel);
+      const shared = await this.sharedIceConfig(key, signal);
+      if (shared) return shared;
+      const session = await this.iceSession(channel);
       const { value: endpoint } = await this.endpoints.get(endpointKey(peer), { session, peer });
       const sets = await this.upstream(async () => {
-        const release = await this.budget.acquire(channel.arn, signal);
+        const release = await this.budget.acquire({ channel, clientId }, signal);
         try {
-          const request = { endpoint: endpoint.url, channelArn: channel.arn, clientId };
+          const request = { endpoint: endpoint.https, channelArn: channel.arn, clientId };
           return await this.callGetIceServerConfig(session, request, signal);
         } finally {
-          release();
+          await release();
         }
       }, signal);
       // Never cache an empty answer: it has no expiry, so it would never be refreshed.
       if (sets.length === 0) throw new VendingError('UpstreamError', 'KVS returned no TURN server set');
-      return { sets, fetchedAt: this.clock() };
+      const config = { sets, fetchedAt: this.clock() };
+      await this.shareIceConfig(key, config, signal);
+      return config;
     } catch (error) {
       this.forget(peer, error);
       throw error;
+    }
+  }
+
+  /** A fresh answer from the shared cache, if there is one and it answers; its failures only cost the lookup. */
+  private async sharedIceConfig(key: string, signal: AbortSignal): Promise<IceConfig | undefined> {
+    const cache = this.options.sharedCache;
+    if (!cache) return undefined;
+    try {
+      const config = await cache.get(key, signal);
+      if (!config || this.iceFreshUntil(config) <= this.clock()) return undefined;
+      this.metrics.add('SharedCacheHit', 'Count', 1);
+      return config;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.metrics.add('SharedCacheUnavailable', 'Count', 1);
+      return undefined;
+    }
+  }
+
+  private async shareIceConfig(key: string, config: IceConfig, signal: AbortSignal): Promise<void> {
+    try {
+      await this.options.sharedCache?.put(key, config, signal);
+    } catch {
+      this.metrics.add('SharedCacheUnavailable', 'Count', 1);
     }
   }
 
@@ -230,7 +312,10 @@ export class IceVendor {
     try {
       return await withRetries(this.policy.retry, () => call(signal), signal);
     } catch (error) {
-      throw asVendingError(error, signal);
+      const failure = asVendingError(error, signal);
+      if (failure instanceof VendingError && UPSTREAM_FAILURES.has(failure.code))
+        this.metrics.add('UpstreamErrors', 'Count', 1);
+      throw failure;
     }
   }
 
@@ -259,12 +344,16 @@ export class IceVendor {
       this.endpoints.delete(endpointKey(peer));
     if (error.code === 'UpstreamError' || error.credentialsRefused) {
       this.endpoints.delete(endpointKey(peer));
-      this.sessions.delete(peer.channel.name);
+      this.sessions.delete(sessionKey({ channel: peer.channel, purpose: 'ice' }));
     }
   }
 }
 
+/** The answers that mean STS or KVS failed (metric `UpstreamErrors`); throttling has its own metric. */
+const UPSTREAM_FAILURES: ReadonlySet<string> = new Set(['UpstreamError', 'Unavailable', 'UpstreamTimeout']);
+
 const endpointKey = (peer: Peer) => `${peer.channel.arn}|${peer.role}`;
+const sessionKey = (key: SessionKey) => `${key.purpose}|${key.channel.name}`;
 
 /** A deadline that passed becomes 504; other failures keep their meaning. */
 function asVendingError(error: unknown, signal: AbortSignal): unknown {

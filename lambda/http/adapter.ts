@@ -1,20 +1,30 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { upstreamStatus } from '../aws/errors';
+import { SIGNALING_ROLES, SIGNALING_ROUTE_PATHS, type SignalingRole } from '../contract';
+import type { CallerGate } from '../core/blocked-callers';
 import { VendingError } from '../core/errors';
 import type { Clock } from '../core/ports';
+import type { SignalingVendor } from '../core/signaling';
 import type { IceVendor } from '../core/vendor';
-import { type AuthSettings, callerOf } from './identity';
-import { parseVendRequest } from './request';
+import { type AuthSettings, type Caller, callerOf } from './identity';
+import { parseSignalingRequest, parseVendRequest } from './request';
+import type { RequestSummaries } from './request-summary';
 import { errorResponse, okResponse } from './response';
 
 export interface ApiHandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
+  /** Serves the signaling routes (`POST /v1/channels/{channel}/viewer|master`); absent: they are refused. */
+  readonly signaling?: Pick<SignalingVendor, 'connect'>;
+  /** The operator's list of blocked callers (403 `CallerBlocked`); absent: nobody is blocked. */
+  readonly blockedCallers?: Pick<CallerGate, 'check'>;
   /** The deployment's auth mode (and `jwt` channels claim): whom a request must come from. */
   readonly auth: AuthSettings;
   readonly logger: Logger;
   /** Published after each request. */
   readonly metrics?: { flush(): void };
+  /** Adds each request's upstream summary (`cache`, `upstreamCalls`) to its log line; `metrics` must be observed by it. */
+  readonly summaries?: Pick<RequestSummaries, 'run' | 'current'>;
   readonly clock?: Clock;
 }
 
@@ -30,16 +40,40 @@ function failureDetails(error: unknown): Record<string, unknown> {
   return { errorCode: error.code, upstreamError: cause?.name, upstreamStatus: upstreamStatus(cause) };
 }
 
+/** The signaling role of a signaling route's event (by its route key), or undefined for the ICE route. */
+function signalingRoleOf(event: APIGatewayProxyEventV2): SignalingRole | undefined {
+  return SIGNALING_ROLES.find((role) => event.routeKey === `POST ${SIGNALING_ROUTE_PATHS[role]}`);
+}
+
 /** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
 export function createApiHandler({
   vendor,
+  signaling,
+  blockedCallers,
   logger,
   metrics,
   auth,
+  summaries,
   clock = Date.now,
 }: ApiHandlerDependencies): ApiHandler {
-  return async (event, context) => {
+  const handle: ApiHandler = async (event, context) => {
     const started = clock();
+    /** A signaling route: the bundle, logged without its URL (it carries credentials). */
+    const connect = async (role: SignalingRole, caller: Caller) => {
+      if (!signaling) throw new VendingError('ChannelNotAllowed', `this API does not serve the ${role} role`);
+      const result = await signaling.connect(parseSignalingRequest(event, caller, role));
+      logger.info('vended signaling connection', {
+        outcome: 'ok',
+        status: 200,
+        latencyMs: clock() - started,
+        role: result.role,
+        viewerClientId: result.clientId,
+        ttl: result.ttl,
+        signalingExpiresAt: result.signaling.expiresAt,
+        ...summaries?.current(),
+      });
+      return okResponse(result);
+    };
     if (context) logger.addContext(context);
     logger.appendKeys({
       apiRequestId: event.requestContext?.requestId,
@@ -48,6 +82,9 @@ export function createApiHandler({
     try {
       const caller = callerOf(event, auth);
       logger.appendKeys({ clientId: caller.clientId });
+      await blockedCallers?.check(caller);
+      const role = signalingRoleOf(event);
+      if (role !== undefined) return await connect(role, caller);
       const result = await vendor.vend(parseVendRequest(event, caller));
       logger.info('vended ICE servers', {
         outcome: 'ok',
@@ -55,6 +92,7 @@ export function createApiHandler({
         latencyMs: clock() - started,
         ttl: result.ttl,
         turnServerSets: result.iceServers.length - 1,
+        ...summaries?.current(),
       });
       return okResponse(result);
     } catch (error) {
@@ -64,6 +102,7 @@ export function createApiHandler({
         status: response.statusCode,
         latencyMs: clock() - started,
         ...failureDetails(error),
+        ...summaries?.current(),
       };
       if (response.statusCode >= 500) logger.error('request failed', fields);
       else logger.warn('request refused', fields);
@@ -73,4 +112,5 @@ export function createApiHandler({
       logger.resetKeys();
     }
   };
+  return summaries ? (event, context) => summaries.run(() => handle(event, context)) : handle;
 }

@@ -14,6 +14,17 @@ export interface Caller {
   readonly clientId?: string;
   /** The channels the caller may use: `'all'`, or the names its token's channels claim lists. */
   readonly grantedChannels: ChannelGrant;
+  /**
+   * The channels the caller may master (signaling routes): `'all'` in auth mode `iam` (IAM
+   * grants the master route per channel), the names the token's master channels claim lists in
+   * `jwt` (none without the claim), none in `none`.
+   */
+  readonly masterChannels: ChannelGrant;
+  /**
+   * The token's `sub` claim (`jwt` mode), for the operator's list of blocked subjects only: it is
+   * never logged, sent to KVS or answered.
+   */
+  readonly subject?: string;
 }
 
 /** What the function knows about its deployment's authentication (from the stack's environment). */
@@ -21,6 +32,8 @@ export interface AuthSettings {
   readonly mode: AuthMode;
   /** `jwt`: the claim listing the channels a caller may use; undefined when tokens do not restrict channels. */
   readonly channelsClaim?: string;
+  /** `jwt`: the claim listing the channels a caller may master; undefined grants no master role. */
+  readonly masterChannelsClaim?: string;
 }
 
 interface Authorizer {
@@ -59,7 +72,8 @@ export function claimedChannels(value: unknown): string[] {
  * together with the issuer, so two machine clients get two ids and a user never shares one with
  * a client.
  */
-function jwtCaller(claims: Record<string, unknown> | undefined, channelsClaim?: string): Caller {
+function jwtCaller(claims: Record<string, unknown> | undefined, auth: AuthSettings): Caller {
+  const { channelsClaim, masterChannelsClaim } = auth;
   if (!claims) throw notIdentified('the request carries no token claims; the API expects a JWT');
   const issuer = text(claims.iss) ?? '';
   const subject = text(claims.sub);
@@ -72,14 +86,20 @@ function jwtCaller(claims: Record<string, unknown> | undefined, channelsClaim?: 
   if (!clientId) {
     throw notIdentified('the token names no caller: it needs a sub, client_id or azp claim');
   }
-  if (channelsClaim === undefined) return { clientId, grantedChannels: 'all' };
+  // Mastering is granted only by its own claim: a token without it masters nothing.
+  const masterChannels =
+    masterChannelsClaim !== undefined && Object.hasOwn(claims, masterChannelsClaim)
+      ? claimedChannels(claims[masterChannelsClaim])
+      : [];
+  const who = { clientId, ...(subject !== undefined ? { subject } : {}) };
+  if (channelsClaim === undefined) return { ...who, grantedChannels: 'all', masterChannels };
   if (!Object.hasOwn(claims, channelsClaim)) {
     throw new VendingError(
       'ChannelNotAllowed',
       `your token has no "${channelsClaim}" claim listing channels`,
     );
   }
-  return { clientId, grantedChannels: claimedChannels(claims[channelsClaim]) };
+  return { ...who, grantedChannels: claimedChannels(claims[channelsClaim]), masterChannels };
 }
 
 /** The caller of an `iam` route: the Cognito identity, else the IAM principal's ARN or id (prefix `iam-`). */
@@ -87,7 +107,7 @@ function iamCaller(iam: Authorizer['iam']): Caller {
   const principal = text(iam?.cognitoIdentity?.identityId) ?? text(iam?.userArn) ?? text(iam?.callerId);
   if (!principal)
     throw notIdentified('the request carries no IAM caller; the API expects SigV4-signed requests');
-  return { clientId: opaqueId('iam', principal), grantedChannels: 'all' };
+  return { clientId: opaqueId('iam', principal), grantedChannels: 'all', masterChannels: 'all' };
 }
 
 /**
@@ -100,10 +120,10 @@ export function callerOf(event: APIGatewayProxyEventV2, auth: AuthSettings): Cal
   const authorizer = (event.requestContext as { authorizer?: Authorizer } | undefined)?.authorizer;
   switch (auth.mode) {
     case 'jwt':
-      return jwtCaller(authorizer?.jwt?.claims, auth.channelsClaim);
+      return jwtCaller(authorizer?.jwt?.claims, auth);
     case 'iam':
       return iamCaller(authorizer?.iam);
     case 'none':
-      return { grantedChannels: 'all' };
+      return { grantedChannels: 'all', masterChannels: [] };
   }
 }

@@ -1,8 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import type { SignalingRole } from '../contract';
 import { invalidRequest } from '../core/errors';
 import { CHANNEL_ROLES, TRANSPORTS, type VendRequest } from '../core/model';
+import type { SignalingRequest } from '../core/signaling';
 import type { Caller } from './identity';
 
 /** Largest request body accepted, in bytes. The valid bodies are a few dozen bytes. */
@@ -11,11 +13,13 @@ export const MAX_BODY_BYTES = 4096;
 // zod/mini keeps the bundle small (about 20 KB instead of 450 KB); the English locale gives readable messages.
 z.config(en());
 
-const Body = z.strictObject({
-  role: z.optional(z.enum(CHANNEL_ROLES)),
+const ServerFields = {
   transports: z.optional(z.array(z.enum(TRANSPORTS)).check(z.minLength(1), z.maxLength(TRANSPORTS.length))),
   maxServerSets: z.optional(z.int().check(z.minimum(1), z.maximum(16))),
-});
+};
+const Body = z.strictObject({ role: z.optional(z.enum(CHANNEL_ROLES)), ...ServerFields });
+/** The signaling routes take the ICE route's fields but `role`, which their path names. */
+const SignalingBody = z.strictObject(ServerFields);
 
 function describe(error: z.core.$ZodError): string {
   return error.issues
@@ -39,9 +43,8 @@ function channelName(event: APIGatewayProxyEventV2): string {
   return name;
 }
 
-/** Turns an API Gateway v2 event into a vending request, or throws a 400 `VendingError`. */
-export function parseVendRequest(event: APIGatewayProxyEventV2, caller: Caller): VendRequest {
-  const channel = channelName(event);
+/** The body as a JSON object (`{}` when empty), checked against `schema`; else a 400 `VendingError`. */
+function parseBody<T>(event: APIGatewayProxyEventV2, schema: z.ZodMiniType<T>): T {
   const text = bodyText(event).trim();
   let json: unknown = {};
   if (text) {
@@ -54,14 +57,40 @@ export function parseVendRequest(event: APIGatewayProxyEventV2, caller: Caller):
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw invalidRequest('request body must be a JSON object');
   }
-  const body = Body.safeParse(json);
+  const body = schema.safeParse(json);
   if (!body.success) throw invalidRequest(describe(body.error));
+  return body.data;
+}
+
+/** Turns an API Gateway v2 event into a vending request, or throws a 400 `VendingError`. */
+export function parseVendRequest(event: APIGatewayProxyEventV2, caller: Caller): VendRequest {
+  const channel = channelName(event);
+  const body = parseBody(event, Body);
   return {
     channel,
-    role: body.data.role ?? 'VIEWER',
-    transports: body.data.transports,
-    maxServerSets: body.data.maxServerSets,
+    role: body.role ?? 'VIEWER',
+    transports: body.transports,
+    maxServerSets: body.maxServerSets,
     clientId: caller.clientId,
     grantedChannels: caller.grantedChannels,
+  };
+}
+
+/** Turns an event of a signaling route into a signaling request for `role`, or throws a 400 `VendingError`. */
+export function parseSignalingRequest(
+  event: APIGatewayProxyEventV2,
+  caller: Caller,
+  role: SignalingRole,
+): SignalingRequest {
+  const channel = channelName(event);
+  const body = parseBody(event, SignalingBody);
+  return {
+    channel,
+    role,
+    transports: body.transports,
+    maxServerSets: body.maxServerSets,
+    clientId: caller.clientId,
+    grantedChannels: caller.grantedChannels,
+    masterChannels: caller.masterChannels,
   };
 }

@@ -1,11 +1,13 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ErrorCode, VendingError } from '../core/errors';
 import type { VendResult } from '../core/model';
+import type { SignalingResult } from '../core/signaling';
 
 const STATUS: Record<ErrorCode, number> = {
   InvalidRequest: 400,
   ChannelNotAllowed: 403,
   CallerNotIdentified: 403,
+  CallerBlocked: 403,
   ChannelNotFound: 404,
   Throttled: 429,
   UpstreamError: 502,
@@ -28,7 +30,8 @@ function json(
   };
 }
 
-export const okResponse = (result: VendResult): APIGatewayProxyStructuredResultV2 => json(200, result);
+export const okResponse = (result: VendResult | SignalingResult): APIGatewayProxyStructuredResultV2 =>
+  json(200, result);
 
 /** The one place errors become HTTP: known errors keep their safe message, anything else is a generic 500. */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 & { statusCode: number } {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import type { StatsRecorder } from './call-stats';
 import { ClockOffsetError, type EmulatorClock } from './clock';
 import { type FaultRegistry, FaultValidationError, operationSchema } from './faults';
-import type { StatsRecorder } from './stats';
+import { type QuotaEnforcer, quotaSettingsSchema } from './quotas';
+import type { SignalingService } from './signaling';
 import { OPERATIONS } from './types';
 
 /** A control API answer: JSON body, or none for 204. */
@@ -72,15 +74,57 @@ function setClock(clock: EmulatorClock, body: Buffer): ControlResponse {
   return { status: 200, body: clock.toJSON() };
 }
 
+const QUOTAS_SHAPE =
+  '{"enabled": true | false, "limits": {"GetIceServerConfig": {"perChannel": N, "perAccount": N}, ...}}';
+
+function setQuotas(quotas: QuotaEnforcer, body: Buffer): ControlResponse {
+  const parsed = quotaSettingsSchema.safeParse(parseJson(body));
+  if (!parsed.success) return badRequest(`expected ${QUOTAS_SHAPE}: ${z.prettifyError(parsed.error)}`);
+  quotas.update(parsed.data);
+  return { status: 200, body: quotas.toJSON() };
+}
+
+const signalingFaultSchema = z.union([
+  z.strictObject({ clear: z.literal(true) }),
+  z.strictObject({ operation: z.enum(['ConnectAsMaster', 'ConnectAsViewer']), fault: z.unknown() }),
+]);
+
+/** `POST /_emulator/signaling/faults`: a fault of one Connect action (as `/_emulator/faults` takes them), or clear all. */
+function setSignalingFaults(signaling: SignalingService, body: Buffer): ControlResponse {
+  const parsed = signalingFaultSchema.safeParse(parseJson(body));
+  if (!parsed.success) {
+    return badRequest(
+      '{"operation": "ConnectAsMaster" | "ConnectAsViewer", "fault": {...} | null} or {"clear": true} expected',
+    );
+  }
+  const request = parsed.data;
+  try {
+    if ('clear' in request) signaling.clearFaults();
+    else signaling.setFault(request.operation, request.fault ?? null);
+  } catch (error) {
+    if (error instanceof FaultValidationError) return badRequest(`invalid fault: ${error.message}`);
+    throw error;
+  }
+  return { status: 200, body: { faults: signaling.faults() } };
+}
+
 /**
  * The emulator's own API (no SigV4): `GET /_emulator/stats`, `POST /_emulator/stats/reset`,
- * `GET /_emulator/faults`, `POST /_emulator/faults`, `GET /_emulator/clock`, `POST /_emulator/clock`.
+ * `GET /_emulator/faults`, `POST /_emulator/faults`, `GET /_emulator/clock`, `POST /_emulator/clock`,
+ * `GET /_emulator/quotas`, `POST /_emulator/quotas`, `GET /_emulator/signaling` (the signaling
+ * WebSocket service's counters), `GET` and `POST /_emulator/signaling/faults`.
  */
 export function handleControl(
   method: string,
   path: string,
   body: Buffer,
-  deps: { stats: StatsRecorder; faults: FaultRegistry; clock: EmulatorClock },
+  deps: {
+    stats: StatsRecorder;
+    faults: FaultRegistry;
+    clock: EmulatorClock;
+    quotas: QuotaEnforcer;
+    signaling: SignalingService;
+  },
 ): ControlResponse {
   const routes: Record<string, Record<string, () => ControlResponse>> = {
     '/_emulator/stats': { GET: () => ({ status: 200, body: deps.stats.snapshot() }) },
@@ -97,6 +141,15 @@ export function handleControl(
     '/_emulator/clock': {
       GET: () => ({ status: 200, body: deps.clock.toJSON() }),
       POST: () => setClock(deps.clock, body),
+    },
+    '/_emulator/quotas': {
+      GET: () => ({ status: 200, body: deps.quotas.toJSON() }),
+      POST: () => setQuotas(deps.quotas, body),
+    },
+    '/_emulator/signaling': { GET: () => ({ status: 200, body: deps.signaling.stats() }) },
+    '/_emulator/signaling/faults': {
+      GET: () => ({ status: 200, body: { faults: deps.signaling.faults() } }),
+      POST: () => setSignalingFaults(deps.signaling, body),
     },
   };
   const route = Object.hasOwn(routes, path) ? routes[path] : undefined;

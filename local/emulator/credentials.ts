@@ -1,6 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import type { SessionPolicy } from './policy';
-import { randomKeyId, randomSecretAccessKey, randomSessionToken } from './random';
 import type { KeyPair } from './types';
+
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/**
+ * An id shaped like AWS's: a 4-letter prefix (`AKIA` long-term key, `ASIA` temporary key,
+ * `AROA` role id, `AIDA` IAM user id) followed by 16 characters of [A-Z2-7].
+ */
+export function randomKeyId(prefix: 'AKIA' | 'ASIA' | 'AROA' | 'AIDA'): string {
+  let id = prefix;
+  for (const byte of randomBytes(16)) id += KEY_ALPHABET[byte % KEY_ALPHABET.length];
+  return id;
+}
+
+/** A 40-character secret access key (base64 alphabet, like AWS's). */
+export const randomSecretAccessKey = (): string => randomBytes(30).toString('base64');
+
+/** An opaque session token. */
+export const randomSessionToken = (): string => randomBytes(192).toString('base64');
 
 /** Temporary credentials the emulator issued with AssumeRole. */
 export interface Session extends KeyPair {
@@ -19,6 +37,7 @@ export type Principal =
   | { readonly kind: 'execution' }
   | { readonly kind: 'session'; readonly session: Session };
 
+/** What the store knows about an access key id: its secret, what else a request must carry, whose it is. */
 export interface KnownKey {
   readonly secretAccessKey: string;
   /** Required `x-amz-security-token`, for temporary credentials. */
@@ -28,6 +47,7 @@ export interface KnownKey {
   readonly principal: Principal;
 }
 
+/** The session AssumeRole is about to hand out; the store adds fresh keys and a session token. */
 export interface IssueRequest {
   readonly roleArn: string;
   readonly assumedRoleArn: string;
@@ -47,6 +67,7 @@ export class CredentialStore {
     private readonly now: () => number,
   ) {}
 
+  /** The key with this id (the execution key or an issued session, expired or not), or undefined. */
   lookup(accessKeyId: string): KnownKey | undefined {
     if (accessKeyId === this.execution.accessKeyId) {
       return { secretAccessKey: this.execution.secretAccessKey, principal: { kind: 'execution' } };
@@ -61,6 +82,7 @@ export class CredentialStore {
     };
   }
 
+  /** Issues temporary credentials (`ASIA…` key, secret, session token); keeps at most 50,000 sessions. */
   issue(request: IssueRequest): Session {
     this.evict();
     const session: Session = {

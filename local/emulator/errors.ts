@@ -19,6 +19,7 @@ export type AuthFailureReason =
   | 'stale' // X-Amz-Date more than 5 minutes from the emulator clock
   | 'expired'; // temporary credentials past their expiration
 
+/** A failed SigV4 check; `message` is AWS's wording and never contains a secret, token or signature. */
 export class AuthFailure extends Error {
   constructor(
     readonly reason: AuthFailureReason,
@@ -43,5 +44,6 @@ export const notAuthorized = (
     `User: ${caller} is not authorized to perform: ${action} on resource: ${resource}`,
   );
 
+/** KVS's 404 for a channel that does not exist (or is not active). */
 export const resourceNotFound = () =>
   new AwsError('ResourceNotFoundException', 404, 'The requested channel is not found or not active.');

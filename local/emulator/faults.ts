@@ -3,6 +3,7 @@ import { CHANNEL_NAME } from './options';
 import type { Protocol, WireResponse } from './protocols';
 import { type ActiveFault, FAULT_KINDS, type FaultSpec, OPERATIONS, type Operation } from './types';
 
+/** One of {@link OPERATIONS}, as the control API accepts it. */
 export const operationSchema = z.enum(OPERATIONS);
 
 const faultSpecSchema = z
@@ -25,7 +26,7 @@ export class FaultValidationError extends Error {
 }
 
 /** Validates a fault for an operation; throws {@link FaultValidationError} with a readable message. */
-function validateFault(operation: Operation, fault: unknown): FaultSpec {
+function validateFault(operation: string, fault: unknown): FaultSpec {
   const parsed = faultSpecSchema.safeParse(fault);
   if (!parsed.success) throw new FaultValidationError(z.prettifyError(parsed.error));
   const spec = parsed.data;
@@ -35,12 +36,12 @@ function validateFault(operation: Operation, fault: unknown): FaultSpec {
   return spec;
 }
 
-/** The active fault of each operation. */
-export class FaultRegistry {
-  private readonly faults = new Map<Operation, ActiveFault>();
+/** The active fault of each operation (the HTTP operations by default; the signaling service has its own). */
+export class FaultRegistry<Op extends string = Operation> {
+  private readonly faults = new Map<Op, ActiveFault>();
 
   /** Sets (or with `null` clears) the fault of an operation; validates `fault`, throws if invalid. */
-  set(operation: Operation, fault: unknown): void {
+  set(operation: Op, fault: unknown): void {
     if (fault === null) {
       this.faults.delete(operation);
       return;
@@ -49,12 +50,13 @@ export class FaultRegistry {
     this.faults.set(operation, spec.times === undefined ? spec : { ...spec, remaining: spec.times });
   }
 
+  /** Clears the faults of every operation. */
   clear(): void {
     this.faults.clear();
   }
 
   /** Returns the fault for this call, if any, counting it against `times`. */
-  take(operation: Operation, channel: string | undefined): FaultSpec | null {
+  take(operation: Op, channel: string | undefined): FaultSpec | null {
     const fault = this.faults.get(operation);
     if (!fault || (fault.channel !== undefined && fault.channel !== channel)) return null;
     if (fault.remaining !== undefined) {
@@ -65,8 +67,11 @@ export class FaultRegistry {
     return spec;
   }
 
-  list(): Partial<Record<Operation, ActiveFault>> {
-    return Object.fromEntries([...this.faults].map(([op, fault]) => [op, { ...fault }]));
+  /** The active faults by operation, copied, as `GET /_emulator/faults` shows them. */
+  list(): Partial<Record<Op, ActiveFault>> {
+    return Object.fromEntries([...this.faults].map(([op, fault]) => [op, { ...fault }])) as Partial<
+      Record<Op, ActiveFault>
+    >;
   }
 }
 
@@ -85,5 +90,27 @@ export function faultResponse(fault: FaultSpec, protocol: Protocol, requestId: s
       return protocol.malformed(requestId);
     default:
       return null;
+  }
+}
+
+/** The real-time delays of injected fault latency (`latencyMs`), that `close()` can cancel so no timer outlives the server. */
+export class Sleeper {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  /** Resolves after `ms` milliseconds of real time, unless {@link cancelAll} comes first (then never). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  /** Cancels every pending delay; the waiting requests are abandoned with their sockets. */
+  cancelAll(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
   }
 }

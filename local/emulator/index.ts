@@ -1,15 +1,29 @@
 import { createServer } from 'node:http';
-import { createApp } from './app';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
-import { FaultRegistry } from './faults';
+import { FaultRegistry, Sleeper } from './faults';
 import { resolveOptions } from './options';
-import { Sleeper } from './sleeper';
-import { StatsRecorder } from './stats';
+import { QuotaEnforcer } from './quotas';
+import { createRouter } from './router';
+import { SignalingService } from './signaling';
+import { ParameterStore, parameterService } from './ssm';
 import type { Emulator, EmulatorOptions } from './types';
+
+// The AWS emulator's public module: everything outside `emulator/` (the runner, the API Gateway
+// stand-in, tests of the whole emulator, benchmarks) imports from here only.
 
 export { ClockOffsetError } from './clock';
 export { FaultValidationError } from './faults';
+export { AWS_QUOTAS } from './quotas';
+export {
+  SIGNALING_LIMITS,
+  type SignalingControl,
+  type SignalingLimits,
+  type SignalingStats,
+} from './signaling';
+export { createSigV4Verifier, type SigV4Refusal, type SigV4Verifier } from './sigv4-verifier';
 export { mintTurnCredentials, type TurnCredentials } from './turn-credentials';
 export type {
   ActiveFault,
@@ -22,6 +36,8 @@ export type {
   FaultSpec,
   KeyPair,
   Operation,
+  OperationQuota,
+  QuotaSettings,
   TurnSettings,
 } from './types';
 
@@ -49,6 +65,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const stats = new StatsRecorder(config.now);
   const faults = new FaultRegistry();
   const sleeper = new Sleeper();
+  const quotas = new QuotaEnforcer(options.quotas);
+  const parameters = new ParameterStore(config.now);
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS });
   server.on('clientError', (_error, socket) => {
     if (socket.writable)
@@ -58,9 +76,30 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const port = await listen(server, config.port);
   const url = `http://127.0.0.1:${port}`;
   const credentials = new CredentialStore(config.executionCredentials, config.now);
+  const signaling = new SignalingService({
+    ...config,
+    credentials,
+    channelArns,
+    sleeper,
+    limits: options.signaling,
+  });
+  server.on('upgrade', signaling.handleUpgrade);
+  const tls = options.signalingTls ? await signalingTlsServer(options.signalingTls, signaling) : undefined;
+  const signalingUrl = tls ? `wss://127.0.0.1:${tls.port}` : `ws://127.0.0.1:${port}`;
   server.on(
     'request',
-    createApp({ ...config, url, channelArns, credentials }, { stats, faults, sleeper, clock }),
+    createRouter(
+      { ...config, url, signalingUrl, channelArns, credentials },
+      {
+        stats,
+        faults,
+        sleeper,
+        clock,
+        quotas,
+        parameters: parameterService({ ...config, credentials }, parameters),
+        signaling,
+      },
+    ),
   );
 
   return {
@@ -68,6 +107,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     port,
     region: config.region,
     partition: config.partition,
+    accountId: config.accountId,
     executionCredentials: { ...config.executionCredentials },
     scopedRoleArn: config.scopedRoleArn,
     channelArns,
@@ -75,10 +115,28 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     resetStats: () => stats.reset(),
     setFault: (operation, fault) => faults.set(operation, fault),
     clearFaults: () => faults.clear(),
+    setQuotas: (settings) => quotas.update(settings),
     setClockOffset: (offsetMs) => clock.setOffset(offsetMs),
-    close: () => {
+    setParameter: (name, value) => (value === null ? parameters.delete(name) : parameters.set(name, value)),
+    parameterReads: () => parameters.reads(),
+    signaling,
+    signalingUrl,
+    close: async () => {
       sleeper.cancelAll();
-      return closeServer(server);
+      await signaling.close();
+      await Promise.all([closeServer(server), ...(tls ? [closeServer(tls.server)] : [])]);
     },
   };
+}
+
+/** The signaling service's TLS listener on 127.0.0.1 (a free port): WebSocket upgrades only. */
+async function signalingTlsServer(
+  tls: { readonly cert: string; readonly key: string },
+  signaling: SignalingService,
+): Promise<{ server: TlsServer; port: number }> {
+  const server = createTlsServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only');
+  });
+  server.on('upgrade', signaling.handleUpgrade);
+  return { server, port: await listen(server, 0) };
 }

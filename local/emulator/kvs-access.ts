@@ -1,17 +1,19 @@
 import type { Principal } from './credentials';
 import { AwsError, notAuthorized, resourceNotFound } from './errors';
-import { callerArn, type EmulatorContext } from './operation';
+import { callerArn, type EmulatorContext, type OperationHandler, type PreparedCall } from './operation';
 import { policyAllows } from './policy';
+import { restJson } from './protocols';
 
 /** KVS's ChannelARN constraint. */
 const CHANNEL_ARN = /^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+\/([a-zA-Z0-9_.-]+)\/[0-9]+$/;
 /** KVS's constraint on ClientId and Username. */
 export const CLIENT_ID = /^[a-zA-Z0-9_.-]{1,256}$/;
 
+/** KVS's 400 for invalid input. */
 export const invalidArgument = (message: string) => new AwsError('InvalidArgumentException', 400, message);
 
 /** Parses a REST-JSON body; anything but a JSON object is a SerializationException, as in AWS. */
-export function parseJsonObject(body: Buffer): Record<string, unknown> {
+function parseJsonObject(body: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body.length === 0 ? '{}' : body.toString('utf8'));
@@ -30,7 +32,7 @@ export interface ChannelRef {
   readonly name: string;
 }
 
-export function channelRef(value: unknown): ChannelRef {
+function channelRef(value: unknown): ChannelRef {
   if (value === undefined || value === null) throw invalidArgument('ChannelARN is required.');
   if (typeof value !== 'string' || value.length > 1024)
     throw invalidArgument('ChannelARN is not a valid ARN.');
@@ -55,7 +57,7 @@ export function optionalString(value: unknown, field: string, pattern: RegExp): 
  * The execution credentials have no KVS permission at all. A refusal is `deniedCode` with
  * status 401, as both KVS APIs answer it.
  */
-export function authorizeChannel(
+function authorizeChannel(
   ctx: EmulatorContext,
   principal: Principal,
   action: string,
@@ -71,8 +73,53 @@ export function authorizeChannel(
 }
 
 /** Throws ResourceNotFoundException unless the channel exists. */
-export function requireChannel(ctx: EmulatorContext, channel: ChannelRef): void {
+function requireChannel(ctx: EmulatorContext, channel: ChannelRef): void {
   if (ctx.channelArns.get(channel.name) !== channel.arn) {
     throw resourceNotFound();
   }
+}
+
+/** One KVS operation on the channel its `ChannelARN` names. */
+export interface ChannelOperation {
+  readonly operation: 'GetSignalingChannelEndpoint' | 'GetIceServerConfig';
+  readonly path: string;
+  /** The code of a refusal: `AccessDeniedException` (KVS) or `NotAuthorizedException` (KVS signaling). */
+  readonly deniedCode: 'AccessDeniedException' | 'NotAuthorizedException';
+  /**
+   * Validates the rest of the input (throws an AwsError) and returns the call's `ClientId`, if
+   * any, and its answer, computed once the channel is known to exist.
+   */
+  accept(
+    input: Record<string, unknown>,
+    channel: ChannelRef,
+  ): { readonly clientId?: string; answer(): string };
+}
+
+/**
+ * A REST-JSON KVS operation handler: JSON object body, valid `ChannelARN`, the operation's own
+ * input checks, authorization of `kinesisvideo:<operation>` on the channel, then (when the call
+ * runs) ResourceNotFoundException unless the channel exists. That order is AWS's: a caller
+ * without access learns nothing about which channels exist.
+ */
+export function channelOperation(ctx: EmulatorContext, spec: ChannelOperation): OperationHandler {
+  return {
+    operation: spec.operation,
+    path: spec.path,
+    service: 'kinesisvideo',
+    protocol: restJson,
+    prepare(body: Buffer, principal: Principal): PreparedCall {
+      const input = parseJsonObject(body);
+      const channel = channelRef(input.ChannelARN);
+      const { clientId, answer } = spec.accept(input, channel);
+      authorizeChannel(ctx, principal, `kinesisvideo:${spec.operation}`, channel, spec.deniedCode);
+      return {
+        channel: channel.name,
+        clientId,
+        run: () => {
+          requireChannel(ctx, channel);
+          return answer();
+        },
+      };
+    },
+  };
 }

@@ -1,17 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from './credentials';
-import {
-  authorizeChannel,
-  type ChannelRef,
-  CLIENT_ID,
-  channelRef,
-  invalidArgument,
-  optionalString,
-  parseJsonObject,
-  requireChannel,
-} from './kvs-access';
-import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
-import { restJson } from './protocols';
+import { type ChannelRef, CLIENT_ID, channelOperation, invalidArgument, optionalString } from './kvs-access';
+import type { EmulatorContext, OperationHandler } from './operation';
 import { mintTurnCredentials } from './turn-credentials';
 
 const PROTOCOLS = new Set(['HTTPS', 'WSS', 'WEBRTC']);
@@ -22,66 +11,50 @@ const DEFAULT_PROTOCOLS = ['WSS', 'HTTPS'];
 const TURN_TTL_SECONDS = 300;
 const TURN_SERVER_SETS = 2;
 
-function requestedProtocols(config: unknown): string[] {
-  if (config === undefined || config === null) return DEFAULT_PROTOCOLS;
+/** The requested protocols and role (KVS's default role is MASTER). */
+function requestedEndpoints(config: unknown): { protocols: string[]; role: string } {
+  if (config === undefined || config === null) return { protocols: DEFAULT_PROTOCOLS, role: 'MASTER' };
   if (typeof config !== 'object' || Array.isArray(config)) {
     throw invalidArgument('SingleMasterChannelEndpointConfiguration must be an object.');
   }
   const { Protocols, Role } = config as Record<string, unknown>;
   if (Role !== undefined && !ROLES.has(Role as string))
     throw invalidArgument('Role must be MASTER or VIEWER.');
-  if (Protocols === undefined) return DEFAULT_PROTOCOLS;
+  const role = typeof Role === 'string' ? Role : 'MASTER';
+  if (Protocols === undefined) return { protocols: DEFAULT_PROTOCOLS, role };
   const valid =
     Array.isArray(Protocols) &&
     Protocols.length >= 1 &&
     Protocols.length <= 5 &&
     Protocols.every((p) => PROTOCOLS.has(p));
   if (!valid) throw invalidArgument('Protocols must list 1 to 5 of HTTPS, WSS, WEBRTC.');
-  return [...new Set(Protocols as string[])];
+  return { protocols: [...new Set(Protocols as string[])], role };
 }
 
 /**
- * Only the HTTPS (signaling API) endpoint is served, by the emulator itself; WSS and WEBRTC get
- * realistic but unserved KVS host names of the emulated partition.
+ * The emulator serves the HTTPS (signaling API) endpoint and the WSS (signaling WebSocket) one,
+ * a path per role as KVS has a host per role; WEBRTC gets a realistic but unserved KVS host name.
  */
-function endpointFor(ctx: EmulatorContext, protocol: string, channel: ChannelRef): string {
+function endpointFor(ctx: EmulatorContext, protocol: string, role: string, channel: ChannelRef): string {
   if (protocol === 'HTTPS') return ctx.url;
+  if (protocol === 'WSS') return `${ctx.signalingUrl}/${role === 'VIEWER' ? 'viewer' : 'master'}`;
   const id = createHash('sha256').update(channel.arn).digest('hex').slice(0, 8);
-  const host = `kinesisvideo.${ctx.region}.${ctx.dnsSuffix}`;
-  return protocol === 'WSS' ? `wss://m-${id}.${host}` : `https://w-${id}.${host}`;
+  return `https://w-${id}.kinesisvideo.${ctx.region}.${ctx.dnsSuffix}`;
 }
 
 /** KVS `GetSignalingChannelEndpoint` (REST-JSON, control plane). */
 export function getSignalingChannelEndpointHandler(ctx: EmulatorContext): OperationHandler {
-  return {
+  return channelOperation(ctx, {
     operation: 'GetSignalingChannelEndpoint',
     path: '/getSignalingChannelEndpoint',
-    service: 'kinesisvideo',
-    protocol: restJson,
-    prepare(body: Buffer, principal: Principal): PreparedCall {
-      const input = parseJsonObject(body);
-      const channel = channelRef(input.ChannelARN);
-      const protocols = requestedProtocols(input.SingleMasterChannelEndpointConfiguration);
-      authorizeChannel(
-        ctx,
-        principal,
-        'kinesisvideo:GetSignalingChannelEndpoint',
-        channel,
-        'AccessDeniedException',
-      );
-      return {
-        channel: channel.name,
-        run: () => {
-          requireChannel(ctx, channel);
-          const list = protocols.map((p) => ({
-            Protocol: p,
-            ResourceEndpoint: endpointFor(ctx, p, channel),
-          }));
-          return JSON.stringify({ ResourceEndpointList: list });
-        },
-      };
+    deniedCode: 'AccessDeniedException',
+    accept: (input, channel) => {
+      const { protocols, role } = requestedEndpoints(input.SingleMasterChannelEndpointConfiguration);
+      const list = () =>
+        protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role, channel) }));
+      return { answer: () => JSON.stringify({ ResourceEndpointList: list() }) };
     },
-  };
+  });
 }
 
 function iceServerList(ctx: EmulatorContext, channelArn: string) {
@@ -100,27 +73,19 @@ function iceServerList(ctx: EmulatorContext, channelArn: string) {
 
 /** KVS signaling `GetIceServerConfig` (REST-JSON, served at the HTTPS channel endpoint). */
 export function getIceServerConfigHandler(ctx: EmulatorContext): OperationHandler {
-  return {
+  return channelOperation(ctx, {
     operation: 'GetIceServerConfig',
     path: '/v1/get-ice-server-config',
-    service: 'kinesisvideo',
-    protocol: restJson,
-    prepare(body: Buffer, principal: Principal): PreparedCall {
-      const input = parseJsonObject(body);
-      const channel = channelRef(input.ChannelARN);
+    deniedCode: 'NotAuthorizedException',
+    accept: (input, channel) => {
       const clientId = optionalString(input.ClientId, 'ClientId', CLIENT_ID);
       optionalString(input.Username, 'Username', CLIENT_ID);
       if (input.Service !== undefined && input.Service !== 'TURN')
         throw invalidArgument('Service must be TURN.');
-      authorizeChannel(ctx, principal, 'kinesisvideo:GetIceServerConfig', channel, 'NotAuthorizedException');
       return {
-        channel: channel.name,
         clientId,
-        run: () => {
-          requireChannel(ctx, channel);
-          return JSON.stringify({ IceServerList: iceServerList(ctx, channel.arn) });
-        },
+        answer: () => JSON.stringify({ IceServerList: iceServerList(ctx, channel.arn) }),
       };
     },
-  };
+  });
 }

@@ -7,6 +7,8 @@ import type { Operation } from './types';
 export interface EmulatorContext extends EmulatorConfig {
   /** `http://127.0.0.1:PORT`: the HTTPS signaling endpoint KVS hands out. */
   readonly url: string;
+  /** `ws://127.0.0.1:PORT`: the base of the WSS endpoints KVS hands out (`/master`, `/viewer`). */
+  readonly signalingUrl: string;
   /** Channel name to ARN. */
   readonly channelArns: ReadonlyMap<string, string>;
   readonly credentials: CredentialStore;

@@ -1,4 +1,4 @@
-import { randomKeyId, randomSecretAccessKey } from './random';
+import { randomKeyId, randomSecretAccessKey } from './credentials';
 import type { EmulatorOptions, KeyPair, TurnSettings } from './types';
 
 /** Valid options with every default applied. */

@@ -1,5 +1,4 @@
 import { AwsError } from './errors';
-import { globMatch } from './glob';
 
 /** One statement of a session policy; action patterns are lower-cased (IAM actions are case-insensitive). */
 interface Statement {
@@ -67,6 +66,35 @@ export function parseSessionPolicy(document: string): SessionPolicy {
   const list = Array.isArray(Statement) ? Statement : [Statement];
   if (Statement === undefined || list.length === 0) throw malformed('Policy has no statements.');
   return { statements: list.map(parseStatement) };
+}
+
+/**
+ * IAM-style wildcard match: `*` matches any run of characters (including none), `?` exactly one
+ * character, everything else itself. Iterative with single-star backtracking, so it runs in
+ * O(pattern × text) at worst and never blows up on adversarial patterns the way a regex can.
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let starP = -1;
+  let starT = 0;
+  while (t < text.length) {
+    const pc = pattern[p];
+    if (pc === '*') {
+      starP = p++;
+      starT = t;
+    } else if (pc !== undefined && (pc === '?' || pc === text[t])) {
+      p++;
+      t++;
+    } else if (starP >= 0) {
+      p = starP + 1;
+      t = ++starT;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 /** `action` must be lower-cased already, like the statement's patterns. */

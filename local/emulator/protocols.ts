@@ -1,5 +1,18 @@
 import { type AuthFailureReason, AwsError, resourceNotFound } from './errors';
-import { escapeXml } from './xml';
+
+const XML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+/** Escapes text for an XML element or attribute value (awsQuery bodies). */
+export const escapeXml = (text: string): string => text.replace(/[&<>"']/g, (c) => XML_ENTITIES[c] ?? c);
+
+/** `<name>escaped text</name>`, an element of an awsQuery (STS) body. */
+export const element = (name: string, text: string): string => `<${name}>${escapeXml(text)}</${name}>`;
 
 /** A rendered HTTP response. */
 export interface WireResponse {
@@ -28,36 +41,30 @@ const serverError = (status: number): AwsError =>
     'An internal error occurred.',
   );
 
-const STS_AUTH: Record<AuthFailureReason, [string, number]> = {
-  missing: ['MissingAuthenticationToken', 403],
-  incomplete: ['IncompleteSignature', 400],
-  unknownKey: ['InvalidClientTokenId', 403],
-  signature: ['SignatureDoesNotMatch', 403],
-  stale: ['SignatureDoesNotMatch', 403],
-  expired: ['ExpiredToken', 400],
+/** The code and status each protocol answers a failed SigV4 check with, as STS and KVS do. */
+const AUTH_ERRORS: Record<AuthFailureReason, { awsQuery: [string, number]; restJson: [string, number] }> = {
+  missing: {
+    awsQuery: ['MissingAuthenticationToken', 403],
+    restJson: ['MissingAuthenticationTokenException', 403],
+  },
+  incomplete: { awsQuery: ['IncompleteSignature', 400], restJson: ['IncompleteSignatureException', 400] },
+  unknownKey: { awsQuery: ['InvalidClientTokenId', 403], restJson: ['UnrecognizedClientException', 403] },
+  signature: { awsQuery: ['SignatureDoesNotMatch', 403], restJson: ['InvalidSignatureException', 403] },
+  stale: { awsQuery: ['SignatureDoesNotMatch', 403], restJson: ['InvalidSignatureException', 403] },
+  expired: { awsQuery: ['ExpiredToken', 400], restJson: ['ExpiredTokenException', 403] },
 };
 
-const JSON_AUTH: Record<AuthFailureReason, [string, number]> = {
-  missing: ['MissingAuthenticationTokenException', 403],
-  incomplete: ['IncompleteSignatureException', 400],
-  unknownKey: ['UnrecognizedClientException', 403],
-  signature: ['InvalidSignatureException', 403],
-  stale: ['InvalidSignatureException', 403],
-  expired: ['ExpiredTokenException', 403],
+const authError = (protocol: 'awsQuery' | 'restJson', reason: AuthFailureReason, message: string) => {
+  const [code, status] = AUTH_ERRORS[reason][protocol];
+  return new AwsError(code, status, message);
 };
-
-const authError = (
-  table: Record<AuthFailureReason, [string, number]>,
-  reason: AuthFailureReason,
-  message: string,
-) => new AwsError(table[reason][0], table[reason][1], message);
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const xmlHeaders = (requestId: string) => ({ 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
 
 /** STS: awsQuery, XML bodies. */
 export const awsQuery: Protocol = {
-  authError: (reason, message) => authError(STS_AUTH, reason, message),
+  authError: (reason, message) => authError('awsQuery', reason, message),
   throttle: () => new AwsError('Throttling', 400, 'Rate exceeded'),
   serverError,
   notFound: () => null,
@@ -84,7 +91,7 @@ const jsonHeaders = (requestId: string) => ({
 
 /** KVS and KVS signaling: REST-JSON. */
 export const restJson: Protocol = {
-  authError: (reason, message) => authError(JSON_AUTH, reason, message),
+  authError: (reason, message) => authError('restJson', reason, message),
   throttle: () => new AwsError('ClientLimitExceededException', 400, 'The request was throttled.'),
   serverError,
   notFound: resourceNotFound,

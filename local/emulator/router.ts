@@ -1,35 +1,54 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, readBody } from '../http-server';
-import { authenticate } from './auth';
+import { BodyTooLargeError, readBody, splitTarget } from '../http-server';
+import type { StatsRecorder } from './call-stats';
 import type { EmulatorClock } from './clock';
 import { handleControl } from './control';
 import { AuthFailure, AwsError } from './errors';
-import { type FaultRegistry, faultResponse } from './faults';
-import { headerMap, send, splitTarget } from './http';
+import { type FaultRegistry, faultResponse, type Sleeper } from './faults';
 import { getIceServerConfigHandler, getSignalingChannelEndpointHandler } from './kvs';
 import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
 import { type Protocol, restJson, type WireResponse } from './protocols';
-import { randomRequestId } from './random';
-import type { Sleeper } from './sleeper';
-import type { StatsRecorder } from './stats';
+import type { QuotaEnforcer } from './quotas';
+import type { SignalingService } from './signaling';
+import { rawRequest } from './sigv4';
+import { authenticate } from './sigv4-verifier';
+import type { parameterService } from './ssm';
 import { assumeRoleHandler } from './sts';
 
 /** Largest request body accepted; every real STS/KVS request is far below it. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export interface AppDeps {
+/** The emulator's state that outlives a request: call counters, faults, their delays, the clock, the quotas. */
+export interface RouterDeps {
   readonly stats: StatsRecorder;
   readonly faults: FaultRegistry;
   readonly sleeper: Sleeper;
   readonly clock: EmulatorClock;
+  readonly quotas: QuotaEnforcer;
+  /** SSM `GetParameter` (`POST /` with its `X-Amz-Target`), for the blocked-callers list. */
+  readonly parameters: ReturnType<typeof parameterService>;
+  /** The KVS signaling WebSocket service, for its control routes (`/_emulator/signaling…`). */
+  readonly signaling: SignalingService;
 }
 
 const CONTROL_PREFIX = '/_emulator/';
 
-/** The emulator's request listener: control API, then STS / KVS / KVS signaling by path. */
-export function createApp(
+/** Writes a whole response with its Content-Length; nothing once headers are out or the socket is gone. */
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * The emulator's request listener: the `/_emulator/*` control API, then STS / KVS / KVS
+ * signaling by path (POST only), each call SigV4-verified before its operation runs. Bodies over
+ * 64 KiB get `RequestEntityTooLargeException` (413); unknown paths `UnknownOperationException` (404).
+ */
+export function createRouter(
   ctx: EmulatorContext,
-  deps: AppDeps,
+  deps: RouterDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const handlers = new Map<string, OperationHandler>(
     [assumeRoleHandler(ctx), getSignalingChannelEndpointHandler(ctx), getIceServerConfigHandler(ctx)].map(
@@ -66,7 +85,10 @@ export function createApp(
     requestId: string,
   ) {
     const { operation, protocol } = handler;
-    deps.stats.recordCall(operation, call.channel, call.clientId);
+    // AWS throttles a call before it does anything with it, injected faults included.
+    const admitted = deps.quotas.admit(operation, call.channel);
+    deps.stats.recordCall(operation, call.channel, call.clientId, !admitted);
+    if (!admitted) return reply(res, protocol.error(protocol.throttle(), requestId));
     const fault = deps.faults.take(operation, call.channel);
     if (fault) {
       deps.stats.recordFault(operation);
@@ -86,19 +108,13 @@ export function createApp(
     }
   }
 
-  async function operation(
-    req: IncomingMessage,
-    res: ServerResponse,
-    handler: OperationHandler,
-    query: string,
-  ) {
-    const requestId = randomRequestId();
+  async function operation(req: IncomingMessage, res: ServerResponse, handler: OperationHandler) {
+    const requestId = randomUUID();
     const { protocol } = handler;
     let call: PreparedCall;
     try {
       const body = await readBody(req, MAX_BODY_BYTES);
-      const raw = { method: 'POST', path: handler.path, query, headers: headerMap(req.rawHeaders), body };
-      const principal = await authenticate(raw, ctx.credentials, {
+      const principal = await authenticate(rawRequest(req, body), ctx.credentials, {
         region: ctx.region,
         service: handler.service,
         now: ctx.now,
@@ -123,13 +139,14 @@ export function createApp(
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('date', new Date(ctx.now()).toUTCString());
-    const { path, query } = splitTarget(req.url ?? '/');
+    const { path } = splitTarget(req.url ?? '/');
     if (path.startsWith(CONTROL_PREFIX)) return control(req, res, path);
+    if (deps.parameters.accepts(req, path)) return deps.parameters.serve(req, res);
     const handler = handlers.get(path);
-    if (handler && req.method === 'POST') return operation(req, res, handler, query);
+    if (handler && req.method === 'POST') return operation(req, res, handler);
     req.resume();
     const unknown = new AwsError('UnknownOperationException', 404, `No operation at ${req.method} ${path}`);
-    reject(res, restJson, unknown, randomRequestId());
+    reject(res, restJson, unknown, randomUUID());
   }
 
   return (req, res) => {

@@ -1,14 +1,18 @@
-import type { CredentialStore, Principal } from './credentials';
-import { AuthFailure } from './errors';
-import { parseAmzDate, parseAuthorization, type RawRequest, verifySignature } from './sigv4';
+import type { IncomingMessage } from 'node:http';
+import { CredentialStore, type Principal, randomKeyId, randomSecretAccessKey } from './credentials';
+import { AuthFailure, type AuthFailureReason } from './errors';
+import { parseAmzDate, parseAuthorization, type RawRequest, rawRequest, verifySignature } from './sigv4';
+import type { KeyPair } from './types';
 
 /** AWS rejects a request whose X-Amz-Date is further than this from its clock. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
+/** The credential scope a request must be signed for, and the clock its X-Amz-Date is checked against. */
 export interface Expectation {
   readonly region: string;
-  /** SigV4 service name: `sts`, or `kinesisvideo` for both KVS APIs. */
+  /** SigV4 service name: `sts`, or `kinesisvideo` for both KVS APIs (`execute-api` for API Gateway). */
   readonly service: string;
+  /** Epoch milliseconds. */
   readonly now: () => number;
 }
 
@@ -74,4 +78,52 @@ export async function authenticate(
   if (key.expiresAt !== undefined && key.expiresAt <= now)
     fail('expired', 'The security token included in the request is expired');
   return key.principal;
+}
+
+/** Why a SigV4 check refused a request: the reason, and AWS's message (it names no secret, token or signature). */
+export interface SigV4Refusal {
+  readonly reason: AuthFailureReason;
+  readonly message: string;
+}
+
+/** A fresh long-term IAM user key, and the SigV4 check of requests signed with it. */
+export interface SigV4Verifier {
+  /** The user's access key (`AKIA…`) and 40-character secret, new for each verifier. */
+  readonly keyPair: KeyPair;
+  /** The IAM user's unique id (`AIDA…`), as `callerId` and `userId` carry it. */
+  readonly userId: string;
+  /**
+   * Checks a request's signature exactly as the emulator checks its own calls (see
+   * {@link authenticate}): resolves `undefined` for a valid signature by {@link keyPair},
+   * otherwise the refusal. `body` is the whole body as received; the target is taken raw.
+   */
+  verify(req: IncomingMessage, body: Buffer): Promise<SigV4Refusal | undefined>;
+}
+
+/**
+ * A SigV4 verifier for one fresh IAM user key, for stand-ins that accept AWS-signed requests
+ * (API Gateway's IAM authorization). `scope.now` defaults to `Date.now`, epoch milliseconds.
+ */
+export function createSigV4Verifier(scope: {
+  readonly region: string;
+  readonly service: string;
+  readonly now?: () => number;
+}): SigV4Verifier {
+  const now = scope.now ?? Date.now;
+  const keyPair = { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecretAccessKey() };
+  const store = new CredentialStore(keyPair, now);
+  const expected = { region: scope.region, service: scope.service, now };
+  return {
+    keyPair,
+    userId: randomKeyId('AIDA'),
+    verify: async (req, body) => {
+      try {
+        await authenticate(rawRequest(req, body), store, expected);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof AuthFailure)) throw error;
+        return { reason: error.reason, message: error.message };
+      }
+    },
+  };
 }

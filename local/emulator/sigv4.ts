@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { splitTarget } from '../http-server';
 
 /** An incoming request as it arrived on the wire. */
 export interface RawRequest {
@@ -12,6 +14,28 @@ export interface RawRequest {
   /** Lower-case header name to value; repeated headers joined with `,`. */
   readonly headers: ReadonlyMap<string, string>;
   readonly body: Buffer;
+}
+
+/** Lower-case header name to value, repeated headers trimmed and joined with `,` (as SigV4 wants). */
+function headerMap(rawHeaders: readonly string[]): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? '').toLowerCase();
+    const value = (rawHeaders[i + 1] ?? '').trim();
+    const existing = headers.get(name);
+    headers.set(name, existing === undefined ? value : `${existing},${value}`);
+  }
+  return headers;
+}
+
+/** The request as SigV4 sees it: method, raw path and query (`req.url` split, nothing decoded), headers, body. */
+export function rawRequest(req: IncomingMessage, body: Buffer): RawRequest {
+  return {
+    method: req.method ?? 'GET',
+    ...splitTarget(req.url ?? '/'),
+    headers: headerMap(req.rawHeaders),
+    body,
+  };
 }
 
 /** The parts of an `AWS4-HMAC-SHA256` Authorization header. */

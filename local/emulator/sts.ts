@@ -1,10 +1,8 @@
-import type { Principal, Session } from './credentials';
+import { type Principal, randomKeyId, type Session } from './credentials';
 import { AwsError, notAuthorized } from './errors';
 import { callerArn, type EmulatorContext, type OperationHandler, type PreparedCall } from './operation';
 import { MAX_POLICY_LENGTH, parseSessionPolicy, type SessionPolicy } from './policy';
-import { awsQuery } from './protocols';
-import { randomKeyId } from './random';
-import { element } from './xml';
+import { awsQuery, element } from './protocols';
 
 const VERSION = '2011-06-15';
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;

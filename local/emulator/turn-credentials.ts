@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 
+/** A TURN username and password as KVS hands them out (`IceServerList[].Username` / `Password`). */
 export interface TurnCredentials {
   /** `<expiry unix seconds>:<base64("v1:" + channelArn)>` */
   readonly username: string;

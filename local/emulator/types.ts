@@ -1,12 +1,16 @@
+import type { SignalingControl, SignalingLimits } from './signaling';
+
 /** The three AWS operations the emulator serves. */
 export type Operation = 'AssumeRole' | 'GetSignalingChannelEndpoint' | 'GetIceServerConfig';
 
+/** {@link Operation} as a list, for validation and per-operation counters. */
 export const OPERATIONS = [
   'AssumeRole',
   'GetSignalingChannelEndpoint',
   'GetIceServerConfig',
 ] as const satisfies readonly Operation[];
 
+/** Every {@link FaultKind}. */
 export const FAULT_KINDS = ['throttle', 'serverError', 'malformed', 'drop', 'notFound'] as const;
 
 /** What an injected fault does to a matching call. */
@@ -51,6 +55,8 @@ export interface CallRecord {
   clientId: string | null;
   /** Emulator clock, epoch milliseconds. */
   at: number;
+  /** Refused by a request-rate quota (`ClientLimitExceededException`) rather than answered. */
+  throttled: boolean;
 }
 
 /** Per-channel call counts. */
@@ -58,6 +64,8 @@ export interface ChannelStats {
   total: number;
   GetSignalingChannelEndpoint: number;
   GetIceServerConfig: number;
+  /** Of those calls, the ones a request-rate quota throttled, per operation. */
+  throttled: { GetSignalingChannelEndpoint: number; GetIceServerConfig: number };
 }
 
 /**
@@ -80,6 +88,11 @@ export interface EmulatorStats {
   /** Calls answered by an injected fault, per operation. */
   faultsInjected: Record<Operation, number>;
   /**
+   * Calls a request-rate quota throttled (KVS `ClientLimitExceededException`, STS `Throttling`),
+   * per operation; they are counted as calls too. Per channel in `channels[name].throttled`.
+   */
+  throttled: Record<Operation, number>;
+  /**
    * Error responses the emulator itself produced, by error code: failed authentication,
    * invalid input, access denied, unknown routes, oversized bodies, and the
    * `ResourceNotFoundException` of an unknown channel. Injected faults are not counted here.
@@ -89,6 +102,23 @@ export interface EmulatorStats {
   recentCalls: CallRecord[];
   /** Maximum length of `recentCalls`; older calls fall out. */
   recentCallsCapacity: number;
+}
+
+/**
+ * A request-rate quota of one operation: at most this many calls in any one second per account
+ * (and Region), and per channel. Unset: no such quota.
+ */
+export interface OperationQuota {
+  perAccount?: number;
+  perChannel?: number;
+}
+
+/** How the emulator enforces quotas: on or off, and limits that replace AWS's for some operations. */
+export interface QuotaSettings {
+  /** Default true. */
+  enabled?: boolean;
+  /** Per operation, the limits that replace AWS's (see `AWS_QUOTAS`). */
+  limits?: Partial<Record<Operation, OperationQuota>>;
 }
 
 /** Access key pair of the Lambda's execution role (long-term, no session token). */
@@ -105,6 +135,7 @@ export interface TurnSettings {
   secret: string;
 }
 
+/** What {@link Emulator} to start; `startEmulator` throws a TypeError naming an invalid option. */
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; default 0 = a free port. */
   port?: number;
@@ -124,14 +155,36 @@ export interface EmulatorOptions {
    * header, shifted by the clock offset (`setClockOffset`, `POST /_emulator/clock`).
    */
   now?: () => number;
+  /**
+   * Request-rate quotas, enforced as AWS does (KVS: 5 `GetIceServerConfig` per second per channel,
+   * 100 per account; 300 `GetSignalingChannelEndpoint` per account; STS: 600 `AssumeRole` per
+   * account). Default: on, with AWS's limits; `{ enabled: false }` turns them off.
+   */
+  quotas?: QuotaSettings;
+  /**
+   * The KVS signaling WebSocket service's limits (connection duration, idle timeout, GO_AWAY
+   * grace, Connect rate, viewers per channel); default KVS's (`SIGNALING_LIMITS`). Tests shorten
+   * the durations.
+   */
+  signaling?: SignalingLimits;
+  /**
+   * A TLS certificate and key (PEM) for the signaling service: the WSS endpoints are then
+   * `wss://127.0.0.1:<another port>/…`, and plain `ws://` stays on the emulator's port for tools
+   * that cannot trust the certificate. Default: none, the endpoints are `ws://`.
+   */
+  signalingTls?: { readonly cert: string; readonly key: string };
 }
 
+/** A running AWS emulator on 127.0.0.1. */
 export interface Emulator {
   /** `http://127.0.0.1:PORT`, the endpoint for STS, KVS and KVS signaling alike. */
   readonly url: string;
   readonly port: number;
   readonly region: string;
+  /** `aws`, `aws-cn` or `aws-us-gov`, from the Region. */
   readonly partition: string;
+  /** The emulated account: 12 digits. */
+  readonly accountId: string;
   readonly executionCredentials: KeyPair;
   readonly scopedRoleArn: string;
   /** Channel name to ARN. */
@@ -142,12 +195,34 @@ export interface Emulator {
   /** Sets (or with `null` clears) the fault of one operation; throws on an invalid spec. */
   setFault(operation: Operation, fault: FaultSpec | null): void;
   clearFaults(): void;
+  /** Turns quota enforcement on or off and replaces limits, as `POST /_emulator/quotas` does. */
+  setQuotas(settings: QuotaSettings): void;
   /**
    * Puts the emulated AWS clock `offsetMs` ahead (negative: behind) of its configured clock, as
    * `POST /_emulator/clock` does; 0 resets. Shifts SigV4 date checks, STS expirations, TURN
    * username expiry and the `Date` header. Throws on a non-integer or an offset beyond a week.
    */
   setClockOffset(offsetMs: number): void;
+  /**
+   * Sets the SSM `String` parameter `name` (a new version), or with `null` deletes it: what
+   * `GetParameter` (`POST /`, `X-Amz-Target: AmazonSSM.GetParameter`) answers. Only the execution
+   * credentials may read parameters. Throws a RangeError on an empty value or one over 4 KB.
+   */
+  setParameter(name: string, value: string | null): void;
+  /** SSM `GetParameter` calls answered so far. */
+  parameterReads(): number;
+  /**
+   * The KVS signaling WebSocket service (`ws://127.0.0.1:PORT/master` and `/viewer`, the WSS
+   * endpoints `GetSignalingChannelEndpoint` returns): its counters and Connect faults, as
+   * `GET /_emulator/signaling` and `POST /_emulator/signaling/faults` have them.
+   */
+  readonly signaling: SignalingControl;
+  /**
+   * Where the WSS endpoints that `GetSignalingChannelEndpoint` returns live (`…/master`,
+   * `…/viewer`): `wss://127.0.0.1:PORT` with `signalingTls`, else `ws://127.0.0.1:PORT` (the
+   * emulator's own port, which also serves plain `ws://` with TLS on).
+   */
+  readonly signalingUrl: string;
   /** Closes the server and every open socket. */
   close(): Promise<void>;
 }

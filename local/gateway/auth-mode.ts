@@ -1,32 +1,58 @@
 import { ENV } from '../../lambda/contract';
-import type { Gate } from './gate';
-import { iamGate } from './iam-gate';
-import { startLocalIssuer } from './issuer';
+import { startLocalIssuer } from '../identity-provider/issuer';
+import type { MintRequest } from '../identity-provider/token-minter';
+import { type AuthSite, type DevCredentials, iamGate } from './iam-gate';
 import { issuerKeys } from './issuer-keys';
 import { jwtGate } from './jwt-gate';
-import type { JwtAuthOptions, LocalAuthInfo, LocalAuthOptions } from './types';
+import type { Gate } from './server';
+
+/** How the local API authenticates callers; the same choice as the deployment's `-c auth=…`. */
+export type LocalAuthOptions =
+  | { mode: 'none' }
+  | {
+      mode: 'jwt';
+      /** Issuer URL the tokens must carry in `iss`; default: a local OIDC issuer started with the API. */
+      issuer?: string;
+      /** Accepted `aud` (or `client_id`) values; default `['kvs-ice-broker-local']`. */
+      audience?: readonly string[];
+      /** A token must carry at least one of these in its `scope` / `scp` claim (like a route's authorization scopes). */
+      scopes?: readonly string[];
+      /** Claim that lists the channels a token grants; reaches the function as `CHANNELS_CLAIM`. */
+      channelsClaim?: string;
+      /** Claim that lists the channels a token may master; reaches the function as `MASTER_CHANNELS_CLAIM`. */
+      masterChannelsClaim?: string;
+    }
+  | { mode: 'iam' };
+
+/** The options of `jwt` mode. */
+export type JwtAuthOptions = Extract<LocalAuthOptions, { mode: 'jwt' }>;
+
+/** How the running local API authenticates, for start-up lines and tests. */
+export interface LocalAuthInfo {
+  mode: LocalAuthOptions['mode'];
+  /** jwt with the local issuer: its URL (also the `iss` of its tokens). */
+  issuerUrl?: string;
+  /** jwt: the accepted audiences. */
+  audience?: readonly string[];
+  /** jwt with the local issuer: mints a token signed by it. */
+  mintToken?(claims: MintRequest): Promise<string>;
+  /** iam: the dev credentials requests must be signed with (service `execute-api`). */
+  credentials?: DevCredentials;
+}
 
 /** Audience of local tokens when `jwtAudience` is not set. */
 const DEFAULT_AUDIENCE = 'kvs-ice-broker-local';
 
-/** Where the local API runs, for the IAM user's ARN and the SigV4 scope. */
-export interface AuthSite {
-  readonly region: string;
-  readonly partition: string;
-  readonly accountId: string;
-}
-
+/** What an auth mode puts in front of the function, started. */
 export interface LocalAuth {
   /** Absent in `none` mode: every request reaches the function. */
   readonly gate?: Gate;
   readonly info: LocalAuthInfo;
   /** What the function needs to know about the mode (`AUTH_MODE`, `CHANNELS_CLAIM`). */
   readonly functionEnv: Record<string, string>;
+  /** Stops the local issuer, if one was started. */
   close(): Promise<void>;
 }
-
-/** The account id of an ARN (`arn:partition:service:region:account:…`). */
-export const accountOfArn = (arn: string): string => arn.split(':')[4] ?? '';
 
 const nothingToClose = async (): Promise<void> => undefined;
 
@@ -37,6 +63,7 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
   const functionEnv: Record<string, string> = {
     [ENV.authMode]: 'jwt',
     ...(options.channelsClaim ? { [ENV.channelsClaim]: options.channelsClaim } : {}),
+    ...(options.masterChannelsClaim ? { [ENV.masterChannelsClaim]: options.masterChannelsClaim } : {}),
   };
   if (options.issuer) {
     return {
@@ -47,7 +74,11 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
     };
   }
   const [first = DEFAULT_AUDIENCE] = audience;
-  const issuer = await startLocalIssuer({ audience: first, channelsClaim: options.channelsClaim });
+  const issuer = await startLocalIssuer({
+    audience: first,
+    channelsClaim: options.channelsClaim,
+    masterChannelsClaim: options.masterChannelsClaim,
+  });
   return {
     gate: gate(issuer.url),
     info: { mode: 'jwt', issuerUrl: issuer.url, audience, mintToken: (claims) => issuer.mint(claims) },
@@ -57,9 +88,10 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
 }
 
 /**
- * Starts what the chosen auth mode needs in front of the function: nothing for `none`, the JWT
- * authorizer (and, unless an issuer is configured, a local OIDC issuer) for `jwt`, the SigV4
- * authorizer with fresh dev credentials for `iam`.
+ * Starts what the chosen auth mode needs in front of the function, as API Gateway would have it
+ * for a deployment with the same context: nothing for `none`, the JWT authorizer (and, unless an
+ * issuer is configured, the dev identity provider) for `jwt`, the SigV4 authorizer with fresh dev
+ * credentials for `iam`.
  */
 export async function startLocalAuth(options: LocalAuthOptions, site: AuthSite): Promise<LocalAuth> {
   if (options.mode === 'jwt') return startJwt(options);

@@ -11,7 +11,14 @@ export class CorsRules {
   private readonly preflight: Record<string, string>;
   private readonly expose: Record<string, string>;
 
-  constructor(allowOrigins: readonly string[]) {
+  /**
+   * The rules for `allowOrigins` (exact origins, or `*`) and, when `allowLoopback` is set, for
+   * every loopback origin as well ({@link isLoopbackOrigin}: `http://localhost:*`, `http://127.0.0.1:*`).
+   */
+  constructor(
+    allowOrigins: readonly string[],
+    private readonly allowLoopback = false,
+  ) {
     const config = corsPreflight(allowOrigins);
     this.origins = new Set(config.allowOrigins);
     this.preflight = {
@@ -37,8 +44,38 @@ export class CorsRules {
   private headersFor(req: IncomingMessage, extra: Record<string, string>): Record<string, string> {
     const origin = req.headers.origin;
     if (origin === undefined) return {};
-    const allowed = this.origins.has(origin) ? origin : ANY_ORIGIN;
-    if (!this.origins.has(allowed)) return {};
+    const listed = this.origins.has(origin) || (this.allowLoopback && isLoopbackOrigin(origin));
+    const allowed = listed ? origin : ANY_ORIGIN;
+    if (!listed && !this.origins.has(ANY_ORIGIN)) return {};
     return { 'access-control-allow-origin': allowed, vary: 'origin', ...extra };
   }
+}
+
+/** What the local API answers CORS for when `-c corsAllowOrigins` is not set and auth is `none`. */
+export const LOOPBACK_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'] as const;
+
+/** An `http:` origin on localhost or a loopback address, any port, exactly as a browser sends it. */
+export function isLoopbackOrigin(origin: string): boolean {
+  const url = URL.canParse(origin) ? new URL(origin) : undefined;
+  if (url === undefined || url.protocol !== 'http:' || url.origin !== origin) return false;
+  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}
+
+/** The local API's CORS: the configured origins, else every loopback origin for `none` (local only), else none. */
+export interface LocalCors {
+  readonly rules: CorsRules | undefined;
+  /** What the start-up lines print: the allowed origins (patterns for the loopback default). */
+  readonly origins: readonly string[];
+}
+
+/**
+ * The local API's CORS for `-c corsAllowOrigins` and the auth mode: the configured origins as a
+ * deployment has them; without any, in `none` mode, the loopback origins of local dev servers
+ * ({@link LOOPBACK_ORIGINS}), so a page on another local port can call the API out of the box;
+ * otherwise none, as a deployment without the key.
+ */
+export function localCors(configured: readonly string[] | undefined, mode: string): LocalCors {
+  if (configured?.length) return { rules: new CorsRules(configured), origins: configured };
+  if (mode === 'none') return { rules: new CorsRules([], true), origins: LOOPBACK_ORIGINS };
+  return { rules: undefined, origins: [] };
 }

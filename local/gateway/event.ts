@@ -1,35 +1,50 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { ICE_SERVERS_ROUTE_PATH } from '../lambda/contract';
+import { ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
+import type { RawTarget } from '../http-server';
 
-export const ROUTE_KEY = `POST ${ICE_SERVERS_ROUTE_PATH}`;
-const ROUTE = new RegExp(`^${ICE_SERVERS_ROUTE_PATH.replace('{channel}', '([^/]+)')}$`);
+/** A route of the API: its path template (`/v1/channels/{channel}/…`), served for POST. */
+export type RoutePath = string;
+
+/** The routes every deployment has: the ice-servers route alone. */
+export const DEFAULT_ROUTES: readonly RoutePath[] = [ICE_SERVERS_ROUTE_PATH];
+
+const routePattern = (path: RoutePath) => new RegExp(`^${path.replace('{channel}', '([^/]+)')}$`);
 /** `.` or `..`, also percent-encoded: a segment every URL normaliser would resolve away. */
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
 
-/** A request target split at its first `?`, both parts exactly as they arrived (nothing decoded or resolved). */
-export interface RawTarget {
-  readonly path: string;
-  readonly query: string;
+/** A request routed to one of the API's routes. */
+export interface RouteMatch {
+  /** `POST <route path>`, as API Gateway puts it in the event's `routeKey`. */
+  readonly routeKey: string;
+  /** The path parameters, percent-decoded as HTTP APIs hand them to the function. */
+  readonly pathParameters: { readonly channel: string };
 }
 
 /**
- * The route's path parameters (still percent-encoded), or undefined when the raw path is not
- * the route's. Like API Gateway, nothing is normalised first: dot segments, backslashes, double
- * slashes, absolute-form and asterisk-form targets never match. A dot segment where the channel
- * goes (`.`, `%2e%2e`) is refused too: clients, proxies and SigV4 all resolve it away.
+ * The route of `routes` (path templates, default the ice-servers route alone) whose path the raw
+ * path is, and its path parameters; undefined when it is none of them. Like API Gateway,
+ * nothing is normalised first: dot segments, backslashes, double slashes, absolute-form and
+ * asterisk-form targets never match. A dot segment where the channel goes (`.`, `%2e%2e`) is
+ * refused too: clients, proxies and SigV4 all resolve it away.
  */
-export function matchRoute(path: string): { channel: string } | undefined {
-  const channel = ROUTE.exec(path)?.[1];
-  if (channel === undefined || DOT_SEGMENT.test(channel)) return undefined;
-  // HTTP APIs hand the function percent-decoded path parameters; a malformed escape matches no route.
-  try {
-    return { channel: decodeURIComponent(channel) };
-  } catch {
-    return undefined;
+export function matchRoute(
+  path: string,
+  routes: readonly RoutePath[] = DEFAULT_ROUTES,
+): RouteMatch | undefined {
+  for (const route of routes) {
+    const channel = routePattern(route).exec(path)?.[1];
+    if (channel === undefined || DOT_SEGMENT.test(channel)) continue;
+    // HTTP APIs hand the function percent-decoded path parameters; a malformed escape matches no route.
+    try {
+      return { routeKey: `POST ${route}`, pathParameters: { channel: decodeURIComponent(channel) } };
+    } catch {
+      return undefined;
+    }
   }
+  return undefined;
 }
 
 /** Query parameters as API Gateway passes them: decoded, a repeated name's values joined with `,`. */
@@ -60,16 +75,17 @@ export function toApiGatewayEvent(
   req: IncomingMessage,
   target: RawTarget,
   body: Buffer,
-  pathParameters: Record<string, string>,
+  route: RouteMatch,
   authorizer?: Record<string, unknown>,
 ): APIGatewayProxyEventV2 {
+  const { routeKey, pathParameters } = route;
   const headers = headersOf(req);
   const text = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
   const now = new Date();
   const host = headers.host ?? '127.0.0.1';
   return {
     version: '2.0',
-    routeKey: ROUTE_KEY,
+    routeKey,
     rawPath: target.path,
     rawQueryString: target.query,
     cookies: req.headers.cookie?.split(/;\s*/),
@@ -91,7 +107,7 @@ export function toApiGatewayEvent(
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: ROUTE_KEY,
+      routeKey,
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
@@ -100,7 +116,10 @@ export function toApiGatewayEvent(
   } as APIGatewayProxyEventV2;
 }
 
-/** A Lambda context like the one the runtime passes, for the local function. */
+/**
+ * A Lambda context like the one the runtime passes, for the local function:
+ * `getRemainingTimeInMillis()` counts down from `timeoutMs` (milliseconds), never below 0.
+ */
 export function lambdaContext(timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();

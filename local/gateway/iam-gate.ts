@@ -1,19 +1,25 @@
-import { authenticate } from '../emulator/auth';
-import { CredentialStore } from '../emulator/credentials';
-import { AuthFailure, type AuthFailureReason } from '../emulator/errors';
-import { headerMap, splitTarget } from '../emulator/http';
-import { randomKeyId, randomSecretAccessKey } from '../emulator/random';
-import type { Gate } from './gate';
-import type { DevCredentials } from './types';
+import { createSigV4Verifier, type SigV4Refusal } from '../emulator';
+import { splitTarget } from '../http-server';
+import type { Gate } from './server';
 
-export interface IamGateConfig {
+/** Where the local API runs, for the IAM user's ARN and the SigV4 credential scope. */
+export interface AuthSite {
   /** Region of the signature's credential scope. */
   readonly region: string;
-  /** Partition and account of the local IAM user. */
+  /** Partition (`aws`, `aws-cn`, …) and 12-digit account of the local IAM user. */
   readonly partition: string;
   readonly accountId: string;
 }
 
+/** The local dev key pair that `iam` mode accepts, and where it is valid. */
+export interface DevCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Region of the credential scope requests must be signed for (service `execute-api`). */
+  region: string;
+}
+
+/** The IAM gate, and the one key pair it accepts. */
 export interface IamGate {
   readonly gate: Gate;
   /** Long-term dev keys of the local IAM user, fresh for each start. */
@@ -21,7 +27,7 @@ export interface IamGate {
 }
 
 /** Why a request was refused, in the words a developer would search for. */
-const REFUSALS: Record<AuthFailureReason, string> = {
+const REFUSALS: Record<SigV4Refusal['reason'], string> = {
   missing: 'no Authorization header (the request is not signed)',
   incomplete: 'malformed signature (Authorization, X-Amz-Date or signed Host header)',
   unknownKey: 'unknown access key (or session token)',
@@ -35,60 +41,41 @@ const REFUSALS: Record<AuthFailureReason, string> = {
  * which names no secret, token or signature. Method and raw path only: a query string can carry
  * a presigned signature.
  */
-function logRefusal(method: string, path: string, failure: AuthFailure): void {
+function logRefusal(method: string, path: string, refusal: SigV4Refusal): void {
   console.warn(
     JSON.stringify({
       level: 'WARN',
-      message: `local IAM authorizer refused ${method} ${path}: ${REFUSALS[failure.reason]}`,
-      reason: REFUSALS[failure.reason],
-      detail: failure.message,
+      message: `local IAM authorizer refused ${method} ${path}: ${REFUSALS[refusal.reason]}`,
+      reason: REFUSALS[refusal.reason],
+      detail: refusal.message,
     }),
   );
 }
-
-/** A unique id of an IAM user (`AIDA…`), as `callerId` and `userId` carry it. */
-const randomUserId = () => randomKeyId('AKIA').replace(/^AKIA/, 'AIDA');
 
 /**
  * The IAM authorizer of the local API: requests must be SigV4-signed (service `execute-api`)
  * with the dev credentials, verified by the emulator's verifier; anything else gets API
  * Gateway's 403 `{"message":"Forbidden"}`. The function sees `authorizer.iam` as for an IAM user.
  */
-export function iamGate(config: IamGateConfig): IamGate {
-  const credentials = {
-    accessKeyId: randomKeyId('AKIA'),
-    secretAccessKey: randomSecretAccessKey(),
-    region: config.region,
-  };
-  const store = new CredentialStore(credentials, Date.now);
-  const userId = randomUserId();
+export function iamGate(site: AuthSite): IamGate {
+  const verifier = createSigV4Verifier({ region: site.region, service: 'execute-api' });
+  const credentials = { ...verifier.keyPair, region: site.region };
   const authorizer = {
     iam: {
       accessKey: credentials.accessKeyId,
-      accountId: config.accountId,
-      callerId: userId,
+      accountId: site.accountId,
+      callerId: verifier.userId,
       cognitoIdentity: null,
       principalOrgId: null,
-      userArn: `arn:${config.partition}:iam::${config.accountId}:user/local-dev`,
-      userId,
+      userArn: `arn:${site.partition}:iam::${site.accountId}:user/local-dev`,
+      userId: verifier.userId,
     },
   };
-  const expected = { region: config.region, service: 'execute-api', now: Date.now };
   const gate: Gate = async (req, body) => {
-    const request = {
-      method: req.method ?? 'GET',
-      ...splitTarget(req.url ?? '/'),
-      headers: headerMap(req.rawHeaders),
-      body,
-    };
-    try {
-      await authenticate(request, store, expected);
-    } catch (error) {
-      if (!(error instanceof AuthFailure)) throw error;
-      logRefusal(request.method, request.path, error);
-      return { reject: { status: 403, message: 'Forbidden' } };
-    }
-    return { authorizer };
+    const refusal = await verifier.verify(req, body);
+    if (refusal === undefined) return { authorizer };
+    logRefusal(req.method ?? 'GET', splitTarget(req.url ?? '/').path, refusal);
+    return { reject: { status: 403, message: 'Forbidden' } };
   };
   return { gate, credentials };
 }

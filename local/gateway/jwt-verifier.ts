@@ -4,6 +4,7 @@ import { IssuerKeysUnavailable } from './issuer-keys';
 /** Signing algorithms accepted; `none` and the HMAC family never are. */
 const JWT_ALGORITHMS = ['RS256', 'ES256'];
 
+/** What a token must satisfy: a route's JWT authorizer configuration, and the clock to check it by. */
 export interface JwtRules {
   /** `iss` must equal this. */
   readonly issuer: string;

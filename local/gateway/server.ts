@@ -1,33 +1,58 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { lambdaContext, matchRoute, toApiGatewayEvent } from './api-event';
-import type { CorsRules } from './auth/cors';
-import type { Gate } from './auth/gate';
-import { splitTarget } from './emulator/http';
-import { BodyTooLargeError, closeServer, listen, readBody } from './http-server';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ApiHandler } from '../../lambda/http/adapter';
+import type { SitePages } from '../demo/server';
+import { BodyTooLargeError, closeServer, listen, readBody, splitTarget } from '../http-server';
+import type { CorsRules } from './cors';
+import { lambdaContext, matchRoute, type RoutePath, toApiGatewayEvent } from './event';
 
-export type { Gate, GateDecision, Rejection } from './auth/gate';
+/** An answer in API Gateway's own words, e.g. 401 `{"message":"Unauthorized"}`. */
+export interface Rejection {
+  /** HTTP status: 401 or 403 from API Gateway's authorizers. */
+  readonly status: number;
+  /** The `message` of the JSON body. */
+  readonly message: string;
+  /** Extra response headers, e.g. `www-authenticate`. */
+  readonly headers?: Record<string, string>;
+}
 
-export type LambdaHandler = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+/**
+ * A gate's verdict: pass, with what the function sees as `requestContext.authorizer` (absent:
+ * no authorizer context), or reject with API Gateway's answer (the function is not invoked).
+ */
+export type GateDecision = { authorizer?: Record<string, unknown> } | { reject: Rejection };
 
+/**
+ * The local form of an API Gateway authorizer: decides whether a request reaches the function,
+ * and as whom. Gets the request and its whole body (SigV4 signs the body); may reject but never throws
+ * for a bad credential.
+ */
+export type Gate = (req: IncomingMessage, body: Buffer) => Promise<GateDecision>;
+
+/** How {@link startApiServer} serves. */
 export interface ApiServerOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
   readonly port: number;
-  readonly handler: LambdaHandler;
+  /** The function, invoked with a payload 2.0 event and a Lambda context for each routed request. */
+  readonly handler: ApiHandler;
   /** Authentication in front of the function; none lets every request through. */
   readonly gate?: Gate;
   /** CORS as the deployed API has it configured; absent: no CORS headers, no preflight answers. */
   readonly cors?: CorsRules;
+  /** The API's routes (POST path templates), as the deployment has them; default the ice-servers route alone. */
+  readonly routes?: readonly RoutePath[];
+  /** Pages served beside the API on its port (the local /demo); the deployed API has none. */
+  readonly pages?: SitePages;
   /** The function's timeout, as the deployed Lambda has it (reported by `context.getRemainingTimeInMillis`). */
   readonly timeoutMs?: number;
 }
 
+/** A running local API. */
 export interface ApiServer {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
   readonly port: number;
+  /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
 
@@ -53,7 +78,10 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResul
 
 /**
  * A local stand-in for the HTTP API: routes like the deployed API (404 `{"message":"Not Found"}`
- * elsewhere), turns each request into a payload 2.0 event and invokes the very same handler.
+ * elsewhere), answers CORS preflights before the gate, refuses bodies over 1 MiB with 413, runs
+ * the gate, turns each request into a payload 2.0 event and invokes the very same handler. A
+ * handler that throws gets API Gateway's 500 `{"message":"Internal Server Error"}`. Rejects when
+ * the port is taken.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -61,14 +89,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // The raw target, as API Gateway routes it: a URL parser would resolve `..`, turn `\` into
     // `/` and accept absolute-form targets, routing requests the deployed API answers with 404.
     const target = splitTarget(req.url ?? '/');
-    const params = matchRoute(target.path);
-    if (params && options.cors && req.method === 'OPTIONS') {
+    if (options.pages && (await options.pages(req, res, target.path))) return;
+    const route = matchRoute(target.path, options.routes);
+    if (route && options.cors && req.method === 'OPTIONS') {
       res.writeHead(204, options.cors.preflightHeaders(req));
       return res.end();
     }
     const cors = options.cors?.responseHeaders(req) ?? {};
     for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
-    if (!params || req.method !== 'POST') return message(res, 404, 'Not Found');
+    if (!route || req.method !== 'POST') return message(res, 404, 'Not Found');
     const body = await readBody(req, MAX_BODY_BYTES).catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) return undefined;
       throw error;
@@ -79,7 +108,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const { status, message: text, headers } = decision.reject;
       return message(res, status, text, headers);
     }
-    const event = toApiGatewayEvent(req, target, body, params, decision.authorizer);
+    const event = toApiGatewayEvent(req, target, body, route, decision.authorizer);
     // No timer of its own: the function's upstream deadline (UPSTREAM_DEADLINE_MS) bounds every request.
     const result = await options.handler(event, lambdaContext(timeoutMs));
     writeResult(res, result);

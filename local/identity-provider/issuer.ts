@@ -4,13 +4,15 @@ import { createTokenMinter, type MinterOptions, MintRequestError } from './token
 
 /** Path of the local token endpoint (not OAuth: it mints for whoever asks on loopback). */
 export const TOKENS_PATH = '/_local/tokens';
-const MAX_BODY = 16 * 1024;
+const MAX_BODY_BYTES = 16 * 1024;
 
+/** A running dev OIDC issuer, as {@link startLocalIssuer} started it. */
 export interface LocalIssuer {
   /** `http://127.0.0.1:<port>`: the `iss` of its tokens and the base of its discovery document. */
   readonly url: string;
-  /** Mints a token (see {@link MintRequest}); throws `MintRequestError` for an invalid request. */
+  /** Mints a token (see `MintRequest`); throws `MintRequestError` for an invalid request. */
   mint(request: unknown): Promise<string>;
+  /** Stops listening and drops open connections; its tokens stay valid but their keys are gone. */
   close(): Promise<void>;
 }
 
@@ -21,9 +23,9 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, MAX_BODY).catch((error: unknown) => {
+  const body = await readBody(req, MAX_BODY_BYTES).catch((error: unknown) => {
     throw error instanceof BodyTooLargeError
-      ? new MintRequestError(`body must be at most ${MAX_BODY} bytes`)
+      ? new MintRequestError(`body must be at most ${MAX_BODY_BYTES} bytes`)
       : error;
   });
   try {

@@ -1,22 +1,27 @@
-import { ISSUER_ENV } from './banner';
 import { TOKENS_PATH } from './issuer';
-import type { MintRequest } from './types';
+import type { MintRequest } from './token-minter';
 
-export const TOKEN_USAGE = `Usage: npm run token -- --sub <user> [--channels a,b] [--scope "s1 s2"] [--expires-in <seconds>] [--issuer <url>]
+/** The environment variable `npm run token` reads the issuer URL from (the runner prints it). */
+export const ISSUER_ENV = 'KVS_ICE_BROKER_ISSUER';
+
+/** `npm run token -- --help`. */
+export const TOKEN_USAGE = `Usage: npm run token -- --sub <user> [--channels a,b] [--master-channels a] [--scope "s1 s2"] [--expires-in <seconds>] [--issuer <url>]
 
 Mints a token from the local issuer of \`npm start -- -c auth=jwt\` and prints it.
   --sub         the token's subject (required)
   --channels    channel names for the channels claim (comma-separated)
+  --master-channels  channel names the token may master (the master channels claim, comma-separated)
   --scope       space-separated OAuth scopes
   --expires-in  seconds until it expires (default 3600; negative: already expired)
   --issuer      the issuer URL the runner printed (default: $${ISSUER_ENV})`;
 
+/** A parsed `npm run token` command line: which issuer, and what to mint. */
 export interface TokenArgs {
   readonly issuer: string;
   readonly request: MintRequest;
 }
 
-const FLAGS = ['--sub', '--channels', '--scope', '--expires-in', '--issuer'] as const;
+const FLAGS = ['--sub', '--channels', '--master-channels', '--scope', '--expires-in', '--issuer'] as const;
 type Flag = (typeof FLAGS)[number];
 
 function flagValues(argv: readonly string[]): Map<Flag, string> {
@@ -41,7 +46,11 @@ function expiresIn(raw: string | undefined): number | undefined {
   return seconds;
 }
 
-/** The issuer and mint request of a command line; `help` for -h / --help. */
+/**
+ * The issuer and mint request of a command line; `help` for -h / --help. Throws an `Error`
+ * naming the flag for an unknown flag, a missing value, no `--sub`, non-integer `--expires-in`,
+ * or no issuer (neither `--issuer` nor {@link ISSUER_ENV}).
+ */
 export function parseTokenArgs(argv: readonly string[], env: NodeJS.ProcessEnv): TokenArgs | 'help' {
   if (argv.includes('-h') || argv.includes('--help')) return 'help';
   const values = flagValues(argv);
@@ -50,28 +59,32 @@ export function parseTokenArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   const issuer = values.get('--issuer') ?? env[ISSUER_ENV];
   if (!issuer)
     throw new Error(`give --issuer <url> or set ${ISSUER_ENV} (npm start -- -c auth=jwt prints it)`);
-  const channels = values.get('--channels');
+  const list = (flag: Flag) =>
+    values
+      .get(flag)
+      ?.split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
+  const channels = list('--channels');
+  const masterChannels = list('--master-channels');
   const scope = values.get('--scope');
   const expiresInSeconds = expiresIn(values.get('--expires-in'));
   return {
     issuer,
     request: {
       sub,
-      ...(channels !== undefined
-        ? {
-            channels: channels
-              .split(',')
-              .map((c) => c.trim())
-              .filter(Boolean),
-          }
-        : {}),
+      ...(channels !== undefined ? { channels } : {}),
+      ...(masterChannels !== undefined ? { masterChannels } : {}),
       ...(scope !== undefined ? { scope } : {}),
       ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}),
     },
   };
 }
 
-/** Asks the local issuer's token endpoint for a token. */
+/**
+ * Asks the local issuer's token endpoint (`POST {issuer}/_local/tokens`) for a token, waiting
+ * at most 5 s. Throws an `Error` saying whether the issuer was unreachable or refused (its message).
+ */
 export async function requestToken(issuer: string, request: MintRequest): Promise<string> {
   const url = `${issuer.replace(/\/+$/, '')}${TOKENS_PATH}`;
   let response: Response;

@@ -5,22 +5,32 @@ import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSelfSignedCertificate } from './certificate';
-import { freePort, listensOn } from './ports';
+import { createRelayCertificate, ensureLocalCa } from './certificate';
+import { freePort, listensOn } from './probes';
 
+/** How to start the local TURN relay. */
 export interface CoturnOptions {
   /** coturn `static-auth-secret`: credentials are TURN REST API ones (`use-auth-secret`). */
   secret: string;
+  /** Directory of the local CA that signs the TLS certificate; default the machine's (`localCaDir()`). */
+  caDir?: string;
 }
 
+/** A running coturn (`turnserver`) on loopback, as {@link startCoturn} started it. */
 export interface Coturn {
   readonly host: '127.0.0.1';
+  /** UDP and TCP listener (`turn:` URIs). */
   readonly port: number;
+  /** TLS and DTLS listener (`turns:` URIs). */
   readonly tlsPort: number;
+  /** coturn's own log (`simple-log`), in {@link workDir}. */
   readonly logFile: string;
+  /** Temporary directory with the config, certificate, key, log, pid file and user DB; removed by `stop()`. */
   readonly workDir: string;
-  /** PEM of the self-signed certificate served on tlsPort (CN and SAN `localhost`, SAN IP 127.0.0.1). */
+  /** PEM of the certificate served on tlsPort (CN and SAN `localhost`, SAN IPs 127.0.0.1 and ::1), signed by the local CA. */
   readonly certFile: string;
+  /** PEM of the machine's local CA, which TLS clients (browsers) must trust for `turns:`. */
+  readonly caFile: string;
   /** Kills the process, waits for its exit and removes the work dir. */
   stop(): Promise<void>;
 }
@@ -197,7 +207,7 @@ async function waitUntilListening(relay: Launched, port: number, tlsPort: number
 }
 
 /**
- * Starts coturn on 127.0.0.1 with its own config, self-signed certificate, log, pid file and user DB in a
+ * Starts coturn on 127.0.0.1 with its own config, certificate (signed by the local CA), log, pid file and user DB in a
  * work dir. Resolves once the UDP, TCP, TLS and DTLS listeners answer; rejects with the log tail if coturn
  * exits or does not come up within 10 s.
  */
@@ -212,7 +222,8 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
   try {
     const port = await freePort();
     const tlsPort = await freePort(port);
-    const certificate = await createSelfSignedCertificate(workDir);
+    const ca = await ensureLocalCa(options.caDir);
+    const certificate = await createRelayCertificate(workDir, ca);
     const configFile = join(workDir, 'turnserver.conf');
     const config = configText({ secret: options.secret, port, tlsPort, workDir, ...certificate });
     await writeFile(configFile, config, { mode: 0o600 });
@@ -225,7 +236,8 @@ export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
       stopping ??= terminate(relay).then(removeWorkDir);
       return stopping;
     };
-    return { host: HOST, port, tlsPort, logFile, workDir, certFile: certificate.certFile, stop };
+    const { certFile } = certificate;
+    return { host: HOST, port, tlsPort, logFile, workDir, certFile, caFile: ca.certFile, stop };
   } catch (error) {
     const tail = await logTail([logFile, join(workDir, 'turnserver.stderr')], options.secret);
     if (launched) await terminate(launched);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { type AddressInfo, connect, createServer } from 'node:net';
 
-/** Free-port picking and readiness probes for the local relay (TCP + UDP on loopback). */
+/** Socket probes for the local relay: free-port picking and readiness checks (TCP + UDP on loopback). */
 const HOST = '127.0.0.1';
 const PROBE_TIMEOUT_MS = 300;
 
@@ -69,6 +69,10 @@ async function tcpAccepts(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * True when coturn answers on both ports: a STUN Binding response over UDP and an accepted TCP
+ * connection on each, every probe within 300 ms.
+ */
 export async function listensOn(port: number, tlsPort: number): Promise<boolean> {
   const probes = [stunAnswers(port), stunAnswers(tlsPort), tcpAccepts(port), tcpAccepts(tlsPort)];
   return (await Promise.all(probes)).every(Boolean);

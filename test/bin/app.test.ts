@@ -3,7 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CDK_JSON_CONTEXT, type Context, cloudAssemblyDir, removeCloudAssemblies } from './support/synth';
+import {
+  CDK_JSON_CONTEXT,
+  type Context,
+  cloudAssemblyDir,
+  removeCloudAssemblies,
+} from '../lib/support/synth';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -15,7 +20,7 @@ interface Run {
 }
 
 /** Runs bin/app.ts the way the CDK CLI does: context and output directory in the environment. */
-async function runApp(overrides: Context): Promise<Run> {
+async function spawnApp(overrides: Context): Promise<Run> {
   const outdir = cloudAssemblyDir();
   const context = { ...CDK_JSON_CONTEXT, ...overrides, 'aws:cdk:bundling-stacks': [] };
   const env = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) };
@@ -28,13 +33,29 @@ async function runApp(overrides: Context): Promise<Run> {
   }
 }
 
+const runs = new Map<string, Promise<Run>>();
+
+/** The run of bin/app.ts with `overrides`: one process per distinct context, shared by the tests that read it. */
+function runApp(overrides: Context): Promise<Run> {
+  const key = JSON.stringify(overrides);
+  const started = runs.get(key) ?? spawnApp(overrides);
+  runs.set(key, started);
+  return started;
+}
+
 const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
 
 function template(run: Run): { Resources: Record<string, { Type: string; Properties?: any }> } {
   return JSON.parse(readFileSync(path.join(run.outdir, 'KvsIceBroker.template.json'), 'utf8'));
 }
 
-describe('bin/app.ts', () => {
+/**
+ * Each test waits for a real process that loads aws-cdk-lib and synthesizes (seconds of CPU), so
+ * the tests run concurrently and the limit only catches a hang, not a busy machine.
+ */
+const SPAWNED_PROCESS_TIMEOUT_MS = 180_000;
+
+describe.concurrent('bin/app.ts', { timeout: SPAWNED_PROCESS_TIMEOUT_MS }, () => {
   afterAll(removeCloudAssemblies);
 
   it('writes the KvsIceBroker template from the cdk.json defaults, -c auth=iam and -c channels', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANNEL_NAME_PATTERN, ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
+import { CHANNEL_NAME_PATTERN, ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '../../lambda/contract';
 import { type ErrorCode, VendingError } from '../../lambda/core/errors';
 import { MAX_BODY_BYTES } from '../../lambda/http/request';
 import { errorResponse } from '../../lambda/http/response';
@@ -24,6 +24,7 @@ const ERROR_CODES = {
   InvalidRequest: true,
   ChannelNotAllowed: true,
   CallerNotIdentified: true,
+  CallerBlocked: true,
   ChannelNotFound: true,
   Throttled: true,
   UpstreamError: true,
@@ -103,9 +104,12 @@ function references(node: unknown): string[] {
 }
 
 describe('docs/openapi.json', () => {
-  it('documents the route the stack deploys, and no other', () => {
-    expect(Object.keys(document.paths)).toEqual([ICE_SERVERS_ROUTE_PATH]);
-    expect(Object.keys(document.paths[ICE_SERVERS_ROUTE_PATH] ?? {}).sort()).toEqual(['parameters', 'post']);
+  it('documents the routes the stack can deploy, and no other', () => {
+    const routes = [ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS.viewer, SIGNALING_ROUTE_PATHS.master];
+    expect(Object.keys(document.paths)).toEqual(routes);
+    for (const route of routes) {
+      expect(Object.keys(document.paths[route] ?? {}).sort()).toEqual(['parameters', 'post']);
+    }
   });
 
   it.each(CODES)('documents the status, body and headers of the %s answer the handler builds', (code) => {

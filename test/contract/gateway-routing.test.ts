@@ -3,9 +3,9 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, startApiServer } from '../../local/api-server';
+import { type ApiServer, startApiServer } from '../../local/gateway/server';
 import type { LocalStack } from '../../local/runner';
-import { startAuthStack } from '../auth/support/stack';
+import { startAuthStack } from '../local/gateway/support/stack';
 
 interface RawAnswer {
   readonly status: number;

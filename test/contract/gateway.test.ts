@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MintRequest } from '../../local/auth/types';
+import type { MintRequest } from '../../local/identity-provider/token-minter';
 import type { LocalStack } from '../../local/runner';
-import { bearer, mintToken, postIceServers, startAuthStack } from '../auth/support/stack';
+import { bearer, mintToken, postIceServers, startAuthStack } from '../local/gateway/support/stack';
 import { type Answer, answerOf, contractViolations } from './support/answers';
 
 let stack: LocalStack;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultSpec, Operation } from '../../local/emulator';
 import type { LocalStack } from '../../local/runner';
-import { startAuthStack } from '../auth/support/stack';
+import { startAuthStack } from '../local/gateway/support/stack';
 import { type Answer, answerOf, contractViolations } from './support/answers';
 import { channelParameter, jsonContent, requestBody } from './support/document';
 import { schemaProblem } from './support/validators';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/runner';
-import { captureOutput } from './support';
+import { captureOutput } from './support/output';
 
 // The deployed handler, its SDK clients unmodified, against an emulated AWS whose clock is off
 // from this host's. EMF metrics are on, so the ClockSkew metric shows on stdout as in Lambda.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Operation } from '../../local/emulator';
 import { type LocalStack, startLocalStack } from '../../local/runner';
-import { captureOutput, nonJsonLines } from './support';
+import { captureOutput, nonJsonLines } from './support/output';
 
 // The deployed handler with a 500 ms upstream request timeout, the default three attempts and
 // the default 6 s deadline, against an emulator that holds answers for 1.5 s.

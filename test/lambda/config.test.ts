@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { EnvironmentError, loadConfig } from '../../lambda/config';
-import { DEMO_ARN, ROLE_ARN } from './harness';
+import { DEMO_ARN, ROLE_ARN } from './support/handler';
 
 const valid = { SCOPED_ROLE_ARN: ROLE_ARN, CHANNELS: JSON.stringify({ demo: DEMO_ARN }), AUTH_MODE: 'iam' };
 
@@ -68,6 +68,9 @@ describe('configuration at cold start', () => {
     ['ICE_CALLS_PER_SECOND', 'iceCallsPerSecond', 5, 1, 5],
     ['ICE_BUDGET_WAIT_MS', 'budgetWaitMs', 1500, 0, 5000],
     ['UPSTREAM_ATTEMPTS', 'upstreamAttempts', 3, 1, 6],
+    ['ACCOUNT_ICE_CALLS_PER_SECOND', 'accountIceCallsPerSecond', 100, 1, 10_000],
+    ['CALLER_ISSUANCES_PER_MINUTE', 'callerIssuancesPerMinute', 30, 1, 1000],
+    ['SHARED_TABLE_TIMEOUT_MS', 'sharedTableTimeoutMs', 250, 20, 5000],
   ];
 
   describe.each(INTEGERS)('%s', (name, field, fallback, min, max) => {
@@ -89,5 +92,27 @@ describe('configuration at cold start', () => {
         );
       },
     );
+  });
+
+  describe('the shared table', () => {
+    it('has none unless SHARED_TABLE names one, and no shared cache unless SHARED_CACHE=true', () => {
+      expect(loadConfig(valid)).toMatchObject({ sharedTable: undefined, sharedCache: false });
+      expect(loadConfig({ ...valid, SHARED_TABLE: 'broker-table', SHARED_CACHE: 'true' })).toMatchObject({
+        sharedTable: 'broker-table',
+        sharedCache: true,
+      });
+    });
+
+    it('fails the cold start when SHARED_CACHE=true has no SHARED_TABLE to keep answers in', () => {
+      expect(() => loadConfig({ ...valid, SHARED_CACHE: 'true' })).toThrow(
+        'SHARED_CACHE=true needs SHARED_TABLE, the table that holds the answers',
+      );
+    });
+
+    it('fails the cold start on a SHARED_CACHE that is neither true nor false', () => {
+      expect(() => loadConfig({ ...valid, SHARED_TABLE: 't', SHARED_CACHE: 'yes' })).toThrow(
+        'SHARED_CACHE must be true or false, got "yes"',
+      );
+    });
   });
 });

@@ -20,7 +20,7 @@ import {
   SIGNALING_ENDPOINT,
   signaling,
   sts,
-} from './harness';
+} from './support/handler';
 
 const fixture = JSON.parse(
   readFileSync(join(__dirname, '../fixtures/get-ice-server-config.cn-north-1.json'), 'utf8'),
@@ -174,7 +174,7 @@ describe('vending ICE servers', () => {
     ]);
   });
 
-  it('asks KVS for the HTTPS endpoint of the requested role, VIEWER by default', async () => {
+  it('asks KVS for the WSS and HTTPS endpoints of the requested role in one call, VIEWER by default', async () => {
     await buildHandler()(event('demo'));
     await buildHandler()(event('demo', { role: 'MASTER' }));
 
@@ -182,8 +182,8 @@ describe('vending ICE servers', () => {
       .commandCalls(GetSignalingChannelEndpointCommand)
       .map((call) => call.args[0].input.SingleMasterChannelEndpointConfiguration);
     expect(roles).toEqual([
-      { Protocols: ['HTTPS'], Role: 'VIEWER' },
-      { Protocols: ['HTTPS'], Role: 'MASTER' },
+      { Protocols: ['WSS', 'HTTPS'], Role: 'VIEWER' },
+      { Protocols: ['WSS', 'HTTPS'], Role: 'MASTER' },
     ]);
   });
 

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authBanner } from '../../local/auth/banner';
-import { type LocalAuth, startLocalAuth } from '../../local/auth/local-auth';
-import type { LocalAuthOptions } from '../../local/auth/types';
+import { authBanner, startupBanner } from '../../local/banner';
+import { type LocalAuth, type LocalAuthOptions, startLocalAuth } from '../../local/gateway/auth-mode';
 
 const SITE = { region: 'cn-north-1', partition: 'aws-cn', accountId: '123456789012' };
 
@@ -139,5 +138,54 @@ describe('start-up lines about auth', () => {
 
       expect(lines.join('\n')).toContain('npm run token -- --sub alice [--scope "…"]');
     });
+  });
+});
+
+describe('start-up text of npm start', () => {
+  const api = { url: 'http://127.0.0.1:18181', port: 18181, close: async () => undefined };
+
+  it('names the route, the details and auth, and ends with a curl line for the first channel', async () => {
+    const text = await startupBanner({
+      title: 'kvs-ice-broker is serving locally (no AWS account needed)',
+      api,
+      auth: { mode: 'none' },
+      authOptions: { mode: 'none' },
+      channels: ['lobby', 'demo'],
+      details: ['  channels   lobby, demo'],
+    });
+
+    expect(text.split('\n')).toEqual([
+      'kvs-ice-broker is serving locally (no AWS account needed)',
+      '  API        http://127.0.0.1:18181/v1/channels/{channel}/ice-servers  (POST)',
+      '  demo       http://127.0.0.1:18181/demo  (in a browser: two relay-only peer connections with the vended credentials)',
+      '  channels   lobby, demo',
+      '  auth       none (local only; deployments need -c auth=jwt|iam|none)',
+      `  try        curl -s -X POST http://127.0.0.1:18181/v1/channels/lobby/ice-servers -H 'content-type: application/json' -d '{"role":"VIEWER"}'`,
+      'Ctrl-C stops everything.',
+    ]);
+  });
+
+  it('says which browser origins may call the API, and how to choose them', async () => {
+    const line = async (mode: 'none' | 'jwt', corsOrigins: readonly string[]) =>
+      (
+        await startupBanner({
+          title: 't',
+          api,
+          auth: { mode },
+          authOptions: { mode: 'none' },
+          channels: ['demo'],
+          details: [],
+          corsOrigins,
+        })
+      )
+        .split('\n')
+        .find((text) => text.startsWith('  CORS'));
+
+    expect(await line('none', ['http://localhost:*', 'http://127.0.0.1:*'])).toBe(
+      '  CORS       http://localhost:*, http://127.0.0.1:* (loopback origins by default with auth none; -c corsAllowOrigins=<origins> to choose)',
+    );
+    expect(await line('jwt', [])).toBe(
+      "  CORS       no browser origin but the API's own (-c corsAllowOrigins=<origins> for apps on others)",
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, readAwsConfig, readEmulatedConfig } from '../../local/options';
+import { parseArgs, portFrom, readAwsConfig, readEmulatedConfig } from '../../local/options';
 
 const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
@@ -26,6 +26,92 @@ describe('npm start arguments', () => {
     );
 
     expect(args.context).toMatchObject({ scopedRoleArn: ROLE_ARN, region: 'cn-north-1', throttleRate: 5 });
+  });
+
+  it('reads --context=key=value and -c key=value alike, the later one winning', () => {
+    const args = parseArgs(['--context=channels=demo', '-c', 'channels=lobby,demo'], {}, {});
+
+    expect(args.context).toMatchObject({ channels: 'lobby,demo' });
+  });
+
+  it('refuses -c without key=value, naming the flag', () => {
+    expect(() => parseArgs(['-c'], {}, {})).toThrow('-c needs key=value, got ""');
+    expect(() => parseArgs(['-c', '=x'], {}, {})).toThrow('-c needs key=value, got "=x"');
+  });
+
+  it('refuses an unknown argument and prints the usage', () => {
+    expect(() => parseArgs(['--verbose'], {}, {})).toThrow(
+      /^unknown argument "--verbose"\n\nUsage: npm start/,
+    );
+  });
+
+  it('serves against real AWS with --aws or KVS_ICE_BROKER_AWS=1, and the emulator otherwise', () => {
+    expect(parseArgs(['--aws'], {}, {}).realAws).toBe(true);
+    expect(parseArgs([], {}, { KVS_ICE_BROKER_AWS: '1' }).realAws).toBe(true);
+    expect(parseArgs([], {}, { KVS_ICE_BROKER_AWS: 'true' }).realAws).toBe(false);
+    expect(parseArgs([], {}, {}).realAws).toBe(false);
+  });
+
+  it('asks for help with -h or --help', () => {
+    expect(parseArgs(['-h'], {}, {}).help).toBe(true);
+    expect(parseArgs(['--help'], {}, {}).help).toBe(true);
+    expect(parseArgs([], {}, {}).help).toBe(false);
+  });
+});
+
+describe('npm start -- --instances N', () => {
+  it('runs one function instance unless told otherwise', () => {
+    expect(parseArgs([], {}, {}).instances).toBe(1);
+  });
+
+  it('takes the number of instances as --instances N or --instances=N', () => {
+    expect(parseArgs(['--instances', '4'], {}, {}).instances).toBe(4);
+    expect(parseArgs(['--instances=2'], {}, {}).instances).toBe(2);
+  });
+
+  it.each([['0'], ['17'], ['two'], ['1.5']])('refuses --instances %s, saying what it needs', (value) => {
+    expect(() => parseArgs(['--instances', value], {}, {})).toThrow(
+      `--instances needs a whole number from 1 to 16, got "${value}"`,
+    );
+  });
+
+  it('refuses --instances with --aws', () => {
+    expect(() => parseArgs(['--aws', '--instances', '2'], {}, {})).toThrow(/emulator only/);
+  });
+
+  it('passes -c sharedCache, -c accountIceCallsPerSecond and -c callerIssuancesPerMinute to the function', () => {
+    const config = readEmulatedConfig({
+      sharedCache: 'true',
+      accountIceCallsPerSecond: '50',
+      callerIssuancesPerMinute: '5',
+    });
+
+    expect(config.env).toEqual({
+      SHARED_CACHE: 'true',
+      ACCOUNT_ICE_CALLS_PER_SECOND: '50',
+      CALLER_ISSUANCES_PER_MINUTE: '5',
+    });
+    expect(config.sharedCache).toBe(true);
+  });
+});
+
+describe('ports from the environment (PORT, EMULATOR_PORT)', () => {
+  it('uses the default when the variable is unset or empty', () => {
+    expect(portFrom({}, 'PORT', 8080)).toBe(8080);
+    expect(portFrom({ PORT: '' }, 'PORT', 8080)).toBe(8080);
+  });
+
+  it('reads a TCP port, 0 meaning a free one', () => {
+    expect(portFrom({ PORT: '18181' }, 'PORT', 8080)).toBe(18181);
+    expect(portFrom({ EMULATOR_PORT: '0' }, 'EMULATOR_PORT', 4566)).toBe(0);
+  });
+
+  it('refuses what is not a TCP port, naming the variable', () => {
+    for (const raw of ['http', '80.5', '-1', '65536']) {
+      expect(() => portFrom({ EMULATOR_PORT: raw }, 'EMULATOR_PORT', 0)).toThrow(
+        `EMULATOR_PORT must be a TCP port, got "${raw}"`,
+      );
+    }
   });
 });
 

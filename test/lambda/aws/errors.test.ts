@@ -2,7 +2,7 @@ import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-vide
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { toVendingError } from '../../lambda/aws/errors';
+import { toVendingError } from '../../../lambda/aws/errors';
 import {
   buildHandler,
   captureLogs,
@@ -13,7 +13,7 @@ import {
   parse,
   signaling,
   sts,
-} from './harness';
+} from '../support/handler';
 
 /** An error shaped like the ones the AWS SDK throws for a service answer. */
 function serviceError(name: string, httpStatusCode: number): Error {

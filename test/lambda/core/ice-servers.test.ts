@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseChannelArn } from '../../lambda/contract';
-import { VendingError } from '../../lambda/core/errors';
-import { toVendResult, turnServerSets } from '../../lambda/core/ice-servers';
-import type { MetricName } from '../../lambda/core/metrics';
+import { parseChannelArn } from '../../../lambda/contract';
+import { VendingError } from '../../../lambda/core/errors';
+import { toVendResult, turnServerSets } from '../../../lambda/core/ice-servers';
+import type { MetricName } from '../../../lambda/core/metrics';
 
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 const channel = parseChannelArn('arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VendingError } from '../../lambda/core/errors';
-import { withRetries } from '../../lambda/core/retry';
+import { VendingError } from '../../../lambda/core/errors';
+import { withRetries } from '../../../lambda/core/retry';
 
 const throttled = () => new VendingError('Throttled', 'slow down', { retryable: true });
 

@@ -1,6 +1,6 @@
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { authorized, buildHandler, event, healthyUpstream, parse, signaling } from './harness';
+import { authorized, buildHandler, event, healthyUpstream, parse, signaling } from '../support/handler';
 
 const jwt = (claims: Record<string, string | undefined>) => ({
   jwt: { claims: { iss: 'https://issuer.example', ...claims }, scopes: null },

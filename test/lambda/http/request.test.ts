@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildHandler, event, healthyUpstream, parse, sts } from './harness';
+import { buildHandler, event, healthyUpstream, parse, sts } from '../support/handler';
 
 describe('request validation', () => {
   beforeEach(() => healthyUpstream());

@@ -1,11 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, FakeClock, rejectionOf, request, startVendor, type VendorUnderTest } from './support';
+import { budgetLimits, DEFAULT_TUNING } from '../../../lambda/config';
+import {
+  eventually,
+  FakeClock,
+  rejectionOf,
+  request,
+  startVendor,
+  type VendorUnderTest,
+} from './support/vendor';
 
 let sut: VendorUnderTest | undefined;
 afterEach(async () => {
   await sut?.close();
   sut = undefined;
 });
+
+const DEFAULT_BUDGET = budgetLimits(DEFAULT_TUNING);
 
 const username = (result: { iceServers: { username?: string }[] }) => result.iceServers[1]?.username;
 
@@ -104,7 +114,7 @@ describe('caches in front of STS and KVS', () => {
 
 describe('upstream budget, retries and deadline', () => {
   it('keeps GetIceServerConfig within 5 calls per second per channel and answers the excess with 429 and Retry-After', async () => {
-    sut = await startVendor({ policy: { iceCallsPerSecond: 5, budgetWaitMs: 200 } });
+    sut = await startVendor({ policy: { budget: { ...DEFAULT_BUDGET, maxWaitMs: 200 } } });
 
     const outcomes = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => sut?.vendor.vend(request({ clientId: `client-${i}` }))),
@@ -120,7 +130,9 @@ describe('upstream budget, retries and deadline', () => {
   });
 
   it('lets a waiting request through when a budget slot frees up within the wait bound', async () => {
-    sut = await startVendor({ policy: { iceCallsPerSecond: 5, budgetWaitMs: 1500 } });
+    // A slot frees one second after its call ends: a wait bound well past that leaves room for
+    // slow calls on a busy machine.
+    sut = await startVendor({ policy: { budget: { ...DEFAULT_BUDGET, maxWaitMs: 5000 } } });
 
     const outcomes = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) => sut?.vendor.vend(request({ clientId: `client-${i}` }))),
@@ -161,8 +173,9 @@ describe('upstream budget, retries and deadline', () => {
   });
 
   it('recovers after the deadline passed once', async () => {
-    sut = await startVendor({ policy: { deadlineMs: 300 } });
-    sut.emulator.setFault('GetIceServerConfig', { latencyMs: 3000, times: 1 });
+    // The recovering request must finish within the same deadline: give it room on a busy machine.
+    sut = await startVendor({ policy: { deadlineMs: 2000 } });
+    sut.emulator.setFault('GetIceServerConfig', { latencyMs: 10_000, times: 1 });
     await rejectionOf(sut.vendor.vend(request()));
 
     const result = await sut.vendor.vend(request({ clientId: 'next' }));

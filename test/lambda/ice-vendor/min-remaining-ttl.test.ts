@@ -1,14 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock, request, startVendor, type VendorUnderTest } from './support';
+import { FakeClock, request, startVendor, type VendorUnderTest } from './support/vendor';
 
 let sut: VendorUnderTest | undefined;
 afterEach(async () => {
   await sut?.close();
   sut = undefined;
 });
-
-/** Lets a background refresh, if one was started, reach the emulator. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 describe('refresh-ahead stays bounded whatever minRemainingTtl is', () => {
   it.each([
@@ -27,7 +24,7 @@ describe('refresh-ahead stays bounded whatever minRemainingTtl is', () => {
         clock.advanceSeconds(1);
         await sut.vendor.vend(request());
       }
-      await settle();
+      await sut.upstreamSettled();
 
       expect(sut.iceCalls()).toBe(1);
     },
@@ -38,7 +35,7 @@ describe('refresh-ahead stays bounded whatever minRemainingTtl is', () => {
     sut = await startVendor({ clock, policy: { minRemainingTtlSeconds: 290 } });
 
     for (let i = 0; i < 20; i++) await sut.vendor.vend(request());
-    await settle();
+    await sut.upstreamSettled();
 
     expect(sut.iceCalls()).toBe(1);
   });

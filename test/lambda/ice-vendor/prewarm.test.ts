@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { request, startVendor, type VendorUnderTest } from './support';
+import { request, startVendor, type VendorUnderTest } from './support/vendor';
 
 let sut: VendorUnderTest | undefined;
 afterEach(async () => {

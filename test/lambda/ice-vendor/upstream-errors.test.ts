@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rejectionOf, request, startVendor, type VendorUnderTest } from './support';
+import { rejectionOf, request, startVendor, type VendorUnderTest } from './support/vendor';
 
 // What the vending core answers for upstream failures the wire emulator produces, through the
 // unmodified SDK clients: the error code, Retry-After, and a message naming the failed service.

@@ -8,14 +8,15 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
-import { clientDefaults } from '../../lambda/aws/clients';
-import { AwsSessionProvider } from '../../lambda/aws/sessions';
-import { DEFAULT_TUNING, vendorTuning } from '../../lambda/config';
-import type { AuthMode } from '../../lambda/contract';
-import { parseChannelArn } from '../../lambda/contract';
-import { ChannelDirectory } from '../../lambda/core/channels';
-import { IceVendor } from '../../lambda/core/vendor';
-import { createApiHandler } from '../../lambda/http/adapter';
+import { clientDefaults } from '../../../lambda/aws/clients';
+import { AwsSessionProvider } from '../../../lambda/aws/sessions';
+import { DEFAULT_TUNING, vendorTuning } from '../../../lambda/config';
+import type { AuthMode, SignalingRole } from '../../../lambda/contract';
+import { parseChannelArn } from '../../../lambda/contract';
+import { ChannelDirectory } from '../../../lambda/core/channels';
+import { SignalingVendor } from '../../../lambda/core/signaling';
+import { IceVendor } from '../../../lambda/core/vendor';
+import { createApiHandler } from '../../../lambda/http/adapter';
 
 export const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 export const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
@@ -70,6 +71,8 @@ export function buildHandler({
   logLevel = 'SILENT',
   authMode = 'none',
   channelsClaim,
+  signalingRoles = [],
+  masterChannelsClaim,
 }: {
   channelArns?: string[];
   minRemainingTtlSeconds?: number;
@@ -78,6 +81,9 @@ export function buildHandler({
   /** The deployment's auth mode; `none` (anonymous callers) unless a test is about identity. */
   authMode?: AuthMode;
   channelsClaim?: string;
+  /** The signaling routes served; none unless a test is about them. */
+  signalingRoles?: readonly SignalingRole[];
+  masterChannelsClaim?: string;
 } = {}) {
   const channels = channelArns.map((arn) => {
     const channel = parseChannelArn(arn);
@@ -86,8 +92,9 @@ export function buildHandler({
   });
   const clock = () => now;
   const defaults = clientDefaults({ connectionTimeoutMs: 1000, requestTimeoutMs: 1000, maxAttempts: 1 });
+  const directory = new ChannelDirectory(channels);
   const vendor = new IceVendor({
-    channels: new ChannelDirectory(channels),
+    channels: directory,
     sessions: new AwsSessionProvider({
       sts: new STSClient({ ...defaults, region: 'us-west-2' }),
       scopedRoleArn: ROLE_ARN,
@@ -103,18 +110,35 @@ export function buildHandler({
     clock,
   });
   const logger = new Logger({ serviceName: 'kvs-ice-broker', logLevel });
-  return createApiHandler({ vendor, logger, clock, auth: { mode: authMode, channelsClaim } });
+  const signaling =
+    signalingRoles.length > 0
+      ? new SignalingVendor({
+          channels: directory,
+          ice: vendor,
+          roles: signalingRoles,
+          deadlineMs: DEFAULT_TUNING.deadlineMs,
+          clock,
+        })
+      : undefined;
+  return createApiHandler({
+    vendor,
+    signaling,
+    logger,
+    clock,
+    auth: { mode: authMode, channelsClaim, masterChannelsClaim },
+  });
 }
 
 export function event(
   channel: string,
   body?: unknown,
   overrides: Partial<APIGatewayProxyEventV2> = {},
+  route: 'ice-servers' | SignalingRole = 'ice-servers',
 ): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
-    routeKey: 'POST /v1/channels/{channel}/ice-servers',
-    rawPath: `/v1/channels/${channel}/ice-servers`,
+    routeKey: `POST /v1/channels/{channel}/${route}`,
+    rawPath: `/v1/channels/${channel}/${route}`,
     rawQueryString: '',
     headers: { 'content-type': 'application/json' },
     pathParameters: { channel },
@@ -127,13 +151,13 @@ export function event(
       domainPrefix: 'api1234567',
       http: {
         method: 'POST',
-        path: `/v1/channels/${channel}/ice-servers`,
+        path: `/v1/channels/${channel}/${route}`,
         protocol: 'HTTP/1.1',
         sourceIp: '192.0.2.1',
         userAgent: 'test',
       },
       requestId: 'req-0001',
-      routeKey: 'POST /v1/channels/{channel}/ice-servers',
+      routeKey: `POST /v1/channels/{channel}/${route}`,
       stage: '$default',
       time: '24/Nov/2026:10:00:00 +0000',
       timeEpoch: NOW,

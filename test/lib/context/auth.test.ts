@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseContext } from '../../lib/context';
-import { buildApp, type Context, removeCloudAssemblies } from './support/synth';
+import { parseContext } from '../../../lib/context';
+import { buildApp, type Context, removeCloudAssemblies } from '../support/synth';
 
 const MODE_CHOICES =
   'choose -c auth=jwt (with jwtIssuer, jwtAudience[, jwtScopes, channelsClaim]), -c auth=iam, ' +

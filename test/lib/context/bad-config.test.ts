@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApp, type Context, removeCloudAssemblies } from './support/synth';
+import { buildApp, type Context, removeCloudAssemblies } from '../support/synth';
 
 const CHANNEL_KEYS = /^Invalid context "channels" \/ "createChannels": /;
 

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ContextReader, parseContext } from '../../lib/context';
-import { buildApp, CDK_JSON_CONTEXT, type Context, removeCloudAssemblies } from './support/synth';
+import { type ContextReader, parseContext } from '../../../lib/context';
+import { buildApp, CDK_JSON_CONTEXT, type Context, removeCloudAssemblies } from '../support/synth';
 
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
 

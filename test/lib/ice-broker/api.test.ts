@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
 
 describe('HTTP API', () => {
   let s: Synthesized;

@@ -8,8 +8,8 @@ import {
   removeCloudAssemblies,
   type Synthesized,
   synthesize,
-} from './support/synth';
-import { parseJoinedJson } from './support/tokens';
+} from '../support/synth';
+import { parseJoinedJson } from '../support/tokens';
 
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
 

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+import { removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
 
 const ISSUER = 'https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_EXAMPLE';
 

@@ -1,7 +1,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_AUTH_REASON } from '../../lib/route-auth';
-import { buildApp, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+import { NO_AUTH_REASON } from '../../../lib/route-auth';
+import { buildApp, removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
 
 describe('auth=none', () => {
   let s: Synthesized;

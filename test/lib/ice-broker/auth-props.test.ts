@@ -1,8 +1,8 @@
 import { Fn, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { IceBrokerAuth, JwtAuth } from '../../lib/ice-broker';
-import { createBroker, removeCloudAssemblies } from './support/synth';
+import type { IceBrokerAuth, JwtAuth } from '../../../lib/ice-broker';
+import { createBroker, removeCloudAssemblies } from '../support/synth';
 
 const JWT: JwtAuth = { mode: 'jwt', issuer: 'https://auth.example.com/', audience: ['ice-app'] };
 

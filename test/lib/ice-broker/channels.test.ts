@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
-import { joinedText, parseJoinedJson } from './support/tokens';
+import { removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
+import { joinedText, parseJoinedJson } from '../support/tokens';
 
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
 

@@ -1,6 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type Context, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+import {
+  buildApp,
+  type Context,
+  removeCloudAssemblies,
+  type Synthesized,
+  synthesize,
+} from '../support/synth';
 
 const JWT: Context = { auth: 'jwt', jwtIssuer: 'https://auth.example.com/', jwtAudience: 'ice-app' };
 

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KVS_ACTIONS } from '../../lambda/contract';
-import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+import { KVS_ACTIONS } from '../../../lambda/contract';
+import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
 
 const LOBBY_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
 
@@ -91,12 +91,13 @@ describe('IAM', () => {
     expect(JSON.stringify(statements)).not.toContain('kinesisvideo');
   });
 
-  it('lets the execution role only assume the scoped role and write to its own log group', () => {
+  it('lets the execution role only assume the scoped role, write to its own log group and read the blocked-callers parameter', () => {
     const functionLogsId = logicalId(s, s.stack.broker.logGroups.function);
+    const parameterId = logicalId(s, s.stack.broker.blockedCallersParameter);
 
     const statements = policyStatements(s);
 
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(3);
     expect(statements).toEqual(
       expect.arrayContaining([
         { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: getAtt(scopedRoleId) },
@@ -104,6 +105,25 @@ describe('IAM', () => {
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Effect: 'Allow',
           Resource: getAtt(functionLogsId),
+        },
+        {
+          Action: 'ssm:GetParameter',
+          Effect: 'Allow',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':ssm:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':parameter',
+                { Ref: parameterId },
+              ],
+            ],
+          },
         },
       ]),
     );

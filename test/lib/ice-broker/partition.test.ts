@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+import { removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
 
 describe('partitions', () => {
   let s: Synthesized;

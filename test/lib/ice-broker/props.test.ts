@@ -1,7 +1,7 @@
 import { Duration, Fn, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBroker as construct, removeCloudAssemblies } from './support/synth';
+import { createBroker as construct, removeCloudAssemblies } from '../support/synth';
 
 const LOBBY_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/lobby/1716796800123';
 

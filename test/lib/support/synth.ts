@@ -23,8 +23,9 @@ export interface Synthesized extends BuiltApp {
 
 export interface SynthOptions {
   /**
-   * Run esbuild on the handler. Off by default: only the bundle tests need the bundle,
-   * every other test reads the template, which does not depend on it.
+   * Run esbuild on the handler. Off by default (context `aws:cdk:bundling-stacks: []`, as
+   * `cdk synth --exclusively` leaves other stacks unbundled): only ice-broker/bundle.test.ts
+   * needs the bundle; every other test reads the template, which does not depend on it.
    */
   readonly bundle?: boolean;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatsRecorder } from '../../local/emulator/stats';
+import { StatsRecorder } from '../../../local/emulator/call-stats';
 
 describe('StatsRecorder', () => {
   it('keeps only the most recent calls once the ring is full, oldest first', () => {

@@ -1,7 +1,7 @@
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
   channelArn,
@@ -11,7 +11,7 @@ import {
   startTestEmulator,
   stsClient,
   withClient,
-} from './support';
+} from './support/emulator';
 
 const MINUTE = 60_000;
 

@@ -4,7 +4,7 @@ import {
   GetIceServerConfigCommand,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
   type Credentials,
@@ -15,7 +15,9 @@ import {
   signalingClient,
   startTestEmulator,
   withClient,
-} from './support';
+} from './support/emulator';
+
+const NONE_THROTTLED = { GetSignalingChannelEndpoint: 0, GetIceServerConfig: 0 };
 
 describe('emulator control API and stats', () => {
   const clock = new FakeClock();
@@ -23,7 +25,8 @@ describe('emulator control API and stats', () => {
   let session: Required<Credentials>;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ now: clock.now });
+    // These tests make more calls per second than AWS's quotas allow, on purpose.
+    emulator = await startTestEmulator({ now: clock.now, quotas: { enabled: false } });
     session = await assumeScopedRole(emulator);
   });
   beforeEach(() => {
@@ -73,8 +76,8 @@ describe('emulator control API and stats', () => {
     const stats = emulator.stats();
 
     expect(stats.channels).toEqual({
-      demo: { total: 3, GetSignalingChannelEndpoint: 1, GetIceServerConfig: 2 },
-      lobby: { total: 1, GetSignalingChannelEndpoint: 0, GetIceServerConfig: 1 },
+      demo: { total: 3, GetSignalingChannelEndpoint: 1, GetIceServerConfig: 2, throttled: NONE_THROTTLED },
+      lobby: { total: 1, GetSignalingChannelEndpoint: 0, GetIceServerConfig: 1, throttled: NONE_THROTTLED },
     });
   });
 
@@ -92,10 +95,10 @@ describe('emulator control API and stats', () => {
     const stats = emulator.stats();
 
     expect(stats.recentCalls).toEqual([
-      { op: 'GetSignalingChannelEndpoint', channel: 'demo', clientId: null, at: clock.ms },
-      { op: 'GetIceServerConfig', channel: 'demo', clientId: 'alice', at: clock.ms },
-      { op: 'GetIceServerConfig', channel: 'demo', clientId: 'alice', at: clock.ms },
-      { op: 'GetIceServerConfig', channel: 'lobby', clientId: 'bob', at: clock.ms },
+      { op: 'GetSignalingChannelEndpoint', channel: 'demo', clientId: null, at: clock.ms, throttled: false },
+      { op: 'GetIceServerConfig', channel: 'demo', clientId: 'alice', at: clock.ms, throttled: false },
+      { op: 'GetIceServerConfig', channel: 'demo', clientId: 'alice', at: clock.ms, throttled: false },
+      { op: 'GetIceServerConfig', channel: 'lobby', clientId: 'bob', at: clock.ms, throttled: false },
     ]);
   });
 

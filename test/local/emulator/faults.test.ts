@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
   type Credentials,
@@ -17,14 +17,15 @@ import {
   startTestEmulator,
   stsClient,
   withClient,
-} from './support';
+} from './support/emulator';
 
 describe('injected faults', () => {
   let emulator: Emulator;
   let session: Required<Credentials>;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator();
+    // These tests make more calls per second than AWS's quotas allow, on purpose.
+    emulator = await startTestEmulator({ quotas: { enabled: false } });
     session = await assumeScopedRole(emulator);
   });
   afterEach(() => emulator.clearFaults());

@@ -8,7 +8,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
   type Credentials,
@@ -21,7 +21,7 @@ import {
   startTestEmulator,
   TURN,
   withClient,
-} from './support';
+} from './support/emulator';
 
 describe('emulated KVS APIs', () => {
   const clock = new FakeClock();
@@ -62,8 +62,9 @@ describe('emulated KVS APIs', () => {
     const out = await getEndpoint(session, demoArn, ['WSS', 'HTTPS']);
 
     expect(out.ResourceEndpointList?.map((e) => e.Protocol)).toEqual(['WSS', 'HTTPS']);
+    // The emulator serves the signaling WebSocket itself, a path per role (test/local/emulator/signaling.test.ts).
     expect(out.ResourceEndpointList?.[0]?.ResourceEndpoint).toMatch(
-      /^wss:\/\/m-[0-9a-f]{8}\.kinesisvideo\.us-west-2\.amazonaws\.com$/,
+      /^ws:\/\/127\.0\.0\.1:\d+\/(master|viewer)$/,
     );
   });
 

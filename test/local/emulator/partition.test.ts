@@ -2,7 +2,7 @@ import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-vide
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
   channelArn,
@@ -10,7 +10,7 @@ import {
   signalingClient,
   startTestEmulator,
   stsClient,
-} from './support';
+} from './support/emulator';
 
 describe('emulator in the aws-cn partition (cn-north-1)', () => {
   let emulator: Emulator;
@@ -54,7 +54,7 @@ describe('emulator in the aws-cn partition (cn-north-1)', () => {
     const out = await client.send(
       new GetSignalingChannelEndpointCommand({
         ChannelARN: channelArn(emulator, 'demo'),
-        SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS'], Role: 'MASTER' },
+        SingleMasterChannelEndpointConfiguration: { Protocols: ['WEBRTC'], Role: 'MASTER' },
       }),
     );
     client.destroy();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AwsError } from '../../local/emulator/errors';
-import { globMatch } from '../../local/emulator/glob';
-import { parseSessionPolicy, policyAllows } from '../../local/emulator/policy';
+import { AwsError } from '../../../local/emulator/errors';
+import { globMatch, parseSessionPolicy, policyAllows } from '../../../local/emulator/policy';
 
 const DEMO = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
 const LOBBY = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/lobby/1700000000000';

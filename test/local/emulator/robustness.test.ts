@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
-import { assumeScopedRole, type Credentials, signedFetch, startTestEmulator } from './support';
+import type { Emulator } from '../../../local/emulator';
+import { assumeScopedRole, type Credentials, signedFetch, startTestEmulator } from './support/emulator';
 
 /** Writes raw bytes on a fresh connection and resolves with whatever the server answers. */
 function rawExchange(port: number, bytes: string): Promise<string> {

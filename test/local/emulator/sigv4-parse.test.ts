@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAmzDate, parseAuthorization } from '../../local/emulator/sigv4';
+import { parseAmzDate, parseAuthorization } from '../../../local/emulator/sigv4';
 
 const SIGNATURE = 'a'.repeat(64);
 

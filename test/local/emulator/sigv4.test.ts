@@ -3,7 +3,7 @@ import { GetSignalingChannelEndpointCommand, type KinesisVideoClient } from '@aw
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
   type Credentials,
@@ -16,7 +16,7 @@ import {
   startTestEmulator,
   stsClient,
   withClient,
-} from './support';
+} from './support/emulator';
 
 /**
  * Runs `mutate` on the request after the SDK signed it (the deserialize step runs after

@@ -4,7 +4,7 @@ import {
   MalformedPolicyDocumentException,
 } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../local/emulator';
+import type { Emulator } from '../../../local/emulator';
 import {
   type Credentials,
   FakeClock,
@@ -12,7 +12,7 @@ import {
   startTestEmulator,
   stsClient,
   withClient,
-} from './support';
+} from './support/emulator';
 
 describe('emulated STS AssumeRole', () => {
   const clock = new FakeClock();

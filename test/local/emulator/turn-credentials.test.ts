@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mintTurnCredentials } from '../../local/emulator';
+import { mintTurnCredentials } from '../../../local/emulator';
 
 const fixture = JSON.parse(
-  readFileSync(join(__dirname, '../fixtures/get-ice-server-config.cn-north-1.json'), 'utf8'),
+  readFileSync(join(__dirname, '../../fixtures/get-ice-server-config.cn-north-1.json'), 'utf8'),
 ) as { IceServerList: { Username: string }[] };
 const FIXTURE_ARN = 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby-camera-01/1716796800123';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/runner';
+import type { LocalStack } from '../../../local/runner';
 import { signedHeaders } from './support/sign';
 import { clientIdsAtEmulator, postIceServers, startAuthStack } from './support/stack';
 

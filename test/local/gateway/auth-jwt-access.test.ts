@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { MintRequest } from '../../local/auth/types';
-import type { LocalStack } from '../../local/runner';
+import type { MintRequest } from '../../../local/identity-provider/token-minter';
+import type { LocalStack } from '../../../local/runner';
 import { bearer, clientIdsAtEmulator, mintToken, postIceServers, startAuthStack } from './support/stack';
 
 const KVS_CLIENT_ID = /^[a-zA-Z0-9_.-]{1,256}$/;

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/runner';
+import type { LocalStack } from '../../../local/runner';
 import { bearer, clientIdsAtEmulator, postIceServers, startAuthStack } from './support/stack';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer';
 

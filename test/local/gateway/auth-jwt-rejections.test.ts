@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/runner';
+import type { LocalStack } from '../../../local/runner';
 import { bearer, postIceServers, startAuthStack } from './support/stack';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../local/runner';
+import type { LocalStack } from '../../../local/runner';
 import { postIceServers, startAuthStack } from './support/stack';
 
 const APP = 'http://localhost:3000';

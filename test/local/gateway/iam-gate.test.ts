@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { iamGate } from '../../local/auth/iam-gate';
-import type { DevCredentials } from '../../local/auth/types';
+import type { DevCredentials } from '../../../local/gateway/iam-gate';
+import { iamGate } from '../../../local/gateway/iam-gate';
 import { signedHeaders } from './support/sign';
 
 const URL_OF_API = new URL('http://127.0.0.1:8080/v1/channels/demo/ice-servers');

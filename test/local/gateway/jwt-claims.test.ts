@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiGatewayClaims, tokenScopes } from '../../local/auth/claims';
+import { apiGatewayClaims, tokenScopes } from '../../../local/gateway/jwt-gate';
 
 describe('JWT claims as API Gateway passes them to the function', () => {
   it('keeps string claims as they are', () => {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GateDecision } from '../../local/auth/gate';
-import { type LocalIssuer, startLocalIssuer } from '../../local/auth/issuer';
-import { issuerKeys } from '../../local/auth/issuer-keys';
-import { jwtGate } from '../../local/auth/jwt-gate';
+import { issuerKeys } from '../../../local/gateway/issuer-keys';
+import { jwtGate } from '../../../local/gateway/jwt-gate';
+import type { GateDecision } from '../../../local/gateway/server';
+import { type LocalIssuer, startLocalIssuer } from '../../../local/identity-provider/issuer';
 
 const AUDIENCE = 'kvs-ice-broker-local';
 

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalIssuer, startLocalIssuer } from '../../local/auth/issuer';
+import { type LocalIssuer, startLocalIssuer } from '../../../local/identity-provider/issuer';
 
 describe('the local OIDC issuer', () => {
   let issuer: LocalIssuer;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalIssuer, startLocalIssuer } from '../../local/auth/issuer';
-import { parseTokenArgs, requestToken } from '../../local/auth/token-cli';
+import { type LocalIssuer, startLocalIssuer } from '../../../local/identity-provider/issuer';
+import { parseTokenArgs, requestToken } from '../../../local/identity-provider/token-cli';
 
 describe('npm run token', () => {
   let issuer: LocalIssuer;

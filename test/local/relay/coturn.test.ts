@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transportOf } from '../../lambda/core/ice-servers';
-import { findTurnserver } from '../../local/coturn';
-import { type LocalStack, startLocalStack } from '../../local/runner';
-import { runUclient, type UclientTransport } from '../support/relay/uclient';
-import { type IceServerLike, pickWeriftTurnServer } from '../support/relay/werift-ice-servers';
-import { openRelayDataChannel } from '../support/relay/werift-peers';
+import { transportOf } from '../../../lambda/core/ice-servers';
+import { findTurnserver } from '../../../local/relay/coturn';
+import { type LocalStack, startLocalStack } from '../../../local/runner';
+import { runUclient, type UclientTransport } from './support/uclient';
+import { type IceServerLike, pickWeriftTurnServer } from './support/werift-ice-servers';
+import { openRelayDataChannel } from './support/werift-peers';
 
 const installed = findTurnserver() !== undefined;
 const suiteName = installed
@@ -110,7 +110,7 @@ describe.skipIf(!installed)(suiteName, () => {
     async (transport) => {
       const result = await openRelayDataChannel(iceServers, {
         transport,
-        tlsCa: readFileSync(stack.coturn?.certFile ?? ''),
+        tlsCa: readFileSync(stack.coturn?.caFile ?? ''),
         message: 'hello through coturn',
       });
 

@@ -1,16 +1,18 @@
 import { STSClient } from '@aws-sdk/client-sts';
-import { clientDefaults } from '../../lambda/aws/clients';
-import { AwsSessionProvider } from '../../lambda/aws/sessions';
-import { DEFAULT_TUNING, vendorTuning } from '../../lambda/config';
-import { parseChannelArn } from '../../lambda/contract';
-import { ChannelDirectory } from '../../lambda/core/channels';
-import { VendingError } from '../../lambda/core/errors';
-import type { VendRequest } from '../../lambda/core/model';
-import { IceVendor, type VendorPolicy } from '../../lambda/core/vendor';
-import { type Emulator, type KeyPair, startEmulator } from '../../local/emulator';
-import type { FakeClock } from '../emulator/support';
+import { clientDefaults } from '../../../../lambda/aws/clients';
+import { AwsSessionProvider } from '../../../../lambda/aws/sessions';
+import { DEFAULT_TUNING, vendorTuning } from '../../../../lambda/config';
+import { parseChannelArn } from '../../../../lambda/contract';
+import { ChannelDirectory } from '../../../../lambda/core/channels';
+import { VendingError } from '../../../../lambda/core/errors';
+import type { MetricName, Metrics } from '../../../../lambda/core/metrics';
+import type { VendRequest } from '../../../../lambda/core/model';
+import type { SharedIceCache } from '../../../../lambda/core/ports';
+import { IceVendor, type VendorPolicy } from '../../../../lambda/core/vendor';
+import { type Emulator, type KeyPair, startEmulator } from '../../../../local/emulator';
+import type { FakeClock } from '../../../local/emulator/support/emulator';
 
-export { FakeClock } from '../emulator/support';
+export { FakeClock } from '../../../local/emulator/support/emulator';
 
 export interface VendorUnderTest {
   readonly vendor: IceVendor;
@@ -18,6 +20,13 @@ export interface VendorUnderTest {
   iceCalls(): number;
   endpointCalls(): number;
   assumeRoleCalls(): number;
+  /** How many times the vendor recorded the metric. */
+  metricCount(name: MetricName): number;
+  /**
+   * Resolves once every GetIceServerConfig call the vendor has started, in the foreground or in
+   * a background refresh, has had its answer: then the emulator has counted each of them.
+   */
+  upstreamSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,14 +41,22 @@ export async function startVendor(
     requestTimeoutMs?: number;
     /** The function's own credentials; default the emulator's execution key pair. */
     executionCredentials?: KeyPair;
+    /** ICE answers shared with other vendors (another function instance). */
+    sharedCache?: SharedIceCache;
+    /** Another vendor's emulator, to be two instances of one deployment; closed by its owner. */
+    emulator?: Emulator;
   } = {},
 ): Promise<VendorUnderTest> {
   const now = options.clock?.now;
-  const emulator = await startEmulator({
-    channels: ['demo', 'lobby'],
-    turn: { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-secret' },
-    now,
-  });
+  const emulator =
+    options.emulator ??
+    (await startEmulator({
+      channels: ['demo', 'lobby'],
+      turn: { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-secret' },
+      now,
+    }));
+  // The KVS clients the session provider creates find the emulator the way the local runner's do.
+  const endpointBefore = process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO;
   process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO = emulator.url;
   const defaults = clientDefaults({
     connectionTimeoutMs: 1000,
@@ -55,6 +72,9 @@ export async function startVendor(
   const channels = [...emulator.channelArns.values()]
     .map((arn) => parseChannelArn(arn))
     .filter((c) => c !== undefined);
+  const counts = new Map<MetricName, number>();
+  const count = (name: MetricName) => counts.get(name) ?? 0;
+  const metrics: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
   const vendor = new IceVendor({
     channels: new ChannelDirectory(channels),
     sessions: new AwsSessionProvider({
@@ -69,6 +89,8 @@ export async function startVendor(
       ...options.policy,
     },
     clock: now,
+    metrics,
+    sharedCache: options.sharedCache,
   });
   const ops = () => emulator.stats().operations;
   return {
@@ -77,7 +99,19 @@ export async function startVendor(
     iceCalls: () => ops().GetIceServerConfig,
     endpointCalls: () => ops().GetSignalingChannelEndpoint,
     assumeRoleCalls: () => ops().AssumeRole,
-    close: () => emulator.close(),
+    metricCount: count,
+    upstreamSettled: async () => {
+      // A refresh reaches its call within the microtasks of the request that started it.
+      await new Promise((resolve) => setImmediate(resolve));
+      // IceConfigLatency is recorded when a call has its answer (or error).
+      await eventually(() => count('IceConfigCalls') === count('IceConfigLatency'));
+    },
+    close: async () => {
+      if (!options.emulator) await emulator.close();
+      // Files share a process (vitest.config.mts): leave the environment as it was.
+      if (endpointBefore === undefined) delete process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO;
+      else process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO = endpointBefore;
+    },
   };
 }
 
@@ -99,8 +133,11 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<VendingErr
   throw new Error('expected a rejection');
 }
 
-/** Polls until `check` holds (background refreshes finish on their own schedule). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+/**
+ * Polls until `check` holds (background refreshes finish on their own schedule). The limit only
+ * stops a test that would never pass; a busy machine stays well inside it.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');

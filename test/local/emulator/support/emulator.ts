@@ -3,7 +3,7 @@ import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoSignalingClient } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../../../../local/emulator';
 
 export const TURN = { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-turn-secret' };
 

@@ -1,5 +1,5 @@
-import type { MintRequest } from '../../../local/auth/types';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/runner';
+import type { MintRequest } from '../../../../local/identity-provider/token-minter';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../../local/runner';
 
 /** The local runner on free ports, quiet, without coturn (these tests never relay media). */
 export function startAuthStack(options: Partial<LocalStackOptions>): Promise<LocalStack> {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
-import { closeServer, listen } from '../../../local/http-server';
+import { closeServer, listen } from '../../../../local/http-server';
 
 /**
  * An OpenID Connect issuer under the test's control: it publishes one RS256 key and signs

@@ -1,0 +1,291 @@
+import { LRUCache } from 'lru-cache';
+import { SHARED_TABLE } from '../contract';
+import { abortable, sleep as realSleep, type Sleep } from '../core/abort';
+import {
+  type BudgetLimits,
+  type BudgetRequest,
+  type CallBudget,
+  type Release,
+  WINDOW_MS,
+  type WindowKind,
+  windowFull,
+  windowKeys,
+  windowLimit,
+} from '../core/budget';
+import type { Clock } from '../core/ports';
+import { expiresAtOf, type Item, isConditionFailure, numberOf, type SharedTable } from './shared-table';
+
+export interface SharedCallBudgetOptions {
+  readonly table: SharedTable;
+  readonly limits: BudgetLimits;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  /** Milliseconds a slot is held beyond one second from when it is taken; see {@link ARRIVAL_GUARD_MS}. */
+  readonly arrivalGuardMs?: number;
+}
+
+/**
+ * A channel or account slot is held for one second plus this from when its write is sent: it
+ * covers the write's answer and the KVS call's way to KVS, which counts the call when it arrives.
+ * A call still in flight when this has passed keeps its slot by extending it (see
+ * {@link IN_FLIGHT_STEP_MS}), so that whenever it arrives, its slot frees at least one second later.
+ */
+export const ARRIVAL_GUARD_MS = 250;
+
+/** While a call is in flight past its guard, its slots are extended this far ahead at a time (one write each). */
+const IN_FLIGHT_STEP_MS = 1000;
+
+/** At the end of a call, a slot held longer than needed is given back early when that frees more than this. */
+const GIVE_BACK_EARLY_MS = 250;
+
+/** Attempts at one window when other instances keep taking the slot this one believed free. */
+const RACE_ATTEMPTS = 3;
+/** How long to wait before trying again after losing every race for a window. */
+const RACE_BACKOFF_MS = 25;
+/** How many windows' last known state an instance remembers. */
+const KNOWN_WINDOWS = 10_000;
+/** Items outlive their last slot by this much before DynamoDB may remove them. */
+const ITEM_LINGER_MS = 3600_000;
+
+/** Slot `i` of a window item: the attribute holding when it frees, epoch ms. */
+const slotName = (i: number) => `s${i}`;
+
+/** One slot this instance holds: which window, which slot, and until when. */
+interface Held {
+  readonly kind: WindowKind;
+  readonly key: string;
+  readonly slot: number;
+  until: number;
+}
+
+/**
+ * The call budget every function instance shares, in the shared DynamoDB table: the same
+ * windows as the per-instance budget (per caller, per channel, per account, in that order),
+ * each a sliding window kept as one item with one attribute per slot, holding when that slot
+ * frees. A call takes one free slot of each of its windows with one conditional UpdateItem per
+ * window (`SET sN = :until IF sN <= :now`), so at most `limit` calls can hold a window's slots
+ * at once, whichever instance sends them: a sliding window, not fixed windows, because KVS's 5
+ * calls per second per channel is a hard limit that two back-to-back fixed windows would
+ * exceed (5 at the end of one second, 5 at the start of the next). Cache hits write nothing.
+ *
+ * Each instance remembers the last state of each window it saw (every write returns it), picks
+ * a slot it believes free, and learns the true state from a failed condition. A full window
+ * means a wait until its earliest slot frees (up to `maxWaitMs`; never for the caller window),
+ * else 429 with that time as `Retry-After`; slots already taken for the call are given back.
+ * Rejects with `SharedStateUnavailable` when DynamoDB fails or is slow: the caller falls back.
+ */
+export class SharedCallBudget implements CallBudget {
+  private readonly known = new LRUCache<string, number[]>({ max: KNOWN_WINDOWS });
+  /** Per window, the end of the queue of this instance's calls for it (see {@link inTurn}). */
+  private readonly turns = new Map<string, Promise<void>>();
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly guardMs: number;
+
+  constructor(private readonly options: SharedCallBudgetOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
+    this.guardMs = options.arrivalGuardMs ?? ARRIVAL_GUARD_MS;
+  }
+
+  async acquire(request: BudgetRequest, signal?: AbortSignal): Promise<Release> {
+    const { limits } = this.options;
+    const giveUpAt = this.clock() + limits.maxWaitMs;
+    const held: Held[] = [];
+    try {
+      for (const { kind, key } of windowKeys(request)) {
+        const attempt = async (): Promise<Held | { freeAt: number }> => {
+          const now = this.clock();
+          const until = now + WINDOW_MS[kind] + (kind === 'caller' ? 0 : this.guardMs);
+          const taken = await this.take(key, windowLimit(limits, kind), until, now, signal);
+          if (typeof taken !== 'number') {
+            if (kind === 'caller' || taken.freeAt > giveUpAt)
+              throw windowFull(kind, limits, taken.freeAt - now);
+            return taken;
+          }
+          return { kind, key, slot: taken, until };
+        };
+        let slot = await attempt();
+        // A full window: this instance's waiters queue for it (see inTurn) and take the slots as they free.
+        if ('freeAt' in slot) {
+          const first = slot;
+          slot = await this.inTurn(key, signal, async () => {
+            for (let next = first; ; ) {
+              await this.sleep(Math.max(0, next.freeAt - this.clock()), signal);
+              const taken = await attempt();
+              if (!('freeAt' in taken)) return taken;
+              next = taken;
+            }
+          });
+        }
+        held.push(slot);
+      }
+    } catch (error) {
+      await this.giveBack(held);
+      throw error;
+    }
+    const stopKeepingAlive = this.keepAlive(held);
+    return () => {
+      stopKeepingAlive();
+      return this.settle(held);
+    };
+  }
+
+  /**
+   * Runs `work` once this instance's earlier calls for window `key` are done with it: the calls of
+   * one instance that wait for a full window queue here, in order, instead of all racing each
+   * other (and every other instance) for each slot that frees, a write and a read per loser.
+   */
+  private async inTurn<T>(key: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    const before = this.turns.get(key) ?? Promise.resolve();
+    let finished = () => {};
+    const mine = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const tail = before.then(() => mine);
+    this.turns.set(key, tail);
+    try {
+      await abortable(before, signal);
+      return await work();
+    } finally {
+      finished();
+      tail.then(() => {
+        if (this.turns.get(key) === tail) this.turns.delete(key);
+      });
+    }
+  }
+
+  /**
+   * Takes a free slot of the window `key`: its index, or, when the window is full, when its
+   * earliest slot frees. Rejects with `SharedStateUnavailable` when DynamoDB fails.
+   */
+  private async take(
+    key: string,
+    limit: number,
+    until: number,
+    now: number,
+    signal?: AbortSignal,
+  ): Promise<number | { freeAt: number }> {
+    let confirmed = false;
+    for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
+      let free = this.freeSlots(key, limit, now);
+      if (free.length === 0 && !confirmed) {
+        // What this instance last saw may be out of date (another one gave a slot back): look.
+        this.remember(key, await this.options.table.get(key, signal), limit);
+        confirmed = true;
+        free = this.freeSlots(key, limit, now);
+      }
+      if (free.length === 0) return { freeAt: Math.min(...(this.known.get(key) ?? [now]).slice(0, limit)) };
+      // A random free slot, so that instances that saw the same state rarely pick the same one.
+      const slot = free[Math.floor(Math.random() * free.length)] ?? 0;
+      try {
+        const item = await this.options.table.update(
+          key,
+          {
+            UpdateExpression: 'SET #slot = :until, #expiresAt = :expiresAt',
+            ConditionExpression: 'attribute_not_exists(#slot) OR #slot <= :now',
+            ExpressionAttributeNames: {
+              '#slot': slotName(slot),
+              '#expiresAt': SHARED_TABLE.timeToLiveAttribute,
+            },
+            ExpressionAttributeValues: {
+              ':until': { N: String(until) },
+              ':now': { N: String(now) },
+              ':expiresAt': expiresAtOf(until + ITEM_LINGER_MS),
+            },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+          signal,
+        );
+        this.remember(key, item, limit);
+        return slot;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // DynamoDB returns the item with the failure; a store that does not is read once more.
+        this.remember(key, error.Item ?? (await this.options.table.get(key, signal)), limit);
+        confirmed = true;
+      }
+    }
+    return { freeAt: now + RACE_BACKOFF_MS };
+  }
+
+  /** The slots of window `key` this instance believes free at `now`. */
+  private freeSlots(key: string, limit: number, now: number): number[] {
+    const slots = this.known.get(key) ?? [];
+    return Array.from({ length: limit }, (_, i) => i).filter((i) => (slots[i] ?? 0) <= now);
+  }
+
+  private remember(key: string, item: Item | undefined, limit: number): void {
+    this.known.set(
+      key,
+      Array.from({ length: limit }, (_, i) => numberOf(item, slotName(i)) ?? 0),
+    );
+  }
+
+  /**
+   * While the call is in flight: each channel or account slot, when the time its guard covers has
+   * passed, is extended to one second plus {@link IN_FLIGHT_STEP_MS} ahead, and so on, as the
+   * per-instance budget holds a slot for as long as its call is in flight. A call that answers
+   * within its guard (the usual case) writes nothing. Returns the function that stops it.
+   */
+  private keepAlive(held: Held[]): () => void {
+    let stopped = false;
+    const timers = new Set<NodeJS.Timeout>();
+    const extendAt = (slot: Held, at: number) => {
+      const timer = setTimeout(
+        async () => {
+          timers.delete(timer);
+          if (stopped) return;
+          const now = this.clock();
+          await this.move(slot, now + WINDOW_MS[slot.kind] + IN_FLIGHT_STEP_MS);
+          if (!stopped) extendAt(slot, now + IN_FLIGHT_STEP_MS);
+        },
+        Math.max(0, at - this.clock()),
+      );
+      timer.unref();
+      timers.add(timer);
+    };
+    for (const slot of held) if (slot.kind !== 'caller') extendAt(slot, slot.until - WINDOW_MS[slot.kind]);
+    return () => {
+      stopped = true;
+      for (const timer of timers) clearTimeout(timer);
+    };
+  }
+
+  /**
+   * At the end of a call, each channel or account slot frees one second after the answer: a write
+   * when that is later than the slot's end (an extension that did not land), or when it gives back
+   * more than {@link GIVE_BACK_EARLY_MS} of an extension; none for a call that answered within its guard.
+   */
+  private async settle(held: Held[]): Promise<void> {
+    const freeAt = this.clock() + WINDOW_MS.channel;
+    const moved = held.filter(
+      (slot) => slot.kind !== 'caller' && (freeAt > slot.until || slot.until - freeAt > GIVE_BACK_EARLY_MS),
+    );
+    await Promise.all(moved.map((slot) => this.move(slot, freeAt)));
+  }
+
+  /** Frees the slots of a call that did not happen (refused, or aborted while waiting). */
+  private giveBack(held: Held[]): Promise<void> {
+    const now = this.clock();
+    return Promise.all(held.map((slot) => this.move(slot, now))).then(() => undefined);
+  }
+
+  /** Moves a held slot's end to `until`, if it is still this call's; never rejects (best effort). */
+  private async move(slot: Held, until: number): Promise<void> {
+    try {
+      await this.options.table.update(slot.key, {
+        UpdateExpression: 'SET #slot = :until',
+        ConditionExpression: '#slot = :held',
+        ExpressionAttributeNames: { '#slot': slotName(slot.slot) },
+        ExpressionAttributeValues: { ':until': { N: String(until) }, ':held': { N: String(slot.until) } },
+      });
+      slot.until = until;
+      const known = this.known.get(slot.key);
+      if (known !== undefined) known[slot.slot] = until;
+    } catch {
+      // Another call took the slot after it freed, or DynamoDB failed: either way nothing to undo.
+    }
+  }
+}

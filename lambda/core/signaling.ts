@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { type Channel, PRESIGNED_URL_MAX_SECONDS, type SignalingRole } from '../contract';
+import type { ChannelDirectory } from './channels';
+import { VendingError } from './errors';
+import type { ChannelGrant, ChannelRole, IceServer, VendRequest } from './model';
+import type { Clock } from './ports';
+import type { IceVendor } from './vendor';
+
+/** One request on a signaling route: the ICE route's request, for one signaling role. */
+export interface SignalingRequest extends Omit<VendRequest, 'role'> {
+  readonly role: SignalingRole;
+  /**
+   * The channels the caller may master: `'all'` (auth `iam`: IAM grants the route per channel),
+   * the names the token's master channels claim lists (auth `jwt`), none (auth `none`).
+   */
+  readonly masterChannels: ChannelGrant;
+}
+
+/** Everything a peer needs to join a channel in one role: the body of the signaling routes. */
+export interface SignalingResult {
+  /** KVS `ChannelRole`, as the KVS SDKs take it. */
+  readonly role: ChannelRole;
+  /**
+   * Viewers only: the `X-Amz-ClientId` the URL was signed with, the caller's stable id then `.`
+   * and a fresh suffix, so each connection is its own viewer and two tabs never evict each other.
+   */
+  readonly clientId?: string;
+  readonly channelArn: string;
+  /** The channel's Region, from its ARN. */
+  readonly region: string;
+  readonly signaling: {
+    /** The channel's WSS endpoint for the role, SigV4-presigned (credentials in the query: never log it). */
+    readonly url: string;
+    /** ISO-8601 time after which KVS refuses the URL; connect before then (at most 300 s away). */
+    readonly expiresAt: string;
+  };
+  readonly iceServers: IceServer[];
+  /** Whole seconds the TURN credentials of `iceServers` are still valid. */
+  readonly ttl: number;
+  /** ISO-8601 time of the earliest TURN credential expiry. */
+  readonly expiresAt: string;
+}
+
+export interface SignalingVendorOptions {
+  readonly channels: ChannelDirectory;
+  /** Vends the ICE servers, and owns the sessions, endpoints, deadline and retries of every upstream step. */
+  readonly ice: IceVendor;
+  /** The roles this deployment serves (context `signalingRoles`). */
+  readonly roles: readonly SignalingRole[];
+  /** One request's budget for all upstream work (the ICE vendor's `deadlineMs`). */
+  readonly deadlineMs: number;
+  readonly clock?: Clock;
+  /** Bytes of randomness in a viewer's per-connection suffix (default 9: 12 base64url characters). */
+  readonly suffixBytes?: number;
+}
+
+/** Viewer ids of callers that have no stable id (auth `none`) start with this. */
+const ANONYMOUS_PREFIX = 'anonymous';
+/** A presigned URL is never signed for less than this: a client needs a moment to connect. */
+const MIN_URL_SECONDS = 10;
+
+const KVS_ROLE: Readonly<Record<SignalingRole, ChannelRole>> = { viewer: 'VIEWER', master: 'MASTER' };
+
+/**
+ * The signaling use case, beside the ICE vendor: one call answers with the channel's ICE servers
+ * and its WSS endpoint presigned for one role (`ConnectAsViewer` / `ConnectAsMaster`) by a
+ * scoped session whose policy allows only that role's Connect action on that one channel. The
+ * WSS endpoint comes from the same cached `GetSignalingChannelEndpoint` call as the HTTPS one,
+ * so a warm request makes no upstream call at all.
+ */
+export class SignalingVendor {
+  private readonly clock: Clock;
+
+  constructor(private readonly options: SignalingVendorOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * The connection bundle for `request.role` on `request.channel`. Throws `VendingError`: 403
+   * `ChannelNotAllowed` (role not served, channel not served or not granted, master not granted),
+   * and whatever the ICE vendor throws (400, 404, 429, 502, 503, 504).
+   */
+  async connect(request: SignalingRequest): Promise<SignalingResult> {
+    const { role } = request;
+    if (!this.options.roles.includes(role)) {
+      throw new VendingError('ChannelNotAllowed', `this API does not serve the ${role} role`);
+    }
+    const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
+    if (role === 'master') requireMaster(channel, request.masterChannels);
+    const kvsRole = KVS_ROLE[role];
+    const signal = AbortSignal.timeout(this.options.deadlineMs);
+    const { ice } = this.options;
+    const [servers, endpoints, session] = await Promise.all([
+      ice.vend({ ...request, role: kvsRole }),
+      ice.signalingEndpoints(channel, kvsRole, signal),
+      ice.session(channel, role, signal),
+    ]);
+    const now = this.clock();
+    const expiresInSeconds = Math.min(
+      PRESIGNED_URL_MAX_SECONDS,
+      Math.floor((session.expiresAt - now) / 1000),
+    );
+    if (expiresInSeconds < MIN_URL_SECONDS) {
+      throw new VendingError('Unavailable', 'the signaling session is about to expire; retry shortly', {
+        retryAfterSeconds: 1,
+      });
+    }
+    const clientId = role === 'viewer' ? this.viewerClientId(request.clientId) : undefined;
+    const url = await session.presignConnect({
+      endpoint: endpoints.wss,
+      channelArn: channel.arn,
+      clientId,
+      expiresInSeconds,
+    });
+    return {
+      role: kvsRole,
+      ...(clientId !== undefined ? { clientId } : {}),
+      channelArn: channel.arn,
+      region: channel.region,
+      signaling: { url, expiresAt: new Date(now + expiresInSeconds * 1000).toISOString() },
+      iceServers: servers.iceServers,
+      ttl: servers.ttl,
+      expiresAt: servers.expiresAt,
+    };
+  }
+
+  /**
+   * Opens the sessions of the served roles on a channel ahead of its first request (one
+   * `AssumeRole` each, within the deadline); rejects with `VendingError`, which callers only log.
+   */
+  async prewarm(channelName: string): Promise<void> {
+    const channel = this.options.channels.resolve(channelName, 'all');
+    const signal = AbortSignal.timeout(this.options.deadlineMs);
+    await Promise.all(this.options.roles.map((role) => this.options.ice.session(channel, role, signal)));
+  }
+
+  /** `<stable id>.<fresh suffix>`, within KVS's ClientId rules (`[a-zA-Z0-9_.-]{1,256}`, not `AWS_…`). */
+  private viewerClientId(stable: string | undefined): string {
+    const suffix = randomBytes(this.options.suffixBytes ?? 9).toString('base64url');
+    return `${stable ?? ANONYMOUS_PREFIX}.${suffix}`;
+  }
+}
+
+function requireMaster(channel: Channel, granted: ChannelGrant): void {
+  if (granted === 'all' || granted.includes(channel.name)) return;
+  throw new VendingError(
+    'ChannelNotAllowed',
+    `you may not take the master role on channel "${channel.name}"`,
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * The presigned signaling routes (`POST /v1/channels/{channel}/viewer|master`, context
+ * `signalingRoles`): which roles a deployment serves, the problems of their settings, the routes,
+ * and the Connect actions the scoped role gains for them.
+ */
+import {
+  type HttpApi,
+  HttpMethod,
+  HttpRoute,
+  type HttpRouteIntegration,
+  HttpRouteKey,
+  type IHttpRouteAuthorizer,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import {
+  CONNECT_ACTIONS,
+  parseSignalingRoles,
+  SIGNALING_ROUTE_PATHS,
+  type SignalingRole,
+  signalingPath,
+} from '../lambda/contract';
+
+/** The settings of the signaling routes, as the broker's props carry them. */
+export interface SignalingSettings {
+  /** The roles whose routes exist; empty (the default) for none. */
+  readonly signalingRoles?: readonly SignalingRole[];
+  readonly auth: { readonly mode: string; readonly masterChannelsClaim?: string };
+}
+
+/** One problem of the signaling settings: the prop it is about, and what to do. */
+export interface SignalingProblem {
+  readonly prop: 'signalingRoles' | 'auth.masterChannelsClaim';
+  readonly message: string;
+}
+
+/** Printable ASCII without spaces: claim names such as `master_channels`, `custom:masters` or a URL. */
+const CLAIM_NAME_PATTERN = /^[\x21-\x7E]{1,256}$/;
+
+/**
+ * The problems of the signaling settings (none: an empty list): roles other than `""`, `viewer`
+ * or `viewer,master`; with `jwt` and the master role, no `masterChannelsClaim` (it grants
+ * mastering, apart from viewing: without it every caller could master every channel); a
+ * `masterChannelsClaim` that nothing would check, or that is no claim name. Auth mode `none`
+ * with the master role is refused by the deployment checks (lib/safety.ts).
+ */
+export function signalingProblems(settings: SignalingSettings): SignalingProblem[] {
+  const parsed = parseSignalingRoles((settings.signalingRoles ?? []).join(','));
+  if ('problem' in parsed) return [{ prop: 'signalingRoles', message: parsed.problem }];
+  const claim = settings.auth.masterChannelsClaim;
+  const jwtMaster = settings.auth.mode === 'jwt' && parsed.includes('master');
+  if (jwtMaster && claim === undefined) {
+    return [
+      {
+        prop: 'auth.masterChannelsClaim',
+        message:
+          'auth=jwt with the master role needs the claim that lists the channels a caller may master ' +
+          '(mastering is granted apart from viewing), e.g. -c masterChannelsClaim=master_channels',
+      },
+    ];
+  }
+  if (claim !== undefined && !jwtMaster) {
+    return [
+      {
+        prop: 'auth.masterChannelsClaim',
+        message: 'only applies with auth=jwt and the master role (-c signalingRoles=viewer,master)',
+      },
+    ];
+  }
+  if (claim !== undefined && !CLAIM_NAME_PATTERN.test(claim)) {
+    return [
+      {
+        prop: 'auth.masterChannelsClaim',
+        message: `"${claim}" is not a claim name (1-256 printable ASCII characters without spaces)`,
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * The scoped role's statement for the served roles' Connect actions (`ConnectAsViewer`,
+ * `ConnectAsMaster`) on the served channels, or undefined when no role is served. Each request's
+ * session narrows it further to one role on one channel.
+ */
+export function connectStatement(
+  roles: readonly SignalingRole[],
+  channelArns: readonly string[],
+): PolicyStatement | undefined {
+  if (roles.length === 0) return undefined;
+  return new PolicyStatement({
+    actions: roles.map((role) => CONNECT_ACTIONS[role]),
+    resources: [...channelArns],
+  });
+}
+
+/** What the signaling routes share with the ice-servers route. */
+export interface SignalingRouteOptions {
+  readonly httpApi: HttpApi;
+  readonly integration: HttpRouteIntegration;
+  readonly authorizer: IHttpRouteAuthorizer;
+  readonly authorizationScopes?: string[];
+}
+
+/** One `POST` route per served role, behind the same function and authorizer as the ice-servers route. */
+export function createSignalingRoutes(
+  scope: Construct,
+  roles: readonly SignalingRole[],
+  options: SignalingRouteOptions,
+): Partial<Record<SignalingRole, HttpRoute>> {
+  return Object.fromEntries(
+    roles.map((role) => [
+      role,
+      new HttpRoute(scope, role === 'viewer' ? 'ViewerRoute' : 'MasterRoute', {
+        ...options,
+        routeKey: HttpRouteKey.with(SIGNALING_ROUTE_PATHS[role], HttpMethod.POST),
+      }),
+    ]),
+  );
+}
+
+/** By role, then channel name: the `execute-api` ARN of that role's route on that channel. */
+export type SignalingInvokeArns = Partial<Record<SignalingRole, Readonly<Record<string, string>>>>;
+
+/** The `execute-api` ARNs of each served role's route, per channel (IAM grants each role apart). */
+export function signalingInvokeArns(
+  roles: readonly SignalingRole[],
+  channels: readonly string[],
+  arnFor: (path: string) => string,
+): SignalingInvokeArns {
+  return Object.fromEntries(
+    roles.map((role) => [
+      role,
+      Object.fromEntries(channels.map((name) => [name, arnFor(signalingPath(role, name))])),
+    ]),
+  );
+}

@@ -1,0 +1,101 @@
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { resolve } from 'node:path';
+import { BLOCKED_CALLERS_FORMAT } from '../lambda/contract';
+import { InvalidBlockedCallersError, parseBlockedCallers } from '../lambda/core/blocked-callers';
+import { ConfigError } from '../lib/ice-broker';
+
+/** The SSM parameter the local runner keeps the blocked-callers list in (in the emulator). */
+export const LOCAL_BLOCKED_CALLERS_PARAMETER = '/kvs-ice-broker-local/blocked-callers';
+
+/** Prefix of a subject entry in `-c blockedCallers` (other entries are caller ids). */
+const SUBJECT_PREFIX = 'sub:';
+
+/** How often a `blockedCallersFile` is checked for changes. */
+const FILE_POLL_MS = 500;
+
+/**
+ * Where the local runner's blocked callers come from: `-c blockedCallers=u-…,sub:alice` (a fixed
+ * list of caller ids and `sub:`-prefixed JWT subjects), or `-c blockedCallersFile=path` (a JSON
+ * file in the parameter's format, re-read whenever it changes: blocking without a restart, as
+ * `aws ssm put-parameter` does for a deployment).
+ */
+export type LocalBlockedCallers = { readonly list: readonly string[] } | { readonly file: string };
+
+/** The parameter value for a `-c blockedCallers` list. */
+export function blockedCallersValue(list: readonly string[]): string {
+  const subjects = list.filter((entry) => entry.startsWith(SUBJECT_PREFIX)).map((entry) => entry.slice(4));
+  const callerIds = list.filter((entry) => !entry.startsWith(SUBJECT_PREFIX));
+  return JSON.stringify({ callerIds, subjects });
+}
+
+/**
+ * The `blockedCallers` / `blockedCallersFile` context as a {@link LocalBlockedCallers}; throws a
+ * {@link ConfigError} naming the key when both are given, or when the file is missing or invalid.
+ */
+export function readLocalBlockedCallers(context: {
+  blockedCallers?: readonly string[];
+  blockedCallersFile?: string;
+}): LocalBlockedCallers | undefined {
+  const { blockedCallers: list, blockedCallersFile: file } = context;
+  if (list !== undefined && file !== undefined)
+    throw new ConfigError('context', ['blockedCallers', 'blockedCallersFile'], 'give one of them, not both');
+  if (list !== undefined) return { list };
+  if (file === undefined) return undefined;
+  const path = resolve(file);
+  const problem = fileProblem(path);
+  if (problem !== undefined) throw new ConfigError('context', 'blockedCallersFile', problem);
+  return { file: path };
+}
+
+function fileProblem(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+  try {
+    parseBlockedCallers(text);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof InvalidBlockedCallersError)) throw error;
+    return `${path}: ${error.message}; expected ${BLOCKED_CALLERS_FORMAT.empty} with ids and subjects`;
+  }
+}
+
+/** Where the list goes: the emulator's `setParameter`, and where to report a bad edit of the file. */
+export interface BlockedCallersSink {
+  setParameter(name: string, value: string): void;
+  warn(message: string): void;
+}
+
+/**
+ * Puts the list into the emulator's parameter, and for a file, again on every change (an invalid
+ * edit goes in as is, as an operator's would: the function keeps its last good list, and a warning
+ * is printed). Returns how to stop watching.
+ */
+export function publishBlockedCallers(
+  source: LocalBlockedCallers | undefined,
+  sink: BlockedCallersSink,
+): () => void {
+  const name = LOCAL_BLOCKED_CALLERS_PARAMETER;
+  if (source === undefined || 'list' in source) {
+    sink.setParameter(name, source ? blockedCallersValue(source.list) : BLOCKED_CALLERS_FORMAT.empty);
+    return () => undefined;
+  }
+  const publish = () => {
+    const problem = fileProblem(source.file);
+    if (problem !== undefined) sink.warn(`blockedCallersFile: ${problem}; the API keeps its last good list`);
+    let text: string;
+    try {
+      text = readFileSync(source.file, 'utf8');
+    } catch {
+      return;
+    }
+    // SSM refuses an empty value; so does the emulator.
+    sink.setParameter(name, text.trim() === '' ? ' ' : text);
+  };
+  publish();
+  watchFile(source.file, { interval: FILE_POLL_MS, persistent: false }, publish);
+  return () => unwatchFile(source.file, publish);
+}

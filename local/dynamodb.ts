@@ -1,0 +1,154 @@
+import { Worker } from 'node:worker_threads';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ENV, SHARED_TABLE } from '../lambda/contract';
+
+/** The table name the local runner gives the shared table (a deployment's is CloudFormation's). */
+export const LOCAL_SHARED_TABLE = 'kvs-ice-broker-shared';
+
+/** `SHARED_TABLE_TIMEOUT_MS` for functions using the local store. */
+const LOCAL_TABLE_TIMEOUT_MS = 3000;
+
+/** DynamoDB on loopback (dynalite, in memory) with the shared table, as the function instances reach it. */
+export interface LocalDynamoDb {
+  /** `http://127.0.0.1:PORT`: what `AWS_ENDPOINT_URL_DYNAMODB` points the functions at. */
+  readonly url: string;
+  readonly tableName: string;
+  /** DynamoDB requests served since start (or the last reset), by operation (`UpdateItem`, `GetItem` …). */
+  requests(): Promise<Record<string, number>>;
+  resetRequests(): Promise<void>;
+  /** What points a function at this store and its shared table, as the stack's variable does in AWS. */
+  functionEnvironment(): Record<string, string>;
+  /** Stops the store and drops its connections: the functions see DynamoDB down. Never rejects. */
+  close(): Promise<void>;
+}
+
+/**
+ * dynalite in a worker thread of its own: its event loop does not queue behind the emulator's and
+ * the local API's (SigV4 checks and all), as DynamoDB does not queue behind the function in AWS.
+ * Plain JavaScript, so that it runs the same under tsx and in bundled benchmark servers; it finds
+ * dynalite from the working directory, or `NODE_PATH`.
+ */
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require('dynalite');
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+let counts = {};
+server.on('request', (req) => {
+  const target = String(req.headers['x-amz-target'] || '');
+  const operation = target.slice(target.indexOf('.') + 1) || 'unknown';
+  counts[operation] = (counts[operation] || 0) + 1;
+});
+server.on('error', (error) => parentPort.postMessage({ type: 'error', message: error.message }));
+parentPort.on('message', (message) => {
+  if (message === 'counts') parentPort.postMessage({ type: 'counts', counts });
+  if (message === 'reset') {
+    counts = {};
+    parentPort.postMessage({ type: 'reset' });
+  }
+  if (message === 'close') {
+    server.close(() => parentPort.postMessage({ type: 'closed' }));
+    server.closeAllConnections();
+  }
+});
+server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
+`;
+
+type WorkerMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'error'; message: string }
+  | { type: 'counts'; counts: Record<string, number> }
+  | { type: 'reset' }
+  | { type: 'closed' };
+
+/** The worker's next message of `type` (or its error). */
+function next<T extends WorkerMessage['type']>(
+  worker: Worker,
+  type: T,
+): Promise<Extract<WorkerMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: WorkerMessage) => {
+      if (message.type === 'error') reject(new Error(`local DynamoDB: ${message.message}`));
+      else if (message.type === type) resolve(message as Extract<WorkerMessage, { type: T }>);
+      else return;
+      worker.off('message', onMessage).off('error', reject);
+    };
+    worker.on('message', onMessage).once('error', reject);
+  });
+}
+
+/**
+ * Starts dynalite (DynamoDB's API on LevelDB, in memory) on 127.0.0.1 in a worker thread and
+ * creates the shared table with the key the stack gives it (lambda/contract.ts `SHARED_TABLE`).
+ * dynalite does not expire items (no TTL) and does not return the item of a failed condition
+ * (the function then reads it): neither changes what the broker does, only how many requests it
+ * makes. Rejects when the port is taken or the table cannot be created.
+ */
+export async function startLocalDynamoDb(port = 0): Promise<LocalDynamoDb> {
+  const worker = new Worker(WORKER, { eval: true, workerData: { port } });
+  worker.unref();
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= next(worker, 'closed')
+      .catch(() => undefined)
+      .then(() => worker.terminate())
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    worker.postMessage('close');
+    return closing;
+  };
+  try {
+    const { port: bound } = await next(worker, 'listening');
+    const url = `http://127.0.0.1:${bound}`;
+    await createSharedTable(url);
+    return {
+      url,
+      tableName: LOCAL_SHARED_TABLE,
+      requests: async () => {
+        const reply = next(worker, 'counts');
+        worker.postMessage('counts');
+        return (await reply).counts;
+      },
+      resetRequests: async () => {
+        const reply = next(worker, 'reset');
+        worker.postMessage('reset');
+        await reply;
+      },
+      functionEnvironment: () => ({
+        AWS_ENDPOINT_URL_DYNAMODB: url,
+        [ENV.sharedTable]: LOCAL_SHARED_TABLE,
+        // dynalite shares this machine's cores with the emulator, the API and every instance: under
+        // load it answers in hundreds of milliseconds where DynamoDB answers in a few, so the
+        // deployed 250 ms would send a busy local fleet to its per-instance budgets.
+        SHARED_TABLE_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
+      }),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Creates the shared table as the stack declares it (key schema; on demand). */
+async function createSharedTable(url: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint: url,
+    region: 'us-west-2',
+    // dynalite checks that requests are signed, not by whom.
+    credentials: { accessKeyId: 'LOCAL', secretAccessKey: 'local-dynalite' },
+  });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: LOCAL_SHARED_TABLE,
+        KeySchema: [{ AttributeName: SHARED_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: SHARED_TABLE.partitionKey, AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { OPERATIONS, type Operation, type OperationQuota, type QuotaSettings } from './types';
+
+/**
+ * The request-rate quotas AWS enforces on the three operations, per account and Region (and for
+ * `GetIceServerConfig` per channel too):
+ *
+ * - `GetIceServerConfig`: 5 TPS per channel (hard) and 100 TPS per account and Region (soft),
+ *   from the KVS WebRTC developer guide, "TURN service quotas".
+ * - `GetSignalingChannelEndpoint`: 300 TPS per account (hard), no per-channel quota, from the
+ *   same guide, "Control plane API service quotas".
+ * - `AssumeRole`: STS's request quota of 600 requests per second per account and Region. The IAM
+ *   user guide's quotas page in the reference library predates it; the figure is the one users
+ *   hit (awslabs/mountpoint-s3#1358). Configurable, like every quota here.
+ */
+export const AWS_QUOTAS: Readonly<Record<Operation, OperationQuota>> = {
+  AssumeRole: { perAccount: 600 },
+  GetSignalingChannelEndpoint: { perAccount: 300 },
+  GetIceServerConfig: { perChannel: 5, perAccount: 100 },
+};
+
+/** A quota's window: "N TPS" read as its strictest form, at most N calls in any one second. */
+const WINDOW_MS = 1000;
+
+const quotaSchema = z.strictObject({
+  perAccount: z.int().min(1).max(100_000).optional(),
+  perChannel: z.int().min(1).max(100_000).optional(),
+});
+
+/** `POST /_emulator/quotas`: `{"enabled": false}`, or limits per operation (over AWS's), or both. */
+export const quotaSettingsSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  limits: z.partialRecord(z.enum(OPERATIONS), quotaSchema).optional(),
+});
+
+/** The quotas in force, as `GET /_emulator/quotas` shows them. */
+export interface QuotaState {
+  readonly enabled: boolean;
+  readonly limits: Record<Operation, OperationQuota>;
+}
+
+/**
+ * Admits or throttles calls as AWS's request-rate quotas would. A quota of N TPS admits at most
+ * N calls in any one-second window (sliding, counted on arrival); throttled calls do not count,
+ * as AWS does not count the calls it refuses. AWS does not document its algorithm: a token
+ * bucket of N tokens refilled at N per second would admit everything this admits, and more.
+ * Time is the real monotonic clock, not the emulated AWS clock, whose offset (and a test's
+ * frozen clock) is about skew, not rates.
+ */
+export class QuotaEnforcer {
+  private state: QuotaState;
+  /** Per window (operation, scope, channel), the arrival times of the admitted calls of the last second. */
+  private readonly windows = new Map<string, number[]>();
+
+  /** Throws a TypeError when `settings` are invalid (limits must be whole numbers from 1). */
+  constructor(
+    settings: QuotaSettings | undefined,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.state = { enabled: true, limits: { ...AWS_QUOTAS } };
+    if (settings === undefined) return;
+    const parsed = quotaSettingsSchema.safeParse(settings);
+    if (!parsed.success)
+      throw new TypeError(`startEmulator: invalid quotas: ${z.prettifyError(parsed.error)}`);
+    this.update(parsed.data);
+  }
+
+  /**
+   * Counts a call of `operation` (on `channel`, for the KVS operations) when every quota that
+   * applies has room; returns false, counting nothing, when one of them is spent.
+   */
+  admit(operation: Operation, channel?: string): boolean {
+    if (!this.state.enabled) return true;
+    const { perAccount, perChannel } = this.state.limits[operation];
+    const now = this.now();
+    const windows: [string, number][] = [];
+    if (perAccount !== undefined) windows.push([`${operation}|account`, perAccount]);
+    if (perChannel !== undefined && channel !== undefined)
+      windows.push([`${operation}|channel|${channel}`, perChannel]);
+    const recent = windows.map(([key, limit]) => [key, limit, this.recent(key, now)] as const);
+    if (recent.some(([, limit, arrivals]) => arrivals.length >= limit)) return false;
+    for (const [key, , arrivals] of recent) {
+      arrivals.push(now);
+      this.windows.set(key, arrivals);
+    }
+    return true;
+  }
+
+  /** Applies `POST /_emulator/quotas`: turns enforcement on or off, replaces limits of the operations named. */
+  update(settings: QuotaSettings): void {
+    const limits = { ...this.state.limits };
+    for (const operation of OPERATIONS) {
+      const quota = settings.limits?.[operation];
+      if (quota !== undefined) limits[operation] = { ...quota };
+    }
+    this.state = { enabled: settings.enabled ?? this.state.enabled, limits };
+    this.windows.clear();
+  }
+
+  toJSON(): QuotaState {
+    return { enabled: this.state.enabled, limits: structuredClone(this.state.limits) };
+  }
+
+  /** The arrivals of the last second in a window; windows left empty are dropped. */
+  private recent(key: string, now: number): number[] {
+    const arrivals = (this.windows.get(key) ?? []).filter((at) => at > now - WINDOW_MS);
+    if (arrivals.length === 0) this.windows.delete(key);
+    return arrivals;
+  }
+}

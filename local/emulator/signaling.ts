@@ -1,0 +1,449 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { splitTarget } from '../http-server';
+import { AwsError } from './errors';
+import { FaultRegistry, type Sleeper } from './faults';
+import {
+  type AdmittedConnection,
+  admitConnection,
+  type ConnectAction,
+  type ConnectExpectation,
+} from './signaling-auth';
+import type { ActiveFault } from './types';
+
+/**
+ * The KVS signaling service's limits, from the KVS WebRTC developer guide ("Signaling API
+ * service quotas"): `ConnectAsMaster` and `ConnectAsViewer` 3 TPS per channel each (hard); 1
+ * master (hard) and 10 viewers (soft) connected per channel; a connection lasts at most 1 hour and
+ * is closed after 10 minutes without a message (both hard), and `GO_AWAY` comes 1 minute before a
+ * connection is closed. Per connection, `SDP_OFFER` and `SDP_ANSWER` 5 TPS and `ICE_CANDIDATE`
+ * 20 TPS (hard), each message payload at most 10K (base64) characters. Durations are configurable
+ * so tests need not wait an hour.
+ */
+export const SIGNALING_LIMITS = {
+  connectsPerSecondPerChannel: 3,
+  viewersPerChannel: 10,
+  maxConnectionMs: 3600_000,
+  idleTimeoutMs: 600_000,
+  goAwayGraceMs: 60_000,
+  messagesPerSecond: { SDP_OFFER: 5, SDP_ANSWER: 5, ICE_CANDIDATE: 20 },
+  maxPayloadLength: 10 * 1024,
+} as const;
+
+/** The signaling service's limits; each defaults to {@link SIGNALING_LIMITS}. */
+export interface SignalingLimits {
+  readonly connectsPerSecondPerChannel?: number;
+  readonly viewersPerChannel?: number;
+  readonly maxConnectionMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly goAwayGraceMs?: number;
+}
+
+/** The actions a client may send (`action`), as KVS names them. */
+const ACTIONS = ['SDP_OFFER', 'SDP_ANSWER', 'ICE_CANDIDATE'] as const;
+type Action = (typeof ACTIONS)[number];
+const CONNECT_ACTIONS: readonly ConnectAction[] = ['ConnectAsMaster', 'ConnectAsViewer'];
+/** `correlationId` and `recipientClientId`: `[a-zA-Z0-9_.-]{1,256}`. */
+const ID = /^[a-zA-Z0-9_.-]{1,256}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** A WebSocket frame larger than any valid message (a payload of 10K plus the envelope) is refused. */
+const MAX_FRAME_BYTES = 16 * 1024;
+
+/** The signaling service's counters (`GET /_emulator/signaling`). */
+export interface SignalingStats {
+  /** Handshakes that passed every check, per Connect action. */
+  connects: Record<ConnectAction, number>;
+  /** Refused handshakes, by error code (`AccessDeniedException`, `ClientLimitExceededException`, …). */
+  refused: Record<string, number>;
+  /** Messages delivered, by type. */
+  delivered: Record<string, number>;
+  /** `STATUS_RESPONSE`s sent, by error type. */
+  statusResponses: Record<string, number>;
+  /** `GO_AWAY`s sent. */
+  goAways: number;
+  /** Handshakes answered by an injected fault, per Connect action. */
+  faultsInjected: Record<ConnectAction, number>;
+  /** Per channel name: whether a master is connected, and the connected viewers' ClientIds. */
+  channels: Record<string, { master: boolean; viewers: string[] }>;
+}
+
+/** A connected peer. */
+interface Peer {
+  readonly socket: WebSocket;
+  readonly channel: string;
+  /** The viewer's ClientId; undefined for the master. */
+  readonly clientId?: string;
+  /** Per action, the send times (real ms) of the last second, for the per-connection rates. */
+  readonly sent: Map<Action, number[]>;
+  readonly timers: NodeJS.Timeout[];
+  idle?: NodeJS.Timeout;
+}
+
+interface ChannelState {
+  master?: Peer;
+  readonly viewers: Map<string, Peer>;
+  /** Per Connect action, the admitted handshakes' times (real ms) of the last second. */
+  readonly connects: Map<ConnectAction, number[]>;
+}
+
+/** What the signaling service needs from the emulator. */
+export interface SignalingServiceOptions extends ConnectExpectation {
+  /** Channel name to ARN: the channels that exist. */
+  readonly channelArns: ReadonlyMap<string, string>;
+  readonly limits?: SignalingLimits;
+  /** Delays of injected fault latency (cancelled when the emulator closes). */
+  readonly sleeper: Sleeper;
+}
+
+/** The signaling service's control: counters and faults of the two Connect actions. */
+export interface SignalingControl {
+  stats(): SignalingStats;
+  /** Sets (or with `null` clears) the fault of a Connect action; throws `FaultValidationError`. */
+  setFault(action: ConnectAction, fault: unknown): void;
+  /** The active faults by Connect action. */
+  faults(): Partial<Record<ConnectAction, ActiveFault>>;
+  clearFaults(): void;
+}
+
+const count = (record: Record<string, number>, key: string) => {
+  record[key] = (record[key] ?? 0) + 1;
+};
+
+/** Keeps the times of the last second and says whether one more stays within `perSecond`. */
+function withinRate(times: number[], perSecond: number, now: number): boolean {
+  while (times.length > 0 && (times[0] ?? 0) <= now - 1000) times.shift();
+  if (times.length >= perSecond) return false;
+  times.push(now);
+  return true;
+}
+
+/**
+ * A local KVS signaling service: the WebSocket endpoints `GetSignalingChannelEndpoint` returns
+ * for protocol WSS (`/master` and `/viewer` on the emulator's port), with the handshake checks of
+ * {@link admitConnection}, the message protocol (`SDP_OFFER`, `SDP_ANSWER`, `ICE_CANDIDATE` with
+ * base64 payloads routed by `recipientClientId`, delivered with the sender's `senderClientId`;
+ * `STATUS_RESPONSE` for a message that cannot be delivered, when it carried a `correlationId`),
+ * one master per channel (a new one replaces the old), one connection per viewer ClientId (a new
+ * one replaces the old), and the limits of {@link SIGNALING_LIMITS}.
+ */
+export class SignalingService implements SignalingControl {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly faultRegistry = new FaultRegistry<ConnectAction>();
+  private readonly limits: Required<SignalingLimits>;
+  private counters = SignalingService.emptyCounters();
+
+  constructor(private readonly options: SignalingServiceOptions) {
+    this.limits = { ...SIGNALING_LIMITS, ...options.limits };
+  }
+
+  private static emptyCounters() {
+    return {
+      connects: { ConnectAsMaster: 0, ConnectAsViewer: 0 },
+      refused: {} as Record<string, number>,
+      delivered: {} as Record<string, number>,
+      statusResponses: {} as Record<string, number>,
+      goAways: 0,
+      faultsInjected: { ConnectAsMaster: 0, ConnectAsViewer: 0 },
+    };
+  }
+
+  /** The Connect action of a WebSocket endpoint path, or undefined for any other path. */
+  static actionOf(path: string): ConnectAction | undefined {
+    return path === '/master' ? 'ConnectAsMaster' : path === '/viewer' ? 'ConnectAsViewer' : undefined;
+  }
+
+  /** The emulator server's `upgrade` listener: signaling handshakes, anything else gets 404. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.upgrade(req, socket, head).catch(() =>
+      refuse(socket, new AwsError('InternalFailure', 500, 'internal error')),
+    );
+  };
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { path, query } = splitTarget(req.url ?? '/');
+    const action = SignalingService.actionOf(path);
+    if (action === undefined || req.method !== 'GET') {
+      return refuse(
+        socket,
+        new AwsError('UnknownOperationException', 404, `No WebSocket endpoint at ${path}`),
+      );
+    }
+    let admitted: AdmittedConnection;
+    try {
+      admitted = await admitConnection({ action, path, query, host: req.headers.host }, this.options);
+      if (this.options.channelArns.get(admitted.channel) !== admitted.channelArn) {
+        throw new AwsError(
+          'ResourceNotFoundException',
+          404,
+          'The requested channel is not found or not active.',
+        );
+      }
+      const fault = this.faultRegistry.take(action, admitted.channel);
+      if (fault) {
+        this.counters.faultsInjected[action]++;
+        if (fault.latencyMs) await this.options.sleeper.sleep(fault.latencyMs);
+        if (fault.kind === 'drop') return void socket.destroy();
+        const injected = faultError(fault.kind, fault.status);
+        if (injected) throw injected;
+      }
+      this.checkLimits(admitted);
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      count(this.counters.refused, error.code);
+      return refuse(socket, error);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, admitted));
+  }
+
+  /** The Connect rate of the channel, and (for a new viewer) the viewers per channel. */
+  private checkLimits({ action, channel, clientId }: AdmittedConnection): void {
+    const state = this.channel(channel);
+    const times = state.connects.get(action) ?? [];
+    state.connects.set(action, times);
+    if (!withinRate(times, this.limits.connectsPerSecondPerChannel, performance.now())) {
+      throw new AwsError(
+        'ClientLimitExceededException',
+        400,
+        `${action} is limited to ${this.limits.connectsPerSecondPerChannel} TPS per channel.`,
+      );
+    }
+    const replacing = clientId !== undefined && state.viewers.has(clientId);
+    if (action === 'ConnectAsViewer' && !replacing && state.viewers.size >= this.limits.viewersPerChannel) {
+      throw new AwsError(
+        'ClientLimitExceededException',
+        400,
+        `At most ${this.limits.viewersPerChannel} viewers may connect to a channel.`,
+      );
+    }
+  }
+
+  private channel(name: string): ChannelState {
+    let state = this.channels.get(name);
+    if (!state) {
+      state = { viewers: new Map(), connects: new Map() };
+      this.channels.set(name, state);
+    }
+    return state;
+  }
+
+  private connected(socket: WebSocket, admitted: AdmittedConnection): void {
+    this.counters.connects[admitted.action]++;
+    const state = this.channel(admitted.channel);
+    const peer: Peer = {
+      socket,
+      channel: admitted.channel,
+      clientId: admitted.clientId,
+      sent: new Map(),
+      timers: [],
+    };
+    // The most recent connection takes precedence: the master's, or the viewer's with the same ClientId.
+    const previous = peer.clientId === undefined ? state.master : state.viewers.get(peer.clientId);
+    if (peer.clientId === undefined) state.master = peer;
+    else state.viewers.set(peer.clientId, peer);
+    previous?.socket.close(1000, 'replaced by a newer connection');
+    const { maxConnectionMs, goAwayGraceMs } = this.limits;
+    peer.timers.push(
+      setTimeout(() => this.goAway(peer), Math.max(0, maxConnectionMs - goAwayGraceMs)),
+      setTimeout(() => socket.close(1000, 'maximum connection duration reached'), maxConnectionMs),
+    );
+    this.touch(peer);
+    socket.on('message', (data, isBinary) => {
+      this.touch(peer);
+      this.receive(peer, isBinary ? undefined : data.toString());
+    });
+    socket.on('ping', () => this.touch(peer));
+    socket.on('error', () => socket.terminate());
+    socket.on('close', () => this.disconnected(peer));
+  }
+
+  /** Restarts the idle timer: a connection with no message for `idleTimeoutMs` is closed. */
+  private touch(peer: Peer): void {
+    if (peer.idle) clearTimeout(peer.idle);
+    peer.idle = setTimeout(() => peer.socket.close(1000, 'idle timeout'), this.limits.idleTimeoutMs);
+  }
+
+  private goAway(peer: Peer): void {
+    this.counters.goAways++;
+    send(peer.socket, { messageType: 'GO_AWAY', messagePayload: '' });
+  }
+
+  private disconnected(peer: Peer): void {
+    for (const timer of peer.timers) clearTimeout(timer);
+    if (peer.idle) clearTimeout(peer.idle);
+    const state = this.channels.get(peer.channel);
+    if (!state) return;
+    if (peer.clientId === undefined) {
+      if (state.master === peer) state.master = undefined;
+    } else if (state.viewers.get(peer.clientId) === peer) {
+      state.viewers.delete(peer.clientId);
+    }
+  }
+
+  /** One client message: validated, rate-limited, delivered; else a STATUS_RESPONSE if it had a correlationId. */
+  private receive(peer: Peer, text: string | undefined): void {
+    let message: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+        message = parsed as Record<string, unknown>;
+    } catch {
+      message = undefined;
+    }
+    const correlationId =
+      typeof message?.correlationId === 'string' && ID.test(message.correlationId)
+        ? message.correlationId
+        : undefined;
+    const problem =
+      message === undefined ? invalid('The message is not a JSON object.') : this.deliver(peer, message);
+    if (problem === undefined) return;
+    count(this.counters.statusResponses, problem.code);
+    if (correlationId === undefined) return;
+    send(peer.socket, {
+      messageType: 'STATUS_RESPONSE',
+      statusResponse: {
+        correlationId,
+        errorType: problem.code,
+        statusCode: String(problem.status),
+        description: problem.message,
+      },
+    });
+  }
+
+  /** Delivers a valid message to its recipient; returns what is wrong with it otherwise. */
+  private deliver(peer: Peer, message: Record<string, unknown>): AwsError | undefined {
+    const { action, messagePayload, recipientClientId, correlationId } = message;
+    if (!ACTIONS.includes(action as Action)) return invalid(`action must be one of ${ACTIONS.join(', ')}.`);
+    if (
+      typeof messagePayload !== 'string' ||
+      messagePayload.length === 0 ||
+      messagePayload.length > SIGNALING_LIMITS.maxPayloadLength ||
+      !BASE64.test(messagePayload)
+    ) {
+      return invalid(
+        `messagePayload must be 1 to ${SIGNALING_LIMITS.maxPayloadLength} characters of base64.`,
+      );
+    }
+    if (correlationId !== undefined && (typeof correlationId !== 'string' || !ID.test(correlationId))) {
+      return invalid('correlationId must match [a-zA-Z0-9_.-]{1,256}.');
+    }
+    const times = peer.sent.get(action as Action) ?? [];
+    peer.sent.set(action as Action, times);
+    const perSecond = SIGNALING_LIMITS.messagesPerSecond[action as Action];
+    if (!withinRate(times, perSecond, performance.now())) {
+      return new AwsError(
+        'ClientLimitExceededException',
+        400,
+        `${String(action)} is limited to ${perSecond} TPS per connection.`,
+      );
+    }
+    const state = this.channel(peer.channel);
+    let recipient: Peer | undefined;
+    if (peer.clientId === undefined) {
+      // The master names the viewer; a viewer's recipientClientId is ignored (it can only reach the master).
+      if (typeof recipientClientId !== 'string' || !ID.test(recipientClientId)) {
+        return invalid('recipientClientId is required when the master sends.');
+      }
+      recipient = state.viewers.get(recipientClientId);
+      if (!recipient) return invalid(`No viewer ${recipientClientId} is connected to the channel.`);
+    } else {
+      recipient = state.master;
+      if (!recipient) return invalid('No master is connected to the channel.');
+    }
+    count(this.counters.delivered, String(action));
+    send(recipient.socket, {
+      messageType: action,
+      messagePayload,
+      ...(peer.clientId !== undefined ? { senderClientId: peer.clientId } : {}),
+    });
+    return undefined;
+  }
+
+  stats(): SignalingStats {
+    const c = this.counters;
+    return {
+      connects: { ...c.connects },
+      refused: { ...c.refused },
+      delivered: { ...c.delivered },
+      statusResponses: { ...c.statusResponses },
+      goAways: c.goAways,
+      faultsInjected: { ...c.faultsInjected },
+      channels: Object.fromEntries(
+        [...this.channels].map(([name, state]) => [
+          name,
+          { master: state.master !== undefined, viewers: [...state.viewers.keys()] },
+        ]),
+      ),
+    };
+  }
+
+  /** Zeroes the counters (the connections stay). */
+  resetStats(): void {
+    this.counters = SignalingService.emptyCounters();
+  }
+
+  setFault(action: ConnectAction, fault: unknown): void {
+    this.faultRegistry.set(action, fault);
+  }
+
+  faults(): Partial<Record<ConnectAction, ActiveFault>> {
+    return this.faultRegistry.list();
+  }
+
+  clearFaults(): void {
+    this.faultRegistry.clear();
+  }
+
+  /** Closes every connection (code 1001, going away) and the WebSocket server. */
+  close(): Promise<void> {
+    for (const client of this.wss.clients) client.close(1001, 'the emulator is stopping');
+    for (const client of this.wss.clients) client.terminate();
+    for (const state of this.channels.values()) {
+      for (const peer of [state.master, ...state.viewers.values()]) {
+        if (!peer) continue;
+        for (const timer of peer.timers) clearTimeout(timer);
+        if (peer.idle) clearTimeout(peer.idle);
+      }
+    }
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+export { CONNECT_ACTIONS };
+
+const invalid = (message: string) => new AwsError('InvalidArgumentException', 400, message);
+
+/** The error an injected fault answers a handshake with; undefined for latency only. */
+function faultError(kind: string | undefined, status: number | undefined): AwsError | undefined {
+  switch (kind) {
+    case 'throttle':
+      return new AwsError('ClientLimitExceededException', 400, 'The request was throttled.');
+    case 'serverError':
+    case 'malformed':
+      return new AwsError('InternalFailure', status ?? 500, 'An internal error occurred.');
+    case 'notFound':
+      return new AwsError(
+        'ResourceNotFoundException',
+        404,
+        'The requested channel is not found or not active.',
+      );
+    default:
+      return undefined;
+  }
+}
+
+function send(socket: WebSocket, message: unknown): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+}
+
+/** Answers a refused handshake with KVS's HTTP status and error, then closes the socket. */
+function refuse(socket: Duplex, error: AwsError): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify({ message: error.message });
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.code}\r\n` +
+      `content-type: application/json\r\nx-amzn-errortype: ${error.code}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,138 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { findTurnserver } from '../../../local/relay/coturn';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/runner';
+
+const run = promisify(execFile);
+
+/** Debian's Chromium (`apt-get install chromium`), driven by playwright-core: no browser download. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** NSS's `certutil` (`apt-get install libnss3-tools`), to trust the local CA in a private profile. */
+export const CERTUTIL_PATH = '/usr/bin/certutil';
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export const chromiumMissing = existsSync(CHROMIUM_PATH)
+  ? undefined
+  : `SKIPPED: ${CHROMIUM_PATH} not found; install it with \`apt-get install chromium\` (CI must)`;
+export const certutilMissing = existsSync(CERTUTIL_PATH)
+  ? undefined
+  : `SKIPPED: ${CERTUTIL_PATH} not found; install it with \`apt-get install libnss3-tools\` (CI must)`;
+
+/** Why the tests that connect through the local relay in Chromium cannot run here, or undefined. */
+export const relayInChromiumMissing =
+  chromiumMissing ??
+  (findTurnserver()
+    ? undefined
+    : 'SKIPPED: turnserver not found; install it with `apt-get install coturn` (CI must)');
+
+/** Where the browser tests save screenshots (gitignored). */
+export const SCREENSHOT_DIR = join(__dirname, '..', '..', '..', 'test-results', 'browser');
+
+/** A throwaway HOME for Chromium: its profile and NSS database live there, never in the user's. */
+export interface PrivateHome {
+  readonly dir: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * A private HOME whose NSS database (`~/.pki/nssdb`, where Chromium on Linux reads trusted
+ * roots) trusts `caFile` for TLS servers, when given.
+ */
+export async function privateHome(caFile?: string): Promise<PrivateHome> {
+  const dir = await mkdtemp(join(tmpdir(), 'kvs-chromium-home-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  if (caFile) {
+    const db = join(dir, '.pki', 'nssdb');
+    try {
+      await mkdir(db, { recursive: true, mode: 0o700 });
+      await run(CERTUTIL_PATH, ['-d', `sql:${db}`, '-N', '--empty-password']);
+      await run(CERTUTIL_PATH, [
+        '-d',
+        `sql:${db}`,
+        '-A',
+        '-t',
+        'C,,',
+        '-n',
+        'kvs-ice-broker-local',
+        '-i',
+        caFile,
+      ]);
+    } catch (error) {
+      await remove();
+      throw error;
+    }
+  }
+  return { dir, remove };
+}
+
+/**
+ * Headless Chromium with HOME at `home`. `--allow-loopback-in-peer-connection`: with nothing
+ * but loopback networking (CI sandboxes) Chromium otherwise gathers no candidate at all.
+ */
+export function launchChromium(home: PrivateHome): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--allow-loopback-in-peer-connection'],
+    env: { ...process.env, HOME: home.dir },
+    timeout: 60_000,
+  });
+}
+
+/** Waits until the demo page marks an outcome: `connected` or `failed` (`document.body.dataset.state`). */
+export async function demoOutcome(page: Page, timeoutMs = 45_000): Promise<string> {
+  await page.waitForFunction(
+    () => ['connected', 'failed'].includes(document.body.dataset.state ?? ''),
+    undefined,
+    { timeout: timeoutMs },
+  );
+  return page.evaluate(() => document.body.dataset.state ?? '');
+}
+
+/** Saves a full-page screenshot as `test-results/browser/<name>.png`; returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** The local stack with coturn, and headless Chromium in a private HOME: what a browser test drives. */
+export interface DemoRig {
+  readonly stack: LocalStack;
+  readonly browser: Browser;
+  /** Stops Chromium, removes its HOME, stops the stack. */
+  close(): Promise<void>;
+}
+
+/** Starts the local stack (channel `demo`, quiet, with `options`) and Chromium in a private HOME. */
+export async function startDemoRig(options: Partial<LocalStackOptions> = {}): Promise<DemoRig> {
+  const stack = await startLocalStack({
+    port: 0,
+    channels: ['demo'],
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    ...options,
+  });
+  const home = await privateHome().catch(async (error: unknown) => {
+    await stack.close();
+    throw error;
+  });
+  const browser = await launchChromium(home).catch(async (error: unknown) => {
+    await Promise.all([home.remove(), stack.close()]);
+    throw error;
+  });
+  return {
+    stack,
+    browser,
+    close: async () => {
+      await browser.close();
+      await home.remove();
+      await stack.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CallRecord } from '../../local/emulator';
+import type { LocalStack } from '../../local/runner';
+import { bearer, mintToken, postIceServers, startAuthStack } from '../local/gateway/support/stack';
+import { captureOutput } from './support/output';
+
+/**
+ * Function instances in processes of their own (npm start -- --instances N) behind the local API,
+ * sharing the emulator (which enforces KVS's quotas as AWS does) and, with the shared budget, a
+ * local DynamoDB. Small numbers: one hot channel, more new callers at once than KVS allows per
+ * second, spread over two instances by the round robin.
+ */
+const CALLERS = 12;
+/** Cold starts of two instance processes under tsx, and the storm's waits and retries, on a busy machine. */
+const FLEET_TIMEOUT_MS = 180_000;
+
+let stack: LocalStack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+/** Most GetIceServerConfig calls that reached the channel within any one second, throttled ones included. */
+function peakPerSecond(calls: readonly CallRecord[], channel: string): number {
+  const times = calls
+    .filter((call) => call.op === 'GetIceServerConfig' && call.channel === channel)
+    .map((call) => call.at)
+    .sort((a, b) => a - b);
+  let peak = 0;
+  for (let end = 0, start = 0; end < times.length; end++) {
+    while ((times[end] ?? 0) - (times[start] ?? 0) >= 1000) start++;
+    peak = Math.max(peak, end - start + 1);
+  }
+  return peak;
+}
+
+/** `CALLERS` new callers asking at once for the hot channel; their statuses, and what KVS saw. */
+async function storm(sharedTable: boolean) {
+  stack = await startAuthStack({
+    channels: ['hot'],
+    auth: { mode: 'jwt' },
+    fleet: { instances: 2, sharedTable, stdout: 'ignore' },
+  });
+  const running = stack;
+  const tokens = await Promise.all(
+    Array.from({ length: CALLERS }, (_, i) => mintToken(running, { sub: `camera-${i}` })),
+  );
+  running.emulator.resetStats();
+  const responses = await Promise.all(tokens.map((token) => postIceServers(running, 'hot', bearer(token))));
+  const stats = running.emulator.stats();
+  return {
+    statuses: responses.map((response) => response.status),
+    throttledAtKvs: stats.throttled.GetIceServerConfig,
+    peakPerSecond: peakPerSecond(stats.recentCalls, 'hot'),
+  };
+}
+
+describe('a reconnect storm across function instances', { timeout: FLEET_TIMEOUT_MS }, () => {
+  it('with the shared budget, KVS throttles nothing and sees at most 5 calls per second on the channel', async () => {
+    const result = await storm(true);
+
+    expect(result.throttledAtKvs).toBe(0);
+    expect(result.peakPerSecond).toBeLessThanOrEqual(5);
+    expect(result.statuses.every((status) => status === 200 || status === 429)).toBe(true);
+    expect(result.statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('with per-instance budgets, the same storm is throttled by KVS', async () => {
+    const result = await storm(false);
+
+    expect(result.throttledAtKvs).toBeGreaterThan(0);
+    expect(result.peakPerSecond).toBeGreaterThan(5);
+  });
+});
+
+describe('a DynamoDB outage', { timeout: FLEET_TIMEOUT_MS }, () => {
+  it('keeps serving within the per-instance budget and publishes SharedBudgetFallback', async () => {
+    stack = await startAuthStack({
+      channels: ['demo'],
+      auth: { mode: 'jwt' },
+      fleet: { sharedTable: true },
+      env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'false' },
+    });
+    const running = stack;
+    const tokens = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => mintToken(running, { sub: `viewer-${i}` })),
+    );
+    const [first, ...others] = tokens;
+    expect((await postIceServers(running, 'demo', bearer(first ?? ''))).status).toBe(200);
+    await running.dynamodb?.close();
+    running.emulator.resetStats();
+
+    const { result: statuses, lines } = await captureOutput(async () => {
+      const responses = await Promise.all(
+        others.map((token) => postIceServers(running, 'demo', bearer(token))),
+      );
+      return responses.map((response) => response.status);
+    });
+
+    const stats = running.emulator.stats();
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(stats.throttled.GetIceServerConfig).toBe(0);
+    expect(peakPerSecond(stats.recentCalls, 'demo')).toBeLessThanOrEqual(5);
+    expect(lines.some((line) => line.includes('"SharedBudgetFallback"'))).toBe(true);
+  });
+});

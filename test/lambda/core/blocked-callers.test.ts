@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CallerGate,
+  InvalidBlockedCallersError,
+  parseBlockedCallers,
+} from '../../../lambda/core/blocked-callers';
+import { VendingError } from '../../../lambda/core/errors';
+import type { MetricName, Metrics } from '../../../lambda/core/metrics';
+
+const BLOCKED = JSON.stringify({ callerIds: ['u-blocked'], subjects: ['mallory'] });
+const EMPTY = '{"callerIds":[],"subjects":[]}';
+
+/** A gate over a source whose answers the test sets, with a clock it moves and the metrics it records. */
+function gateOver(first: string | Error) {
+  let answer: string | Error = first;
+  let reads = 0;
+  let now = 1_000_000;
+  const recorded: MetricName[] = [];
+  const warnings: Record<string, unknown>[] = [];
+  const metrics: Metrics = {
+    add: (name) => recorded.push(name),
+    warn: (_message, fields) => warnings.push(fields),
+  };
+  const gate = new CallerGate({
+    source: async () => {
+      reads++;
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    metrics,
+    retryAfterFailureMs: 5000,
+    clock: () => now,
+  });
+  return {
+    gate,
+    answer: (next: string | Error) => {
+      answer = next;
+    },
+    advance: (ms: number) => {
+      now += ms;
+    },
+    reads: () => reads,
+    recorded,
+    warnings,
+  };
+}
+
+async function refusal(promise: Promise<void>): Promise<VendingError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof VendingError) return error;
+    throw error;
+  }
+  throw new Error('the caller was let through');
+}
+
+describe('parseBlockedCallers', () => {
+  it('reads caller ids and subjects, trimmed', () => {
+    const list = parseBlockedCallers('{"callerIds":[" u-a ","iam-b"],"subjects":["alice"]}');
+
+    expect([...list.callerIds]).toEqual(['u-a', 'iam-b']);
+    expect([...list.subjects]).toEqual(['alice']);
+  });
+
+  it('takes a missing key as an empty list', () => {
+    const list = parseBlockedCallers('{"subjects":["alice"]}');
+
+    expect(list.callerIds.size).toBe(0);
+  });
+
+  it.each([
+    ['text that is not JSON', 'u-a,u-b', /not JSON/],
+    ['a JSON array', '["u-a"]', /not a JSON object/],
+    ['an unknown key', '{"callers":["u-a"]}', /unknown key "callers"/],
+    ['a list that is not an array of strings', '{"callerIds":"u-a"}', /callerIds must be an array/],
+    ['an empty entry', '{"subjects":[""]}', /subjects must be an array of non-empty strings/],
+  ])('refuses %s, saying what is wrong', (_, raw, message) => {
+    expect(() => parseBlockedCallers(raw)).toThrow(InvalidBlockedCallersError);
+    expect(() => parseBlockedCallers(raw)).toThrow(message);
+  });
+});
+
+describe('CallerGate', () => {
+  it('refuses a listed caller id with 403 CallerBlocked', async () => {
+    const { gate } = gateOver(BLOCKED);
+
+    const error = await refusal(gate.check({ clientId: 'u-blocked' }));
+
+    expect(error.code).toBe('CallerBlocked');
+  });
+
+  it('refuses a caller whose token subject is listed, whatever its id', async () => {
+    const { gate } = gateOver(BLOCKED);
+
+    const error = await refusal(gate.check({ clientId: 'u-other', subject: 'mallory' }));
+
+    expect(error.code).toBe('CallerBlocked');
+  });
+
+  it('lets callers that are not listed through', async () => {
+    const { gate } = gateOver(BLOCKED);
+
+    await expect(gate.check({ clientId: 'u-fine', subject: 'alice' })).resolves.toBeUndefined();
+  });
+
+  it('never reads the list for anonymous callers (auth none), whom it cannot name', async () => {
+    const { gate, reads } = gateOver(new Error('SSM is down'));
+
+    await expect(gate.check({})).resolves.toBeUndefined();
+    expect(reads()).toBe(0);
+  });
+
+  it('keeps the last good list in force when a read fails: a blocked caller stays blocked', async () => {
+    const sut = gateOver(BLOCKED);
+    await sut.gate.check({ clientId: 'u-fine' });
+    sut.answer(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }));
+
+    const error = await refusal(sut.gate.check({ clientId: 'u-blocked' }));
+
+    expect(error.code).toBe('CallerBlocked');
+    expect(sut.recorded).toEqual(['BlockedCallersUnreadable']);
+    expect(sut.warnings).toEqual([{ errorName: 'ServiceUnavailable' }]);
+  });
+
+  it('keeps the last good list in force when the value becomes invalid, and logs the problem', async () => {
+    const sut = gateOver(BLOCKED);
+    await sut.gate.check({ clientId: 'u-fine' });
+    sut.answer('u-blocked,u-other');
+
+    const error = await refusal(sut.gate.check({ clientId: 'u-blocked' }));
+
+    expect(error.code).toBe('CallerBlocked');
+    expect(sut.warnings).toEqual([
+      { errorName: 'InvalidBlockedCallersError', problem: 'the value is not JSON' },
+    ]);
+  });
+
+  it('answers 503 Unavailable with Retry-After while no list was ever read, and serves nobody unchecked', async () => {
+    const { gate, warnings } = gateOver(new Error('SSM is down'));
+
+    const error = await refusal(gate.check({ clientId: 'u-fine' }));
+
+    expect(error.code).toBe('Unavailable');
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
+    expect(warnings[0]).toMatchObject({ neverLoaded: true });
+  });
+
+  it('asks again only after the retry delay once a read failed', async () => {
+    const sut = gateOver(new Error('SSM is down'));
+    await refusal(sut.gate.check({ clientId: 'u-fine' }));
+    await refusal(sut.gate.check({ clientId: 'u-fine' }));
+    expect(sut.reads()).toBe(1);
+    sut.answer(EMPTY);
+
+    sut.advance(5000);
+    await sut.gate.check({ clientId: 'u-fine' });
+
+    expect(sut.reads()).toBe(2);
+  });
+
+  it('applies a new list as soon as the source returns it', async () => {
+    const sut = gateOver(EMPTY);
+    await sut.gate.check({ clientId: 'u-blocked' });
+    sut.answer(BLOCKED);
+
+    const error = await refusal(sut.gate.check({ clientId: 'u-blocked' }));
+
+    expect(error.code).toBe('CallerBlocked');
+  });
+});

@@ -1,0 +1,256 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SharedCallBudget } from '../../../lambda/aws/shared-budget';
+import { DynamoDbIceCache } from '../../../lambda/aws/shared-cache';
+import { SharedTable } from '../../../lambda/aws/shared-table';
+import { budgetLimits, DEFAULT_TUNING } from '../../../lambda/config';
+import { parseChannelArn } from '../../../lambda/contract';
+import {
+  type BudgetLimits,
+  type BudgetRequest,
+  FallbackCallBudget,
+  InstanceCallBudget,
+  SharedStateUnavailable,
+} from '../../../lambda/core/budget';
+import type { MetricName } from '../../../lambda/core/metrics';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb';
+import { request, startVendor, type VendorUnderTest } from './support/vendor';
+
+const LIMITS: BudgetLimits = budgetLimits(DEFAULT_TUNING);
+
+let dynamodb: LocalDynamoDb;
+beforeAll(async () => {
+  dynamodb = await startLocalDynamoDb();
+});
+afterAll(() => dynamodb.close());
+
+/** The shared table as one function instance reaches it: its own client, like every instance. */
+function tableAt(endpoint: string, timeoutMs = 2000): SharedTable {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-west-2',
+    credentials: { accessKeyId: 'TEST', secretAccessKey: 'test-secret' },
+    maxAttempts: 1,
+  });
+  return new SharedTable({ client, tableName: dynamodb.tableName, timeoutMs });
+}
+
+/** A budget of one instance sharing the table; each test uses channels of its own. */
+const instance = (limits: Partial<BudgetLimits> = {}) =>
+  new SharedCallBudget({ table: tableAt(dynamodb.url), limits: { ...LIMITS, ...limits } });
+
+let account = 100_000_000_000;
+/** A call on a channel of a fresh account (so that tests do not share account windows). */
+function callOn(name: string, clientId?: string, accountId = String(account++)): BudgetRequest {
+  const channel = parseChannelArn(
+    `arn:aws:kinesisvideo:us-west-2:${accountId}:channel/${name}/1700000000000`,
+  );
+  if (!channel) throw new Error('bad test channel');
+  return { channel, clientId };
+}
+
+const outcomes = (results: PromiseSettledResult<unknown>[]) => ({
+  admitted: results.filter((r) => r.status === 'fulfilled').length,
+  refused: results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as { code?: string; retryAfterSeconds?: number }),
+});
+
+describe('the call budget every instance shares (DynamoDB)', () => {
+  it('admits at most 5 GetIceServerConfig calls per second per channel across instances', async () => {
+    const [a, b] = [instance({ maxWaitMs: 0 }), instance({ maxWaitMs: 0 })];
+    const call = callOn('hot');
+
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
+    );
+
+    const { admitted, refused } = outcomes(results);
+    expect(admitted).toBe(5);
+    expect(refused.every((e) => e.code === 'Throttled' && (e.retryAfterSeconds ?? 0) >= 1)).toBe(true);
+  });
+
+  it('lets a waiting call through once a slot of the channel frees, within the wait bound', async () => {
+    const [a, b] = [instance({ perChannelPerSecond: 1 }), instance({ perChannelPerSecond: 1 })];
+    const call = callOn('wait');
+    await (await a.acquire(call))();
+    const started = Date.now();
+
+    await b.acquire(call);
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('admits at most the account limit per second across the channels of one account', async () => {
+    const [a, b] = [
+      instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
+      instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
+    ];
+    const accountId = String(account++);
+
+    const results = await Promise.allSettled(
+      ['c1', 'c2', 'c3', 'c4', 'c5'].map((name, i) =>
+        (i % 2 === 0 ? a : b).acquire(callOn(name, undefined, accountId)),
+      ),
+    );
+
+    expect(outcomes(results).admitted).toBe(3);
+  });
+
+  it('refuses a caller past its issuances per minute on any instance, with Retry-After', async () => {
+    const [a, b] = [instance({ perCallerPerMinute: 2 }), instance({ perCallerPerMinute: 2 })];
+    await a.acquire(callOn('x1', 'u-leaked'));
+    await b.acquire(callOn('x2', 'u-leaked'));
+
+    const error = await a.acquire(callOn('x3', 'u-leaked')).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: 'Throttled' });
+    expect((error as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(50);
+  });
+
+  it("gives back a refused call's caller slot", async () => {
+    const budget = instance({ perCallerPerMinute: 1, perChannelPerSecond: 1, maxWaitMs: 0 });
+    const full = callOn('full', 'u-other');
+    await budget.acquire(full);
+    await budget.acquire({ ...full, clientId: 'u-bob' }).catch(() => undefined); // the channel is full
+
+    await expect(budget.acquire(callOn('free', 'u-bob'))).resolves.toBeTypeOf('function');
+  });
+
+  it('keeps the slot of a call still in flight past its guard, so that it frees a second after the answer', async () => {
+    const [a, b] = [
+      instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
+      instance({ perChannelPerSecond: 1, maxWaitMs: 5000 }),
+    ];
+    const call = callOn('slow-kvs');
+    const release = await a.acquire(call);
+    await new Promise((resolve) => setTimeout(resolve, 1600)); // the call is still in flight
+    const waiting = b.acquire(call).then(() => Date.now());
+
+    const answeredAt = Date.now();
+    await release();
+
+    expect(await waiting).toBeGreaterThanOrEqual(answeredAt + 900);
+  });
+
+  it('writes nothing more for a call that answered within its guard', async () => {
+    const budget = instance();
+    const release = await budget.acquire(callOn('quick', 'u-quick'));
+    await dynamodb.resetRequests();
+
+    await release();
+
+    expect(await dynamodb.requests()).toEqual({});
+  });
+});
+
+describe('when DynamoDB fails', () => {
+  let silent: Server;
+  let silentUrl: string;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    // Accepts connections and never answers: DynamoDB slower than the timeout.
+    silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  function fallbackAt(endpoint: string, timeoutMs: number) {
+    const counts: MetricName[] = [];
+    const budget = new FallbackCallBudget({
+      shared: new SharedCallBudget({ table: tableAt(endpoint, timeoutMs), limits: LIMITS }),
+      fallback: new InstanceCallBudget(LIMITS, Date.now),
+      metrics: { add: (name) => counts.push(name) },
+      clock: Date.now,
+    });
+    return { budget, counts };
+  }
+
+  it('rejects a slow request with SharedStateUnavailable after its timeout', async () => {
+    const started = Date.now();
+
+    const error = await instanceAt(silentUrl, 100)
+      .acquire(callOn('slow'))
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SharedStateUnavailable);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('serves the call from the per-instance budget when DynamoDB is slow, and counts SharedBudgetFallback', async () => {
+    const { budget, counts } = fallbackAt(silentUrl, 100);
+
+    await budget.acquire(callOn('degraded'));
+
+    expect(counts).toEqual(['SharedBudgetFallback']);
+  });
+
+  it('does not wait for DynamoDB again right after it failed', async () => {
+    const { budget, counts } = fallbackAt(silentUrl, 100);
+    await budget.acquire(callOn('first'));
+    const connectionsAfterFailure = sockets.size;
+
+    await budget.acquire(callOn('second'));
+
+    expect(sockets.size).toBe(connectionsAfterFailure);
+    expect(counts).toEqual(['SharedBudgetFallback', 'SharedBudgetFallback']);
+  });
+
+  function instanceAt(endpoint: string, timeoutMs: number) {
+    return new SharedCallBudget({ table: tableAt(endpoint, timeoutMs), limits: LIMITS });
+  }
+});
+
+describe('the shared ICE cache (sharedCache)', () => {
+  const config = (fetchedAt: number) => ({
+    sets: [
+      {
+        uris: ['turn:127.0.0.1:3478?transport=udp'],
+        username: `${fetchedAt}:u`,
+        password: 'p',
+        expiresAt: fetchedAt + 300_000,
+      },
+    ],
+    fetchedAt,
+  });
+
+  it('returns what another instance stored', async () => {
+    await new DynamoDbIceCache(tableAt(dynamodb.url)).put('k1', config(1000));
+
+    expect(await new DynamoDbIceCache(tableAt(dynamodb.url)).get('k1')).toEqual(config(1000));
+  });
+
+  it('never replaces a newer answer with an older one', async () => {
+    const cache = new DynamoDbIceCache(tableAt(dynamodb.url));
+    await cache.put('k2', config(2000));
+
+    await cache.put('k2', config(1000));
+
+    expect((await cache.get('k2'))?.fetchedAt).toBe(2000);
+  });
+
+  describe('between two vendors (two function instances)', () => {
+    let first: VendorUnderTest;
+    let second: VendorUnderTest;
+    afterEach(() => Promise.all([first?.close(), second?.close()]));
+
+    it('makes no second GetIceServerConfig call when the caller comes back on another instance', async () => {
+      first = await startVendor({ sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)) });
+      second = await startVendor({
+        sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)),
+        emulator: first.emulator,
+      });
+      const asked = await first.vendor.vend(request({ clientId: 'u-roaming' }));
+
+      const again = await second.vendor.vend(request({ clientId: 'u-roaming' }));
+
+      expect(first.iceCalls()).toBe(1);
+      expect(again.iceServers).toEqual(asked.iceServers);
+    });
+  });
+});

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseChannelArn } from '../../../lambda/contract';
+import { ChannelDirectory } from '../../../lambda/core/channels';
+import { SignalingVendor } from '../../../lambda/core/signaling';
+import { openSocket } from '../../local/emulator/support/signaling';
+import { startVendor, type VendorUnderTest } from './support/vendor';
+
+describe('the signaling use case against the wire emulator', () => {
+  let under: VendorUnderTest;
+  let signaling: SignalingVendor;
+  beforeAll(async () => {
+    under = await startVendor();
+    const channels = [...under.emulator.channelArns.values()].flatMap((arn) => parseChannelArn(arn) ?? []);
+    signaling = new SignalingVendor({
+      channels: new ChannelDirectory(channels),
+      ice: under.vendor,
+      roles: ['viewer', 'master'],
+      deadlineMs: 6000,
+    });
+  });
+  afterAll(() => under?.close());
+
+  it('after prewarm, answers the first request with one upstream call, GetIceServerConfig', async () => {
+    await under.vendor.prewarm('demo');
+    await signaling.prewarm('demo');
+    const before = {
+      assumeRole: under.assumeRoleCalls(),
+      endpoint: under.endpointCalls(),
+      ice: under.iceCalls(),
+    };
+
+    const bundle = await signaling.connect({
+      channel: 'demo',
+      role: 'viewer',
+      clientId: 'u-alice',
+      grantedChannels: 'all',
+      masterChannels: [],
+    });
+
+    expect(bundle.role).toBe('VIEWER');
+    expect(under.assumeRoleCalls() - before.assumeRole).toBe(0);
+    expect(under.endpointCalls() - before.endpoint).toBe(0);
+    expect(under.iceCalls() - before.ice).toBe(1);
+  });
+
+  it('signs URLs with the real AWS adapter that the emulated KVS signaling service accepts', async () => {
+    const bundle = await signaling.connect({
+      channel: 'lobby',
+      role: 'master',
+      clientId: 'iam-camera',
+      grantedChannels: 'all',
+      masterChannels: 'all',
+    });
+
+    const socket = await openSocket(bundle.signaling.url);
+    socket.terminate();
+
+    expect(bundle).not.toHaveProperty('clientId');
+    expect(under.emulator.signaling.stats().connects.ConnectAsMaster).toBe(1);
+  });
+});
