@@ -34,7 +34,7 @@ const SECURITY_HEADERS = {
 };
 
 /** A page's script (`demo.ts`, `signaling.ts`) with the client library, bundled for the browser by esbuild. */
-async function bundleScript(entry = 'demo.ts'): Promise<string> {
+async function bundleScript(entry: string): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [join(DIR, entry)],
@@ -62,64 +62,49 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(head ? undefined : body);
 }
 
+/** Loads once and keeps the result; a failed load is forgotten, so the next request tries again. */
+function kept(load: () => Promise<string>): () => Promise<string> {
+  let value: Promise<string> | undefined;
+  return () => {
+    value ??= load().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
+const HTML = 'text/html; charset=utf-8';
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
+
 /**
- * The demo at `/demo`: the page, `/demo/demo.js` (bundled on first request, then kept) and
- * `/demo/demo.css`, for `GET` and `HEAD`; other methods get 405. Other paths are not its own.
+ * The demo at `/demo` and the master/viewer page at `/demo/signaling`: the pages, their scripts
+ * (bundled on first request, then kept), the KVS WebRTC SDK build and `/demo/demo.css`, for
+ * `GET` and `HEAD`; other methods get 405. Other paths are not its own.
  */
 export function demoPages(options: DemoOptions): SitePages {
-  let script: Promise<string> | undefined;
-  let page: Promise<string> | undefined;
-  let signalingPage: Promise<string> | undefined;
-  let signalingScript: Promise<string> | undefined;
   const config = {
     channels: options.channels,
     authMode: options.authMode,
     ...(options.region ? { region: options.region } : {}),
     ...(options.caFile ? { caFile: options.caFile } : {}),
   };
+  /** A page with the configuration written into its `demo-config` element. */
+  const page = (file: string) =>
+    kept(() =>
+      readFile(join(DIR, file), 'utf8').then((html) =>
+        html.replace('id="demo-config">null<', `id="demo-config">${scriptJson(config)}<`),
+      ),
+    );
   const files = new Map<string, { type: string; body: () => Promise<string> }>(
     Object.entries({
-      '/demo': {
-        type: 'text/html; charset=utf-8',
-        body: () => {
-          page ??= readFile(join(DIR, 'index.html'), 'utf8').then((html) =>
-            html.replace('id="demo-config">null<', `id="demo-config">${scriptJson(config)}<`),
-          );
-          return page;
-        },
-      },
-      '/demo/demo.js': {
-        type: 'text/javascript; charset=utf-8',
-        body: () => {
-          script ??= bundleScript().catch((error: unknown) => {
-            script = undefined;
-            throw error;
-          });
-          return script;
-        },
-      },
+      '/demo': { type: HTML, body: page('index.html') },
+      '/demo/demo.js': { type: JAVASCRIPT, body: kept(() => bundleScript('demo.ts')) },
       // The master/viewer page: the official KVS WebRTC SDK (its dist build) and the client library.
-      '/demo/signaling': {
-        type: 'text/html; charset=utf-8',
-        body: () => {
-          signalingPage ??= readFile(join(DIR, 'signaling.html'), 'utf8').then((html) =>
-            html.replace('id="demo-config">null<', `id="demo-config">${scriptJson(config)}<`),
-          );
-          return signalingPage;
-        },
-      },
-      '/demo/signaling.js': {
-        type: 'text/javascript; charset=utf-8',
-        body: () => {
-          signalingScript ??= bundleScript('signaling.ts').catch((error: unknown) => {
-            signalingScript = undefined;
-            throw error;
-          });
-          return signalingScript;
-        },
-      },
+      '/demo/signaling': { type: HTML, body: page('signaling.html') },
+      '/demo/signaling.js': { type: JAVASCRIPT, body: kept(() => bundleScript('signaling.ts')) },
       '/demo/kvs-webrtc.js': {
-        type: 'text/javascript; charset=utf-8',
+        type: JAVASCRIPT,
         body: () =>
           readFile(require.resolve('amazon-kinesis-video-streams-webrtc/dist/kvs-webrtc.min.js'), 'utf8'),
       },
