@@ -39,7 +39,9 @@ const defaults = clientDefaults({
 const channels = new ChannelDirectory(config.channels);
 // With the stack's shared table (SHARED_TABLE): the call budget every instance shares, and with
 // sharedCache the shared ICE answers; without it (a local single instance), the instance's own budget.
-const shared = sharedState(config, metrics, (message) => logger.warn('AWS SDK warning', { sdkMessage: message }));
+const shared = sharedState(config, metrics, (message) =>
+  logger.warn('AWS SDK warning', { sdkMessage: message }),
+);
 const vendor = new IceVendor({
   channels,
   sessions: new AwsSessionProvider({
@@ -68,7 +70,9 @@ if (first) {
 // paths, which would otherwise push a request past the table's tight timeout.
 shared
   ?.prewarm()
-  .catch((error: unknown) => logger.warn('shared table prewarm failed', { errorName: (error as Error)?.name }));
+  .catch((error: unknown) =>
+    logger.warn('shared table prewarm failed', { errorName: (error as Error)?.name }),
+  );
 
 // The operator's blocked callers (SSM parameter, cached BLOCKED_CALLERS_MAX_AGE_SECONDS), read
 // during init too, so that the first request finds the list.

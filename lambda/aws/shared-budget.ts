@@ -6,6 +6,7 @@ import {
   type BudgetRequest,
   type CallBudget,
   type Release,
+  SharedStateUnavailable,
   WINDOW_MS,
   type WindowKind,
   windowFull,
@@ -50,10 +51,11 @@ const ITEM_LINGER_MS = 3600_000;
 /** Slot `i` of a window item: the attribute holding when it frees, epoch ms. */
 const slotName = (i: number) => `s${i}`;
 
-/** One slot this instance holds: which window, which slot, and until when. */
+/** One slot this instance holds: which window (and its limit), which slot, and until when. */
 interface Held {
   readonly kind: WindowKind;
   readonly key: string;
+  readonly limit: number;
   readonly slot: number;
   until: number;
 }
@@ -67,6 +69,11 @@ interface Held {
  * at once, whichever instance sends them: a sliding window, not fixed windows, because KVS's 5
  * calls per second per channel is a hard limit that two back-to-back fixed windows would
  * exceed (5 at the end of one second, 5 at the start of the next). Cache hits write nothing.
+ *
+ * A channel or account slot is held for one second plus {@link ARRIVAL_GUARD_MS} from when it is
+ * taken, and for as long as its call is in flight beyond that (extended a second at a time), then
+ * until one second after the answer: KVS counts a call when it arrives, which is somewhere between
+ * sending and the answer. A call answered within the guard writes nothing more.
  *
  * Each instance remembers the last state of each window it saw (every write returns it), picks
  * a slot it believes free, and learns the true state from a failed condition. A full window
@@ -103,7 +110,7 @@ export class SharedCallBudget implements CallBudget {
               throw windowFull(kind, limits, taken.freeAt - now);
             return taken;
           }
-          return { kind, key, slot: taken, until };
+          return { kind, key, limit: windowLimit(limits, kind), slot: taken, until };
         };
         let slot = await attempt();
         // A full window: this instance's waiters queue for it (see inTurn) and take the slots as they free.
@@ -121,7 +128,8 @@ export class SharedCallBudget implements CallBudget {
         held.push(slot);
       }
     } catch (error) {
-      await this.giveBack(held);
+      // With DynamoDB failing, giving slots back would only wait for more timeouts; they expire.
+      if (!(error instanceof SharedStateUnavailable)) await this.giveBack(held);
       throw error;
     }
     const stopKeepingAlive = this.keepAlive(held);
@@ -256,13 +264,16 @@ export class SharedCallBudget implements CallBudget {
   /**
    * At the end of a call, each channel or account slot frees one second after the answer: a write
    * when that is later than the slot's end (an extension that did not land), or when it gives back
-   * more than {@link GIVE_BACK_EARLY_MS} of an extension; none for a call that answered within its guard.
+   * more than {@link GIVE_BACK_EARLY_MS} of an extension to a window that was full when last seen;
+   * none for a call that answered within its guard.
    */
   private async settle(held: Held[]): Promise<void> {
-    const freeAt = this.clock() + WINDOW_MS.channel;
-    const moved = held.filter(
-      (slot) => slot.kind !== 'caller' && (freeAt > slot.until || slot.until - freeAt > GIVE_BACK_EARLY_MS),
-    );
+    const now = this.clock();
+    const freeAt = now + WINDOW_MS.channel;
+    const late = (slot: Held) => freeAt > slot.until;
+    const wanted = (slot: Held) =>
+      slot.until - freeAt > GIVE_BACK_EARLY_MS && this.freeSlots(slot.key, slot.limit, now).length === 0;
+    const moved = held.filter((slot) => slot.kind !== 'caller' && (late(slot) || wanted(slot)));
     await Promise.all(moved.map((slot) => this.move(slot, freeAt)));
   }
 

@@ -40,7 +40,7 @@ describe('Lambda function', () => {
     });
   });
 
-  it('tells the function its scoped role, channels, auth mode, minimum TTL and logging settings', () => {
+  it('tells the function its scoped role, channels, auth mode, shared table, minimum TTL and logging settings', () => {
     const scopedRoleId = logicalId(s, s.stack.broker.scopedRole);
 
     s.template.hasResourceProperties('AWS::Lambda::Function', {
@@ -51,6 +51,7 @@ describe('Lambda function', () => {
           CHANNELS: Match.anyValue(),
           AUTH_MODE: Match.stringLikeRegexp('^(jwt|iam|none)$'),
           BLOCKED_CALLERS_PARAMETER: { Ref: logicalId(s, s.stack.broker.blockedCallersParameter) },
+          SHARED_TABLE: { Ref: logicalId(s, s.stack.broker.sharedTable) },
           MIN_REMAINING_TTL_SECONDS: '90',
           POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
           POWERTOOLS_LOG_LEVEL: 'INFO',

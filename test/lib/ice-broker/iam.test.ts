@@ -91,16 +91,18 @@ describe('IAM', () => {
     expect(JSON.stringify(statements)).not.toContain('kinesisvideo');
   });
 
-  it('lets the execution role only assume the scoped role, write to its own log group and read the blocked-callers parameter', () => {
+  it('lets the execution role only assume the scoped role, write to its own log group, read the blocked-callers parameter and use the shared table', () => {
     const functionLogsId = logicalId(s, s.stack.broker.logGroups.function);
     const parameterId = logicalId(s, s.stack.broker.blockedCallersParameter);
+    const tableId = logicalId(s, s.stack.broker.sharedTable);
 
     const statements = policyStatements(s);
 
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(4);
     expect(statements).toEqual(
       expect.arrayContaining([
         { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: getAtt(scopedRoleId) },
+        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(tableId) },
         {
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Effect: 'Allow',
