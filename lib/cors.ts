@@ -54,6 +54,10 @@ export function corsOriginsProblem(origins: readonly string[], mode: AuthMode): 
 }
 
 function originProblem(origin: string): string | undefined {
+  // API Gateway reads "https://*" as every https origin and "https://*.example.com" as every subdomain.
+  if (origin.includes('*')) {
+    return `"${origin}" has a wildcard: API Gateway would let many websites call the API from their visitors' browsers; list your apps' origins instead`;
+  }
   const url = URL.canParse(origin) ? new URL(origin) : undefined;
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
     return `"${origin}" is not an origin: http(s)://host[:port], no path`;

@@ -71,6 +71,19 @@ describe('CORS', () => {
     );
   });
 
+  it.each<[string, string, Context]>([
+    ['https://*', 'jwt', JWT],
+    ['http://*', 'iam', { auth: 'iam' }],
+    ['https://*.example.com', 'iam', { auth: 'iam' }],
+  ])(
+    'refuses the wildcard origin %s with auth=%s (API Gateway reads it as many origins)',
+    (origin, _mode, auth) => {
+      expect(() => buildApp({ ...auth, corsAllowOrigins: origin })).toThrow(
+        `Invalid context "corsAllowOrigins": "${origin}" has a wildcard`,
+      );
+    },
+  );
+
   it.each([
     ['has a path', 'https://app.example.com/login'],
     ['is not http(s)', 'ftp://app.example.com'],
