@@ -55,15 +55,21 @@ const text = (value: unknown): string | undefined =>
 
 /**
  * Channel names from a claim. API Gateway passes JWT claims to the function as strings and
- * flattens arrays to `"[a b]"`; tokens also carry space- or comma-separated lists.
+ * flattens arrays to `"[a b]"`; tokens also carry space- or comma-separated lists. Because of that
+ * flattening, an array element holding a space (`["x lobby"]`) reads as two names: KVS channel
+ * names never hold spaces or commas, so the identity provider must put one name per element.
+ * An object claim (flattened to `"map[k:v]"`) grants nothing.
  */
 export function claimedChannels(value: unknown): string[] {
-  const items = Array.isArray(value)
-    ? value.map(String)
-    : typeof value === 'string'
-      ? [value.replace(/^\[|\]$/g, '')]
-      : [];
-  return items.flatMap((item) => item.split(/[\s,]+/)).filter((name) => name.length > 0);
+  // A real JSON array (a function invoked other than by API Gateway): each element is one name.
+  if (Array.isArray(value))
+    return value.filter((item): item is string => typeof item === 'string' && item !== '');
+  // API Gateway's flattening of an object claim ("map[k:v]") is no list of channels: it grants nothing.
+  if (typeof value !== 'string' || value.startsWith('map[')) return [];
+  return value
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .filter((name) => name.length > 0);
 }
 
 /**

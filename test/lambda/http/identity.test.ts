@@ -1,5 +1,6 @@
 import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { claimedChannels } from '../../../lambda/http/identity';
 import { authorized, buildHandler, event, healthyUpstream, parse, signaling } from '../support/handler';
 
 const jwt = (claims: Record<string, string | undefined>) => ({
@@ -200,5 +201,26 @@ describe('per-user binding and channel claims', () => {
     await buildHandler({ authMode: 'none' })(authorized(event('demo'), jwt({ sub: 'alice' })));
 
     expect(sentClientIds()).toEqual([undefined]);
+  });
+
+  describe('channels claims that are not a list of channel names', () => {
+    it.each([
+      ['an object, as API Gateway flattens it ("map[k:v]")', 'map[x:y demo z]'],
+      ['an object whose value names the channel', 'map[channels:demo]'],
+    ])('grants nothing for %s', async (_, channels) => {
+      const handler = buildHandler({ authMode: 'jwt', channelsClaim: 'channels' });
+
+      const { status, body } = parse(
+        await handler(authorized(event('demo'), jwt({ sub: 'alice', channels }))),
+      );
+
+      expect(status).toBe(403);
+      expect(body.error.code).toBe('ChannelNotAllowed');
+      expect(sentClientIds()).toHaveLength(0);
+    });
+
+    it('takes each element of a real JSON array as one name, never splitting it', () => {
+      expect(claimedChannels(['x demo', 'lobby'])).toEqual(['x demo', 'lobby']);
+    });
   });
 });
