@@ -93,3 +93,25 @@ function drain(req: IncomingMessage, alreadyRead = 0): void {
   });
   req.resume();
 }
+
+const isLoopbackHost = (hostname: string) =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+
+/** An `http:` origin on localhost or a loopback address, any port, exactly as a browser sends it. */
+export function isLoopbackOrigin(origin: string): boolean {
+  const url = URL.canParse(origin) ? new URL(origin) : undefined;
+  if (url === undefined || url.protocol !== 'http:' || url.origin !== origin) return false;
+  return isLoopbackHost(url.hostname);
+}
+
+/**
+ * Whether a request to a local-only server comes from this machine's own tools: its `Host` names
+ * a loopback address (a DNS-rebound name does not) and, when a browser sent it, its `Origin` is a
+ * loopback page (another website's page is not). For control APIs that change what a server does.
+ */
+export function fromThisMachine(req: IncomingMessage): boolean {
+  const host = req.headers.host ?? '';
+  const hostname = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : '';
+  const origin = req.headers.origin;
+  return isLoopbackHost(hostname) && (origin === undefined || isLoopbackOrigin(origin));
+}

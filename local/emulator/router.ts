@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, readBody, splitTarget } from '../http-server';
+import { BodyTooLargeError, fromThisMachine, readBody, splitTarget } from '../http-server';
 import type { StatsRecorder } from './call-stats';
 import type { EmulatorClock } from './clock';
 import { handleControl } from './control';
@@ -72,6 +72,18 @@ export function createRouter(
   };
 
   async function control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    // No web page on another site (nor a DNS-rebound name) may inject faults or move the clock.
+    if (!fromThisMachine(req)) {
+      req.resume();
+      return send(
+        res,
+        403,
+        { 'content-type': 'application/json' },
+        JSON.stringify({
+          message: 'the control API answers tools on this machine only (Host and Origin on loopback)',
+        }),
+      );
+    }
     const body = await readBody(req, MAX_BODY_BYTES);
     const result = handleControl(req.method ?? '', path, body, deps);
     if (result.body === undefined) return send(res, result.status, {}, '');

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ANY_ORIGIN, corsPreflight } from '../../lib/cors';
+import { isLoopbackOrigin } from '../http-server';
 
 /**
  * The deployed API's CORS configuration (lib/cors.ts), applied as API Gateway applies it:
@@ -53,13 +54,6 @@ export class CorsRules {
 
 /** What the local API answers CORS for when `-c corsAllowOrigins` is not set and auth is `none`. */
 export const LOOPBACK_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*'] as const;
-
-/** An `http:` origin on localhost or a loopback address, any port, exactly as a browser sends it. */
-export function isLoopbackOrigin(origin: string): boolean {
-  const url = URL.canParse(origin) ? new URL(origin) : undefined;
-  if (url === undefined || url.protocol !== 'http:' || url.origin !== origin) return false;
-  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
-}
 
 /** The local API's CORS: the configured origins, else every loopback origin for `none` (local only), else none. */
 export interface LocalCors {

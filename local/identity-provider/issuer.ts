@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { BodyTooLargeError, closeServer, listen, readBody } from '../http-server';
+import { BodyTooLargeError, closeServer, fromThisMachine, listen, readBody } from '../http-server';
 import { createTokenMinter, type MinterOptions, MintRequestError } from './token-minter';
 
 /** Path of the local token endpoint (not OAuth: it mints for whoever asks on loopback). */
@@ -39,10 +39,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  * Only same-machine tools may mint: a JSON content type (so a web page cannot post without a
  * CORS preflight, which this server never grants) and a loopback Host (no DNS rebinding).
  */
-function mayMint(req: IncomingMessage, port: number): boolean {
-  const host = req.headers.host ?? '';
-  const loopback = host === `127.0.0.1:${port}` || host === `localhost:${port}`;
-  return loopback && /^application\/json\b/i.test(req.headers['content-type'] ?? '');
+function mayMint(req: IncomingMessage): boolean {
+  return fromThisMachine(req) && /^application\/json\b/i.test(req.headers['content-type'] ?? '');
 }
 
 /**
@@ -67,8 +65,7 @@ export async function startLocalIssuer(options: Omit<MinterOptions, 'issuer'>): 
       return json(res, 200, discovery);
     if (req.method === 'GET' && path === '/.well-known/jwks.json') return json(res, 200, minter.jwks);
     if (req.method !== 'POST' || path !== TOKENS_PATH) return json(res, 404, { message: 'Not Found' });
-    if (!mayMint(req, port))
-      return json(res, 403, { message: 'POST JSON from this machine (Host 127.0.0.1)' });
+    if (!mayMint(req)) return json(res, 403, { message: 'POST JSON from this machine (Host 127.0.0.1)' });
     try {
       return json(res, 200, { token: await minter.mint(await readJson(req)) });
     } catch (error) {

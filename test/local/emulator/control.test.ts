@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-video';
 import {
   ClientLimitExceededException,
@@ -214,6 +215,38 @@ describe('emulator control API and stats', () => {
     for (const operation of ['AssumeRole', 'GetSignalingChannelEndpoint', 'GetIceServerConfig']) {
       expect(message).toContain(operation);
     }
+  });
+
+  /** A raw control request with the given headers (fetch would not let a test set Host). */
+  const rawControl = (path: string, headers: Record<string, string>, body = '') =>
+    new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(emulator.url);
+      const req = request({ hostname, port, path: `/_emulator/${path}`, method: 'POST', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const throttleOnce = JSON.stringify({
+    operation: 'GetIceServerConfig',
+    fault: { kind: 'throttle', times: 1 },
+  });
+
+  it.each([
+    ['a web page on another site (Origin)', { origin: 'http://evil.example', 'content-type': 'text/plain' }],
+    ['a DNS-rebound name (Host)', { host: 'evil.example' }],
+  ])('refuses control requests from %s with 403, changing nothing', async (_, headers) => {
+    const status = await rawControl('faults', headers, throttleOnce);
+
+    expect(status).toBe(403);
+    expect(await (await control('faults')).json()).toEqual({ faults: {} });
+  });
+
+  it('accepts control requests from a page on loopback', async () => {
+    const status = await rawControl('faults', { origin: 'http://127.0.0.1:5173' }, throttleOnce);
+
+    expect(status).toBe(200);
   });
 
   it('keeps serving after bad control requests', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopbackOrigin, LOOPBACK_ORIGINS, localCors } from '../../../local/gateway/cors';
+import { LOOPBACK_ORIGINS, localCors } from '../../../local/gateway/cors';
+import { isLoopbackOrigin } from '../../../local/http-server';
 import type { LocalStack } from '../../../local/runner';
 import { postIceServers, startAuthStack } from './support/stack';
 
