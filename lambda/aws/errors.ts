@@ -63,7 +63,7 @@ function credentialsRefused(call: UpstreamCall, error: unknown): VendingError {
     retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
     // The SDK has just learned the clock offset from this very error: signed again, the call may pass.
     retryable: e.$metadata?.clockSkewCorrected === true,
-    credentialsRefused: true,
+    credentialsRefusedBy: call.startsWith('STS') ? 'STS' : 'KVS',
     cause: error,
   });
 }

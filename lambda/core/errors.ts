@@ -18,8 +18,11 @@ export interface VendingErrorOptions {
   readonly cause?: unknown;
   /** A transient upstream condition (throttling, a dependency briefly down) that another attempt may clear. */
   readonly retryable?: boolean;
-  /** The upstream refused the credentials the call was signed with: a cached session must not be reused. */
-  readonly credentialsRefused?: boolean;
+  /**
+   * Which upstream refused the credentials the call was signed with: `KVS` refused a scoped
+   * session (drop it and open another), `STS` refused the function's own credentials.
+   */
+  readonly credentialsRefusedBy?: 'STS' | 'KVS';
 }
 
 /**
@@ -30,7 +33,7 @@ export class VendingError extends Error {
   override readonly name = 'VendingError';
   readonly retryAfterSeconds: number | undefined;
   readonly retryable: boolean;
-  readonly credentialsRefused: boolean;
+  readonly credentialsRefusedBy: 'STS' | 'KVS' | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -40,7 +43,7 @@ export class VendingError extends Error {
     super(message, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.retryable = options.retryable ?? false;
-    this.credentialsRefused = options.credentialsRefused ?? false;
+    this.credentialsRefusedBy = options.credentialsRefusedBy;
   }
 }
 

@@ -251,6 +251,18 @@ export class IceVendor {
   private async fetchIceConfig(key: string, peer: Peer): Promise<IceConfig> {
     // The load's deadline starts with the load, so a load that requests joined ends with them.
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
+    try {
+      return await this.loadIceConfig(key, peer, signal);
+    } catch (error) {
+      // KVS refused the cached scoped session (it expired early by AWS's clock, or was revoked):
+      // forget() dropped it, so one more load opens a new session, within the same deadline.
+      if (!(error instanceof VendingError) || error.credentialsRefusedBy !== 'KVS' || signal.aborted)
+        throw error;
+      return this.loadIceConfig(key, peer, signal);
+    }
+  }
+
+  private async loadIceConfig(key: string, peer: Peer, signal: AbortSignal): Promise<IceConfig> {
     const { channel, clientId } = peer;
     try {
       const shared = await this.sharedIceConfig(key, signal);
@@ -342,7 +354,7 @@ export class IceVendor {
     if (!(error instanceof VendingError)) return;
     if (error.code === 'ChannelNotFound' || error.code === 'Unavailable')
       this.endpoints.delete(endpointKey(peer));
-    if (error.code === 'UpstreamError' || error.credentialsRefused) {
+    if (error.code === 'UpstreamError' || error.credentialsRefusedBy !== undefined) {
       this.endpoints.delete(endpointKey(peer));
       this.sessions.delete(sessionKey({ channel: peer.channel, purpose: 'ice' }));
     }

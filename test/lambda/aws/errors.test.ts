@@ -344,18 +344,27 @@ describe('messages that say what failed and what to do', () => {
     expect(logs).not.toContain('ASIASECRETTOKEN0001');
   });
 
-  it('opens a new scoped session after KVS refuses the cached session credentials', async () => {
+  it('opens a new scoped session, within the same request, after KVS refuses the cached session credentials', async () => {
     const handler = buildHandler();
     signaling
       .on(GetIceServerConfigCommand)
       .rejectsOnce(serviceError('ExpiredTokenException', 403))
       .resolves({ IceServerList: [kvsServer(1)] });
 
+    const served = parse(await handler(event('demo')));
+
+    expect(served.status).toBe(200);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('answers 503 after one new session when KVS refuses that one too, without looping', async () => {
+    const handler = buildHandler();
+    signaling.on(GetIceServerConfigCommand).rejects(serviceError('ExpiredTokenException', 403));
+
     const refused = parse(await handler(event('demo')));
-    const next = parse(await handler(event('demo')));
 
     expect(refused.status).toBe(503);
-    expect(next.status).toBe(200);
+    expect(refused.body.error.message).toContain('KVS');
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 });
