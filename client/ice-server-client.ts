@@ -143,10 +143,14 @@ export function requestUrl(
   if (!base || (base.protocol !== 'https:' && base.protocol !== 'http:') || base.search || base.hash) {
     throw optionError('baseUrl', `must be the API's http(s) URL without query, got "${options.baseUrl}"`);
   }
+  if (base.username !== '' || base.password !== '') {
+    throw optionError('baseUrl', 'must not carry a user name or password (use getToken or aws)');
+  }
   if (base.protocol === 'http:' && !isLoopback(base.hostname)) {
     throw optionError('baseUrl', 'must use https: (http: is only for localhost and loopback addresses)');
   }
-  if (!CHANNEL_NAME_PATTERN.test(options.channel)) {
+  // "." and ".." are KVS names no URL can carry: clients and proxies resolve them away.
+  if (!CHANNEL_NAME_PATTERN.test(options.channel) || /^\.{1,2}$/.test(options.channel)) {
     throw optionError(
       'channel',
       `must be a signaling channel name ([a-zA-Z0-9_.-]{1,256}), got "${options.channel}"`,
@@ -156,6 +160,11 @@ export function requestUrl(
 }
 
 function checkOptions(options: IceServerClientOptions): void {
+  for (const name of ['getToken', 'fetch'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw optionError(name, `must be a function, got ${typeof options[name]}`);
+    }
+  }
   if (options.role !== undefined && !CHANNEL_ROLES.includes(options.role)) {
     throw optionError('role', `must be one of ${CHANNEL_ROLES.join(', ')}, got "${String(options.role)}"`);
   }

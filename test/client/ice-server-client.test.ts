@@ -350,6 +350,11 @@ describe('IceServerClient options', () => {
     [{ baseUrl: 'http://api.example.com' }, /baseUrl must use https:/],
     [{ baseUrl: 'not a url' }, /baseUrl must be the API's http\(s\) URL/],
     [{ channel: 'no spaces' }, /channel must be a signaling channel name/],
+    [{ channel: '..' }, /channel must be a signaling channel name/],
+    [{ channel: '.' }, /channel must be a signaling channel name/],
+    [{ baseUrl: 'https://user:pw@api.example.com' }, /baseUrl must not carry a user name or password/],
+    [{ getToken: 'abc' }, /getToken must be a function/],
+    [{ fetch: 'fetch' }, /fetch must be a function/],
     [{ transports: ['quic'] }, /transports must list some of udp, tcp, tls, dtls/],
     [{ maxServerSets: 0 }, /maxServerSets must be an integer of at least 1/],
     [
