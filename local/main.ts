@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ENV } from '../lambda/contract';
+import { ENV, servedSignalingRoles } from '../lambda/contract';
 import { startupBanner } from './banner';
 import type { LocalBlockedCallers } from './blocked-callers';
 import type { LocalDynamoDb } from './dynamodb';
@@ -23,6 +23,16 @@ function caLines(caFile: string): string[] {
 }
 
 /** The emulated product: AWS emulator, coturn when installed, the local API; returns how to stop it. */
+/** The signaling routes served, as the banner names them: auth mode `none` never serves master, and says so. */
+function signalingRouteNames(
+  roles: Parameters<typeof servedSignalingRoles>[0],
+  mode: Parameters<typeof servedSignalingRoles>[1],
+): string {
+  const served = servedSignalingRoles(roles, mode);
+  const left = roles.filter((role) => !served.includes(role));
+  return `${served.join('|')}${left.length > 0 ? ` (not ${left.join(', ')}: auth=${mode} never serves it)` : ''}`;
+}
+
 async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
   const config = readEmulatedConfig(args.context);
   const { channels, auth } = config;
@@ -50,7 +60,7 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
       ...(stack.coturn ? caLines(stack.coturn.caFile) : []),
       ...(config.signalingRoles?.length
         ? [
-            `  signaling  POST /v1/channels/{channel}/${config.signalingRoles.join('|')} -> presigned ${stack.emulator.signalingUrl}/… (KVS signaling emulated; plain ${stack.emulator.url.replace(/^http/, 'ws')}/… for tools; GET ${stack.emulator.url}/_emulator/signaling)`,
+            `  signaling  POST /v1/channels/{channel}/${signalingRouteNames(config.signalingRoles, auth.mode)} -> presigned ${stack.emulator.signalingUrl}/… (KVS signaling emulated; plain ${stack.emulator.url.replace(/^http/, 'ws')}/… for tools; GET ${stack.emulator.url}/_emulator/signaling)`,
           ]
         : []),
       `  blocked    ${describeBlockedCallers(config.blockedCallers)}`,
