@@ -417,9 +417,11 @@ function validateExistingChannel(
 }
 
 function channelNameProblem(name: string): string | undefined {
-  return CHANNEL_NAME_PATTERN.test(name)
-    ? undefined
-    : `"${name}" is not a valid channel name (1-256 characters of a-z, A-Z, 0-9, "_", ".", "-")`;
+  if (!CHANNEL_NAME_PATTERN.test(name)) {
+    return `"${name}" is not a valid channel name (1-256 characters of a-z, A-Z, 0-9, "_", ".", "-")`;
+  }
+  // KVS accepts them, but clients, proxies and API Gateway resolve "." and ".." path segments away.
+  return /^\.{1,2}$/.test(name) ? `"${name}" cannot be served: no request path can carry it` : undefined;
 }
 
 function firstDuplicate(names: readonly string[]): string | undefined {

@@ -36,6 +36,11 @@ describe('synth with a bad configuration', () => {
       /^Invalid context "createChannels": /,
     ],
     [
+      'a created channel is named "..", which no request path can carry',
+      { createChannels: '..' },
+      /^Invalid context "createChannels": "\.\." cannot be served/,
+    ],
+    [
       'a created channel is listed twice',
       { createChannels: 'demo,demo' },
       /^Invalid context "createChannels": /,
