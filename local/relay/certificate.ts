@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 /**
@@ -90,62 +91,80 @@ const isTaken = (error: unknown) =>
 /**
  * The machine's local CA in `dir` (default {@link localCaDir}), made on first use: a P-256 key
  * (0600, in a 0700 directory) and a certificate valid ten years, name-constrained to localhost
- * and loopback addresses. Made in a temporary directory and renamed into place, so processes
- * starting at once agree on one CA. One that expires within 30 days is moved aside and replaced.
+ * and loopback addresses. Made under a lock (`<dir>.lock`) in a temporary directory and renamed
+ * into place, so processes starting at once agree on one CA. One that expires within 30 days is
+ * moved aside and replaced.
  */
 export async function ensureLocalCa(dir: string = localCaDir()): Promise<LocalCa> {
   const files = caFiles(dir);
   if (await usable(files)) return { dir, ...files, created: false };
   const parent = join(dir, '..');
   await mkdir(parent, { recursive: true, mode: 0o700 });
-  const draft = await mkdtemp(join(parent, '.ca-draft-'));
+  // One process at a time decides whether the CA must be (re)made: checking and replacing are not atomic.
+  const release = await lockDirectory(`${dir}.lock`);
   try {
-    const made = caFiles(draft);
-    await openssl(
-      [
-        'req',
-        '-x509',
-        ...EC_KEY,
-        '-days',
-        String(CA_DAYS),
-        '-subj',
-        `/CN=${LOCAL_CA_NAME}`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE,pathlen:0',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-        '-addext',
-        NAME_CONSTRAINTS,
-        '-keyout',
-        made.keyFile,
-        '-out',
-        made.certFile,
-      ],
-      'create the local CA',
-    );
-    await chmod(made.keyFile, 0o600);
-    await chmod(draft, 0o700);
-    // Another process may have made it meanwhile: then that one is the machine's CA.
     if (await usable(files)) return { dir, ...files, created: false };
-    if (
-      await stat(dir).then(
-        () => true,
-        () => false,
-      )
-    ) {
+    const draft = await mkdtemp(join(parent, '.ca-draft-'));
+    try {
+      await makeCa(caFiles(draft));
+      await chmod(draft, 0o700);
       // Present but unusable (expiring, or half of it missing): keep it aside, as a record.
       await rename(dir, `${dir}.replaced-${Date.now()}`).catch(() => undefined);
-    }
-    try {
       await rename(draft, dir);
       return { dir, ...files, created: true };
-    } catch (error) {
-      if (isTaken(error) && (await usable(files))) return { dir, ...files, created: false };
-      throw error;
+    } finally {
+      await rm(draft, { recursive: true, force: true });
     }
   } finally {
-    await rm(draft, { recursive: true, force: true });
+    await release();
   }
+}
+
+/** A lock taken by creating `path` (mkdir is atomic); one older than a minute is a crashed holder's and is taken over. */
+async function lockDirectory(path: string): Promise<() => Promise<void>> {
+  const giveUpAt = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await mkdir(path, { mode: 0o700 });
+      return () => rm(path, { recursive: true, force: true });
+    } catch (error) {
+      if (!isTaken(error)) throw error;
+      const age = await stat(path).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      );
+      if (age > 60_000) await rm(path, { recursive: true, force: true });
+      else if (Date.now() > giveUpAt)
+        throw new Error(`another process holds ${path}; remove it if none runs`);
+      else await sleep(50);
+    }
+  }
+}
+
+async function makeCa(made: CertificateFiles): Promise<void> {
+  await openssl(
+    [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-days',
+      String(CA_DAYS),
+      '-subj',
+      `/CN=${LOCAL_CA_NAME}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-addext',
+      NAME_CONSTRAINTS,
+      '-keyout',
+      made.keyFile,
+      '-out',
+      made.certFile,
+    ],
+    'create the local CA',
+  );
+  await chmod(made.keyFile, 0o600);
 }
 
 /**
