@@ -251,18 +251,25 @@ export class IceVendor {
   private async fetchIceConfig(key: string, peer: Peer): Promise<IceConfig> {
     // The load's deadline starts with the load, so a load that requests joined ends with them.
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
+    // One issuance counts once against the caller's limit, however many attempts it takes.
+    const issuance = { counted: false };
     try {
-      return await this.loadIceConfig(key, peer, signal);
+      return await this.loadIceConfig(key, peer, signal, issuance);
     } catch (error) {
       // KVS refused the cached scoped session (it expired early by AWS's clock, or was revoked):
       // forget() dropped it, so one more load opens a new session, within the same deadline.
       if (!(error instanceof VendingError) || error.credentialsRefusedBy !== 'KVS' || signal.aborted)
         throw error;
-      return this.loadIceConfig(key, peer, signal);
+      return this.loadIceConfig(key, peer, signal, issuance);
     }
   }
 
-  private async loadIceConfig(key: string, peer: Peer, signal: AbortSignal): Promise<IceConfig> {
+  private async loadIceConfig(
+    key: string,
+    peer: Peer,
+    signal: AbortSignal,
+    issuance: { counted: boolean },
+  ): Promise<IceConfig> {
     const { channel, clientId } = peer;
     try {
       const shared = await this.sharedIceConfig(key, signal);
@@ -270,7 +277,12 @@ export class IceVendor {
       const session = await this.iceSession(channel);
       const { value: endpoint } = await this.endpoints.get(endpointKey(peer), { session, peer });
       const sets = await this.upstream(async () => {
-        const release = await this.budget.acquire({ channel, clientId }, signal);
+        // A retry is the same issuance: its call still counts against KVS's quotas, not the caller's limit.
+        const release = await this.budget.acquire(
+          { channel, clientId: issuance.counted ? undefined : clientId },
+          signal,
+        );
+        issuance.counted = true;
         try {
           const request = { endpoint: endpoint.https, channelArn: channel.arn, clientId };
           return await this.callGetIceServerConfig(session, request, signal);

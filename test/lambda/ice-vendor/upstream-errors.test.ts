@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TUNING, vendorTuning } from '../../../lambda/config';
 import { rejectionOf, request, startVendor, type VendorUnderTest } from './support/vendor';
 
 // What the vending core answers for upstream failures the wire emulator produces, through the
@@ -113,4 +114,24 @@ describe('transient server faults', () => {
       expect(faulty.emulator.stats().operations[operation]).toBe(2);
     },
   );
+});
+
+describe('the per-caller issuance limit', () => {
+  let limited: VendorUnderTest | undefined;
+  afterEach(async () => {
+    await limited?.close();
+    limited = undefined;
+  });
+
+  it('counts one issuance once, however many attempts KVS throttling costs it', async () => {
+    const budget = { ...vendorTuning(DEFAULT_TUNING).budget, perCallerPerMinute: 2 };
+    limited = await startVendor({ policy: { budget } });
+    limited.emulator.setFault('GetIceServerConfig', { kind: 'throttle', times: 1 });
+
+    await limited.vendor.vend(request({ clientId: 'alice' })); // two attempts, one issuance
+    const second = await limited.vendor.vend(request({ channel: 'lobby', clientId: 'alice' }));
+
+    expect(second.iceServers.length).toBeGreaterThan(1);
+    expect(limited.iceCalls()).toBe(3);
+  });
 });
