@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClient } from '../../client/build';
 import type { LocalStack } from '../../local/runner';
+import { tampered } from '../support/tamper';
 import {
   certutilMissing,
   type DemoRig,
@@ -88,7 +89,7 @@ describe.skipIf(missing)(suiteName, () => {
       const response = await route.fetch();
       const body = (await response.json()) as { iceServers: { credential?: string }[] };
       for (const server of body.iceServers) {
-        if (server.credential) server.credential = `x${server.credential.slice(1)}`;
+        if (server.credential) server.credential = tampered(server.credential);
       }
       await route.fulfill({ response, json: body });
     });

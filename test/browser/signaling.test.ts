@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerOptions, ViewerOutcome } from '../../local/demo/signaling';
 import { findTurnserver } from '../../local/relay/coturn';
 import { type LocalStack, startLocalStack } from '../../local/runner';
+import { tampered } from '../support/tamper';
 import {
   certutilMissing,
   chromiumMissing,
@@ -127,10 +128,7 @@ describe.skipIf(missing)(suiteName, () => {
 
     const outcome = await openChanged('mallory', (url) => {
       const signature = url.searchParams.get('X-Amz-Signature') ?? '';
-      url.searchParams.set(
-        'X-Amz-Signature',
-        `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`,
-      );
+      url.searchParams.set('X-Amz-Signature', tampered(signature));
     });
 
     expect(outcome).toBe('error');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../client/cli/main';
 import { findTurnserver } from '../../../local/relay/coturn';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
+import { tampered } from '../../support/tamper';
 
 // `kvs-ice-broker check` against the local runner with a real coturn: the API answer checked
 // against docs/openapi.json, then a real TURN Allocate per URI with werift's TURN client.
@@ -140,7 +141,7 @@ describe.skipIf(!installed)(suiteName, () => {
 
   it('fails with exit 1 and a reason per URI when the TURN credential was tampered with', async () => {
     const api = await rewritingApi(stack.api.url, (server) => {
-      server.credential = `${server.credential.slice(0, -4)}AAA=`;
+      server.credential = tampered(server.credential);
     });
     try {
       const run = await cli(args(api.url));

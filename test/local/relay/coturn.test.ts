@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transportOf } from '../../../lambda/core/ice-servers';
 import { findTurnserver } from '../../../local/relay/coturn';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
+import { tampered } from '../../support/tamper';
 import { runUclient, type UclientTransport } from './support/uclient';
 import { type IceServerLike, pickWeriftTurnServer } from './support/werift-ice-servers';
 import { openRelayDataChannel } from './support/werift-peers';
@@ -92,12 +93,10 @@ describe.skipIf(!installed)(suiteName, () => {
   );
 
   it('turnutils_uclient gets no allocation with a tampered password', async () => {
-    const tampered = `${turn.credential.slice(1)}A`;
-
     const result = await runUclient({
       ...endpointOf('udp'),
       username: turn.username,
-      password: tampered,
+      password: tampered(turn.credential),
       transport: 'udp',
     });
 
@@ -120,9 +119,9 @@ describe.skipIf(!installed)(suiteName, () => {
   );
 
   it('werift peers get no relayed channel with a tampered password', async () => {
-    const tampered = [iceServers[0] ?? { urls: [] }, { ...turn, credential: `${turn.credential.slice(1)}A` }];
+    const refused = [iceServers[0] ?? { urls: [] }, { ...turn, credential: tampered(turn.credential) }];
 
-    const attempt = openRelayDataChannel(tampered, { transport: 'udp', timeoutMs: 3_000 });
+    const attempt = openRelayDataChannel(refused, { transport: 'udp', timeoutMs: 3_000 });
 
     await expect(attempt).rejects.toThrow(/no relay candidate at all/);
   });
