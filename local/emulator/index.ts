@@ -65,7 +65,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const stats = new StatsRecorder(config.now);
   const faults = new FaultRegistry();
   const sleeper = new Sleeper();
-  const quotas = new QuotaEnforcer(options.quotas);
+  const rateClock = options.rateClock ?? (() => performance.now());
+  const quotas = new QuotaEnforcer(options.quotas, rateClock);
   const parameters = new ParameterStore(config.now);
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS });
   server.on('clientError', (_error, socket) => {
@@ -81,6 +82,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     credentials,
     channelArns,
     sleeper,
+    rateClock,
     limits: options.signaling,
   });
   server.on('upgrade', signaling.handleUpgrade);

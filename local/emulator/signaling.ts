@@ -94,6 +94,8 @@ export interface SignalingServiceOptions extends ConnectExpectation {
   readonly limits?: SignalingLimits;
   /** Delays of injected fault latency (cancelled when the emulator closes). */
   readonly sleeper: Sleeper;
+  /** Monotonic milliseconds the Connect and message rates are counted in (`EmulatorOptions.rateClock`). */
+  readonly rateClock: () => number;
 }
 
 /** The signaling service's control: counters and faults of the two Connect actions. */
@@ -202,7 +204,7 @@ export class SignalingService implements SignalingControl {
     const state = this.channel(channel);
     const times = state.connects.get(action) ?? [];
     state.connects.set(action, times);
-    if (!withinRate(times, this.limits.connectsPerSecondPerChannel, performance.now())) {
+    if (!withinRate(times, this.limits.connectsPerSecondPerChannel, this.options.rateClock())) {
       throw new AwsError(
         'ClientLimitExceededException',
         400,
@@ -331,7 +333,7 @@ export class SignalingService implements SignalingControl {
     const times = peer.sent.get(action as Action) ?? [];
     peer.sent.set(action as Action, times);
     const perSecond = SIGNALING_LIMITS.messagesPerSecond[action as Action];
-    if (!withinRate(times, perSecond, performance.now())) {
+    if (!withinRate(times, perSecond, this.options.rateClock())) {
       return new AwsError(
         'ClientLimitExceededException',
         400,

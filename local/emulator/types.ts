@@ -162,6 +162,13 @@ export interface EmulatorOptions {
    */
   quotas?: QuotaSettings;
   /**
+   * Monotonic milliseconds that request rates are counted in (the quotas above, and the signaling
+   * service's Connect and message rates); default `performance.now`. Not the emulated AWS clock:
+   * rates are about real time. A test that checks an exact count of throttled calls freezes it,
+   * so that a burst counts as one second however slowly a busy machine sends it.
+   */
+  rateClock?: () => number;
+  /**
    * The KVS signaling WebSocket service's limits (connection duration, idle timeout, GO_AWAY
    * grace, Connect rate, viewers per channel); default KVS's (`SIGNALING_LIMITS`). Tests shorten
    * the durations.

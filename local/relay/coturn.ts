@@ -206,15 +206,29 @@ async function waitUntilListening(relay: Launched, port: number, tlsPort: number
   }
 }
 
+/** Launches coturn this many times at most: a port found free can be taken before coturn binds it. */
+const START_ATTEMPTS = 2;
+
 /**
  * Starts coturn on 127.0.0.1 with its own config, certificate (signed by the local CA), log, pid file and user DB in a
  * work dir. Resolves once the UDP, TCP, TLS and DTLS listeners answer; rejects with the log tail if coturn
- * exits or does not come up within 10 s.
+ * exits or does not come up within 10 s, twice (each time on ports found free again: another process
+ * can take a port between the check and coturn's bind).
  */
 export async function startCoturn(options: CoturnOptions): Promise<Coturn> {
   checkSecret(options.secret);
   const binary = findTurnserver();
   if (!binary) throw new Error('turnserver not found: install coturn (apt-get install coturn)');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binary, options);
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnce(binary: string, options: CoturnOptions): Promise<Coturn> {
   const workDir = await mkdtemp(join(tmpdir(), 'kvs-coturn-'));
   const removeWorkDir = () => rm(workDir, { recursive: true, force: true });
   const logFile = join(workDir, 'turnserver.log');

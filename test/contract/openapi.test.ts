@@ -18,7 +18,7 @@ const FAULTS: [string, number, string, Operation, FaultSpec][] = [
   ['KVS keeps throttling', 429, 'fault-429', 'GetIceServerConfig', { kind: 'throttle' }],
   ['KVS fails with a 500', 502, 'fault-502', 'GetIceServerConfig', { kind: 'serverError', status: 500 }],
   ['KVS is unavailable', 503, 'fault-503', 'GetIceServerConfig', { kind: 'serverError', status: 503 }],
-  ['KVS is slower than the deadline', 504, 'fault-504', 'GetIceServerConfig', { latencyMs: 3000 }],
+  ['KVS is slower than the deadline', 504, 'fault-504', 'GetIceServerConfig', { latencyMs: 8000 }],
 ];
 
 /** Bodies as sent, and whether the handler should accept them (the request schema must agree). */
@@ -75,7 +75,7 @@ const call = async (channel: string, body?: string): Promise<Answer> => answerOf
 beforeAll(async () => {
   stack = await startAuthStack({
     channels: ['demo', ...FAULTS.map(([, , channel]) => channel)],
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', UPSTREAM_DEADLINE_MS: '1000', UPSTREAM_ATTEMPTS: '1' },
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', UPSTREAM_DEADLINE_MS: '3000', UPSTREAM_ATTEMPTS: '1' },
   });
 });
 afterAll(() => stack?.close());

@@ -61,7 +61,10 @@ async function callerIdOf(sub: string): Promise<string> {
   return id;
 }
 
-/** Asks until the answer's status is `status`, for at most `timeoutMs`; returns the last answer. */
+/**
+ * Asks until the answer's status is `status`, for at most `timeoutMs`; returns the last answer. A
+ * change shows after the cache period, or later when a read of the list is slow (a busy machine).
+ */
 async function askUntil(sub: string, status: number, timeoutMs = 20_000): Promise<Answer> {
   const deadline = Date.now() + timeoutMs;
   let answer = await ask(sub);
@@ -78,21 +81,18 @@ describe('blocking a caller on the local runner', () => {
     await callerIdOf('alice');
 
     stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, JSON.stringify({ callerIds: [mallory] }));
-    await sleep(MAX_AGE_SECONDS * 1000 + 250);
 
-    expect(await ask('mallory')).toEqual({ status: 403, code: 'CallerBlocked' });
+    expect(await askUntil('mallory', 403)).toEqual({ status: 403, code: 'CallerBlocked' });
     expect((await ask('alice')).status).toBe(200);
   });
 
   it('blocks by JWT subject, and unblocks when the subject leaves the list', async () => {
     stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, JSON.stringify({ subjects: ['eve'] }));
-    await sleep(MAX_AGE_SECONDS * 1000 + 250);
-    expect(await ask('eve')).toEqual({ status: 403, code: 'CallerBlocked' });
+    expect(await askUntil('eve', 403)).toEqual({ status: 403, code: 'CallerBlocked' });
 
     stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, EMPTY);
-    await sleep(MAX_AGE_SECONDS * 1000 + 250);
 
-    expect((await ask('eve')).status).toBe(200);
+    expect((await askUntil('eve', 200)).status).toBe(200);
   });
 
   it('applies an edit of -c blockedCallersFile without a restart', async () => {
@@ -106,8 +106,7 @@ describe('blocking a caller on the local runner', () => {
 
   it('keeps the last good list in force when the parameter becomes invalid or disappears', async () => {
     stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, JSON.stringify({ subjects: ['oscar'] }));
-    await sleep(MAX_AGE_SECONDS * 1000 + 250);
-    expect((await ask('oscar')).status).toBe(403);
+    expect((await askUntil('oscar', 403)).status).toBe(403);
 
     stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, 'oscar');
     await sleep(MAX_AGE_SECONDS * 1000 + 250);

@@ -63,7 +63,7 @@ const SCENARIOS: [string, Operation, FaultSpec, number, string][] = [
   [
     'GetIceServerConfig is slower than the request deadline',
     'GetIceServerConfig',
-    { latencyMs: 3000 },
+    { latencyMs: 8000 },
     504,
     'UpstreamTimeout',
   ],
@@ -83,7 +83,7 @@ beforeAll(async () => {
     port: 0,
     channels: CHANNELS,
     relay: false,
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', UPSTREAM_DEADLINE_MS: '1000', UPSTREAM_ATTEMPTS: '2' },
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', UPSTREAM_DEADLINE_MS: '3000', UPSTREAM_ATTEMPTS: '2' },
   });
 });
 afterAll(() => stack?.close());

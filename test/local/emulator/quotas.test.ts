@@ -21,8 +21,9 @@ describe('request-rate quotas at the wire', () => {
   let session: Required<Credentials>;
   afterEach(() => emulator.close());
 
+  /** An emulator whose rate clock stands still: each test's calls fall in one second, however slow the machine. */
   async function start(quotas?: QuotaSettings): Promise<void> {
-    emulator = await startTestEmulator({ quotas });
+    emulator = await startTestEmulator({ quotas, rateClock: () => 0 });
     session = await assumeScopedRole(emulator);
   }
   /** `n` GetIceServerConfig calls on `channel` at once; the settled outcome of each. */
