@@ -18,12 +18,15 @@ import { RequestSummaries } from './http/request-summary';
 // Everything here runs once per cold start. A missing or invalid variable fails the
 // init with an EnvironmentError that names it, instead of failing every request later.
 const config = loadConfig(process.env);
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? METRICS.service;
-const logger = new Logger({ serviceName });
+// The namespace and service are fixed (lambda/contract.ts METRICS): the stack's alarms and dashboard
+// read exactly these, so an override by environment variable would leave them watching nothing.
+const logger = new Logger({ serviceName: METRICS.service });
+/** The AWS SDK's own warnings (its HTTP handler would write plain-text lines): the log is JSON only. */
+const sdkWarning = (message: string) => logger.warn('AWS SDK warning', { sdkMessage: message });
 // Each request's log line also says what it cost upstream (cache outcome, upstream calls).
 const summaries = new RequestSummaries();
 const metrics = summaries.observe({
-  ...emfMetrics(process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS.namespace, serviceName),
+  ...emfMetrics(METRICS.namespace, METRICS.service),
   // What the core asks an operator to look into (such as clock skew), as JSON log lines.
   warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
 });
@@ -32,16 +35,13 @@ const defaults = clientDefaults({
   requestTimeoutMs: config.requestTimeoutMs,
   // The vendor retries throttles, outages and timeouts itself, within the request deadline and the upstream budget.
   maxAttempts: 1,
-  // The SDK's HTTP handler would write plain-text console lines; the function's log is JSON only.
-  warn: (message) => logger.warn('AWS SDK warning', { sdkMessage: message }),
+  warn: sdkWarning,
 });
 
 const channels = new ChannelDirectory(config.channels);
 // With the stack's shared table (SHARED_TABLE): the call budget every instance shares, and with
 // sharedCache the shared ICE answers; without it (a local single instance), the instance's own budget.
-const shared = sharedState(config, metrics, (message) =>
-  logger.warn('AWS SDK warning', { sdkMessage: message }),
-);
+const shared = sharedState(config, metrics, sdkWarning);
 const vendor = new IceVendor({
   channels,
   sessions: new AwsSessionProvider({
@@ -56,10 +56,11 @@ const vendor = new IceVendor({
   sharedCache: shared?.sharedCache,
 });
 
-// Open the first channel's scoped session and find its endpoint during init (Lambda gives init
-// its own CPU burst): that channel's first request then makes one upstream call instead of three,
-// and the SDK's code paths are warm for the other channels. Failure only logs: the first request
-// tries again.
+// Start opening the first channel's scoped session and finding its endpoint at cold start: that
+// channel's first request then makes one upstream call instead of three, and the SDK's code paths
+// are warm for the other channels. Not awaited (the bundle is CommonJS, so init cannot wait for
+// it): it overlaps the first invocation, and with provisioned concurrency it may be frozen until
+// then. Failure only logs: the first request tries again.
 const [first] = config.channels;
 if (first) {
   vendor
@@ -75,7 +76,7 @@ shared
   );
 
 // The operator's blocked callers (SSM parameter, cached BLOCKED_CALLERS_MAX_AGE_SECONDS), read
-// during init too, so that the first request finds the list.
+// from cold start too, so that the first request is likelier to find the list.
 const blockedCallers = config.blockedCallersParameter
   ? new CallerGate({
       source: blockedCallersParameter({

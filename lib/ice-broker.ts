@@ -35,6 +35,7 @@ import {
   ICE_SERVERS_ROUTE_PATH,
   iceServersPath,
   KVS_ACTIONS,
+  METRICS,
   MIN_REMAINING_TTL_SECONDS,
   parseChannelArn,
   type SignalingRole,
@@ -845,7 +846,7 @@ export class IceBroker extends Construct {
         ...(props.auth.mode === 'jwt' && props.auth.masterChannelsClaim !== undefined
           ? { [ENV.masterChannelsClaim]: props.auth.masterChannelsClaim }
           : {}),
-        POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
+        POWERTOOLS_SERVICE_NAME: METRICS.service,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   ENV,
   ICE_SERVERS_ROUTE_PATH,
+  METRICS,
   SIGNALING_ROUTE_PATHS,
   type SignalingRole,
   servedSignalingRoles,
@@ -205,7 +206,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
         ...options.upstreamEnv,
         [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
         [ENV.signalingRoles]: options.signalingRoles?.join(',') || undefined,
-        POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
+        POWERTOOLS_SERVICE_NAME: METRICS.service,
         // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
         POWERTOOLS_METRICS_DISABLED: 'true',
         ...auth.functionEnv,

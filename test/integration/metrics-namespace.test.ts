@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { METRICS } from '../../lambda/contract';
+import { type LocalStack, startLocalStack } from '../../local/runner';
+import { captureOutput } from './support/output';
+
+// The stack's alarms and dashboard read the function's metrics under METRICS.namespace and the
+// `service` dimension METRICS.service: environment variables that Powertools would otherwise
+// honour must not move them somewhere no alarm looks.
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startLocalStack({
+    port: 0,
+    channels: ['demo'],
+    relay: false,
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      POWERTOOLS_METRICS_NAMESPACE: 'SomewhereElse',
+      POWERTOOLS_SERVICE_NAME: 'another-service',
+    },
+  });
+});
+afterAll(() => stack?.close());
+
+it('publishes its metrics where the alarms read them, whatever POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME say', async () => {
+  const { lines } = await captureOutput(() =>
+    fetch(`${stack.api.url}/v1/channels/demo/ice-servers`, { method: 'POST' }),
+  );
+
+  const emf = lines.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line);
+      return parsed?._aws ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+  expect(emf.length).toBeGreaterThan(0);
+  for (const line of emf) {
+    expect(line._aws.CloudWatchMetrics[0].Namespace).toBe(METRICS.namespace);
+    expect(line.service).toBe(METRICS.service);
+  }
+});
