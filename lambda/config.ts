@@ -28,7 +28,7 @@ export const TUNING = {
   requestTimeoutMs: { env: 'UPSTREAM_REQUEST_TIMEOUT_MS', default: 2000, min: 50, max: 10_000 },
   /** Milliseconds one request may spend on upstream work before 504; under the 10 s Lambda timeout. */
   deadlineMs: { env: 'UPSTREAM_DEADLINE_MS', default: 6000, min: 100, max: 9000 },
-  /** `GetIceServerConfig` calls per channel per second from one instance (KVS allows 5, hard). */
+  /** `GetIceServerConfig` calls per channel per second, for all instances together with the shared table, else per instance (KVS allows 5, hard). */
   iceCallsPerSecond: { env: 'ICE_CALLS_PER_SECOND', default: 5, min: 1, max: 5 },
   /** Milliseconds a request may wait for that budget before 429. */
   budgetWaitMs: { env: 'ICE_BUDGET_WAIT_MS', default: 1500, min: 0, max: 5000 },
@@ -72,8 +72,8 @@ export interface FunctionConfig extends Tuning {
   readonly sharedTable?: string;
   /** `SHARED_CACHE=true` (context `sharedCache`): ICE answers shared through the shared table. */
   readonly sharedCache: boolean;
-  /** Name of the SSM parameter listing blocked callers (`BLOCKED_CALLERS_PARAMETER`); undefined: nobody is blocked. */
-  readonly blockedCallersParameter?: string;
+  /** Name of the SSM parameter listing blocked callers (`BLOCKED_CALLERS_PARAMETER`); required. */
+  readonly blockedCallersParameter: string;
   /**
    * The presigned signaling routes served (`SIGNALING_ROLES`): empty when the deployment has none;
    * never `master` in auth mode `none`.
@@ -156,7 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): FunctionConfig {
     channels: channels(env),
     authMode: mode,
     channelsClaim,
-    blockedCallersParameter: env[ENV.blockedCallersParameter]?.trim() || undefined,
+    // Required: without it no caller could be blocked, and nothing would say so.
+    blockedCallersParameter: required(env, ENV.blockedCallersParameter),
     ...sharedTableSettings(env),
     ...signalingSettings(env, mode),
     ...tuning,

@@ -77,17 +77,15 @@ shared
 
 // The operator's blocked callers (SSM parameter, cached BLOCKED_CALLERS_MAX_AGE_SECONDS), read
 // from cold start too, so that the first request is likelier to find the list.
-const blockedCallers = config.blockedCallersParameter
-  ? new CallerGate({
-      source: blockedCallersParameter({
-        name: config.blockedCallersParameter,
-        client: new SSMClient(defaults),
-        maxAgeSeconds: config.blockedCallersMaxAgeSeconds,
-      }),
-      metrics,
-    })
-  : undefined;
-void blockedCallers?.load();
+const blockedCallers = new CallerGate({
+  source: blockedCallersParameter({
+    name: config.blockedCallersParameter,
+    client: new SSMClient(defaults),
+    maxAgeSeconds: config.blockedCallersMaxAgeSeconds,
+  }),
+  metrics,
+});
+void blockedCallers.load();
 
 // The presigned signaling routes, when the deployment serves any role (SIGNALING_ROLES).
 const signaling =

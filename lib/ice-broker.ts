@@ -244,8 +244,9 @@ export interface IceBrokerProps extends SharedTableSettings {
   readonly signalingRoles?: readonly SignalingRole[];
 
   /**
-   * Concurrent executions reserved for (and the most allowed to) the function. With the
-   * per-instance KVS call budget, it also bounds the `GetIceServerConfig` calls per channel.
+   * Concurrent executions reserved for (and the most allowed to) the function. While instances
+   * fall back to their own KVS call budgets (the shared table unreachable), it also bounds the
+   * `GetIceServerConfig` calls per channel.
    * 0 is refused; a stage burst above it is warned about.
    *
    * @default - no reservation: the function shares the account's unreserved concurrency
@@ -570,7 +571,10 @@ export class IceBroker extends Construct {
   public readonly authorizer: IHttpRouteAuthorizer;
   /** The Lambda function behind the route. */
   public readonly function: NodejsFunction;
-  /** The function's own role: writes its logs and may assume `scopedRole`, nothing else. */
+  /**
+   * The function's own role: writes its logs, may assume `scopedRole`, read the blocked-callers
+   * parameter and use the shared table; nothing else.
+   */
   public readonly executionRole: Role;
   /** The role the function assumes to call KVS, limited to the configured channels. */
   public readonly scopedRole: Role;
@@ -626,7 +630,7 @@ export class IceBroker extends Construct {
     this.executionRole = new Role(this, 'ExecutionRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description:
-        'kvs-ice-broker function: writes its own logs and assumes the scoped KVS role, nothing else',
+        'kvs-ice-broker function: writes its logs, assumes the scoped KVS role, reads the blocked-callers parameter, uses the shared table; nothing else',
     });
     this.scopedRole = this.createScopedRole(props.signalingRoles ?? []);
     // Kept in the role's separate default Policy resource, which breaks the cycle

@@ -2,7 +2,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { EnvironmentError, loadConfig } from '../../lambda/config';
 import { DEMO_ARN, ROLE_ARN } from './support/handler';
 
-const valid = { SCOPED_ROLE_ARN: ROLE_ARN, CHANNELS: JSON.stringify({ demo: DEMO_ARN }), AUTH_MODE: 'iam' };
+const valid = {
+  SCOPED_ROLE_ARN: ROLE_ARN,
+  CHANNELS: JSON.stringify({ demo: DEMO_ARN }),
+  AUTH_MODE: 'iam',
+  BLOCKED_CALLERS_PARAMETER: '/kvs-ice-broker/blocked-callers',
+};
 
 describe('configuration at cold start', () => {
   it('reads the scoped role, the channels and the defaults', () => {
@@ -40,6 +45,16 @@ describe('configuration at cold start', () => {
     ],
     ['AUTH_MODE is missing', { ...valid, AUTH_MODE: undefined }, 'AUTH_MODE is not set'],
     ['AUTH_MODE is not a mode', { ...valid, AUTH_MODE: 'open' }, 'AUTH_MODE must be one of jwt, iam, none'],
+    [
+      'BLOCKED_CALLERS_PARAMETER is missing (no caller could be blocked)',
+      { ...valid, BLOCKED_CALLERS_PARAMETER: undefined },
+      'BLOCKED_CALLERS_PARAMETER is not set',
+    ],
+    [
+      'BLOCKED_CALLERS_PARAMETER is blank',
+      { ...valid, BLOCKED_CALLERS_PARAMETER: '  ' },
+      'BLOCKED_CALLERS_PARAMETER',
+    ],
     [
       'CHANNELS_CLAIM is set for a mode that has no token to read it from',
       { ...valid, AUTH_MODE: 'iam', CHANNELS_CLAIM: 'channels' },

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { EnvironmentError, loadConfig } from '../../lambda/config';
 import { DEMO_ARN, ROLE_ARN } from './support/handler';
 
-const base = { SCOPED_ROLE_ARN: ROLE_ARN, CHANNELS: JSON.stringify({ demo: DEMO_ARN }) };
+const base = {
+  SCOPED_ROLE_ARN: ROLE_ARN,
+  CHANNELS: JSON.stringify({ demo: DEMO_ARN }),
+  BLOCKED_CALLERS_PARAMETER: '/kvs-ice-broker/blocked-callers',
+};
 
 describe('the signaling settings at cold start', () => {
   it('serves no signaling role when SIGNALING_ROLES is unset', () => {
