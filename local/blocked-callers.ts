@@ -48,12 +48,21 @@ export function readLocalBlockedCallers(context: {
 }
 
 function fileProblem(path: string): string | undefined {
-  let text: string;
+  const read = readList(path);
+  return 'problem' in read ? read.problem : listProblem(path, read.text);
+}
+
+/** The file's text, or why it cannot be read. */
+function readList(path: string): { text: string } | { problem: string } {
   try {
-    text = readFileSync(path, 'utf8');
+    return { text: readFileSync(path, 'utf8') };
   } catch (error) {
-    return `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    return { problem: `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }
+}
+
+/** Why `text` is not a blocked-callers list, or undefined when it is one. */
+function listProblem(path: string, text: string): string | undefined {
   try {
     parseBlockedCallers(text);
     return undefined;
@@ -83,17 +92,20 @@ export function publishBlockedCallers(
     sink.setParameter(name, source ? blockedCallersValue(source.list) : BLOCKED_CALLERS_FORMAT.empty);
     return () => undefined;
   }
+  const keepLastGood = (problem: string) =>
+    sink.warn(`blockedCallersFile: ${problem}; the API keeps its last good list`);
   const publish = () => {
-    const problem = fileProblem(source.file);
-    if (problem !== undefined) sink.warn(`blockedCallersFile: ${problem}; the API keeps its last good list`);
-    let text: string;
+    const read = readList(source.file);
+    if ('problem' in read) return keepLastGood(read.problem);
+    const problem = listProblem(source.file, read.text);
+    if (problem !== undefined) keepLastGood(problem);
     try {
-      text = readFileSync(source.file, 'utf8');
-    } catch {
-      return;
+      // SSM refuses an empty value; so does the emulator.
+      sink.setParameter(name, read.text.trim() === '' ? ' ' : read.text);
+    } catch (error) {
+      // A value SSM would refuse too (over 4096 bytes): PutParameter fails, the old value stays.
+      keepLastGood(`${source.file}: ${(error as Error).message}`);
     }
-    // SSM refuses an empty value; so does the emulator.
-    sink.setParameter(name, text.trim() === '' ? ' ' : text);
   };
   publish();
   watchFile(source.file, { interval: FILE_POLL_MS, persistent: false }, publish);
