@@ -15,6 +15,7 @@ import {
   type Transport,
 } from '../../client';
 import { transportOf } from '../../lambda/core/ice-servers';
+import { type CandidateStats, type StatsEntry, selectedPair } from './stats';
 
 /** What the server writes into the page (no secrets). */
 interface DemoConfig {
@@ -128,50 +129,6 @@ function rowOf<T>(cells: Map<string, T>, url: string | undefined): T | undefined
   if (exact !== undefined || !url.startsWith('turns:')) return exact;
   const host = url.split('?')[0];
   return [...cells].find(([uri]) => uri.split('?')[0] === host)?.[1];
-}
-
-interface CandidateStats {
-  readonly candidateType?: string;
-  readonly relayProtocol?: string;
-  readonly address?: string;
-  readonly port?: number;
-  readonly url?: string;
-}
-
-/** What the demo reads of getStats() entries (transport, candidate-pair, local- and remote-candidate). */
-interface StatsEntry extends CandidateStats {
-  readonly type: string;
-  readonly selectedCandidatePairId?: string;
-  readonly nominated?: boolean;
-  readonly localCandidateId?: string;
-  readonly remoteCandidateId?: string;
-}
-
-/**
- * The selected pair's local and remote candidates, from getStats() (the transport's
- * selectedCandidatePairId). Right when the channel opens the stats may not name it yet: asked again
- * for up to two seconds.
- */
-async function selectedPair(pc: RTCPeerConnection) {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const pair = await pairInStats(pc);
-    if (pair.local) return pair;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return pairInStats(pc);
-}
-
-async function pairInStats(pc: RTCPeerConnection) {
-  const entries = [...(await pc.getStats()).values()] as StatsEntry[];
-  const byId = new Map(entries.map((entry) => [(entry as { id?: string }).id, entry]));
-  const selectedId = entries.find((entry) => entry.type === 'transport')?.selectedCandidatePairId;
-  // A working nominated pair may still say in-progress: without a selected pair, take the nominated one.
-  const pair =
-    (selectedId ? byId.get(selectedId) : undefined) ??
-    entries.find((entry) => entry.type === 'candidate-pair' && entry.nominated);
-  const local = pair?.localCandidateId ? byId.get(pair.localCandidateId) : undefined;
-  const remote = pair?.remoteCandidateId ? byId.get(pair.remoteCandidateId) : undefined;
-  return { local, remote };
 }
 
 const describeCandidate = (candidate: CandidateStats | undefined) =>

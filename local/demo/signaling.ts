@@ -9,6 +9,7 @@
  */
 import type { SignalingClient as SdkSignalingClient } from 'amazon-kinesis-video-streams-webrtc';
 import { type SignalingConnection, SignalingConnector, sdkConfig } from '../../client';
+import { selectedPair } from './stats';
 
 declare global {
   interface Window {
@@ -76,23 +77,12 @@ function signalingClient(connector: SignalingConnector, connection: SignalingCon
   return new window.KVSWebRTC.SignalingClient(config as ConstructorParameters<typeof SdkSignalingClient>[0]);
 }
 
-/** The local candidate of the pair the connection's transport selected (`getStats()`). */
-async function selectedPair(
+/** The local candidate of the pair the connection's transport selected ({@link selectedPair}). */
+async function selectedLocal(
   pc: RTCPeerConnection,
 ): Promise<Pick<ViewerOutcome, 'relayProtocol' | 'localCandidateType'>> {
-  const stats = await pc.getStats();
-  let pairId: string | undefined;
-  stats.forEach((report: Record<string, unknown>) => {
-    if (report.type === 'transport' && typeof report.selectedCandidatePairId === 'string') {
-      pairId = report.selectedCandidatePairId;
-    }
-  });
-  const pair = pairId === undefined ? undefined : (stats.get(pairId) as Record<string, unknown> | undefined);
-  const local = stats.get(String(pair?.localCandidateId)) as Record<string, unknown> | undefined;
-  return {
-    relayProtocol: local?.relayProtocol as string | undefined,
-    localCandidateType: local?.candidateType as string | undefined,
-  };
+  const { local } = await selectedPair(pc);
+  return { relayProtocol: local?.relayProtocol, localCandidateType: local?.candidateType };
 }
 
 /**
@@ -167,7 +157,7 @@ export async function viewer(options: PeerOptions & { timeoutMs: number }): Prom
     brokerRequests,
     echo: await Promise.race([echo, timeout]),
     clientId: connection.clientId,
-    ...(await selectedPair(pc)),
+    ...(await selectedLocal(pc)),
   };
 }
 

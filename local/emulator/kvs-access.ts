@@ -4,8 +4,8 @@ import { callerArn, type EmulatorContext, type OperationHandler, type PreparedCa
 import { policyAllows } from './policy';
 import { restJson } from './protocols';
 
-/** KVS's ChannelARN constraint. */
-const CHANNEL_ARN = /^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+\/([a-zA-Z0-9_.-]+)\/[0-9]+$/;
+/** KVS's ChannelARN constraint; the capture is the channel's name. */
+export const CHANNEL_ARN = /^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+\/([a-zA-Z0-9_.-]+)\/[0-9]+$/;
 /** KVS's constraint on ClientId and Username. */
 export const CLIENT_ID = /^[a-zA-Z0-9_.-]{1,256}$/;
 
@@ -64,12 +64,28 @@ function authorizeChannel(
   channel: ChannelRef,
   deniedCode: 'AccessDeniedException' | 'NotAuthorizedException',
 ): void {
-  const accountChannels = `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/`;
-  const allowed =
+  if (!sessionMay(ctx, principal, action, channel.arn)) {
+    throw notAuthorized(deniedCode, 401, callerArn(ctx, principal), action, channel.arn);
+  }
+}
+
+/**
+ * Whether `principal` may perform `action` (`kinesisvideo:<Action>`) on the channel `arn`: only
+ * scoped-role sessions may, only on channels of the emulated account and Region (`site`), and
+ * only as far as their session policy, if any, allows.
+ */
+export function sessionMay(
+  site: { readonly partition: string; readonly region: string; readonly accountId: string },
+  principal: Principal,
+  action: string,
+  arn: string,
+): boolean {
+  const accountChannels = `arn:${site.partition}:kinesisvideo:${site.region}:${site.accountId}:channel/`;
+  return (
     principal.kind === 'session' &&
-    channel.arn.startsWith(accountChannels) &&
-    (principal.session.policy === null || policyAllows(principal.session.policy, action, channel.arn));
-  if (!allowed) throw notAuthorized(deniedCode, 401, callerArn(ctx, principal), action, channel.arn);
+    arn.startsWith(accountChannels) &&
+    (principal.session.policy === null || policyAllows(principal.session.policy, action, arn))
+  );
 }
 
 /** Throws ResourceNotFoundException unless the channel exists. */

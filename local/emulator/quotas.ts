@@ -22,6 +22,28 @@ export const AWS_QUOTAS: Readonly<Record<Operation, OperationQuota>> = {
 /** A quota's window: "N TPS" read as its strictest form, at most N calls in any one second. */
 const WINDOW_MS = 1000;
 
+/**
+ * Drops, in place, the arrival times (milliseconds) that fell out of the sliding one-second
+ * window ending at `now`; returns `times`, now holding the arrivals of the last second.
+ */
+export function recentArrivals(times: number[], now: number): number[] {
+  let kept = 0;
+  for (const at of times) if (at > now - WINDOW_MS) times[kept++] = at;
+  times.length = kept;
+  return times;
+}
+
+/**
+ * One rate of `perSecond` calls in any one second (sliding, counted on arrival): counts a call
+ * at `now` in `times` and returns true when fewer than `perSecond` arrived in the last second;
+ * returns false, counting nothing, when the rate is spent (refused calls do not count).
+ */
+export function admitArrival(times: number[], perSecond: number, now: number): boolean {
+  if (recentArrivals(times, now).length >= perSecond) return false;
+  times.push(now);
+  return true;
+}
+
 const quotaSchema = z.strictObject({
   perAccount: z.int().min(1).max(100_000).optional(),
   perChannel: z.int().min(1).max(100_000).optional(),
@@ -103,7 +125,7 @@ export class QuotaEnforcer {
 
   /** The arrivals of the last second in a window; windows left empty are dropped. */
   private recent(key: string, now: number): number[] {
-    const arrivals = (this.windows.get(key) ?? []).filter((at) => at > now - WINDOW_MS);
+    const arrivals = recentArrivals(this.windows.get(key) ?? [], now);
     if (arrivals.length === 0) this.windows.delete(key);
     return arrivals;
   }

@@ -3,9 +3,8 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { CredentialStore, Principal } from './credentials';
 import { AwsError } from './errors';
-import { CLIENT_ID } from './kvs-access';
-import { policyAllows } from './policy';
-import { parseAmzDate } from './sigv4';
+import { CHANNEL_ARN, CLIENT_ID, invalidArgument, sessionMay } from './kvs-access';
+import { CREDENTIAL, parseAmzDate, SIGNATURE } from './sigv4';
 import { MAX_CLOCK_SKEW_MS } from './sigv4-verifier';
 
 /** The signaling roles, by the Connect action their WebSocket endpoint serves. */
@@ -34,9 +33,6 @@ export interface ConnectExpectation {
   readonly now: () => number;
 }
 
-const CHANNEL_ARN = /^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+\/([a-zA-Z0-9_.-]+)\/[0-9]+$/;
-const CREDENTIAL = /^([A-Za-z0-9]{16,128})\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
-const SIGNATURE = /^[0-9a-f]{64}$/;
 /** The query parameters SigV4 query signing adds; the rest is the request's own query. */
 const AUTH_PARAMS = [
   'X-Amz-Algorithm',
@@ -50,7 +46,6 @@ const AUTH_PARAMS = [
 
 /** KVS's 403 for a URL it will not accept: bad, expired or unauthorized. The message names no secret. */
 const accessDenied = (message: string) => new AwsError('AccessDeniedException', 403, message);
-const invalidArgument = (message: string) => new AwsError('InvalidArgumentException', 400, message);
 
 /** The raw query, decoded, one value per name (a repeated name is invalid). */
 function queryParams(raw: string): Map<string, string> {
@@ -195,13 +190,7 @@ function authorize(
       throw invalidArgument('X-Amz-ClientId must match [a-zA-Z0-9_.-]{1,256} and must not start with AWS_.');
     }
   }
-  const accountChannels = `arn:${expected.partition}:kinesisvideo:${expected.region}:${expected.accountId}:channel/`;
-  const allowed =
-    principal.kind === 'session' &&
-    channelArn.startsWith(accountChannels) &&
-    (principal.session.policy === null ||
-      policyAllows(principal.session.policy, `kinesisvideo:${action}`, channelArn));
-  if (!allowed) {
+  if (!sessionMay(expected, principal, `kinesisvideo:${action}`, channelArn)) {
     throw accessDenied(`The caller is not authorized to perform kinesisvideo:${action} on ${channelArn}.`);
   }
   return { action, channelArn, channel, ...(action === 'ConnectAsViewer' ? { clientId } : {}) };

@@ -4,6 +4,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { splitTarget } from '../http-server';
 import { AwsError } from './errors';
 import { FaultRegistry, type Sleeper } from './faults';
+import { admitArrival } from './quotas';
 import {
   type AdmittedConnection,
   admitConnection,
@@ -112,14 +113,6 @@ const count = (record: Record<string, number>, key: string) => {
   record[key] = (record[key] ?? 0) + 1;
 };
 
-/** Keeps the times of the last second and says whether one more stays within `perSecond`. */
-function withinRate(times: number[], perSecond: number, now: number): boolean {
-  while (times.length > 0 && (times[0] ?? 0) <= now - 1000) times.shift();
-  if (times.length >= perSecond) return false;
-  times.push(now);
-  return true;
-}
-
 /**
  * A local KVS signaling service: the WebSocket endpoints `GetSignalingChannelEndpoint` returns
  * for protocol WSS (`/master` and `/viewer` on the emulator's port), with the handshake checks of
@@ -204,7 +197,7 @@ export class SignalingService implements SignalingControl {
     const state = this.channel(channel);
     const times = state.connects.get(action) ?? [];
     state.connects.set(action, times);
-    if (!withinRate(times, this.limits.connectsPerSecondPerChannel, this.options.rateClock())) {
+    if (!admitArrival(times, this.limits.connectsPerSecondPerChannel, this.options.rateClock())) {
       throw new AwsError(
         'ClientLimitExceededException',
         400,
@@ -333,7 +326,7 @@ export class SignalingService implements SignalingControl {
     const times = peer.sent.get(action as Action) ?? [];
     peer.sent.set(action as Action, times);
     const perSecond = SIGNALING_LIMITS.messagesPerSecond[action as Action];
-    if (!withinRate(times, perSecond, this.options.rateClock())) {
+    if (!admitArrival(times, perSecond, this.options.rateClock())) {
       return new AwsError(
         'ClientLimitExceededException',
         400,

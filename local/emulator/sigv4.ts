@@ -52,9 +52,11 @@ export interface SigV4Authorization {
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const CREDENTIAL = /^([A-Za-z0-9]{16,128})\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
+/** A SigV4 credential, `<access key id>/<YYYYMMDD>/<region>/<service>/aws4_request`. */
+export const CREDENTIAL = /^([A-Za-z0-9]{16,128})\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request$/;
 const SIGNED_HEADERS = /^[a-z0-9-]+(;[a-z0-9-]+)*$/;
-const SIGNATURE = /^[0-9a-f]{64}$/;
+/** A SigV4 signature: 64 lower-case hex digits. */
+export const SIGNATURE = /^[0-9a-f]{64}$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** Parses an Authorization header; `null` when it is not a well-formed SigV4 header. */
