@@ -1,7 +1,9 @@
-import { CHANNEL_NAME_PATTERN, iceServersPath } from '../lambda/contract';
-import { CHANNEL_ROLES, type ChannelRole, TRANSPORTS, type Transport } from '../lambda/core/model';
-import { errorCodeOf, IceServerError } from './errors';
-import { type AwsCredentialsSource, signedHeaders } from './sigv4';
+import type { ChannelRole, Transport } from '../lambda/core/model';
+import type { IceServerError } from './errors';
+import { checkOptions, type FetchFn, fetchOf, postJson, type RetryPolicy, requestUrl } from './http';
+import type { AwsCredentialsSource } from './sigv4';
+
+export { authHeaders, parseRetryAfter, requestUrl } from './http';
 
 /** An ICE server as the W3C `RTCIceServer` dictionary has it; goes straight into `RTCConfiguration.iceServers`. */
 export interface IceServer {
@@ -97,9 +99,6 @@ const DEFAULTS = {
   maxDelayMs: 10_000,
 } as const;
 
-/** Statuses retried after a pause: throttling (the broker's and API Gateway's) and `Unavailable`. */
-const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 503]);
-
 /** An answer as it arrived, stamped with this client's monotonic clock. */
 interface Cached {
   readonly iceServers: IceServer[];
@@ -110,117 +109,6 @@ interface Cached {
 }
 
 const now = () => performance.now();
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
-
-function optionError(option: string, problem: string): TypeError {
-  return new TypeError(`IceServerClient: ${option} ${problem}`);
-}
-
-function checkPositiveInteger(option: string, value: number | undefined, min: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-    throw optionError(option, `must be an integer of at least ${min}, got ${String(value)}`);
-  }
-}
-
-/**
- * The request URL for `options`, validated; throws a `TypeError` naming the option otherwise.
- * `path` gives the route's path for the channel: the ICE servers route by default (the
- * signaling connector of client/signaling.ts passes its own).
- */
-export function requestUrl(
-  options: Pick<IceServerClientOptions, 'baseUrl' | 'channel'>,
-  path: (channel: string) => string = iceServersPath,
-): string {
-  let base: URL | undefined;
-  try {
-    base = new URL(options.baseUrl); // not URL.canParse: Safari has it only since 17
-  } catch {
-    base = undefined;
-  }
-  if (!base || (base.protocol !== 'https:' && base.protocol !== 'http:') || base.search || base.hash) {
-    throw optionError('baseUrl', `must be the API's http(s) URL without query, got "${options.baseUrl}"`);
-  }
-  if (base.username !== '' || base.password !== '') {
-    throw optionError('baseUrl', 'must not carry a user name or password (use getToken or aws)');
-  }
-  if (base.protocol === 'http:' && !isLoopback(base.hostname)) {
-    throw optionError('baseUrl', 'must use https: (http: is only for localhost and loopback addresses)');
-  }
-  // "." and ".." are KVS names no URL can carry: clients and proxies resolve them away.
-  if (!CHANNEL_NAME_PATTERN.test(options.channel) || /^\.{1,2}$/.test(options.channel)) {
-    throw optionError(
-      'channel',
-      `must be a signaling channel name ([a-zA-Z0-9_.-]{1,256}), got "${options.channel}"`,
-    );
-  }
-  return `${base.href.replace(/\/+$/, '')}${path(options.channel)}`;
-}
-
-function checkOptions(options: IceServerClientOptions): void {
-  for (const name of ['getToken', 'fetch'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw optionError(name, `must be a function, got ${typeof options[name]}`);
-    }
-  }
-  if (options.role !== undefined && !CHANNEL_ROLES.includes(options.role)) {
-    throw optionError('role', `must be one of ${CHANNEL_ROLES.join(', ')}, got "${String(options.role)}"`);
-  }
-  const transports = options.transports;
-  if (transports !== undefined) {
-    const unknown = transports.find((transport) => !TRANSPORTS.includes(transport));
-    if (transports.length === 0 || unknown !== undefined) {
-      throw optionError(
-        'transports',
-        `must list some of ${TRANSPORTS.join(', ')}, got [${transports.join(', ')}]`,
-      );
-    }
-  }
-  checkPositiveInteger('maxServerSets', options.maxServerSets, 1);
-  checkPositiveInteger('timeoutMs', options.timeoutMs, 1);
-  checkPositiveInteger('refreshMarginSeconds', options.refreshMarginSeconds, 0);
-  checkPositiveInteger('retry.maxAttempts', options.retry?.maxAttempts, 1);
-  checkPositiveInteger('retry.baseDelayMs', options.retry?.baseDelayMs, 0);
-  checkPositiveInteger('retry.maxDelayMs', options.retry?.maxDelayMs, 0);
-  if (options.getToken !== undefined && options.aws !== undefined) {
-    throw optionError('getToken', 'and aws exclude each other: a deployment uses either jwt or iam auth');
-  }
-  if (options.aws !== undefined && !options.aws.region) {
-    throw optionError('aws.region', 'is required to sign requests (the Region of the API)');
-  }
-  if (options.fetch === undefined && typeof globalThis.fetch !== 'function') {
-    throw optionError('fetch', 'is required: this runtime has no global fetch');
-  }
-}
-
-/**
- * `Retry-After` in seconds: delta-seconds, or an HTTP date (compared with this device's clock);
- * undefined when absent or unreadable.
- */
-export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
-}
-
-/** Sleeps `ms`, or rejects with `signal.reason` as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Rejects with `signal.reason` when `signal` aborts before `promise` settles. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -278,23 +166,21 @@ export class IceServerClient {
   readonly refreshMarginSeconds: number;
   private readonly url: string;
   private readonly body: string;
-  private readonly fetchFn: (input: string, init: RequestInit) => Promise<Response>;
+  private readonly fetchFn: FetchFn;
   private readonly timeoutMs: number;
-  private readonly retry: Required<RetryOptions>;
+  private readonly retry: RetryPolicy;
   private cached: Cached | undefined;
   private inFlight: Promise<Cached> | undefined;
 
   constructor(private readonly options: IceServerClientOptions) {
-    checkOptions(options);
+    checkOptions('IceServerClient', options);
     this.url = requestUrl(options);
     this.body = JSON.stringify({
       ...(options.role !== undefined ? { role: options.role } : {}),
       ...(options.transports !== undefined ? { transports: [...options.transports] } : {}),
       ...(options.maxServerSets !== undefined ? { maxServerSets: options.maxServerSets } : {}),
     });
-    // Called as a plain function: a browser's fetch refuses any `this` but the global object.
-    const custom = options.fetch;
-    this.fetchFn = custom ?? ((input, init) => globalThis.fetch(input, init));
+    this.fetchFn = fetchOf(options);
     this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.refreshMarginSeconds = options.refreshMarginSeconds ?? DEFAULTS.refreshMarginSeconds;
     this.retry = {
@@ -354,127 +240,22 @@ export class IceServerClient {
     };
   }
 
-  /** Requests until an answer, a final error, or the deadline; caches the answer. */
+  /** Requests until an answer, a final error, or the deadline (see {@link postJson}); caches the answer. */
   private async fetchAnswer(): Promise<Cached> {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
-    const startedAt = now();
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const outcome = await this.attempt(deadline.signal);
-        if (!(outcome instanceof IceServerError)) {
-          this.cached = outcome;
-          return outcome;
-        }
-        const delay = this.retryDelay(outcome, attempt);
-        const left = this.timeoutMs - (now() - startedAt);
-        if (delay === undefined || delay >= left) throw outcome;
-        await sleep(delay, deadline.signal);
-      }
-    } catch (error) {
-      if (deadline.signal.aborted && !(error instanceof IceServerError)) {
-        throw new IceServerError('Timeout', `no answer from ${this.describe()} within ${this.timeoutMs} ms`, {
-          cause: error,
-        });
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The wait before the next attempt, or undefined when `error` is final or the attempts are used up. */
-  private retryDelay(error: IceServerError, attempt: number): number | undefined {
-    if (!error.retryable || attempt >= this.retry.maxAttempts) return undefined;
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    const backoff = Math.random() * ceiling;
-    if (error.retryAfterSeconds === undefined) return backoff;
-    const asked = error.retryAfterSeconds * 1000;
-    return asked > this.retry.maxDelayMs ? undefined : Math.max(asked, backoff);
-  }
-
-  /** One request: the answer, or the error it ended in (thrown only for an expired deadline). */
-  private async attempt(signal: AbortSignal): Promise<Cached | IceServerError> {
-    const headers = await this.headers();
-    let response: Response;
-    try {
-      response = await this.fetchFn(this.url, { method: 'POST', headers, body: this.body, signal });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      return new IceServerError('NetworkError', `could not reach ${this.describe()}: ${String(error)}`, {
-        cause: error,
-      });
-    }
-    const receivedAt = now();
-    const text = await response.text().catch((error: unknown) => {
-      if (signal.aborted) throw error;
-      return undefined;
+    const answer = await postJson({
+      url: this.url,
+      body: this.body,
+      auth: this.options,
+      fetch: this.fetchFn,
+      timeoutMs: this.timeoutMs,
+      retry: this.retry,
+      read: (body, receivedAt) => {
+        const fields = readAnswer(body);
+        return fields && { ...fields, receivedAt };
+      },
+      expected: "the API's JSON (iceServers, ttl, channelArn)",
     });
-    let body: unknown;
-    try {
-      body = text === undefined ? undefined : JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok) return this.httpError(response, body);
-    const answer = readAnswer(body);
-    if (!answer) {
-      return new IceServerError(
-        'InvalidResponse',
-        `${this.describe()} answered ${response.status} without the API's JSON (iceServers, ttl, channelArn)`,
-        { status: response.status },
-      );
-    }
-    return { ...answer, receivedAt };
+    this.cached = answer;
+    return answer;
   }
-
-  private httpError(response: Response, body: unknown): IceServerError {
-    const { code, message } = errorCodeOf(response.status, body);
-    const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
-    const error = new IceServerError(
-      code,
-      `${this.describe()} answered ${response.status} ${code}${message ? `: ${message}` : ''}`,
-      { status: response.status, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) },
-    );
-    // A 5xx other than 503 is final, whatever its code says: the broker retried upstream already.
-    if (!RETRIED_STATUSES.has(response.status) && error.retryable) {
-      return new IceServerError('HttpError', error.message, { status: response.status });
-    }
-    return error;
-  }
-
-  private headers(): Promise<Record<string, string>> {
-    return authHeaders(this.options, this.url, this.body);
-  }
-
-  private describe(): string {
-    return `POST ${this.url}`;
-  }
-}
-
-/**
- * A broker request's headers: JSON, and the bearer token (`getToken`, jwt) or the SigV4 headers
- * (`aws`, iam) of a `POST` of `body` to `url`. Rejects with `IceServerError` `CredentialsError`
- * when the token or credentials provider fails or returns nothing.
- */
-export async function authHeaders(
-  options: Pick<IceServerClientOptions, 'getToken' | 'aws'>,
-  url: string,
-  body: string,
-): Promise<Record<string, string>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const { getToken, aws } = options;
-  if (getToken) {
-    const token = await Promise.resolve()
-      .then(getToken)
-      .catch((error: unknown) => {
-        throw new IceServerError('CredentialsError', `getToken failed: ${String(error)}`, { cause: error });
-      });
-    if (typeof token !== 'string' || token.trim() === '') {
-      throw new IceServerError('CredentialsError', 'getToken returned no token');
-    }
-    headers.authorization = `Bearer ${token}`;
-  }
-  if (aws) return signedHeaders({ url, headers, body, ...aws });
-  return headers;
 }

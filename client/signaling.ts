@@ -1,12 +1,14 @@
 import { signalingPath } from '../lambda/contract';
-import { errorCodeOf, IceServerError } from './errors';
 import {
-  authHeaders,
-  type IceServer,
-  type IceServerClientOptions,
-  parseRetryAfter,
+  checkOptions,
+  type FetchFn,
+  fetchOf,
+  optionError,
+  postJson,
+  type RetryPolicy,
   requestUrl,
-} from './ice-server-client';
+} from './http';
+import type { IceServer, IceServerClientOptions } from './ice-server-client';
 
 /** A signaling role, as KVS and its SDKs name it (`Role.VIEWER` / `Role.MASTER` of the JS SDK). */
 export type SignalingRole = 'VIEWER' | 'MASTER';
@@ -45,9 +47,14 @@ export interface SignalingConnectorOptions
     IceServerClientOptions,
     'baseUrl' | 'channel' | 'transports' | 'maxServerSets' | 'getToken' | 'aws' | 'fetch'
   > {
-  /** Deadline of one `connect()` in milliseconds, retries included (default 15,000). */
+  /** Deadline of one `connect()` in milliseconds, retries and waits included (an integer ≥ 1; default 15,000). */
   readonly timeoutMs?: number;
-  /** Requests per `connect()`, the first included; 429 and 503 are retried after `Retry-After` (default 3). */
+  /**
+   * Requests per `connect()`, the first included (an integer ≥ 1; default 3). 429 and 503 answers
+   * and network failures are retried as `IceServerClient` retries them, after the server's
+   * `Retry-After` (one longer than 5 s fails the call with the server's error and its
+   * `retryAfterSeconds`), else after an exponential backoff with full jitter (250 ms doubled per attempt).
+   */
   readonly maxAttempts?: number;
 }
 
@@ -62,13 +69,9 @@ export interface BrokerRequestSigner {
 /** A presigned URL is reused only while it has at least this long left; later a new one is fetched. */
 const URL_REUSE_MARGIN_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 15_000;
-const DEFAULT_ATTEMPTS = 3;
-/** Longest `Retry-After` honoured by waiting; a longer one fails the call with the server's error. */
-const MAX_RETRY_WAIT_MS = 5_000;
-
-function optionError(option: string, problem: string): TypeError {
-  return new TypeError(`SignalingConnector: ${option} ${problem}`);
-}
+/** `maxAttempts` 3; the longest `Retry-After` honoured by waiting is 5 s, a longer one fails the call with the server's error. */
+const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 5_000 };
+const OWNER = 'SignalingConnector';
 
 /** `new URL(text)`, or undefined; not `URL.canParse`, which Safari has only since 17. */
 function parseUrl(text: unknown): URL | undefined {
@@ -120,9 +123,10 @@ function readConnection(body: unknown, receivedAt: number): SignalingConnection 
  * routes (context `signalingRoles`): no AWS credentials on the device. {@link connect} returns the
  * whole {@link SignalingConnection} in one request; {@link requestSigner} plugs into the official
  * JS SDK's `SignalingClient` in place of `credentials`, and fetches a fresh presigned URL for every
- * (re)connect. Rejects with `IceServerError` (the broker's or API Gateway's code, `Timeout`,
- * `NetworkError`, `InvalidResponse`, `CredentialsError`); the constructor throws a `TypeError`
- * naming a bad option.
+ * (re)connect. Requests, retries and errors are `IceServerClient`'s (client/http.ts): rejects with
+ * `IceServerError` (the broker's or API Gateway's code, `HttpError`, `Timeout`, `NetworkError`,
+ * `InvalidResponse`, `CredentialsError`), or with the caller's `signal.reason`; the constructor
+ * throws a `TypeError` naming a bad option.
  *
  * ```ts
  * const connector = new SignalingConnector({ baseUrl, channel: 'demo', getToken });
@@ -132,60 +136,50 @@ function readConnection(body: unknown, receivedAt: number): SignalingConnection 
  */
 export class SignalingConnector {
   private readonly urls: Readonly<Record<SignalingRole, string>>;
-  private readonly fetchFn: (input: string, init: RequestInit) => Promise<Response>;
+  private readonly fetchFn: FetchFn;
   private readonly body: string;
+  private readonly retry: RetryPolicy;
 
   constructor(private readonly options: SignalingConnectorOptions) {
-    // The checks of `baseUrl` and `channel` are IceServerClient's (a TypeError naming the option).
+    // The checks are IceServerClient's (a TypeError naming the option).
+    checkOptions(OWNER, options);
     this.urls = {
-      VIEWER: requestUrl(options, (channel) => signalingPath('viewer', channel)),
-      MASTER: requestUrl(options, (channel) => signalingPath('master', channel)),
+      VIEWER: requestUrl(options, (channel) => signalingPath('viewer', channel), OWNER),
+      MASTER: requestUrl(options, (channel) => signalingPath('master', channel), OWNER),
     };
-    if (options.getToken !== undefined && options.aws !== undefined) {
-      throw optionError('getToken', 'and aws exclude each other: a deployment uses either jwt or iam auth');
-    }
-    const custom = options.fetch;
-    if (custom === undefined && typeof globalThis.fetch !== 'function') {
-      throw optionError('fetch', 'is required: this runtime has no global fetch');
-    }
-    this.fetchFn = custom ?? ((input, init) => globalThis.fetch(input, init));
+    this.fetchFn = fetchOf(options);
     this.body = JSON.stringify({
       ...(options.transports !== undefined ? { transports: [...options.transports] } : {}),
       ...(options.maxServerSets !== undefined ? { maxServerSets: options.maxServerSets } : {}),
     });
+    this.retry = { ...DEFAULT_RETRY, maxAttempts: options.maxAttempts ?? DEFAULT_RETRY.maxAttempts };
   }
 
   /**
    * One request to the broker's route for `role`: the channel's presigned signaling URL (a fresh
-   * viewer ClientId each time) and its ICE servers. 429 and 503 are retried after their
-   * `Retry-After` (at most 5 s) within `timeoutMs`; `signal` aborts the call.
+   * viewer ClientId each time) and its ICE servers. Retries as {@link SignalingConnectorOptions.maxAttempts}
+   * says, within `timeoutMs`. Rejects with `IceServerError` (as `IceServerClient.getIceServers`
+   * does: `HttpError` for a 5xx other than 503, `Timeout` past `timeoutMs`, …), or with
+   * `signal.reason` as soon as `signal` aborts (the request under way or the wait to retry).
    */
   async connect(role: SignalingRole, options: { signal?: AbortSignal } = {}): Promise<SignalingConnection> {
     const url = this.urls[role];
-    if (url === undefined) throw optionError('role', `must be VIEWER or MASTER, got "${String(role)}"`);
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const onAbort = () => deadline.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await this.attempts(url, deadline.signal);
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** Requests until a connection, a final error, or the attempts are spent. */
-  private async attempts(url: string, signal: AbortSignal): Promise<SignalingConnection> {
-    const attempts = this.options.maxAttempts ?? DEFAULT_ATTEMPTS;
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(url, signal);
-      if (!(outcome instanceof IceServerError)) return outcome;
-      const waitMs = (outcome.retryAfterSeconds ?? 1) * 1000;
-      if (!outcome.retryable || attempt >= attempts || waitMs > MAX_RETRY_WAIT_MS) throw outcome;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-      if (signal.aborted) throw outcome;
-    }
+    if (url === undefined)
+      throw optionError(OWNER, 'role', `must be VIEWER or MASTER, got "${String(role)}"`);
+    return postJson(
+      {
+        url,
+        body: this.body,
+        auth: this.options,
+        fetch: this.fetchFn,
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        retry: this.retry,
+        // The connection's expiries are `Date`s: the arrival on the wall clock.
+        read: (body, receivedAt) => readConnection(body, Date.now() - (performance.now() - receivedAt)),
+        expected: 'a signaling connection',
+      },
+      options.signal,
+    );
   }
 
   /**
@@ -210,50 +204,6 @@ export class SignalingConnector {
         return connection.signaling.url;
       },
     };
-  }
-
-  /** One request: the connection, or the error it ended in (thrown only when the deadline passed). */
-  private async attempt(url: string, signal: AbortSignal): Promise<SignalingConnection | IceServerError> {
-    const headers = await authHeaders(this.options, url, this.body);
-    let response: Response;
-    try {
-      response = await this.fetchFn(url, { method: 'POST', headers, body: this.body, signal });
-    } catch (error) {
-      const code = signal.aborted ? 'Timeout' : 'NetworkError';
-      return new IceServerError(code, `could not get an answer from POST ${url}: ${String(error)}`, {
-        cause: error,
-      });
-    }
-    const receivedAt = Date.now();
-    const text = await response.text().catch(() => '');
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok) {
-      const { code, message } = errorCodeOf(response.status, body);
-      const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
-      return new IceServerError(
-        code,
-        `POST ${url} answered ${response.status} ${code}${message ? `: ${message}` : ''}`,
-        {
-          status: response.status,
-          ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-        },
-      );
-    }
-    return (
-      readConnection(body, receivedAt) ??
-      new IceServerError(
-        'InvalidResponse',
-        `POST ${url} answered ${response.status} without a signaling connection`,
-        {
-          status: response.status,
-        },
-      )
-    );
   }
 }
 

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IceServerError } from '../../client/errors';
-import { SignalingConnector, sdkConfig } from '../../client/signaling';
-import { brokerError, stubFetch } from './support/stub-fetch';
+import { IceServerClient } from '../../client/ice-server-client';
+import { SignalingConnector, type SignalingConnectorOptions, sdkConfig } from '../../client/signaling';
+import { brokerError, type StubAnswer, stubFetch } from './support/stub-fetch';
 
 const ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
 
@@ -119,5 +120,164 @@ describe('SignalingConnector.requestSigner, the SDK SignalingClient requestSigne
     await expect(signer.getSignedURL('wss://x', { 'X-Amz-ChannelARN': `${ARN}9` })).rejects.toThrow(
       /asks for channel/,
     );
+  });
+});
+
+describe('SignalingConnector errors and retries, as IceServerClient has them', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** What a call rejected with, and how many requests it took. */
+  async function outcome(
+    call: (fetch: ReturnType<typeof stubFetch>['fetch']) => Promise<unknown>,
+    answer: StubAnswer,
+  ) {
+    const stub = stubFetch(answer);
+    const error = (await call(stub.fetch).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as IceServerError | undefined;
+    return {
+      name: error?.name,
+      code: error?.code,
+      status: error?.status,
+      retryAfterSeconds: error?.retryAfterSeconds,
+      requests: stub.requests.length,
+    };
+  }
+
+  it.each([
+    ['500 with a transient broker code', brokerError(500, 'Throttled')],
+    ['504 with a transient broker code', brokerError(504, 'Unavailable')],
+    ['502 UpstreamError', brokerError(502, 'UpstreamError')],
+    [
+      '503 whose Retry-After is longer than any wait',
+      brokerError(503, 'Unavailable', { 'retry-after': '60' }),
+    ],
+    ['429 whose Retry-After is longer than any wait', brokerError(429, 'Throttled', { 'retry-after': '60' })],
+    ['403 ChannelNotAllowed', brokerError(403, 'ChannelNotAllowed')],
+    ['API Gateway 401', { status: 401, body: { message: 'Unauthorized' } }],
+  ])('rejects a %s with the code, status and request count IceServerClient gives', async (_, answer) => {
+    const viaClient = await outcome(
+      (fetch) =>
+        new IceServerClient({ baseUrl: 'http://127.0.0.1:8080', channel: 'demo', fetch }).getIceServers(),
+      answer,
+    );
+    const viaConnector = await outcome((fetch) => connector(fetch).connect('VIEWER'), answer);
+
+    expect(viaClient.name).toBe('IceServerError');
+    expect(viaConnector).toEqual(viaClient);
+  });
+
+  it('maps a 5xx other than 503 to a final HttpError, whatever its code says', async () => {
+    const stub = stubFetch(brokerError(500, 'Throttled'));
+
+    const error = await connector(stub.fetch)
+      .connect('VIEWER')
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: 'HttpError', status: 500, retryable: false });
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it('rejects with the signal reason as soon as the caller aborts during a retry wait', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    const stub = stubFetch(brokerError(503, 'Unavailable', { 'retry-after': '3' }), { body: bundle() });
+    const controller = new AbortController();
+    const pending = connector(stub.fetch).connect('VIEWER', { signal: controller.signal });
+    const settled = pending.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    await vi.advanceTimersByTimeAsync(100); // the 503 arrived; the connector waits 3 s to retry
+
+    controller.abort(new Error('user left'));
+    const result = await Promise.race([settled, vi.advanceTimersByTimeAsync(10).then(() => 'still waiting')]);
+
+    expect(stub.requests).toHaveLength(1);
+    expect(result).toEqual(new Error('user left'));
+  });
+
+  it('rejects with the signal reason when the caller aborts during the request, and aborts it', async () => {
+    const stub = stubFetch({ hang: true });
+    const controller = new AbortController();
+    const pending = connector(stub.fetch).connect('VIEWER', { signal: controller.signal });
+    await vi.waitFor(() => expect(stub.requests).toHaveLength(1));
+
+    controller.abort(new Error('user left'));
+
+    await expect(pending).rejects.toEqual(new Error('user left'));
+    expect(stub.requests[0]?.signal?.aborted).toBe(true);
+  });
+
+  it('rejects at once, sending nothing, when the signal has aborted already', async () => {
+    const stub = stubFetch({ body: bundle() });
+
+    await expect(
+      connector(stub.fetch).connect('VIEWER', { signal: AbortSignal.abort(new Error('gone')) }),
+    ).rejects.toEqual(new Error('gone'));
+    expect(stub.requests).toHaveLength(0);
+  });
+
+  it('rejects with Timeout and aborts the request when no answer comes within timeoutMs', async () => {
+    const stub = stubFetch({ hang: true });
+    const c = new SignalingConnector({
+      baseUrl: 'http://127.0.0.1:8080',
+      channel: 'demo',
+      fetch: stub.fetch,
+      timeoutMs: 50,
+    });
+
+    await expect(c.connect('VIEWER')).rejects.toMatchObject({ name: 'IceServerError', code: 'Timeout' });
+    expect(stub.requests[0]?.signal?.aborted).toBe(true);
+  });
+});
+
+describe('SignalingConnector options', () => {
+  const BASE = { baseUrl: 'http://127.0.0.1:8080', channel: 'demo', fetch: stubFetch({}).fetch } as const;
+
+  it.each([
+    [{ baseUrl: 'http://api.example.com' }, /^SignalingConnector: baseUrl must use https:/],
+    [{ channel: 'no spaces' }, /^SignalingConnector: channel must be a signaling channel name/],
+    [{ transports: ['quic'] }, /^SignalingConnector: transports must list some of udp, tcp, tls, dtls/],
+    [{ transports: [] }, /^SignalingConnector: transports must list some of/],
+    [{ maxServerSets: 0 }, /^SignalingConnector: maxServerSets must be an integer of at least 1/],
+    [{ maxServerSets: 1.5 }, /^SignalingConnector: maxServerSets must be an integer of at least 1/],
+    [{ timeoutMs: 0 }, /^SignalingConnector: timeoutMs must be an integer of at least 1/],
+    [{ maxAttempts: 0 }, /^SignalingConnector: maxAttempts must be an integer of at least 1/],
+    [{ getToken: 'abc' }, /^SignalingConnector: getToken must be a function/],
+    [{ fetch: 'fetch' }, /^SignalingConnector: fetch must be a function/],
+    [
+      { aws: { credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, region: '' } },
+      /^SignalingConnector: aws.region is required/,
+    ],
+    [
+      {
+        getToken: () => 't',
+        aws: { credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, region: 'us-west-2' },
+      },
+      /^SignalingConnector: getToken and aws exclude each other/,
+    ],
+  ])('refuses %o with a TypeError naming the option', (options, message) => {
+    const create = () =>
+      new SignalingConnector({ ...BASE, ...(options as Partial<SignalingConnectorOptions>) });
+
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(message);
+  });
+
+  it('accepts the options it documents', () => {
+    expect(
+      () =>
+        new SignalingConnector({
+          ...BASE,
+          transports: ['udp', 'tls'],
+          maxServerSets: 1,
+          timeoutMs: 1_000,
+          maxAttempts: 1,
+          getToken: () => 't',
+        }),
+    ).not.toThrow();
   });
 });
