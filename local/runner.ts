@@ -19,6 +19,7 @@ import {
 import { demoPages } from './demo/server';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb';
 import { type Emulator, type QuotaSettings, startEmulator } from './emulator';
+import { applyEnvironment } from './env';
 import { type LocalFleet, startFunctionInstances } from './fleet/instances';
 import { type LocalAuthInfo, type LocalAuthOptions, startLocalAuth } from './gateway/auth-mode';
 import { localCors } from './gateway/cors';
@@ -129,10 +130,7 @@ export async function requireAwsCredentials(): Promise<void> {
 
 /** Loads the deployed handler module with `env` as its environment (it reads it at cold start). */
 async function loadHandler(env: Record<string, string | undefined>): Promise<ApiHandler> {
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  applyEnvironment(process.env, env);
   const module = await import('../lambda/handler');
   return module.handler;
 }
@@ -165,10 +163,16 @@ export interface ServeOptions {
  * The function: the handler module loaded in this process (one instance), or that many instance
  * processes behind one round-robin handler.
  */
+/** The function as the local API invokes it: one handler module in this process, or a fleet of instance processes. */
+interface LocalFunction {
+  readonly handler: ApiHandler;
+  close(): Promise<void>;
+}
+
 async function startFunction(
   env: Record<string, string | undefined>,
   fleet: LocalFleet = {},
-): Promise<{ handler: ApiHandler; close(): Promise<void> }> {
+): Promise<LocalFunction> {
   const count = fleet.instances ?? 1;
   if (count <= 1) return { handler: await loadHandler(env), close: async () => undefined };
   return startFunctionInstances({ count, env, script: fleet.script, stdout: fleet.stdout });
@@ -200,8 +204,9 @@ export interface ServedHandler {
  */
 export async function serveHandler(options: ServeOptions): Promise<ServedHandler> {
   const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, options.site);
+  let fn: LocalFunction | undefined;
   try {
-    const fn = await startFunction(
+    fn = await startFunction(
       {
         ...options.upstreamEnv,
         [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
@@ -215,6 +220,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
       options.fleet,
     );
     const { handler } = fn;
+    const started = fn;
     const cors = localCors(options.corsAllowOrigins, auth.info.mode);
     const pages = demoPages({ ...options.demo, authMode: auth.info.mode, region: options.site.region });
     const api = await startApiServer({
@@ -229,10 +235,11 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
       api,
       auth: auth.info,
       corsOrigins: cors.origins,
-      close: () => Promise.all([api.close(), auth.close(), fn.close()]).then(() => undefined),
+      close: () => Promise.all([api.close(), auth.close(), started.close()]).then(() => undefined),
     };
   } catch (error) {
-    await auth.close();
+    // Whatever started before the failure (the fleet's instance processes too) stops with it.
+    await Promise.all([auth.close(), fn?.close()]);
     throw error;
   }
 }

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { ENV } from '../../lambda/contract';
 import { publishBlockedCallers } from '../../local/blocked-callers';
 import { startEmulator } from '../../local/emulator';
+import { applyEnvironment } from '../../local/env';
 import { lambdaContext } from '../../local/gateway/event';
 import { emulatorEnvironment } from '../../local/runner';
 import { childConfig } from './protocol';
@@ -119,10 +120,7 @@ async function main(): Promise<void> {
     POWERTOOLS_METRICS_DISABLED: 'true',
     [ENV.authMode]: 'none',
   });
-  for (const [name, value] of Object.entries(emulatorEnvironment(emulator))) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  applyEnvironment(process.env, emulatorEnvironment(emulator));
   const { handler } = (await import('../../lambda/handler')) as { handler: Handler };
   const first = await handler(event(), lambdaContext(10_000));
   if (first.statusCode !== 200) throw new Error(`the broker answered ${first.statusCode}: ${first.body}`);

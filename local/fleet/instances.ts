@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiHandler } from '../../lambda/http/adapter';
+import { applyEnvironment } from '../env';
 import type { InstanceReply, InvokeMessage } from './protocol';
 
 /** The script each instance process runs, and the Node options it needs. */
@@ -130,11 +131,7 @@ class Instance {
  */
 export async function startFunctionInstances(options: FunctionInstancesOptions): Promise<FunctionInstances> {
   const script = options.script ?? TYPESCRIPT_INSTANCE;
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const [name, value] of Object.entries(options.env)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
+  const env = applyEnvironment({ ...process.env }, options.env);
   const instances = Array.from(
     { length: options.count },
     () =>

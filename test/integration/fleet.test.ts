@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../local/emulator';
 import type { LocalStack } from '../../local/runner';
@@ -108,5 +110,27 @@ describe('a DynamoDB outage', { timeout: FLEET_TIMEOUT_MS }, () => {
     expect(stats.throttled.GetIceServerConfig).toBe(0);
     expect(peakPerSecond(stats.recentCalls, 'demo')).toBeLessThanOrEqual(5);
     expect(lines.some((line) => line.includes('"SharedBudgetFallback"'))).toBe(true);
+  });
+});
+
+describe('a fleet whose local API cannot start', { timeout: FLEET_TIMEOUT_MS }, () => {
+  /** The command lines of this process's children that are function instances. */
+  const instanceProcesses = () =>
+    execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes('fleet/instance'));
+
+  it('stops the instance processes it started and rejects (the port is taken)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const start = startAuthStack({ port, fleet: { instances: 2, stdout: 'ignore' } });
+
+      await expect(start).rejects.toThrow(/in use/);
+      expect(instanceProcesses()).toEqual([]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });
