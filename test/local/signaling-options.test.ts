@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { servedSignalingRoles } from '../../lambda/contract';
 import { parseArgs, readEmulatedConfig } from '../../local/options';
 
 describe('npm start -c signalingRoles', () => {
@@ -20,12 +19,6 @@ describe('npm start -c signalingRoles', () => {
 
     expect(config.signalingRoles).toEqual(['viewer', 'master']);
     expect(config.auth).toMatchObject({ mode: 'jwt', masterChannelsClaim: 'master_channels' });
-  });
-
-  it('leaves the master route out with auth=none (loopback only; a deployment refuses it at synth)', () => {
-    const config = readEmulatedConfig({ signalingRoles: 'viewer,master' });
-
-    expect(servedSignalingRoles(config.signalingRoles ?? [], config.auth.mode)).toEqual(['viewer']);
   });
 
   it('names the closest key for a misspelled one', () => {

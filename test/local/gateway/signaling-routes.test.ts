@@ -2,6 +2,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '../../../lambda/contract';
 import { type ApiServer, startApiServer } from '../../../local/gateway/server';
+import type { LocalStack } from '../../../local/runner';
+import { startAuthStack } from './support/stack';
 
 describe('the local API routes the signaling routes a deployment has, as API Gateway does', () => {
   let api: ApiServer;
@@ -49,5 +51,24 @@ describe('the local API routes the signaling routes a deployment has, as API Gat
 
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ message: 'Not Found' });
+  });
+});
+
+describe('npm start -c signalingRoles=viewer,master with auth=none (loopback only; a deployment refuses it at synth)', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startAuthStack({ signalingRoles: ['viewer', 'master'] });
+  });
+  afterAll(() => stack?.close());
+
+  it('serves the viewer route and leaves the master route out (404 Not Found)', async () => {
+    const post = (role: string) =>
+      fetch(`${stack.api.url}/v1/channels/demo/${role}`, { method: 'POST', body: '{}' });
+
+    const [viewer, master] = [await post('viewer'), await post('master')];
+
+    expect(viewer.status).toBe(200);
+    expect(master.status).toBe(404);
+    expect(await master.json()).toEqual({ message: 'Not Found' });
   });
 });
