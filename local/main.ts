@@ -22,7 +22,6 @@ function caLines(caFile: string): string[] {
   ];
 }
 
-/** The emulated product: AWS emulator, coturn when installed, the local API; returns how to stop it. */
 /** The signaling routes served, as the banner names them: auth mode `none` never serves master, and says so. */
 function signalingRouteNames(
   roles: Parameters<typeof servedSignalingRoles>[0],
@@ -33,6 +32,7 @@ function signalingRouteNames(
   return `${served.join('|')}${left.length > 0 ? ` (not ${left.join(', ')}: auth=${mode} never serves it)` : ''}`;
 }
 
+/** The emulated product: AWS emulator, coturn when installed, the local API; returns how to stop it. */
 async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
   const config = readEmulatedConfig(args.context);
   const { channels, auth } = config;

@@ -1,24 +1,18 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PeerOptions, ViewerOutcome } from '../../local/demo/signaling';
-import { findTurnserver } from '../../local/relay/coturn';
 import { type LocalStack, startLocalStack } from '../../local/runner';
 import { tampered } from '../support/tamper';
 import {
   certutilMissing,
-  chromiumMissing,
   demoOutcome,
   launchChromium,
   type PrivateHome,
   privateHome,
+  relayInChromiumMissing,
 } from './support/chromium';
 
-const missing =
-  chromiumMissing ??
-  certutilMissing ??
-  (findTurnserver()
-    ? undefined
-    : 'SKIPPED: turnserver not found; install it with `apt-get install coturn` (CI must)');
+const missing = relayInChromiumMissing ?? certutilMissing;
 const suiteName = missing
   ? `the official KVS WebRTC SDK in headless Chromium (${missing})`
   : 'the official KVS WebRTC SDK in headless Chromium (/demo/signaling), signaling through the local service, relayed by coturn';

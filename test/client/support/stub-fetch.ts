@@ -32,7 +32,7 @@ export function answerBody(ttl = 299, username = 'user-1', expiresAt = '2026-11-
 
 /**
  * A fetch that answers each request with the next scripted answer (the last one repeats), and
- * the requests it saw. `release()` answers every hanging request with a 200.
+ * the requests it saw.
  */
 export function stubFetch(...script: StubAnswer[]) {
   const requests: RecordedRequest[] = [];

@@ -23,7 +23,7 @@ describe('pre-warming a channel at init', () => {
     sut = await startVendor();
     sut.emulator.setFault('AssumeRole', { kind: 'serverError', status: 500, times: 3 });
 
-    await expect(sut.vendor.prewarm('demo')).rejects.toBeDefined();
+    await expect(sut.vendor.prewarm('demo')).rejects.toMatchObject({ code: 'UpstreamError' });
     const result = await sut.vendor.vend(request());
 
     expect(result.iceServers.length).toBeGreaterThan(1);
