@@ -1,15 +1,19 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   type BrokerConfig,
   type ConstantConfig,
   isChildMessage,
   type MintReply,
   type ReadyMessage,
+  type RelayInfo,
 } from '../servers/protocol';
 import { serverBundle } from './server-bundle';
 
 const NODE_MODULES = join(__dirname, '..', '..', 'node_modules');
+const SERVERS_DIR = join(__dirname, '..', 'servers');
+/** A bundle's start; a child run from source also transpiles its modules under tsx, and gets twice this. */
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 /** Kept from a child's stderr, to explain a child that fails to start. */
@@ -25,6 +29,8 @@ export interface ServerChild {
   readonly url: string;
   readonly emulatorUrl: string | undefined;
   readonly pid: number;
+  /** The broker's coturn (started with `relay: true` only). */
+  readonly relay: RelayInfo | undefined;
   /** Bearer tokens for these JWT subjects, in order (broker started with `auth: 'jwt'` only). */
   mintTokens(subjects: readonly string[]): Promise<string[]>;
   /** Requests the broker's local DynamoDB served since the last reset, by operation; `reset` starts again. */
@@ -39,10 +45,10 @@ function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void>
   return exited.then(() => clearTimeout(timer));
 }
 
-function awaitReady(child: ChildProcess, exited: Promise<string>): Promise<ReadyMessage> {
+function awaitReady(child: ChildProcess, exited: Promise<string>, timeoutMs: number): Promise<ReadyMessage> {
   let timer: NodeJS.Timeout | undefined;
   return new Promise<ReadyMessage>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
     exited.then((how) => reject(new Error(`exited (${how}) before it was ready`)));
     child.on('message', (message: unknown) => {
       if (isChildMessage(message) && message.type === 'ready') resolve(message);
@@ -50,17 +56,41 @@ function awaitReady(child: ChildProcess, exited: Promise<string>): Promise<Ready
   }).finally(() => clearTimeout(timer));
 }
 
-async function startChild(
+/**
+ * `bundle`: `bench/servers/<script>.ts` bundled (see `serverBundle`), run as plain JavaScript.
+ * `source`: the TypeScript file itself under tsx's loader, for code that needs its files where
+ * the source tree has them.
+ */
+type RunFrom = 'bundle' | 'source';
+
+async function forkServer(
   script: 'broker' | 'constant',
-  config: BrokerConfig | ConstantConfig,
-): Promise<ServerChild> {
-  const child = fork(await serverBundle(script), [JSON.stringify(config)], {
+  from: RunFrom,
+  config: string,
+): Promise<ChildProcess> {
+  // stdout to /dev/null: the broker's handler writes one JSON log line per request there.
+  const stdio = ['ignore', 'ignore', 'pipe', 'ipc'] as const;
+  if (from === 'source') {
+    const tsx = pathToFileURL(require.resolve('tsx')).href;
+    return fork(join(SERVERS_DIR, `${script}.ts`), [config], {
+      execArgv: ['--import', tsx],
+      stdio: [...stdio],
+    });
+  }
+  return fork(await serverBundle(script), [config], {
     execArgv: [],
     // The bundle lives in a temporary directory; its external packages come from the project.
     env: { ...process.env, NODE_PATH: NODE_MODULES },
-    // stdout to /dev/null: the broker's handler writes one JSON log line per request there.
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    stdio: [...stdio],
   });
+}
+
+async function startChild(
+  script: 'broker' | 'constant',
+  config: BrokerConfig | ConstantConfig,
+  from: RunFrom = 'bundle',
+): Promise<ServerChild> {
+  const child = await forkServer(script, from, JSON.stringify(config));
   live.add(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -85,7 +115,8 @@ async function startChild(
       counting.delete(message.id);
     }
   });
-  const ready = await awaitReady(child, exited).catch(async (error: Error) => {
+  const timeoutMs = from === 'source' ? 2 * START_TIMEOUT_MS : START_TIMEOUT_MS;
+  const ready = await awaitReady(child, exited, timeoutMs).catch(async (error: Error) => {
     await stop();
     throw new Error(`${script}: ${error.message}\n${stderr.trim()}`);
   });
@@ -94,6 +125,7 @@ async function startChild(
     url: ready.url,
     emulatorUrl: ready.emulatorUrl,
     pid: ready.pid,
+    relay: ready.relay,
     stop,
     dynamodbRequests: (reset) =>
       new Promise((resolve) => {
@@ -116,6 +148,14 @@ async function startChild(
 
 /** The broker (`startLocalStack`) in a fresh process: fresh caches, its own emulator. */
 export const startBroker = (config: BrokerConfig) => startChild('broker', config);
+
+/**
+ * The broker run from its TypeScript source under tsx, as `npm start` runs it, for benchmarks
+ * that load the /demo page: local/demo/server.ts reads the page next to itself and bundles its
+ * script with esbuild on first request, which a bundle in a temporary directory cannot. Its
+ * memory and start include tsx; no benchmark measures them.
+ */
+export const startDemoBroker = (config: BrokerConfig) => startChild('broker', config, 'source');
 
 /** The local API server with a constant handler in a fresh process, answering with `bodyBytes` of JSON. */
 export const startConstantApi = (config: ConstantConfig) => startChild('constant', config);

@@ -1,29 +1,65 @@
 import { relative } from 'node:path';
-import { type Benchmark, failedInvariants, OUTPUT_DIRS, summarize, writeResult } from './report';
+import {
+  type Benchmark,
+  type BenchmarkResult,
+  failedInvariants,
+  OUTPUT_DIRS,
+  summarize,
+  writeResult,
+} from './report';
 import { round } from './stats';
 
 const log = (line: string) => console.log(`  · ${line}`);
 
 /**
+ * Thrown by a benchmark before it measures anything, when the machine lacks what it needs (a
+ * browser, a program): printed as one line saying what to install, without a stack trace.
+ */
+export class MissingRequirement extends Error {
+  override name = 'MissingRequirement';
+}
+
+export interface RunOutcome {
+  /** No invariant failed (and nothing was skipped, unless skipping was allowed). */
+  readonly ok: boolean;
+  /** The benchmarks with a failed invariant. */
+  readonly failed: readonly string[];
+  /** The benchmarks that could not run here ({@link MissingRequirement}). */
+  readonly skipped: readonly string[];
+}
+
+/**
  * Runs benchmarks one after the other, prints each summary, writes each JSON into `dir`
- * (untracked `bench/out/` unless told otherwise); true if no invariant failed.
+ * (untracked `bench/out/` unless told otherwise). A benchmark that throws
+ * {@link MissingRequirement} is reported as SKIPPED with what to install; it fails the run
+ * unless `allowSkips` (every benchmark was asked for, not this one by name).
  */
 export async function runBenchmarks(
   benchmarks: readonly Benchmark[],
   dir: string = OUTPUT_DIRS.scratch,
-): Promise<boolean> {
-  let ok = true;
+  allowSkips = false,
+): Promise<RunOutcome> {
+  const failed: string[] = [];
+  const skipped: string[] = [];
   for (const benchmark of benchmarks) {
     console.log(`\n>> ${benchmark.title}`);
     const started = performance.now();
-    const result = await benchmark.run(log);
+    let result: BenchmarkResult;
+    try {
+      result = await benchmark.run(log);
+    } catch (error) {
+      if (!(error instanceof MissingRequirement)) throw error;
+      console.log(`== ${benchmark.name}: SKIPPED: ${error.message} ==`);
+      skipped.push(benchmark.name);
+      continue;
+    }
     const wallSeconds = round((performance.now() - started) / 1000);
     const file = await writeResult(benchmark, result, wallSeconds, dir);
     for (const line of summarize(benchmark, result)) console.log(line);
     console.log(`  (${wallSeconds} s, written to ${relative(process.cwd(), file)})`);
-    if (failedInvariants(result).length > 0) ok = false;
+    if (failedInvariants(result).length > 0) failed.push(benchmark.name);
   }
-  return ok;
+  return { ok: failed.length === 0 && (allowSkips || skipped.length === 0), failed, skipped };
 }
 
 /** A wrong command line: printed as one line, without a stack trace. */
@@ -82,5 +118,5 @@ export function exitAfter(work: Promise<boolean>): void {
 
 /** Lets `npx tsx bench/<name>.ts` run one benchmark on its own. */
 export function runIfMain(module: NodeModule, benchmark: Benchmark): void {
-  if (require.main === module) exitAfter(runBenchmarks([benchmark]));
+  if (require.main === module) exitAfter(runBenchmarks([benchmark]).then((outcome) => outcome.ok));
 }

@@ -25,9 +25,21 @@ export interface Check {
   readonly passed: boolean;
 }
 
+/**
+ * A figure printed for context, with no baseline: what the run measured that is not the project
+ * against a baseline (other packages' sizes, a derived cost), so no ratio could mean anything.
+ */
+export interface ContextFigure {
+  readonly label: string;
+  readonly value: number;
+  readonly unit: string;
+}
+
 export interface BenchmarkResult {
   readonly comparisons: readonly Comparison[];
   readonly checks: readonly Check[];
+  /** Printed after the comparisons as `[context]` lines, without a baseline or a ratio. */
+  readonly context?: readonly ContextFigure[];
   /** Everything else worth keeping in the JSON (parameters, raw samples, breakdowns). */
   readonly details: Record<string, unknown>;
 }
@@ -47,13 +59,16 @@ export const OUTPUT_DIRS = {
 
 const format = (value: number) => String(round(value, 2));
 
-/** The printed summary of a result: one line per comparison and per check. */
+/** The printed summary of a result: one line per comparison, per context figure and per check. */
 export function summarize(benchmark: Benchmark, result: BenchmarkResult): string[] {
   const lines = [`== ${benchmark.name}: results ==`];
   for (const c of result.comparisons) {
     lines.push(
       `  ${c.label}: ${format(c.figure)} ${c.unit} | baseline (${c.baselineLabel}): ${format(c.baseline)} ${c.unit} | ratio ${c.ratio === null ? 'n/a' : `${format(c.ratio)}x`}`,
     );
+  }
+  for (const figure of result.context ?? []) {
+    lines.push(`  [context] ${figure.label}: ${format(figure.value)} ${figure.unit} (no baseline)`);
   }
   for (const check of result.checks) {
     const verdict = check.passed ? 'ok' : check.kind === 'invariant' ? 'FAILED' : 'MISSED';

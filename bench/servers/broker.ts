@@ -13,15 +13,17 @@ import {
 /**
  * The broker under test: `startLocalStack` (emulator + the real handler behind the local API
  * server) in its own process, because the handler's caches and configuration are per process.
- * No coturn: no benchmark opens a relay. The handler logs at INFO as deployed; the parent sends
- * this process's stdout to /dev/null, so the cost of building each log line stays in the figures.
+ * coturn only with `relay: true` (the browser benchmark, which opens a relay from the /demo
+ * page; it runs this file from source, see `startDemoBroker`). The handler logs at INFO as
+ * deployed; the parent sends this process's stdout to /dev/null, so the cost of building each
+ * log line stays in the figures.
  */
 async function main(): Promise<void> {
   const config = childConfig<BrokerConfig>();
   const stack = await startLocalStack({
     port: 0,
     channels: [...config.channels],
-    relay: false,
+    relay: config.relay === true,
     auth: config.auth === 'jwt' ? { mode: 'jwt' } : { mode: 'none' },
     fleet: {
       instances: config.instances,
@@ -31,6 +33,10 @@ async function main(): Promise<void> {
     },
     ...(config.sharedCache ? { env: { SHARED_CACHE: 'true' } } : {}),
   });
+  if (config.relay && !stack.coturn) {
+    await stack.close();
+    throw new Error('relay: true, but coturn (turnserver) is not installed: apt-get install coturn');
+  }
   exitWith(() => stack.close());
   process.on('message', (message: MintRequest | DynamoDbRequestsQuery) => {
     if (message.type === 'mint') mint(stack, message).then((reply) => process.send?.(reply));
@@ -41,6 +47,9 @@ async function main(): Promise<void> {
     url: stack.api.url,
     emulatorUrl: stack.emulator.url,
     pid: process.pid,
+    ...(stack.coturn
+      ? { relay: { port: stack.coturn.port, tlsPort: stack.coturn.tlsPort, caFile: stack.coturn.caFile } }
+      : {}),
   };
   process.send?.(ready);
 }

@@ -13,6 +13,18 @@ export interface ReadyMessage {
   readonly emulatorUrl?: string;
   /** The child's own pid (for /proc sampling). */
   readonly pid: number;
+  /** The live TURN relay (broker with `relay: true` only). */
+  readonly relay?: RelayInfo;
+}
+
+/** The broker's coturn, as a benchmark may need it. */
+export interface RelayInfo {
+  /** The UDP and TCP listening port on 127.0.0.1 (`turn:`). */
+  readonly port: number;
+  /** The TLS and DTLS port (`turns:`). */
+  readonly tlsPort: number;
+  /** The local CA's certificate (PEM) that signs the relay's: what a browser must trust for `turns:`. */
+  readonly caFile: string;
 }
 
 /** Asks the broker child for bearer tokens, one per JWT subject. */
@@ -43,6 +55,11 @@ export interface BrokerConfig {
   readonly sharedTable?: boolean;
   /** `SHARED_CACHE=true`: ICE answers shared through the table. */
   readonly sharedCache?: boolean;
+  /**
+   * Run coturn, as `npm start` does, so that the vended TURN servers relay; the broker fails to
+   * start when coturn (`turnserver`) is not installed. Default: no relay.
+   */
+  readonly relay?: boolean;
 }
 
 /** Asks the broker child how many requests its local DynamoDB served (and to start counting again). */
