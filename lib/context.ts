@@ -82,12 +82,18 @@ export const CONTEXT_KEY_NAMES: readonly string[] = KEYS;
 /** Keys the CDK CLI itself keeps in the context (`cdk acknowledge`, `cdk cli-telemetry`). */
 const CDK_CLI_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry']);
 
-/** Feature flags, keys the CDK CLI injects, and context lookups (`availability-zones:account=...`). */
+/** A cached context lookup, as `cdk.context.json` holds it: `<provider>:account=<id>:…`. */
+const CDK_LOOKUP_KEY = /^[a-z][a-z0-9-]*:account=/;
+
+/**
+ * Feature flags, keys the CDK CLI injects, and context lookups (`availability-zones:account=...`).
+ * Any other key with a colon is not CDK's (`-c chanels:prod=…` is a typo, refused like any other).
+ */
 function isCdkKey(key: string): boolean {
   return (
     CDK_CLI_KEYS.has(key) ||
     ['@aws-cdk/', '@aws-cdk-containers/', 'aws:cdk:', 'cdk-'].some((prefix) => key.startsWith(prefix)) ||
-    key.includes(':')
+    CDK_LOOKUP_KEY.test(key)
   );
 }
 

@@ -84,6 +84,13 @@ describe('synth with a bad configuration', () => {
     );
   });
 
+  it.each(['chanels:prod', 'channels:extra', 'auth:mode'])(
+    'fails on the unknown key %s, which has a colon but is no CDK lookup',
+    (key) => {
+      expect(() => buildApp({ [key]: 'x' })).toThrow(`Invalid context "${key}": unknown key`);
+    },
+  );
+
   it('fails on an unknown key close to no known key, listing the known keys', () => {
     expect(() => buildApp({ colour: 'blue' })).toThrow(
       /^Invalid context "colour": unknown key; the known keys are auth, .*channels, createChannels, .*stackName/,
