@@ -3,8 +3,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { claimedChannels } from '../../../lambda/http/identity';
 import { authorized, buildHandler, event, healthyUpstream, parse, signaling } from '../support/handler';
 
+/** A JWT authorizer context; a claim given as `undefined` is absent, as API Gateway leaves it out. */
 const jwt = (claims: Record<string, string | undefined>) => ({
-  jwt: { claims: { iss: 'https://issuer.example', ...claims }, scopes: null },
+  jwt: {
+    claims: Object.fromEntries(
+      Object.entries({ iss: 'https://issuer.example', ...claims }).filter(([, value]) => value !== undefined),
+    ),
+    scopes: null,
+  },
 });
 const sentClientIds = () =>
   signaling.commandCalls(GetIceServerConfigCommand).map((call) => call.args[0].input.ClientId);
