@@ -6,6 +6,7 @@ import {
   type Channel,
   ENV,
   MIN_REMAINING_TTL_SECONDS,
+  masterClaimProblem,
   parseChannelArn,
   parseSignalingRoles,
   type SignalingRole,
@@ -191,13 +192,13 @@ function signalingSettings(
   if ('problem' in parsed) throw new EnvironmentError(`${ENV.signalingRoles}: ${parsed.problem}`);
   const signalingRoles = servedSignalingRoles(parsed, mode);
   const masterChannelsClaim = env[ENV.masterChannelsClaim]?.trim() || undefined;
-  const jwtMaster = mode === 'jwt' && signalingRoles.includes('master');
-  if (jwtMaster && masterChannelsClaim === undefined) {
+  const problem = masterClaimProblem(mode, signalingRoles, masterChannelsClaim);
+  if (problem === 'missing') {
     throw new EnvironmentError(
       `${ENV.masterChannelsClaim} is not set: with ${ENV.authMode}=jwt the master role needs the claim listing the channels a caller may master`,
     );
   }
-  if (!jwtMaster && masterChannelsClaim !== undefined) {
+  if (problem === 'unused') {
     throw new EnvironmentError(
       `${ENV.masterChannelsClaim} only applies with ${ENV.authMode}=jwt and the master role in ${ENV.signalingRoles}`,
     );

@@ -41,6 +41,27 @@ export const CONNECT_ACTIONS: Readonly<Record<SignalingRole, string>> = {
 /** KVS accepts a presigned signaling URL for at most this many seconds (`X-Amz-Expires`). */
 export const PRESIGNED_URL_MAX_SECONDS = 300;
 
+/** Printable ASCII without spaces: claim names such as `channels`, `custom:channels` or a URL (1-256 characters). */
+export const CLAIM_NAME_PATTERN = /^[\x21-\x7E]{1,256}$/;
+
+/**
+ * What is wrong with a master channels claim for these served roles, or undefined: `missing` with
+ * `jwt` and the master role but no claim (mastering is granted apart from viewing; without the
+ * claim every caller could master every channel), `unused` when a claim is set that nothing would
+ * check (another mode, or no master role). The stack (lib/signaling.ts) and the function's
+ * cold start (lambda/config.ts) each word it for their setting.
+ */
+export function masterClaimProblem(
+  mode: string,
+  roles: readonly SignalingRole[],
+  claim: string | undefined,
+): 'missing' | 'unused' | undefined {
+  const jwtMaster = mode === 'jwt' && roles.includes('master');
+  if (jwtMaster && claim === undefined) return 'missing';
+  if (!jwtMaster && claim !== undefined) return 'unused';
+  return undefined;
+}
+
 /**
  * The signaling roles of a `signalingRoles` value: `""` (none, the default), `viewer` or
  * `viewer,master` (the master role only beside the viewer role), comma-separated in any order.

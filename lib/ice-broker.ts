@@ -31,6 +31,7 @@ import {
   AUTH_MODES,
   BLOCKED_CALLERS_FORMAT,
   CHANNEL_NAME_PATTERN,
+  CLAIM_NAME_PATTERN,
   ENV,
   ICE_SERVERS_ROUTE_PATH,
   iceServersPath,
@@ -490,9 +491,6 @@ const AUTH_SHAPES =
 
 /** OAuth 2.0 scope-token characters (RFC 6749 section 3.3). */
 const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-/** Printable ASCII without spaces: claim names such as `channels`, `custom:channels` or a URL. */
-const CLAIM_NAME_PATTERN = /^[\x21-\x7E]{1,256}$/;
 
 function validateAuth(auth: AuthSettings | undefined, local: boolean, errors: SettingErrors): void {
   const mode: unknown = auth?.mode;

@@ -14,7 +14,9 @@ import {
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import {
+  CLAIM_NAME_PATTERN,
   CONNECT_ACTIONS,
+  masterClaimProblem,
   parseSignalingRoles,
   SIGNALING_ROUTE_PATHS,
   type SignalingRole,
@@ -34,9 +36,6 @@ export interface SignalingProblem {
   readonly message: string;
 }
 
-/** Printable ASCII without spaces: claim names such as `master_channels`, `custom:masters` or a URL. */
-const CLAIM_NAME_PATTERN = /^[\x21-\x7E]{1,256}$/;
-
 /**
  * The problems of the signaling settings (none: an empty list): roles other than `""`, `viewer`
  * or `viewer,master`; with `jwt` and the master role, no `masterChannelsClaim` (it grants
@@ -48,8 +47,8 @@ export function signalingProblems(settings: SignalingSettings): SignalingProblem
   const parsed = parseSignalingRoles((settings.signalingRoles ?? []).join(','));
   if ('problem' in parsed) return [{ prop: 'signalingRoles', message: parsed.problem }];
   const claim = settings.auth.masterChannelsClaim;
-  const jwtMaster = settings.auth.mode === 'jwt' && parsed.includes('master');
-  if (jwtMaster && claim === undefined) {
+  const problem = masterClaimProblem(settings.auth.mode, parsed, claim);
+  if (problem === 'missing') {
     return [
       {
         prop: 'auth.masterChannelsClaim',
@@ -59,7 +58,7 @@ export function signalingProblems(settings: SignalingSettings): SignalingProblem
       },
     ];
   }
-  if (claim !== undefined && !jwtMaster) {
+  if (problem === 'unused') {
     return [
       {
         prop: 'auth.masterChannelsClaim',
