@@ -91,4 +91,21 @@ describe('the package entry kvs-ice-broker/client, as users import it', () => {
     expect(esm).toContain('await import("aws4fetch")');
     expect(esm).not.toMatch(/^import .*aws4fetch/m);
   });
+
+  it('ships the built entry files in the package an app installs (npm pack), not only in this clone', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
+    const [packed] = JSON.parse(stdout) as { files: { path: string }[] }[];
+    const paths = (packed?.files ?? []).map((file) => file.path);
+
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'client/dist/index.mjs',
+        'client/dist/index.cjs',
+        'client/dist/types/client/index.d.ts',
+      ]),
+    );
+  });
 });
