@@ -18,7 +18,8 @@ import { requireAwsCredentials, serveHandler, startLocalStack } from './runner';
 function caLines(caFile: string): string[] {
   return [
     `  TLS CA     ${caFile}: the local CA that signs the relay's certificate; browsers refuse turns: until they trust it`,
-    `             (Chromium on Linux: certutil -d sql:$HOME/.pki/nssdb -A -t "C,," -n kvs-ice-broker-local -i ${caFile})`,
+    `             (Chromium on Linux: certutil -d sql:$HOME/.pki/nssdb -A -t "C,," -n kvs-ice-broker-local -i ${caFile};`,
+    '              no database yet? first: mkdir -p ~/.pki/nssdb && certutil -d sql:$HOME/.pki/nssdb -N --empty-password)',
   ];
 }
 
