@@ -128,7 +128,10 @@ export class AwsSessionProvider implements SessionProvider {
 /** KVS clients signed with one scoped session's credentials. */
 class AwsScopedSession implements ScopedSession {
   readonly expiresAt: number;
-  private readonly kvs: KinesisVideoClient;
+  /** Made on first use: a viewer or master session only presigns, and never calls KVS. */
+  private kvsClient?: KinesisVideoClient;
+  /** Made on first presign, then reused: it caches the session's derived signing key. */
+  private signer?: SignatureV4;
   /** One signaling client per endpoint; a session sees one or two. They share the HTTP agents. */
   private readonly signaling = new Map<string, KinesisVideoSignalingClient>();
 
@@ -138,7 +141,17 @@ class AwsScopedSession implements ScopedSession {
     private readonly context: SessionContext,
   ) {
     this.expiresAt = credentials.expiration.getTime();
-    this.kvs = context.clockOffset.bind(new KinesisVideoClient({ ...context.defaults, region, credentials }));
+  }
+
+  private get kvs(): KinesisVideoClient {
+    this.kvsClient ??= this.context.clockOffset.bind(
+      new KinesisVideoClient({
+        ...this.context.defaults,
+        region: this.region,
+        credentials: this.credentials,
+      }),
+    );
+    return this.kvsClient;
   }
 
   async getSignalingEndpoints(
@@ -166,12 +179,13 @@ class AwsScopedSession implements ScopedSession {
 
   async presignConnect(request: PresignConnectRequest): Promise<string> {
     const url = new URL(request.endpoint);
-    const signer = new SignatureV4({
+    this.signer ??= new SignatureV4({
       credentials: this.credentials,
       region: this.region,
       service: 'kinesisvideo',
       sha256: Sha256,
     });
+    const signer = this.signer;
     const query: Record<string, string> = { 'X-Amz-ChannelARN': request.channelArn };
     if (request.clientId !== undefined) query['X-Amz-ClientId'] = request.clientId;
     const presigned = await signer.presign(

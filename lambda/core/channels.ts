@@ -10,10 +10,6 @@ export class ChannelDirectory {
     this.byName = new Map([...channels].map((channel) => [channel.name, channel]));
   }
 
-  get names(): string[] {
-    return [...this.byName.keys()];
-  }
-
   /**
    * The configured channel called `name`, if `granted` includes it. Throws `VendingError`
    * 400 `InvalidRequest` for a name KVS cannot have, 403 `ChannelNotAllowed` for a channel this

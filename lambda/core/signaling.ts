@@ -50,9 +50,10 @@ export interface SignalingVendorOptions {
   /** One request's budget for all upstream work (the ICE vendor's `deadlineMs`). */
   readonly deadlineMs: number;
   readonly clock?: Clock;
-  /** Bytes of randomness in a viewer's per-connection suffix (default 9: 12 base64url characters). */
-  readonly suffixBytes?: number;
 }
+
+/** Bytes of randomness in a viewer's per-connection ClientId suffix: 12 base64url characters. */
+const SUFFIX_BYTES = 9;
 
 /** Viewer ids of callers that have no stable id (auth `none`) start with this. */
 const ANONYMOUS_PREFIX = 'anonymous';
@@ -136,7 +137,7 @@ export class SignalingVendor {
 
   /** `<stable id>.<fresh suffix>`, within KVS's ClientId rules (`[a-zA-Z0-9_.-]{1,256}`, not `AWS_…`). */
   private viewerClientId(stable: string | undefined): string {
-    const suffix = randomBytes(this.options.suffixBytes ?? 9).toString('base64url');
+    const suffix = randomBytes(SUFFIX_BYTES).toString('base64url');
     return `${stable ?? ANONYMOUS_PREFIX}.${suffix}`;
   }
 }
