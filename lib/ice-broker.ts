@@ -466,10 +466,11 @@ function validateStage(props: IceBrokerSettings, errors: SettingErrors): void {
     reservedConcurrency !== undefined &&
     !(Number.isInteger(reservedConcurrency) && reservedConcurrency >= 0)
   ) {
-    errors.fail('reservedConcurrency', `${reservedConcurrency} must be an integer of at least 1`);
+    // 0 passes here and is refused by the deployment checks (lib/safety.ts), which say why.
+    errors.fail('reservedConcurrency', `${reservedConcurrency} must be a whole number of executions`);
   }
   if (days !== undefined && !LOG_RETENTION_DAYS.includes(days)) {
-    errors.check(
+    errors.fail(
       'logRetention',
       `${days} is not a CloudWatch Logs retention period; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
     );
@@ -478,7 +479,7 @@ function validateStage(props: IceBrokerSettings, errors: SettingErrors): void {
     const seconds = minRemainingTtl.toSeconds({ integral: false });
     const { min, max } = MIN_REMAINING_TTL_SECONDS;
     if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-      errors.check(
+      errors.fail(
         'minRemainingTtl',
         `${seconds} must be an integer from ${min} to ${max} (TURN credentials live ${TURN_CREDENTIAL_LIFETIME_SECONDS} s)`,
       );
