@@ -390,10 +390,22 @@ function contextError(key: ContextKey | string, message: string): ConfigError {
   return new ConfigError('context', key, message);
 }
 
+/**
+ * Keys where an empty value means "none" as documented (`signalingRoles=""`), or where none is
+ * refused anyway (a deployment needs a channel). Any other key given empty is refused: a deploy
+ * script's `-c channelsClaim=$UNSET` must not quietly drop the channel check.
+ */
+const EMPTY_MEANS_NONE: ReadonlySet<ContextKey> = new Set(['signalingRoles', 'channels', 'createChannels']);
+
+const EMPTY_VALUE = 'is empty; leave the key out to use its default';
+
 /** A comma-separated string or an array of strings, trimmed, without empty entries. */
 function readList(read: ContextReader, key: ContextKey): string[] {
   const value = read(key);
   if (value === undefined || value === null) return [];
+  if (typeof value === 'string' && value.trim() === '' && !EMPTY_MEANS_NONE.has(key)) {
+    throw contextError(key, EMPTY_VALUE);
+  }
   const items = typeof value === 'string' ? value.split(',') : value;
   if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
     throw contextError(key, 'expected a comma-separated string or an array of strings');
@@ -401,13 +413,14 @@ function readList(read: ContextReader, key: ContextKey): string[] {
   return items.map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
-/** A trimmed non-empty string, or `undefined` when the key is unset or empty. */
+/** A trimmed string, or `undefined` when the key is unset; an empty value is refused. */
 function readString(read: ContextReader, key: ContextKey): string | undefined {
   const value = read(key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw contextError(key, `${JSON.stringify(value)} is not a string`);
   const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
+  if (trimmed === '') throw contextError(key, EMPTY_VALUE);
+  return trimmed;
 }
 
 /** `true` / `false` (JSON booleans or the strings), or `undefined` when the key is unset. */

@@ -109,11 +109,12 @@ describe('auth context', () => {
     });
   });
 
-  it('treats empty optional keys as unset', () => {
-    const config = read({ ...JWT, jwtScopes: '', channelsClaim: '', corsAllowOrigins: '' });
-
-    expect(config).toEqual({
-      auth: { mode: 'jwt', issuer: 'https://auth.example.com/', audience: ['ice-app'] },
-    });
-  });
+  it.each(['jwtScopes', 'channelsClaim', 'masterChannelsClaim', 'corsAllowOrigins', 'jwtAudience', 'auth'])(
+    'refuses an empty %s instead of reading it as unset (an unset variable in a deploy script must not drop a check)',
+    (key) => {
+      expect(() => read({ ...JWT, [key]: ' ' })).toThrow(
+        `Invalid context "${key}": is empty; leave the key out to use its default`,
+      );
+    },
+  );
 });
