@@ -48,9 +48,22 @@ export function optionError(owner: string, option: string, problem: string): Typ
   return new TypeError(`${owner}: ${option} ${problem}`);
 }
 
-function checkInteger(owner: string, option: string, value: number | undefined, min: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+/** The longest delay a timer holds (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function checkInteger(
+  owner: string,
+  option: string,
+  value: number | undefined,
+  min: number,
+  max?: number,
+): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min) {
     throw optionError(owner, option, `must be an integer of at least ${min}, got ${String(value)}`);
+  }
+  if (max !== undefined && value > max) {
+    throw optionError(owner, option, `must be at most ${max} ms (a timer's limit), got ${String(value)}`);
   }
 }
 
@@ -83,12 +96,12 @@ export function checkOptions(owner: string, options: CheckedOptions): void {
     );
   }
   checkInteger(owner, 'maxServerSets', options.maxServerSets, 1);
-  checkInteger(owner, 'timeoutMs', options.timeoutMs, 1);
+  checkInteger(owner, 'timeoutMs', options.timeoutMs, 1, MAX_TIMER_MS);
   checkInteger(owner, 'maxAttempts', options.maxAttempts, 1);
   checkInteger(owner, 'refreshMarginSeconds', options.refreshMarginSeconds, 0);
   checkInteger(owner, 'retry.maxAttempts', options.retry?.maxAttempts, 1);
-  checkInteger(owner, 'retry.baseDelayMs', options.retry?.baseDelayMs, 0);
-  checkInteger(owner, 'retry.maxDelayMs', options.retry?.maxDelayMs, 0);
+  checkInteger(owner, 'retry.baseDelayMs', options.retry?.baseDelayMs, 0, MAX_TIMER_MS);
+  checkInteger(owner, 'retry.maxDelayMs', options.retry?.maxDelayMs, 0, MAX_TIMER_MS);
   if (options.getToken !== undefined && options.aws !== undefined) {
     throw optionError(
       owner,
@@ -143,7 +156,11 @@ export function requestUrl(
     );
   }
   // "." and ".." are KVS names no URL can carry: clients and proxies resolve them away.
-  if (!CHANNEL_NAME_PATTERN.test(options.channel) || /^\.{1,2}$/.test(options.channel)) {
+  if (
+    typeof options.channel !== 'string' ||
+    !CHANNEL_NAME_PATTERN.test(options.channel) ||
+    /^\.{1,2}$/.test(options.channel)
+  ) {
     throw optionError(
       owner,
       'channel',
@@ -164,10 +181,14 @@ export function parseRetryAfter(value: string | null, nowMs = Date.now()): numbe
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - nowMs) / 1000));
 }
 
+/** A bearer token as a header carries it: printable ASCII without spaces (RFC 6750 b64token is narrower). */
+const HEADER_TOKEN = /^[\x21-\x7e]+$/;
+
 /**
  * A broker request's headers: JSON, and the bearer token (`getToken`, jwt) or the SigV4 headers
  * (`aws`, iam) of a `POST` of `body` to `url`. Rejects with `IceServerError` `CredentialsError`
- * when the token or credentials provider fails or returns nothing.
+ * when the token or credentials provider fails, returns nothing, or returns a token no header
+ * can carry (never quoting it).
  */
 export async function authHeaders(
   options: Pick<RequestOptions, 'getToken' | 'aws'>,
@@ -184,6 +205,13 @@ export async function authHeaders(
       });
     if (typeof token !== 'string' || token.trim() === '') {
       throw new IceServerError('CredentialsError', 'getToken returned no token');
+    }
+    // A header cannot carry it, and fetch's error would quote the whole token: say so without it.
+    if (!HEADER_TOKEN.test(token)) {
+      throw new IceServerError(
+        'CredentialsError',
+        'getToken returned a token with characters an Authorization header cannot carry (spaces, line breaks, control or non-ASCII characters)',
+      );
     }
     headers.authorization = `Bearer ${token}`;
   }

@@ -86,8 +86,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (token !== undefined && values.iam)
       throw new UsageError('give --token (auth=jwt) or --iam (auth=iam), not both');
     const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 100)
-      throw new UsageError(`--timeout must be whole milliseconds of at least 100, got "${values.timeout}"`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 600_000)
+      throw new UsageError(
+        `--timeout must be whole milliseconds from 100 to 600000, got "${values.timeout}"`,
+      );
     let ca: Buffer | undefined;
     if (values.ca !== undefined) {
       try {

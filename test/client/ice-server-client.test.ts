@@ -315,6 +315,25 @@ describe('IceServerClient auth', () => {
     expect(stub.requests).toHaveLength(0);
   });
 
+  it.each([
+    ['a line break', 'eyJSECRET\nPART'],
+    ['a NUL', 'eyJSECRET\u0000PART'],
+    ['a space', 'eyJSECRET PART'],
+    ['a non-ASCII character', 'eyJSECRET\u2026PART'],
+  ])(
+    'rejects with CredentialsError, sending nothing and never quoting it, a token with %s',
+    async (_, token) => {
+      const stub = stubFetch({});
+      const client = clientWith(stub, { getToken: () => token });
+
+      const error = rejection(await settle(client.getIceServers(), 0));
+
+      expect(error.code).toBe('CredentialsError');
+      expect(error.message).not.toContain('SECRET');
+      expect(stub.requests).toHaveLength(0);
+    },
+  );
+
   it('signs requests with SigV4 for execute-api in the given Region, with the session token', async () => {
     vi.useRealTimers(); // WebCrypto digests settle on the real event loop
     const stub = stubFetch({});
@@ -352,6 +371,9 @@ describe('IceServerClient options', () => {
     [{ channel: 'no spaces' }, /channel must be a signaling channel name/],
     [{ channel: '..' }, /channel must be a signaling channel name/],
     [{ channel: '.' }, /channel must be a signaling channel name/],
+    [{ channel: undefined }, /channel must be a signaling channel name/],
+    [{ channel: 42 }, /channel must be a signaling channel name/],
+    [{ timeoutMs: 1e12 }, /timeoutMs must be/],
     [{ baseUrl: 'https://user:pw@api.example.com' }, /baseUrl must not carry a user name or password/],
     [{ getToken: 'abc' }, /getToken must be a function/],
     [{ fetch: 'fetch' }, /fetch must be a function/],

@@ -257,10 +257,31 @@ describe('kvs-ice-broker usage errors', () => {
       /--url must use https/,
     ],
     ['an unknown option', ['check', '--verbose'], /Unknown option '--verbose'/],
+    [
+      'a timeout no timer can hold',
+      ['check', '--url', 'http://127.0.0.1:1', '--channel', 'demo', '--timeout', '1e12'],
+      /--timeout must be whole milliseconds from 100 to 600000/,
+    ],
   ])('exits 2 with a message on %s', async (_, argv, message) => {
     const run = await cli(argv);
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
+  });
+
+  it('fails on a token no header can carry, saying so without printing it', async () => {
+    const run = await cli([
+      'check',
+      '--url',
+      'http://127.0.0.1:1',
+      '--channel',
+      'demo',
+      '--token',
+      'eyJSECRET\nPART',
+    ]);
+
+    expect(run.code).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).toContain('cannot carry');
+    expect(`${run.stdout}${run.stderr}`).not.toContain('SECRET');
   });
 });
