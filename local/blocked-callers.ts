@@ -39,12 +39,32 @@ export function readLocalBlockedCallers(context: {
   const { blockedCallers: list, blockedCallersFile: file } = context;
   if (list !== undefined && file !== undefined)
     throw new ConfigError('context', ['blockedCallers', 'blockedCallersFile'], 'give one of them, not both');
-  if (list !== undefined) return { list };
+  if (list !== undefined) {
+    for (const entry of list) {
+      const problem = entryProblem(entry);
+      if (problem !== undefined) throw new ConfigError('context', 'blockedCallers', problem);
+    }
+    return { list };
+  }
   if (file === undefined) return undefined;
   const path = resolve(file);
   const problem = fileProblem(path);
   if (problem !== undefined) throw new ConfigError('context', 'blockedCallersFile', problem);
   return { file: path };
+}
+
+/** Caller ids as the function logs them: `u-…` (JWT sub), `c-…` (client id), `iam-…` (IAM caller). */
+const CALLER_ID = /^(u|c|iam)-[A-Za-z0-9_.~-]+$/;
+
+/** Why a `-c blockedCallers` entry would block nobody (or break the list), or undefined. */
+function entryProblem(entry: string): string | undefined {
+  if (entry.startsWith(SUBJECT_PREFIX)) {
+    return entry.length > SUBJECT_PREFIX.length
+      ? undefined
+      : `"${entry}" names no subject; write sub:<JWT sub>`;
+  }
+  if (CALLER_ID.test(entry)) return undefined;
+  return `"${entry}" is neither a caller id as the function logs it (u-…, c-…, iam-…) nor sub:<JWT sub>; did you mean "${SUBJECT_PREFIX}${entry}"?`;
 }
 
 function fileProblem(path: string): string | undefined {

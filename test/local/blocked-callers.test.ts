@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LOCAL_BLOCKED_CALLERS_PARAMETER, publishBlockedCallers } from '../../local/blocked-callers';
+import {
+  LOCAL_BLOCKED_CALLERS_PARAMETER,
+  publishBlockedCallers,
+  readLocalBlockedCallers,
+} from '../../local/blocked-callers';
 import { ParameterStore } from '../../local/emulator/ssm';
 
 describe('-c blockedCallersFile, edited while the local API runs', () => {
@@ -31,5 +35,28 @@ describe('-c blockedCallersFile, edited while the local API runs', () => {
 
     expect(warnings.join('\n')).toContain('the API keeps its last good list');
     expect(store.get(LOCAL_BLOCKED_CALLERS_PARAMETER)?.value).toBe(published);
+  });
+});
+
+describe('-c blockedCallers', () => {
+  it.each([
+    [
+      'a bare name, which blocks nobody',
+      ['alice'],
+      /"alice" is neither a caller id .* did you mean "sub:alice"\?/,
+    ],
+    [
+      'a subject prefix with no subject, which would break the list',
+      ['u-abc', 'sub:'],
+      /"sub:" names no subject/,
+    ],
+  ])('refuses %s, naming the entry', (_, list, message) => {
+    expect(() => readLocalBlockedCallers({ blockedCallers: list })).toThrow(message);
+  });
+
+  it('takes caller ids as the function logs them and JWT subjects', () => {
+    const list = ['u-3q2Ry_-x', 'c-abc', 'iam-xyz', 'sub:mallory'];
+
+    expect(readLocalBlockedCallers({ blockedCallers: list })).toEqual({ list });
   });
 });
