@@ -110,8 +110,16 @@ export function isLoopbackOrigin(origin: string): boolean {
  * loopback page (another website's page is not). For control APIs that change what a server does.
  */
 export function fromThisMachine(req: IncomingMessage): boolean {
-  const host = req.headers.host ?? '';
-  const hostname = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : '';
   const origin = req.headers.origin;
-  return isLoopbackHost(hostname) && (origin === undefined || isLoopbackOrigin(origin));
+  return addressedToThisMachine(req) && (origin === undefined || isLoopbackOrigin(origin));
+}
+
+/**
+ * Whether a request's `Host` names localhost or a loopback address: a page on a DNS-rebound name
+ * (`evil.example` resolving to 127.0.0.1) sends its own name, and a server that only listens on
+ * loopback has no reason to answer it.
+ */
+export function addressedToThisMachine(req: IncomingMessage): boolean {
+  const host = req.headers.host ?? '';
+  return isLoopbackHost(URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : '');
 }

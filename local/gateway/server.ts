@@ -2,7 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiHandler } from '../../lambda/http/adapter';
 import type { SitePages } from '../demo/server';
-import { BodyTooLargeError, closeServer, listen, readBody, splitTarget } from '../http-server';
+import {
+  addressedToThisMachine,
+  BodyTooLargeError,
+  closeServer,
+  listen,
+  readBody,
+  splitTarget,
+} from '../http-server';
 import type { CorsRules } from './cors';
 import { lambdaContext, matchRoute, type RoutePath, toApiGatewayEvent } from './event';
 
@@ -89,6 +96,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // The raw target, as API Gateway routes it: a URL parser would resolve `..`, turn `\` into
     // `/` and accept absolute-form targets, routing requests the deployed API answers with 404.
     const target = splitTarget(req.url ?? '/');
+    // Only this machine's names: a DNS-rebinding page must not get credentials from a local API.
+    if (!addressedToThisMachine(req)) return message(res, 403, 'Forbidden');
     if (options.pages && (await options.pages(req, res, target.path))) return;
     const route = matchRoute(target.path, options.routes);
     if (route && options.cors && req.method === 'OPTIONS') {
