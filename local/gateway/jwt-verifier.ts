@@ -1,8 +1,12 @@
 import { decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { IssuerKeysUnavailable } from './issuer-keys';
 
-/** Signing algorithms accepted; `none` and the HMAC family never are. */
-const JWT_ALGORITHMS = ['RS256', 'ES256'];
+/**
+ * Signing algorithms accepted: HTTP API JWT authorizers check "only RSA-based algorithms" (API
+ * Gateway developer guide, "Control access to HTTP APIs with JWT authorizers"); `none`, HMAC and
+ * ECDSA never pass.
+ */
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
 
 /** What a token must satisfy: a route's JWT authorizer configuration, and the clock to check it by. */
 export interface JwtRules {
@@ -58,7 +62,7 @@ function audienceMatches(payload: JWTPayload, audience: readonly string[]): bool
 }
 
 /**
- * Verifies a JWT as API Gateway's JWT authorizer does: RS256/ES256 signature by a key of the
+ * Verifies a JWT as API Gateway's JWT authorizer does: RS256/RS384/RS512 signature by a key of the
  * issuer with the token's `kid`, `iss`, `exp` (required, in the future), `nbf` and `iat` (not in
  * the future), then `aud` or `client_id`.
  */

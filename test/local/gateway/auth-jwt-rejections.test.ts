@@ -85,6 +85,13 @@ describe('auth=jwt rejects tokens API Gateway would reject', () => {
       reason: /algorithm/,
       token: () => issuer.sign(valid(), { alg: 'HS256', key: randomBytes(32) }),
     },
+    {
+      // HTTP API JWT authorizers check "only RSA-based algorithms" (API Gateway developer guide).
+      case: 'an ES256 token',
+      reason: /algorithm/,
+      token: async () =>
+        issuer.sign(valid(), { alg: 'ES256', key: (await generateKeyPair('ES256')).privateKey }),
+    },
     { case: 'a string that is not a JWT', reason: /malformed/, token: async () => 'not-a-jwt' },
   ];
 
