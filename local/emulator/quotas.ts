@@ -44,15 +44,26 @@ export function admitArrival(times: number[], perSecond: number, now: number): b
   return true;
 }
 
-const quotaSchema = z.strictObject({
-  perAccount: z.int().min(1).max(100_000).optional(),
-  perChannel: z.int().min(1).max(100_000).optional(),
-});
+const tps = z.int().min(1).max(100_000);
+/** An account-wide operation's quota: the limit is required (an empty object would lift it). */
+const accountQuota = z.strictObject({ perAccount: tps });
+/** `GetIceServerConfig`, limited per channel and per account: at least one of them. */
+const channelQuota = z
+  .strictObject({ perAccount: tps.optional(), perChannel: tps.optional() })
+  .refine((quota) => quota.perAccount !== undefined || quota.perChannel !== undefined, {
+    message: 'give perChannel, perAccount or both (an empty quota would lift the limit)',
+  });
 
 /** `POST /_emulator/quotas`: `{"enabled": false}`, or limits per operation (over AWS's), or both. */
 export const quotaSettingsSchema = z.strictObject({
   enabled: z.boolean().optional(),
-  limits: z.partialRecord(z.enum(OPERATIONS), quotaSchema).optional(),
+  limits: z
+    .strictObject({
+      AssumeRole: accountQuota.optional(),
+      GetSignalingChannelEndpoint: accountQuota.optional(),
+      GetIceServerConfig: channelQuota.optional(),
+    } satisfies Record<Operation, unknown>)
+    .optional(),
 });
 
 /** The quotas in force, as `GET /_emulator/quotas` shows them. */

@@ -130,6 +130,17 @@ describe('request-rate quotas at the wire', () => {
     expect(bad.status).toBe(400);
   });
 
+  it.each([
+    ['an empty quota, which would lift the limit', { GetIceServerConfig: {} }],
+    ['a per-channel quota for an operation on no channel', { AssumeRole: { perChannel: 5 } }],
+    ['an account operation without its limit', { GetSignalingChannelEndpoint: {} }],
+  ])('refuses %s', async (_, limits) => {
+    await expect(startTestEmulator({ quotas: { limits } as QuotaSettings })).rejects.toThrow(
+      /invalid quotas/,
+    );
+    emulator = await startTestEmulator();
+  });
+
   it('refuses invalid quota options at start, naming them', async () => {
     await expect(
       startTestEmulator({ quotas: { limits: { GetIceServerConfig: { perChannel: 1.5 } } } }),
