@@ -32,11 +32,22 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const dynalite = require('dynalite');
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+// dynalite answers every origin (Access-Control-Allow-Origin: *): a web page that found the port
+// could read the shared cache's TURN credentials. Only this machine's tools get through: a Host of
+// a loopback name, and no Origin (the SDK sends none; a browser always does).
 let counts = {};
-server.on('request', (req) => {
+const [serve] = server.listeners('request');
+server.removeAllListeners('request');
+const LOOPBACK_HOST = /^(localhost|127(\\.\\d{1,3}){3}|\\[::1\\])(:\\d+)?$/;
+server.on('request', (req, res) => {
+  if (req.headers.origin !== undefined || !LOOPBACK_HOST.test(String(req.headers.host || ''))) {
+    res.writeHead(403, { 'content-type': 'application/json' });
+    return res.end('{"message":"the local DynamoDB answers tools on this machine only"}');
+  }
   const target = String(req.headers['x-amz-target'] || '');
   const operation = target.slice(target.indexOf('.') + 1) || 'unknown';
   counts[operation] = (counts[operation] || 0) + 1;
+  return serve.call(server, req, res);
 });
 server.on('error', (error) => parentPort.postMessage({ type: 'error', message: error.message }));
 parentPort.on('message', (message) => {

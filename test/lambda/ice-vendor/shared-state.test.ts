@@ -286,3 +286,24 @@ describe('the shared ICE cache (sharedCache)', () => {
     });
   });
 });
+
+describe('the local DynamoDB', () => {
+  it('refuses a web page (a request with an Origin), so no page can read the shared cache', async () => {
+    const response = await fetch(dynamodb.url, {
+      method: 'POST',
+      headers: {
+        origin: 'https://evil.example',
+        // dynalite checks that a request is signed, not by whom.
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=ANY/20261130/us-west-2/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
+        'x-amz-date': '20261130T000000Z',
+        'x-amz-target': 'DynamoDB_20120810.Scan',
+        'content-type': 'application/x-amz-json-1.0',
+      },
+      body: JSON.stringify({ TableName: dynamodb.tableName }),
+    });
+
+    expect(response.status).toBe(403);
+    expect(await response.text()).not.toContain('password');
+  });
+});
