@@ -436,7 +436,9 @@ function readBoolean(read: ContextReader, key: ContextKey): boolean | undefined 
 function readNumber(read: ContextReader, key: ContextKey): number | undefined {
   const value = read(key);
   if (value === undefined || value === null) return undefined;
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  // Decimal only, as the function's variables: `0x10` or `1e2` is more likely a slip than a number.
+  const decimal = typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value);
+  const number = decimal ? Number(value) : value;
   if (typeof number !== 'number' || Number.isNaN(number)) {
     throw contextError(key, `${JSON.stringify(value)} is not a number`);
   }

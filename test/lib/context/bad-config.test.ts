@@ -49,6 +49,16 @@ describe('synth with a bad configuration', () => {
     ['throttleRate is 0', { throttleRate: '0' }, /^Invalid context "throttleRate": /],
     ['throttleBurst is a fraction', { throttleBurst: '2.5' }, /^Invalid context "throttleBurst": /],
     [
+      'minRemainingTtl is hexadecimal',
+      { minRemainingTtl: '0x10' },
+      /^Invalid context "minRemainingTtl": "0x10" is not a number/,
+    ],
+    [
+      'minRemainingTtl has an exponent',
+      { minRemainingTtl: '1e2' },
+      /^Invalid context "minRemainingTtl": "1e2" is not a number/,
+    ],
+    [
       'logRetentionDays is not a CloudWatch period',
       { logRetentionDays: '42' },
       /^Invalid context "logRetentionDays": /,
