@@ -77,6 +77,13 @@ function kept(load: () => Promise<string>): () => Promise<string> {
 const HTML = 'text/html; charset=utf-8';
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
 
+/** Where a page's channel picker goes, and the picker (its options come from the page's script). */
+const CHANNEL_FIELD_SLOT = '<!-- channel field (local/demo/server.ts) -->';
+const CHANNEL_FIELD = `<p>
+        <label for="channel">Signaling channel</label>
+        <select id="channel" name="channel"></select>
+      </p>`;
+
 /**
  * The demo at `/demo` and the master/viewer page at `/demo/signaling`: the pages, their scripts
  * (bundled on first request, then kept), the KVS WebRTC SDK build and `/demo/demo.css`, for
@@ -89,11 +96,13 @@ export function demoPages(options: DemoOptions): SitePages {
     ...(options.region ? { region: options.region } : {}),
     ...(options.caFile ? { caFile: options.caFile } : {}),
   };
-  /** A page with the configuration written into its `demo-config` element. */
+  /** A page with the configuration written into its `demo-config` element, and the channel field both pages have. */
   const page = (file: string) =>
     kept(() =>
       readFile(join(DIR, file), 'utf8').then((html) =>
-        html.replace('id="demo-config">null<', `id="demo-config">${scriptJson(config)}<`),
+        html
+          .replace('id="demo-config">null<', `id="demo-config">${scriptJson(config)}<`)
+          .replace(CHANNEL_FIELD_SLOT, CHANNEL_FIELD),
       ),
     );
   const files = new Map<string, { type: string; body: () => Promise<string> }>(

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type ChannelRef, CLIENT_ID, channelOperation, invalidArgument, optionalString } from './kvs-access';
+import {
+  type ChannelOperation,
+  type ChannelRef,
+  CLIENT_ID,
+  channelOperation,
+  invalidArgument,
+  optionalString,
+} from './kvs-access';
 import type { EmulatorContext, OperationHandler } from './operation';
 import { mintTurnCredentials } from './turn-credentials';
 
@@ -42,19 +49,16 @@ function endpointFor(ctx: EmulatorContext, protocol: string, role: string, chann
   return `https://w-${id}.kinesisvideo.${ctx.region}.${ctx.dnsSuffix}`;
 }
 
-/** KVS `GetSignalingChannelEndpoint` (REST-JSON, control plane). */
-export function getSignalingChannelEndpointHandler(ctx: EmulatorContext): OperationHandler {
-  return channelOperation(ctx, {
-    operation: 'GetSignalingChannelEndpoint',
-    path: '/getSignalingChannelEndpoint',
-    deniedCode: 'AccessDeniedException',
-    accept: (input, channel) => {
-      const { protocols, role } = requestedEndpoints(input.SingleMasterChannelEndpointConfiguration);
-      const list = () =>
-        protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role, channel) }));
-      return { answer: () => JSON.stringify({ ResourceEndpointList: list() }) };
-    },
-  });
+/** KVS `GetSignalingChannelEndpoint`'s answer (control plane): an endpoint per protocol asked for. */
+function signalingChannelEndpoints(
+  ctx: EmulatorContext,
+  input: Record<string, unknown>,
+  channel: ChannelRef,
+) {
+  const { protocols, role } = requestedEndpoints(input.SingleMasterChannelEndpointConfiguration);
+  const list = () =>
+    protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role, channel) }));
+  return { answer: () => JSON.stringify({ ResourceEndpointList: list() }) };
 }
 
 function iceServerList(ctx: EmulatorContext, channelArn: string) {
@@ -71,21 +75,29 @@ function iceServerList(ctx: EmulatorContext, channelArn: string) {
   });
 }
 
-/** KVS signaling `GetIceServerConfig` (REST-JSON, served at the HTTPS channel endpoint). */
-export function getIceServerConfigHandler(ctx: EmulatorContext): OperationHandler {
-  return channelOperation(ctx, {
-    operation: 'GetIceServerConfig',
-    path: '/v1/get-ice-server-config',
-    deniedCode: 'NotAuthorizedException',
-    accept: (input, channel) => {
-      const clientId = optionalString(input.ClientId, 'ClientId', CLIENT_ID);
-      optionalString(input.Username, 'Username', CLIENT_ID);
-      if (input.Service !== undefined && input.Service !== 'TURN')
-        throw invalidArgument('Service must be TURN.');
-      return {
-        clientId,
-        answer: () => JSON.stringify({ IceServerList: iceServerList(ctx, channel.arn) }),
-      };
+/** KVS signaling `GetIceServerConfig`'s answer (served at the HTTPS channel endpoint): TURN server sets. */
+function iceServerConfig(ctx: EmulatorContext, input: Record<string, unknown>, channel: ChannelRef) {
+  const clientId = optionalString(input.ClientId, 'ClientId', CLIENT_ID);
+  optionalString(input.Username, 'Username', CLIENT_ID);
+  if (input.Service !== undefined && input.Service !== 'TURN') throw invalidArgument('Service must be TURN.');
+  return { clientId, answer: () => JSON.stringify({ IceServerList: iceServerList(ctx, channel.arn) }) };
+}
+
+/** The two KVS operations the broker calls, as REST-JSON handlers (see {@link channelOperation}). */
+export function kvsOperationHandlers(ctx: EmulatorContext): OperationHandler[] {
+  const operations: ChannelOperation[] = [
+    {
+      operation: 'GetSignalingChannelEndpoint',
+      path: '/getSignalingChannelEndpoint',
+      deniedCode: 'AccessDeniedException',
+      accept: (input, channel) => signalingChannelEndpoints(ctx, input, channel),
     },
-  });
+    {
+      operation: 'GetIceServerConfig',
+      path: '/v1/get-ice-server-config',
+      deniedCode: 'NotAuthorizedException',
+      accept: (input, channel) => iceServerConfig(ctx, input, channel),
+    },
+  ];
+  return operations.map((operation) => channelOperation(ctx, operation));
 }

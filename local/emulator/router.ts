@@ -6,7 +6,7 @@ import type { EmulatorClock } from './clock';
 import { handleControl } from './control';
 import { AuthFailure, AwsError } from './errors';
 import { type FaultRegistry, faultResponse, type Sleeper } from './faults';
-import { getIceServerConfigHandler, getSignalingChannelEndpointHandler } from './kvs';
+import { kvsOperationHandlers } from './kvs';
 import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
 import { type Protocol, restJson, type WireResponse } from './protocols';
 import type { QuotaEnforcer } from './quotas';
@@ -51,9 +51,7 @@ export function createRouter(
   deps: RouterDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const handlers = new Map<string, OperationHandler>(
-    [assumeRoleHandler(ctx), getSignalingChannelEndpointHandler(ctx), getIceServerConfigHandler(ctx)].map(
-      (h) => [h.path, h],
-    ),
+    [assumeRoleHandler(ctx), ...kvsOperationHandlers(ctx)].map((h) => [h.path, h]),
   );
 
   const reply = (res: ServerResponse, response: WireResponse) =>
