@@ -82,6 +82,11 @@ export function createApiHandler({
     try {
       const caller = callerOf(event, auth);
       logger.appendKeys({ clientId: caller.clientId });
+      if (caller.ignoredClaimElements) {
+        logger.warn('channel claim elements granted nothing', {
+          ignoredClaimElements: caller.ignoredClaimElements,
+        });
+      }
       await blockedCallers?.check(caller);
       const role = signalingRoleOf(event);
       if (role !== undefined) return await connect(role, caller);

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { AuthMode } from '../contract';
 import { VendingError } from '../core/errors';
 import type { ChannelGrant } from '../core/model';
+import { bearerTokenPayload, claimedChannels, claimsDiffering, type IgnoredClaimElement } from './claims';
 
 /** Who is calling, as the API Gateway authorizer of the deployment's auth mode established it. */
 export interface Caller {
@@ -25,6 +26,11 @@ export interface Caller {
    * never logged, sent to KVS or answered.
    */
   readonly subject?: string;
+  /**
+   * Elements of the token's channels or master channels claim that granted nothing (an object,
+   * a nested array, a number, a string that is not one channel name, …), for the log; never values.
+   */
+  readonly ignoredClaimElements?: readonly IgnoredClaimElement[];
 }
 
 /** What the function knows about its deployment's authentication (from the stack's environment). */
@@ -54,31 +60,16 @@ const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 /**
- * Channel names from a claim. API Gateway passes JWT claims to the function as strings and
- * flattens arrays to `"[a b]"`; tokens also carry space- or comma-separated lists. Because of that
- * flattening, an array element holding a space (`["x lobby"]`) reads as two names: KVS channel
- * names never hold spaces or commas, so the identity provider must put one name per element.
- * An object claim (flattened to `"map[k:v]"`) grants nothing.
- */
-export function claimedChannels(value: unknown): string[] {
-  // A real JSON array (a function invoked other than by API Gateway): each element is one name.
-  if (Array.isArray(value))
-    return value.filter((item): item is string => typeof item === 'string' && item !== '');
-  // API Gateway's flattening of an object claim ("map[k:v]") is no list of channels: it grants nothing.
-  if (typeof value !== 'string' || value.startsWith('map[')) return [];
-  return value
-    .replace(/^\[|\]$/g, '')
-    .split(/[\s,]+/)
-    .filter((name) => name.length > 0);
-}
-
-/**
  * The caller of a `jwt` route: a user (`sub`, id prefix `u-`), else an OAuth client
  * (`client_id`, then `azp`, as client-credentials tokens carry it; prefix `c-`), each hashed
  * together with the issuer, so two machine clients get two ids and a user never shares one with
  * a client.
  */
-function jwtCaller(claims: Record<string, unknown> | undefined, auth: AuthSettings): Caller {
+function jwtCaller(
+  event: APIGatewayProxyEventV2,
+  claims: Record<string, unknown> | undefined,
+  auth: AuthSettings,
+): Caller {
   const { channelsClaim, masterChannelsClaim } = auth;
   if (!claims) throw notIdentified('the request carries no token claims; the API expects a JWT');
   const issuer = text(claims.iss) ?? '';
@@ -92,20 +83,62 @@ function jwtCaller(claims: Record<string, unknown> | undefined, auth: AuthSettin
   if (!clientId) {
     throw notIdentified('the token names no caller: it needs a sub, client_id or azp claim');
   }
+  const who = { clientId, ...(subject !== undefined ? { subject } : {}) };
+  const listClaims = [channelsClaim, masterChannelsClaim].filter((name) => name !== undefined);
+  if (listClaims.length === 0) return { ...who, grantedChannels: 'all', masterChannels: [] };
+  const token = verifiedToken(event, claims, listClaims);
+  const ignored: IgnoredClaimElement[] = [];
+  const read = (claim: string) => {
+    const { channels, ignored: notGranting } = claimedChannels(claim, token[claim]);
+    ignored.push(...notGranting);
+    return channels;
+  };
   // Mastering is granted only by its own claim: a token without it masters nothing.
   const masterChannels =
-    masterChannelsClaim !== undefined && Object.hasOwn(claims, masterChannelsClaim)
-      ? claimedChannels(claims[masterChannelsClaim])
+    masterChannelsClaim !== undefined && Object.hasOwn(token, masterChannelsClaim)
+      ? read(masterChannelsClaim)
       : [];
-  const who = { clientId, ...(subject !== undefined ? { subject } : {}) };
-  if (channelsClaim === undefined) return { ...who, grantedChannels: 'all', masterChannels };
-  if (!Object.hasOwn(claims, channelsClaim)) {
-    throw new VendingError(
-      'ChannelNotAllowed',
-      `your token has no "${channelsClaim}" claim listing channels`,
+  let grantedChannels: ChannelGrant = 'all';
+  if (channelsClaim !== undefined) {
+    if (!Object.hasOwn(token, channelsClaim) || token[channelsClaim] === null) {
+      throw new VendingError(
+        'ChannelNotAllowed',
+        `your token has no "${channelsClaim}" claim listing channels`,
+      );
+    }
+    grantedChannels = read(channelsClaim);
+  }
+  return {
+    ...who,
+    grantedChannels,
+    masterChannels,
+    ...(ignored.length > 0 ? { ignoredClaimElements: ignored } : {}),
+  };
+}
+
+/** Claims every token check compares besides the list claims: who the caller is. */
+const IDENTITY_CLAIMS = ['iss', 'sub', 'client_id', 'azp'];
+
+/**
+ * The payload of the request's bearer token, once it is shown to be the token the authorizer
+ * verified: its identity claims and `listClaims`, flattened as API Gateway flattens them, equal
+ * the authorizer's. Throws 403 `CallerNotIdentified` otherwise (no token, or another one).
+ */
+function verifiedToken(
+  event: APIGatewayProxyEventV2,
+  claims: Record<string, unknown>,
+  listClaims: readonly string[],
+): Record<string, unknown> {
+  const payload = bearerTokenPayload(event);
+  if (!payload) {
+    throw notIdentified(
+      'the request carries no bearer token in its Authorization header; the API reads channel claims from it',
     );
   }
-  return { ...who, grantedChannels: claimedChannels(claims[channelsClaim]), masterChannels };
+  if (claimsDiffering(payload, claims, [...IDENTITY_CLAIMS, ...listClaims]).length > 0) {
+    throw notIdentified('the bearer token is not the one the authorizer verified');
+  }
+  return payload;
 }
 
 /** The caller of an `iam` route: the Cognito identity, else the IAM principal's ARN or id (prefix `iam-`). */
@@ -126,7 +159,7 @@ export function callerOf(event: APIGatewayProxyEventV2, auth: AuthSettings): Cal
   const authorizer = (event.requestContext as { authorizer?: Authorizer } | undefined)?.authorizer;
   switch (auth.mode) {
     case 'jwt':
-      return jwtCaller(authorizer?.jwt?.claims, auth);
+      return jwtCaller(event, authorizer?.jwt?.claims, auth);
     case 'iam':
       return iamCaller(authorizer?.iam);
     case 'none':

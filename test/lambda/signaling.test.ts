@@ -13,6 +13,7 @@ import {
   parse,
   SESSION,
   sts,
+  withToken,
 } from './support/handler';
 
 const WSS_ENDPOINT = 'wss://m-1a2b3c4d.kinesisvideo.us-west-2.amazonaws.com';
@@ -21,7 +22,7 @@ const ISSUER = 'https://issuer.example.com';
 const viewer = (body?: unknown) => event('demo', body, {}, 'viewer');
 const master = (body?: unknown) => event('demo', body, {}, 'master');
 const withClaims = (base: ReturnType<typeof event>, claims: Record<string, unknown>) =>
-  authorized(base, { jwt: { claims: { iss: ISSUER, sub: 'alice', ...claims } } });
+  withToken(base, { iss: ISSUER, sub: 'alice', ...claims });
 
 /** The session policies AssumeRole was asked for, by role session name. */
 function sessionPolicies(): Record<string, unknown> {
@@ -111,7 +112,7 @@ describe('the viewer route', () => {
   it('applies the channels claim as the ICE route does', async () => {
     const handler = buildHandler({ authMode: 'jwt', channelsClaim: 'channels', signalingRoles: ['viewer'] });
 
-    const { status, body } = parse(await handler(withClaims(viewer(), { channels: '[lobby]' })));
+    const { status, body } = parse(await handler(withClaims(viewer(), { channels: ['lobby'] })));
 
     expect(status).toBe(403);
     expect(body.error.code).toBe('ChannelNotAllowed');
@@ -159,7 +160,7 @@ describe('the master role is granted apart from viewing', () => {
 
   it('serves the master route to a token whose master channels claim lists the channel', async () => {
     const { status, body } = parse(
-      await jwtMaster()(withClaims(master(), { channels: '[demo]', master_channels: '[demo]' })),
+      await jwtMaster()(withClaims(master(), { channels: ['demo'], master_channels: ['demo'] })),
     );
 
     expect(status).toBe(200);
@@ -173,7 +174,7 @@ describe('the master role is granted apart from viewing', () => {
   });
 
   it('refuses the master route with 403 to a token that may only view the channel', async () => {
-    const { status, body } = parse(await jwtMaster()(withClaims(master(), { channels: '[demo]' })));
+    const { status, body } = parse(await jwtMaster()(withClaims(master(), { channels: ['demo'] })));
 
     expect(status).toBe(403);
     expect(body.error).toEqual({
@@ -183,7 +184,7 @@ describe('the master role is granted apart from viewing', () => {
   });
 
   it('refuses the master route with 403 when the master claim lists other channels', async () => {
-    const claims = { channels: '[demo]', master_channels: '[lobby-camera-01]' };
+    const claims = { channels: ['demo'], master_channels: ['lobby-camera-01'] };
 
     const { status } = parse(await jwtMaster()(withClaims(master(), claims)));
 

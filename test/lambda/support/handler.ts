@@ -17,6 +17,7 @@ import { ChannelDirectory } from '../../../lambda/core/channels';
 import { SignalingVendor } from '../../../lambda/core/signaling';
 import { IceVendor } from '../../../lambda/core/vendor';
 import { createApiHandler } from '../../../lambda/http/adapter';
+import { apiGatewayClaims } from '../../../lambda/http/claims';
 
 export const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 export const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
@@ -203,4 +204,24 @@ export function authorized(
   authorizer: Record<string, unknown>,
 ): APIGatewayProxyEventV2 {
   return { ...base, requestContext: { ...base.requestContext, authorizer } } as APIGatewayProxyEventV2;
+}
+
+/** An unsigned JWS compact token carrying `payload`: the function never verifies one (API Gateway's authorizer does). */
+export function unsignedToken(payload: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(payload)}.c2lnbmF0dXJl`;
+}
+
+/**
+ * The event as API Gateway builds it behind a JWT authorizer that verified a token carrying
+ * `payload`: the token in its `Authorization` header, and the claims flattened as API Gateway
+ * passes them (`{ jwt: { claims, scopes: null } }`). A claim given as `undefined` is left out.
+ */
+export function withToken(
+  base: APIGatewayProxyEventV2,
+  payload: Record<string, unknown>,
+): APIGatewayProxyEventV2 {
+  const claims = Object.fromEntries(Object.entries(payload).filter(([, value]) => value !== undefined));
+  const event = authorized(base, { jwt: { claims: apiGatewayClaims(claims), scopes: null } });
+  return { ...event, headers: { ...event.headers, authorization: `Bearer ${unsignedToken(claims)}` } };
 }

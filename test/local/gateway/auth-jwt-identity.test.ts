@@ -56,6 +56,25 @@ describe('auth=jwt with a channels claim: every valid token must name a caller a
     expect(clientIdsAtEmulator(stack)).toEqual([]);
   });
 
+  it.each([
+    ['an object inside the array', [{ name: 'lobby', label: 'cam demo' }]],
+    ['an element holding spaces', ['x demo y']],
+    ['a nested array', [['demo']]],
+  ])(
+    'grants nothing for a claim whose element is %s (API Gateway flattens it to text holding "demo")',
+    async (_, channels) => {
+      const response = await postIceServers(
+        stack,
+        'demo',
+        bearer(await tokenWith({ sub: 'alice', channels })),
+      );
+
+      expect(response.status).toBe(403);
+      expect((await response.json()).error.code).toBe('ChannelNotAllowed');
+      expect(clientIdsAtEmulator(stack)).toEqual([]);
+    },
+  );
+
   it('refuses a correctly signed token without the channels claim with 403 ChannelNotAllowed', async () => {
     const response = await postIceServers(
       stack,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiGatewayClaims, tokenScopes } from '../../../local/gateway/jwt-gate';
+import { apiGatewayClaims } from '../../../lambda/http/claims';
+import { tokenScopes } from '../../../local/gateway/jwt-gate';
 
 describe('JWT claims as API Gateway passes them to the function', () => {
   it('keeps string claims as they are', () => {
@@ -18,6 +19,16 @@ describe('JWT claims as API Gateway passes them to the function', () => {
     const claims = apiGatewayClaims({ channels: ['demo', 'lobby'], 'cognito:groups': ['admins'] });
 
     expect(claims).toEqual({ channels: '[demo lobby]', 'cognito:groups': '[admins]' });
+  });
+
+  it('flattens nested arrays and objects inside arrays the same way, null elements as <nil>', () => {
+    const claims = apiGatewayClaims({ channels: [['a', 'b'], { k: 'x y' }, null, 7, false] });
+
+    expect(claims).toEqual({ channels: '[[a b] map[k:x y] <nil> 7 false]' });
+  });
+
+  it('leaves out a claim whose value is null', () => {
+    expect(apiGatewayClaims({ sub: 'alice', channels: null })).toEqual({ sub: 'alice' });
   });
 
   it('flattens objects to the map form with sorted keys', () => {
