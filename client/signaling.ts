@@ -20,8 +20,14 @@ export type SignalingRole = 'VIEWER' | 'MASTER';
  */
 export interface SignalingConnection {
   readonly role: SignalingRole;
-  /** Viewers: the `X-Amz-ClientId` the URL is signed for (the caller's stable id, `.`, a fresh suffix). Absent for the master. */
+  /**
+   * Viewers: the `X-Amz-ClientId` the URL is signed for, one of the caller's `viewerSlot.of`
+   * ClientIds on the channel, handed out in turn (a connection with it replaces an older one with
+   * the same ClientId). Absent for the master.
+   */
   readonly clientId?: string;
+  /** Viewers: which of the caller's ClientIds on the channel this is (`slot`, from 0), of how many (`of`). */
+  readonly viewerSlot?: { readonly slot: number; readonly of: number };
   readonly channelArn: string;
   /** The channel's Region. */
   readonly region: string;
@@ -105,6 +111,7 @@ function readConnection(body: unknown, receivedAt: number): SignalingConnection 
   return {
     role: b.role,
     ...(typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
+    ...(isViewerSlot(b.viewerSlot) ? { viewerSlot: { slot: b.viewerSlot.slot, of: b.viewerSlot.of } } : {}),
     channelArn: b.channelArn,
     region: b.region,
     signaling: {
@@ -225,4 +232,9 @@ export function sdkConfig(connection: SignalingConnection): {
     role: connection.role,
     region: connection.region,
   };
+}
+
+function isViewerSlot(value: unknown): value is { slot: number; of: number } {
+  const slot = value as { slot?: unknown; of?: unknown } | null | undefined;
+  return typeof slot?.slot === 'number' && typeof slot.of === 'number';
 }

@@ -11,6 +11,7 @@ import {
   parseSignalingRoles,
   type SignalingRole,
   servedSignalingRoles,
+  VIEWER_SLOTS_PER_CALLER,
 } from './contract';
 import type { BudgetLimits } from './core/budget';
 import { DEFAULT_BACKOFF } from './core/retry';
@@ -39,6 +40,8 @@ export const TUNING = {
   accountIceCallsPerSecond: { env: ENV.accountIceCallsPerSecond, ...ACCOUNT_ICE_CALLS_PER_SECOND },
   /** Calls that issue new TURN credentials to one caller per minute, all instances together (context `callerIssuancesPerMinute`). */
   callerIssuancesPerMinute: { env: ENV.callerIssuancesPerMinute, ...CALLER_ISSUANCES_PER_MINUTE },
+  /** Viewer connections one caller may hold on one channel at once (context `viewerSlotsPerCaller`). */
+  viewerSlotsPerCaller: { env: ENV.viewerSlotsPerCaller, ...VIEWER_SLOTS_PER_CALLER },
   /** Milliseconds one request to the shared table may take before the function uses per-instance state instead. */
   sharedTableTimeoutMs: { env: 'SHARED_TABLE_TIMEOUT_MS', default: 250, min: 20, max: 5000 },
   /** Seconds the blocked-callers list is cached: the longest a new block takes to apply. */

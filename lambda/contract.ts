@@ -126,6 +126,15 @@ export const ACCOUNT_ICE_CALLS_PER_SECOND = { default: 100, min: 1, max: 10_000 
 export const CALLER_ISSUANCES_PER_MINUTE = { default: 30, min: 1, max: 1000 } as const;
 
 /**
+ * Viewer connections one caller may hold on one channel at once (context `viewerSlotsPerCaller`):
+ * the viewer route hands each caller's connections ClientIds from a pool of this many per
+ * channel, in turn, and KVS lets the newest connection with a ClientId take precedence over an
+ * older one, so one caller can never fill a channel's 10 viewer places (KVS quota, soft) and lock
+ * everyone else out. Default 3, at most 10.
+ */
+export const VIEWER_SLOTS_PER_CALLER = { default: 3, min: 1, max: 10 } as const;
+
+/**
  * The DynamoDB table every function instance shares (the call budget's windows and, with
  * `sharedCache`, ICE answers): string partition key `pk`; DynamoDB removes an item some time
  * after its `expiresAt` (epoch seconds, the table's TTL attribute).
@@ -158,6 +167,8 @@ export const ENV = {
   accountIceCallsPerSecond: 'ACCOUNT_ICE_CALLS_PER_SECOND',
   /** See {@link CALLER_ISSUANCES_PER_MINUTE}. */
   callerIssuancesPerMinute: 'CALLER_ISSUANCES_PER_MINUTE',
+  /** See {@link VIEWER_SLOTS_PER_CALLER}. */
+  viewerSlotsPerCaller: 'VIEWER_SLOTS_PER_CALLER',
 } as const;
 
 /**

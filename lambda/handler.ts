@@ -95,6 +95,8 @@ const signaling =
         ice: vendor,
         roles: config.signalingRoles,
         deadlineMs: config.deadlineMs,
+        viewerSlotsPerCaller: config.viewerSlotsPerCaller,
+        viewerSlots: shared?.viewerSlots,
       })
     : undefined;
 // Its sessions (one per served role, each allowed only that role's Connect action) too: the first

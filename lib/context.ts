@@ -36,6 +36,7 @@ const CONTEXT_KEYS = {
   channelsClaim: { prop: 'auth.channelsClaim' },
   masterChannelsClaim: { prop: 'auth.masterChannelsClaim' },
   signalingRoles: { prop: 'signalingRoles' },
+  viewerSlotsPerCaller: { prop: 'viewerSlotsPerCaller' },
   allowUnauthenticated: { prop: 'auth.allowUnauthenticated' },
   corsAllowOrigins: { prop: 'corsAllowOrigins' },
   channels: { prop: 'existingChannels' },
@@ -231,6 +232,7 @@ function readBrokerSettings(read: ContextReader): Omit<IceBrokerProps, 'auth' | 
       reservedConcurrency: readNumber(read, 'reservedConcurrency'),
       accountIceCallsPerSecond: readNumber(read, 'accountIceCallsPerSecond'),
       callerIssuancesPerMinute: readNumber(read, 'callerIssuancesPerMinute'),
+      viewerSlotsPerCaller: readNumber(read, 'viewerSlotsPerCaller'),
       sharedCache: readBoolean(read, 'sharedCache'),
       observability: readObservability(read),
       // The construct checks the roles (lib/signaling.ts); until then they are only strings.

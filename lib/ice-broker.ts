@@ -54,6 +54,7 @@ import {
   type SignalingInvokeArns,
   signalingInvokeArns,
   signalingProblems,
+  viewerSlotsProblem,
 } from './signaling';
 
 const RUNTIME = Runtime.NODEJS_24_X;
@@ -245,6 +246,19 @@ export interface IceBrokerProps extends SharedTableSettings {
   readonly signalingRoles?: readonly SignalingRole[];
 
   /**
+   * Viewer connections one caller may hold on one channel at once, through the viewer route: each
+   * caller's viewer connections on a channel are signed with one of this many ClientIds, handed
+   * out in turn (counted in the shared table, across function instances), and KVS gives the newest
+   * connection with a ClientId precedence over the older one, so a caller's next connection
+   * replaces its oldest and one token can never take all of a channel's viewer places (KVS: 10 per
+   * channel, soft). A whole number within `VIEWER_SLOTS_PER_CALLER` of lambda/contract.ts (1-10);
+   * needs the viewer role in `signalingRoles`.
+   *
+   * @default - the function's default, `VIEWER_SLOTS_PER_CALLER.default` (3)
+   */
+  readonly viewerSlotsPerCaller?: number;
+
+  /**
    * Concurrent executions reserved for (and the most allowed to) the function. While instances
    * fall back to their own KVS call budgets (the shared table unreachable), it also bounds the
    * `GetIceServerConfig` calls per channel.
@@ -326,6 +340,7 @@ export function validateIceBrokerProps(props: IceBrokerSettings, options: Valida
   validateStage(props, errors);
   validateAuth(props.auth, local, errors);
   for (const { prop, message } of signalingProblems(props)) errors.fail(prop, message);
+  errors.check('viewerSlotsPerCaller', viewerSlotsProblem(props.viewerSlotsPerCaller, props.signalingRoles));
   errors.check('corsAllowOrigins', corsOriginsProblem(props.corsAllowOrigins ?? [], props.auth.mode));
   for (const [prop, problem] of sharedTableProblems(props)) errors.fail(prop, problem);
   for (const [prop, problem] of observabilityProblems(props.observability ?? {}))
@@ -846,6 +861,9 @@ export class IceBroker extends Construct {
           ? { [ENV.channelsClaim]: props.auth.channelsClaim }
           : {}),
         ...(props.signalingRoles?.length ? { [ENV.signalingRoles]: props.signalingRoles.join(',') } : {}),
+        ...(props.viewerSlotsPerCaller !== undefined
+          ? { [ENV.viewerSlotsPerCaller]: String(props.viewerSlotsPerCaller) }
+          : {}),
         ...(props.auth.mode === 'jwt' && props.auth.masterChannelsClaim !== undefined
           ? { [ENV.masterChannelsClaim]: props.auth.masterChannelsClaim }
           : {}),

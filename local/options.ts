@@ -109,8 +109,8 @@ export interface EmulatedConfig {
   /** Callers refused with 403 CallerBlocked (`-c blockedCallers` / `-c blockedCallersFile`); unset: nobody. */
   readonly blockedCallers?: LocalBlockedCallers;
   /**
-   * The function's variables for `-c accountIceCallsPerSecond`, `-c callerIssuancesPerMinute` and
-   * `-c sharedCache`, as the stack sets them; unset when none is given.
+   * The function's variables for `-c accountIceCallsPerSecond`, `-c callerIssuancesPerMinute`,
+   * `-c viewerSlotsPerCaller` and `-c sharedCache`, as the stack sets them; unset when none is given.
    */
   readonly env?: Record<string, string>;
   /** `-c sharedCache=true`: the function needs the shared table even as one instance. */
@@ -146,6 +146,8 @@ function fleetSettings(parsed: LocalContext): Pick<EmulatedConfig, 'env' | 'shar
     env[ENV.accountIceCallsPerSecond] = String(parsed.accountIceCallsPerSecond);
   if (parsed.callerIssuancesPerMinute !== undefined)
     env[ENV.callerIssuancesPerMinute] = String(parsed.callerIssuancesPerMinute);
+  if (parsed.viewerSlotsPerCaller !== undefined)
+    env[ENV.viewerSlotsPerCaller] = String(parsed.viewerSlotsPerCaller);
   if (parsed.sharedCache === true) env[ENV.sharedCache] = 'true';
   return {
     ...(Object.keys(env).length > 0 ? { env } : {}),

@@ -15,9 +15,11 @@ import {
 } from '../core/budget';
 import type { Metrics } from '../core/metrics';
 import type { SharedIceCache } from '../core/ports';
+import { FallbackViewerSlots, InstanceViewerSlots, type ViewerSlots } from '../core/viewer-slots';
 import { type ClientDefaults, clientDefaults } from './clients';
 import { SharedCallBudget } from './shared-budget';
 import { DynamoDbIceCache } from './shared-cache';
+import { DynamoDbViewerSlots } from './shared-viewer-slots';
 
 /** A DynamoDB item as the low-level client returns it. */
 export type Item = Record<string, AttributeValue>;
@@ -111,13 +113,15 @@ export interface SharedState {
   readonly budget: CallBudget;
   /** With `sharedCache` only. */
   readonly sharedCache?: SharedIceCache;
+  /** The viewer route's turn of ClientIds, counted for every instance together (the instance's own count as fallback). */
+  readonly viewerSlots: ViewerSlots;
   /** Reads one item, so that the client's first real request does not pay for its first use; rejects when DynamoDB fails. */
   prewarm(): Promise<void>;
 }
 
 /**
- * The shared budget (with the per-instance budget as its fallback) and, with `SHARED_CACHE=true`,
- * the shared ICE cache, on one DynamoDB client whose every request times out after
+ * The shared budget (with the per-instance budget as its fallback), the viewer route's shared turn
+ * of ClientIds and, with `SHARED_CACHE=true`, the shared ICE cache, on one DynamoDB client whose every request times out after
  * `sharedTableTimeoutMs` (no SDK retry: the fallback is the retry). Undefined without
  * `SHARED_TABLE`. The client finds DynamoDB as every SDK client does (`AWS_ENDPOINT_URL_DYNAMODB`
  * locally).
@@ -147,6 +151,7 @@ export function sharedState(
       clock: Date.now,
     }),
     ...(config.sharedCache ? { sharedCache: new DynamoDbIceCache(table) } : {}),
+    viewerSlots: new FallbackViewerSlots(new DynamoDbViewerSlots(table), new InstanceViewerSlots(), metrics),
     prewarm: () => table.get(PREWARM_KEY).then(() => undefined),
   };
 }

@@ -219,7 +219,7 @@ export interface FallbackCallBudgetOptions {
 }
 
 /** After the shared budget failed, the instance uses its own for this long before trying the shared one again. */
-const RETRY_SHARED_AFTER_MS = 3000;
+export const RETRY_SHARED_AFTER_MS = 3000;
 
 /**
  * The shared budget, degrading to the instance's own when the shared one cannot answer in time

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { type Channel, PRESIGNED_URL_MAX_SECONDS, type SignalingRole } from '../contract';
 import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
 import type { ChannelGrant, ChannelRole, IceServer, VendRequest } from './model';
 import type { Clock } from './ports';
 import type { IceVendor } from './vendor';
+import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';
 
 /** One request on a signaling route: the ICE route's request, for one signaling role. */
 export interface SignalingRequest extends Omit<VendRequest, 'role'> {
@@ -14,6 +14,11 @@ export interface SignalingRequest extends Omit<VendRequest, 'role'> {
    * the names the token's master channels claim lists (auth `jwt`), none (auth `none`).
    */
   readonly masterChannels: ChannelGrant;
+  /**
+   * Whose viewer ClientIds the connection shares (the caller's id; in auth `none`, a hash of its
+   * source IP); required for the viewer role.
+   */
+  readonly viewerPool?: string;
 }
 
 /** Everything a peer needs to join a channel in one role: the body of the signaling routes. */
@@ -21,10 +26,14 @@ export interface SignalingResult {
   /** KVS `ChannelRole`, as the KVS SDKs take it. */
   readonly role: ChannelRole;
   /**
-   * Viewers only: the `X-Amz-ClientId` the URL was signed with, the caller's stable id then `.`
-   * and a fresh suffix, so each connection is its own viewer and two tabs never evict each other.
+   * Viewers only: the `X-Amz-ClientId` the URL was signed with, `<caller's stable id>.v<slot>`:
+   * one of the caller's {@link SignalingResult.viewerSlot} `of` ClientIds on this channel, the
+   * least recently handed out. A connection with it replaces any older one with the same ClientId
+   * (KVS gives the newest precedence), so the caller's `of`-th next connection replaces its oldest.
    */
   readonly clientId?: string;
+  /** Viewers only: which of the caller's ClientIds on this channel `clientId` is (`slot`, from 0), of how many (`of`). */
+  readonly viewerSlot?: { readonly slot: number; readonly of: number };
   readonly channelArn: string;
   /** The channel's Region, from its ARN. */
   readonly region: string;
@@ -49,14 +58,13 @@ export interface SignalingVendorOptions {
   readonly roles: readonly SignalingRole[];
   /** One request's budget for all upstream work (the ICE vendor's `deadlineMs`). */
   readonly deadlineMs: number;
+  /** Viewer connections one caller may hold on one channel at once (context `viewerSlotsPerCaller`). */
+  readonly viewerSlotsPerCaller: number;
+  /** Whose turn each caller's next viewer ClientId is; default this instance's own count. */
+  readonly viewerSlots?: ViewerSlots;
   readonly clock?: Clock;
 }
 
-/** Bytes of randomness in a viewer's per-connection ClientId suffix: 12 base64url characters. */
-const SUFFIX_BYTES = 9;
-
-/** Viewer ids of callers that have no stable id (auth `none`) start with this. */
-const ANONYMOUS_PREFIX = 'anonymous';
 /** A presigned URL is never signed for less than this: a client needs a moment to connect. */
 const MIN_URL_SECONDS = 10;
 
@@ -71,15 +79,18 @@ const KVS_ROLE: Readonly<Record<SignalingRole, ChannelRole>> = { viewer: 'VIEWER
  */
 export class SignalingVendor {
   private readonly clock: Clock;
+  private readonly viewerSlots: ViewerSlots;
 
   constructor(private readonly options: SignalingVendorOptions) {
     this.clock = options.clock ?? Date.now;
+    this.viewerSlots = options.viewerSlots ?? new InstanceViewerSlots();
   }
 
   /**
    * The connection bundle for `request.role` on `request.channel`. Throws `VendingError`: 403
    * `ChannelNotAllowed` (role not served, channel not served or not granted, master not granted),
-   * and whatever the ICE vendor throws (400, 404, 429, 502, 503, 504).
+   * 403 `CallerNotIdentified` (a viewer without a viewer pool), and whatever the ICE vendor throws
+   * (400, 404, 429, 502, 503, 504).
    */
   async connect(request: SignalingRequest): Promise<SignalingResult> {
     const { role } = request;
@@ -88,13 +99,15 @@ export class SignalingVendor {
     }
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
     if (role === 'master') requireMaster(channel, request.masterChannels);
+    const pool = role === 'viewer' ? viewerPoolOf(request) : undefined;
     const kvsRole = KVS_ROLE[role];
     const signal = AbortSignal.timeout(this.options.deadlineMs);
-    const { ice } = this.options;
-    const [servers, endpoints, session] = await Promise.all([
+    const { ice, viewerSlotsPerCaller: of } = this.options;
+    const [servers, endpoints, session, slot] = await Promise.all([
       ice.vend({ ...request, role: kvsRole }),
       ice.signalingEndpoints(channel, kvsRole, signal),
       ice.session(channel, role, signal),
+      pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
     ]);
     const now = this.clock();
     const expiresInSeconds = Math.min(
@@ -106,7 +119,7 @@ export class SignalingVendor {
         retryAfterSeconds: 1,
       });
     }
-    const clientId = role === 'viewer' ? this.viewerClientId(request.clientId) : undefined;
+    const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
     const url = await session.presignConnect({
       endpoint: endpoints.wss,
       channelArn: channel.arn,
@@ -115,7 +128,7 @@ export class SignalingVendor {
     });
     return {
       role: kvsRole,
-      ...(clientId !== undefined ? { clientId } : {}),
+      ...(clientId !== undefined && slot !== undefined ? { clientId, viewerSlot: { slot, of } } : {}),
       channelArn: channel.arn,
       region: channel.region,
       signaling: { url, expiresAt: new Date(now + expiresInSeconds * 1000).toISOString() },
@@ -134,12 +147,15 @@ export class SignalingVendor {
     const signal = AbortSignal.timeout(this.options.deadlineMs);
     await Promise.all(this.options.roles.map((role) => this.options.ice.session(channel, role, signal)));
   }
+}
 
-  /** `<stable id>.<fresh suffix>`, within KVS's ClientId rules (`[a-zA-Z0-9_.-]{1,256}`, not `AWS_…`). */
-  private viewerClientId(stable: string | undefined): string {
-    const suffix = randomBytes(SUFFIX_BYTES).toString('base64url');
-    return `${stable ?? ANONYMOUS_PREFIX}.${suffix}`;
-  }
+/** The viewer's pool; throws 403 `CallerNotIdentified` when the request has none to bound it by. */
+function viewerPoolOf(request: SignalingRequest): string {
+  if (request.viewerPool !== undefined) return request.viewerPool;
+  throw new VendingError(
+    'CallerNotIdentified',
+    'the request carries nothing to tell this viewer apart from others (no caller id, no source IP)',
+  );
 }
 
 function requireMaster(channel: Channel, granted: ChannelGrant): void {

@@ -68,6 +68,7 @@ export function createApiHandler({
         latencyMs: clock() - started,
         role: result.role,
         viewerClientId: result.clientId,
+        viewerSlot: result.viewerSlot,
         ttl: result.ttl,
         signalingExpiresAt: result.signaling.expiresAt,
         ...summaries?.current(),

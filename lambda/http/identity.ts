@@ -31,6 +31,13 @@ export interface Caller {
    * a nested array, a number, a string that is not one channel name, …), for the log; never values.
    */
   readonly ignoredClaimElements?: readonly IgnoredClaimElement[];
+  /**
+   * Whose viewer ClientIds the caller's signaling connections share (context
+   * `viewerSlotsPerCaller`): its `clientId`, or in auth mode `none` a hash of the request's source
+   * IP (the only trace of an anonymous caller). Undefined when there is neither; the viewer route
+   * then refuses the request.
+   */
+  readonly viewerPool?: string;
 }
 
 /** What the function knows about its deployment's authentication (from the stack's environment). */
@@ -83,7 +90,7 @@ function jwtCaller(
   if (!clientId) {
     throw notIdentified('the token names no caller: it needs a sub, client_id or azp claim');
   }
-  const who = { clientId, ...(subject !== undefined ? { subject } : {}) };
+  const who = { clientId, viewerPool: clientId, ...(subject !== undefined ? { subject } : {}) };
   const listClaims = [channelsClaim, masterChannelsClaim].filter((name) => name !== undefined);
   if (listClaims.length === 0) return { ...who, grantedChannels: 'all', masterChannels: [] };
   const token = verifiedToken(event, claims, listClaims);
@@ -146,7 +153,8 @@ function iamCaller(iam: Authorizer['iam']): Caller {
   const principal = text(iam?.cognitoIdentity?.identityId) ?? text(iam?.userArn) ?? text(iam?.callerId);
   if (!principal)
     throw notIdentified('the request carries no IAM caller; the API expects SigV4-signed requests');
-  return { clientId: opaqueId('iam', principal), grantedChannels: 'all', masterChannels: 'all' };
+  const clientId = opaqueId('iam', principal);
+  return { clientId, viewerPool: clientId, grantedChannels: 'all', masterChannels: 'all' };
 }
 
 /**
@@ -162,7 +170,13 @@ export function callerOf(event: APIGatewayProxyEventV2, auth: AuthSettings): Cal
       return jwtCaller(event, authorizer?.jwt?.claims, auth);
     case 'iam':
       return iamCaller(authorizer?.iam);
-    case 'none':
-      return { grantedChannels: 'all', masterChannels: [] };
+    case 'none': {
+      const sourceIp = text(event.requestContext?.http?.sourceIp);
+      return {
+        grantedChannels: 'all',
+        masterChannels: [],
+        ...(sourceIp !== undefined ? { viewerPool: opaqueId('anonymous', sourceIp) } : {}),
+      };
+    }
   }
 }

@@ -92,5 +92,6 @@ export function parseSignalingRequest(
     clientId: caller.clientId,
     grantedChannels: caller.grantedChannels,
     masterChannels: caller.masterChannels,
+    viewerPool: caller.viewerPool,
   };
 }

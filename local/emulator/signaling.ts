@@ -63,6 +63,11 @@ export interface SignalingStats {
   statusResponses: Record<string, number>;
   /** `GO_AWAY`s sent. */
   goAways: number;
+  /**
+   * Connections that a newer one took precedence over (a new master, or a viewer with the same
+   * ClientId): they stay open, but nothing is delivered to them any more.
+   */
+  superseded: number;
   /** Handshakes answered by an injected fault, per Connect action. */
   faultsInjected: Record<ConnectAction, number>;
   /** Per channel name: whether a master is connected, and the connected viewers' ClientIds. */
@@ -119,8 +124,8 @@ const count = (record: Record<string, number>, key: string) => {
  * {@link admitConnection}, the message protocol (`SDP_OFFER`, `SDP_ANSWER`, `ICE_CANDIDATE` with
  * base64 payloads routed by `recipientClientId`, delivered with the sender's `senderClientId`;
  * `STATUS_RESPONSE` for a message that cannot be delivered, when it carried a `correlationId`),
- * one master per channel (a new one replaces the old), one connection per viewer ClientId (a new
- * one replaces the old), and the limits of {@link SIGNALING_LIMITS}.
+ * one master per channel and one connection per viewer ClientId that messages reach (the newest
+ * takes precedence; the older stays open, unreached), and the limits of {@link SIGNALING_LIMITS}.
  */
 export class SignalingService implements SignalingControl {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -140,6 +145,7 @@ export class SignalingService implements SignalingControl {
       delivered: {} as Record<string, number>,
       statusResponses: {} as Record<string, number>,
       goAways: 0,
+      superseded: 0,
       faultsInjected: { ConnectAsMaster: 0, ConnectAsViewer: 0 },
     };
   }
@@ -233,11 +239,16 @@ export class SignalingService implements SignalingControl {
       sent: new Map(),
       timers: [],
     };
-    // The most recent connection takes precedence: the master's, or the viewer's with the same ClientId.
+    // The most recent connection takes precedence (KVS WebRTC developer guide, ConnectAsMaster and
+    // ConnectAsViewer: "the most recent request takes precedence", "the new connection takes
+    // precedence. The connection metadata is overwritten"): messages for the master, or for the
+    // viewer's ClientId, go to it alone. The guide does not say that KVS closes the older socket,
+    // so the emulator does not: it stays open, receives nothing, and ends as any connection does
+    // (its idle timeout, its maximum duration, or its client).
     const previous = peer.clientId === undefined ? state.master : state.viewers.get(peer.clientId);
     if (peer.clientId === undefined) state.master = peer;
     else state.viewers.set(peer.clientId, peer);
-    previous?.socket.close(1000, 'replaced by a newer connection');
+    if (previous) this.counters.superseded++;
     const { maxConnectionMs, goAwayGraceMs } = this.limits;
     peer.timers.push(
       setTimeout(() => this.goAway(peer), Math.max(0, maxConnectionMs - goAwayGraceMs)),
@@ -363,6 +374,7 @@ export class SignalingService implements SignalingControl {
       delivered: { ...c.delivered },
       statusResponses: { ...c.statusResponses },
       goAways: c.goAways,
+      superseded: c.superseded,
       faultsInjected: { ...c.faultsInjected },
       channels: Object.fromEntries(
         [...this.channels].map(([name, state]) => [

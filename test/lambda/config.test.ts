@@ -85,6 +85,7 @@ describe('configuration at cold start', () => {
     ['UPSTREAM_ATTEMPTS', 'upstreamAttempts', 3, 1, 6],
     ['ACCOUNT_ICE_CALLS_PER_SECOND', 'accountIceCallsPerSecond', 100, 1, 10_000],
     ['CALLER_ISSUANCES_PER_MINUTE', 'callerIssuancesPerMinute', 30, 1, 1000],
+    ['VIEWER_SLOTS_PER_CALLER', 'viewerSlotsPerCaller', 3, 1, 10],
     ['SHARED_TABLE_TIMEOUT_MS', 'sharedTableTimeoutMs', 250, 20, 5000],
   ];
 

@@ -81,23 +81,60 @@ describe('the viewer route', () => {
     });
   });
 
-  it('gives each connection its own ClientId that starts with the caller stable id', async () => {
-    const handler = buildHandler({ authMode: 'jwt', signalingRoles: ['viewer'] });
+  it('hands one caller at most viewerSlotsPerCaller ClientIds on a channel, in turn, so its next connection replaces its oldest', async () => {
+    const handler = buildHandler({ authMode: 'jwt', signalingRoles: ['viewer'], viewerSlotsPerCaller: 3 });
 
-    const first = parse(await handler(withClaims(viewer(), {}))).body;
-    const second = parse(await handler(withClaims(viewer(), {}))).body;
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(parse(await handler(withClaims(viewer(), {}))).body);
 
-    expect(first.clientId).not.toBe(second.clientId);
-    const [stable] = first.clientId.split('.');
+    const ids = answers.map((body) => body.clientId);
+    const [stable] = ids[0].split('.');
     expect(stable).toMatch(/^u-[\w-]{32}$/);
-    expect(second.clientId.startsWith(`${stable}.`)).toBe(true);
-    for (const id of [first.clientId, second.clientId]) expect(id).toMatch(/^[a-zA-Z0-9_.-]{1,256}$/);
+    expect(ids).toEqual([`${stable}.v0`, `${stable}.v1`, `${stable}.v2`, `${stable}.v0`, `${stable}.v1`]);
+    expect(answers.map((body) => body.viewerSlot)).toEqual([0, 1, 2, 0, 1].map((slot) => ({ slot, of: 3 })));
+    for (const id of ids) expect(id).toMatch(/^[a-zA-Z0-9_.-]{1,256}$/);
   });
 
-  it('names anonymous viewers (auth none) "anonymous." and a fresh suffix', async () => {
-    const { body } = parse(await buildHandler({ signalingRoles: ['viewer'] })(viewer()));
+  it('gives two callers ClientIds of their own, so neither replaces the other', async () => {
+    const handler = buildHandler({ authMode: 'jwt', signalingRoles: ['viewer'], viewerSlotsPerCaller: 1 });
 
-    expect(body.clientId).toMatch(/^anonymous\.[\w-]{12}$/);
+    const alice = parse(await handler(withClaims(viewer(), { sub: 'alice' }))).body;
+    const bob = parse(await handler(withClaims(viewer(), { sub: 'bob' }))).body;
+
+    expect(alice.clientId).not.toBe(bob.clientId);
+  });
+
+  it('bounds anonymous viewers (auth none) by source IP, the only trace such a caller leaves', async () => {
+    const handler = buildHandler({ signalingRoles: ['viewer'], viewerSlotsPerCaller: 2 });
+    const from = (sourceIp: string) => {
+      const base = viewer();
+      return {
+        ...base,
+        requestContext: { ...base.requestContext, http: { ...base.requestContext.http, sourceIp } },
+      };
+    };
+
+    const ids = [];
+    for (const ip of ['198.51.100.7', '198.51.100.7', '198.51.100.7', '203.0.113.9'])
+      ids.push(parse(await handler(from(ip))).body.clientId);
+
+    expect(ids[0]).toMatch(/^anonymous-[\w-]{32}\.v0$/);
+    expect(ids[1]).toBe(ids[0].replace(/v0$/, 'v1'));
+    expect(ids[2]).toBe(ids[0]);
+    expect(ids[3]).not.toContain(ids[0].split('.')[0]);
+  });
+
+  it('refuses an anonymous viewer with 403 CallerNotIdentified when the event has no source IP', async () => {
+    const base = viewer();
+    const request = {
+      ...base,
+      requestContext: { ...base.requestContext, http: { ...base.requestContext.http, sourceIp: '' } },
+    };
+
+    const { status, body } = parse(await buildHandler({ signalingRoles: ['viewer'] })(request));
+
+    expect(status).toBe(403);
+    expect(body.error.code).toBe('CallerNotIdentified');
   });
 
   it('finds the WSS and HTTPS endpoints with one GetSignalingChannelEndpoint call for ICE and signaling', async () => {

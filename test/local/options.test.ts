@@ -79,17 +79,20 @@ describe('npm start -- --instances N', () => {
     expect(() => parseArgs(['--aws', '--instances', '2'], {}, {})).toThrow(/emulator only/);
   });
 
-  it('passes -c sharedCache, -c accountIceCallsPerSecond and -c callerIssuancesPerMinute to the function', () => {
+  it('passes -c sharedCache, -c accountIceCallsPerSecond, -c callerIssuancesPerMinute and -c viewerSlotsPerCaller to the function', () => {
     const config = readEmulatedConfig({
       sharedCache: 'true',
       accountIceCallsPerSecond: '50',
       callerIssuancesPerMinute: '5',
+      signalingRoles: 'viewer',
+      viewerSlotsPerCaller: '2',
     });
 
     expect(config.env).toEqual({
       SHARED_CACHE: 'true',
       ACCOUNT_ICE_CALLS_PER_SECOND: '50',
       CALLER_ISSUANCES_PER_MINUTE: '5',
+      VIEWER_SLOTS_PER_CALLER: '2',
     });
     expect(config.sharedCache).toBe(true);
   });

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ARRIVAL_GUARD_MS, SharedCallBudget } from '../../../lambda/aws/shared-budget';
 import { DynamoDbIceCache } from '../../../lambda/aws/shared-cache';
 import { SharedTable } from '../../../lambda/aws/shared-table';
+import { DynamoDbViewerSlots } from '../../../lambda/aws/shared-viewer-slots';
 import { budgetLimits, DEFAULT_TUNING } from '../../../lambda/config';
 import { parseChannelArn } from '../../../lambda/contract';
 import {
@@ -15,10 +16,12 @@ import {
   SharedStateUnavailable,
 } from '../../../lambda/core/budget';
 import type { MetricName } from '../../../lambda/core/metrics';
+import { FallbackViewerSlots, InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb';
 import { request, startVendor, type VendorUnderTest } from './support/vendor';
 
 const LIMITS: BudgetLimits = budgetLimits(DEFAULT_TUNING);
+const DEMO_CHANNEL_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/viewer-turns/1700000000000';
 
 let dynamodb: LocalDynamoDb;
 beforeAll(async () => {
@@ -236,6 +239,45 @@ describe('when DynamoDB fails', () => {
   function instanceAt(endpoint: string, timeoutMs: number) {
     return new SharedCallBudget({ table: tableAt(endpoint, timeoutMs), limits: LIMITS });
   }
+
+  it("still hands a caller no more viewer ClientIds than its slots, counting on the instance's own", async () => {
+    const warnings: string[] = [];
+    const slots = new FallbackViewerSlots(
+      new DynamoDbViewerSlots(tableAt(silentUrl, 100)),
+      new InstanceViewerSlots(),
+      { add: () => undefined, warn: (message) => warnings.push(message) },
+    );
+
+    const taken = [];
+    for (let i = 0; i < 5; i++) taken.push(await slots.next(DEMO_CHANNEL_ARN, 'u-alice', 3));
+
+    expect(taken).toEqual([0, 1, 2, 0, 1]);
+    expect(warnings).toEqual(['shared viewer turn unavailable, this instance counts it alone']);
+  });
+});
+
+describe("the viewer route's turn of ClientIds every instance shares", () => {
+  it('hands a caller its slots in turn, whichever instance serves it', async () => {
+    const instances = [
+      new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+      new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+    ];
+
+    const taken = [];
+    for (let i = 0; i < 7; i++) taken.push(await instances[i % 2]?.next(DEMO_CHANNEL_ARN, 'u-turns', 3));
+
+    expect(taken).toEqual([0, 1, 2, 0, 1, 2, 0]);
+  });
+
+  it('keeps a count per caller and per channel', async () => {
+    const slots = new DynamoDbViewerSlots(tableAt(dynamodb.url));
+
+    const alice = await slots.next(DEMO_CHANNEL_ARN, 'u-alice-own', 3);
+    const bob = await slots.next(DEMO_CHANNEL_ARN, 'u-bob-own', 3);
+    const aliceElsewhere = await slots.next(`${DEMO_CHANNEL_ARN}9`, 'u-alice-own', 3);
+
+    expect([alice, bob, aliceElsewhere]).toEqual([0, 0, 0]);
+  });
 });
 
 describe('the shared ICE cache (sharedCache)', () => {

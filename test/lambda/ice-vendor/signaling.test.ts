@@ -16,6 +16,7 @@ describe('the signaling use case against the wire emulator', () => {
       ice: under.vendor,
       roles: ['viewer', 'master'],
       deadlineMs: 6000,
+      viewerSlotsPerCaller: 3,
     });
   });
   afterAll(() => under?.close());
@@ -33,6 +34,7 @@ describe('the signaling use case against the wire emulator', () => {
       channel: 'demo',
       role: 'viewer',
       clientId: 'u-alice',
+      viewerPool: 'u-alice',
       grantedChannels: 'all',
       masterChannels: [],
     });

@@ -74,6 +74,7 @@ export function buildHandler({
   channelsClaim,
   signalingRoles = [],
   masterChannelsClaim,
+  viewerSlotsPerCaller = DEFAULT_TUNING.viewerSlotsPerCaller,
 }: {
   channelArns?: string[];
   minRemainingTtlSeconds?: number;
@@ -85,6 +86,7 @@ export function buildHandler({
   /** The signaling routes served; none unless a test is about them. */
   signalingRoles?: readonly SignalingRole[];
   masterChannelsClaim?: string;
+  viewerSlotsPerCaller?: number;
 } = {}) {
   const channels = channelArns.map((arn) => {
     const channel = parseChannelArn(arn);
@@ -118,6 +120,7 @@ export function buildHandler({
           ice: vendor,
           roles: signalingRoles,
           deadlineMs: DEFAULT_TUNING.deadlineMs,
+          viewerSlotsPerCaller,
           clock,
         })
       : undefined;

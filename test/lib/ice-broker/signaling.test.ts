@@ -109,7 +109,34 @@ describe('signaling routes', () => {
     });
   });
 
+  it('pass -c viewerSlotsPerCaller to the function, and leave it to the default when unset', () => {
+    const tuned = synthesize({ ...LOBBY_ONLY, signalingRoles: 'viewer', viewerSlotsPerCaller: '2' });
+    const plain = synthesize({ ...LOBBY_ONLY, signalingRoles: 'viewer' });
+
+    tuned.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ VIEWER_SLOTS_PER_CALLER: '2' }) },
+    });
+    plain.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ VIEWER_SLOTS_PER_CALLER: Match.absent() }) },
+    });
+  });
+
   it.each([
+    [
+      'viewerSlotsPerCaller above the channel quota',
+      { signalingRoles: 'viewer', viewerSlotsPerCaller: '11' },
+      /Invalid context "viewerSlotsPerCaller": 11 must be a whole number from 1 to 10/,
+    ],
+    [
+      'viewerSlotsPerCaller of 0',
+      { signalingRoles: 'viewer', viewerSlotsPerCaller: '0' },
+      /Invalid context "viewerSlotsPerCaller": 0 must be a whole number from 1 to 10/,
+    ],
+    [
+      'viewerSlotsPerCaller without the viewer route',
+      { viewerSlotsPerCaller: '2' },
+      /Invalid context "viewerSlotsPerCaller": only applies with the viewer route/,
+    ],
     [
       'auth=jwt with the master role and no masterChannelsClaim',
       { ...JWT, signalingRoles: 'viewer,master' },

@@ -20,6 +20,13 @@ import {
 const OFFER = { type: 'offer', sdp: 'v=0 offer' };
 const ANSWER = { type: 'answer', sdp: 'v=0 answer' };
 
+/** The messages `socket` receives from now on. */
+function inbox(socket: WebSocket): unknown[] {
+  const received: unknown[] = [];
+  socket.on('message', (data) => received.push(data.toString()));
+  return received;
+}
+
 /** Every socket a test opened, closed after it. */
 const sockets: WebSocket[] = [];
 async function connect(emulator: Emulator, request: Parameters<typeof presignedUrl>[1]): Promise<WebSocket> {
@@ -164,22 +171,33 @@ describe('the local KVS signaling service', () => {
     });
   });
 
-  it('lets a new master replace the old one, which is closed', async () => {
+  it('gives a new master precedence: messages reach it alone, and the older one stays open, unreached', async () => {
     const old = await connect(emulator, { role: 'master' });
-    const gone = closed(old);
+    const oldInbox = inbox(old);
+    const newer = await connect(emulator, { role: 'master' });
+    const viewerSocket = await connect(emulator, { role: 'viewer', clientId: 'asks-the-master' });
 
-    await connect(emulator, { role: 'master' });
+    const received = nextMessage(newer);
+    viewerSocket.send(message('SDP_OFFER', OFFER));
 
-    expect(await gone).toMatchObject({ code: 1000, reason: 'replaced by a newer connection' });
+    expect(await received).toMatchObject({ messageType: 'SDP_OFFER' });
+    expect(oldInbox).toEqual([]);
+    expect(old.readyState).toBe(old.OPEN);
+    expect(emulator.signaling.stats().superseded).toBeGreaterThanOrEqual(1);
   });
 
-  it('lets a new connection with the same viewer ClientId replace the old one', async () => {
+  it('gives a new connection with the same viewer ClientId precedence, and counts the ClientId once', async () => {
     const old = await connect(emulator, { role: 'viewer', clientId: 'same' });
-    const gone = closed(old);
+    const oldInbox = inbox(old);
+    const newer = await connect(emulator, { role: 'viewer', clientId: 'same' });
+    const master = await connect(emulator, { role: 'master' });
 
-    await connect(emulator, { role: 'viewer', clientId: 'same' });
+    const received = nextMessage(newer);
+    master.send(message('SDP_ANSWER', ANSWER, { recipientClientId: 'same' }));
 
-    expect((await gone).reason).toBe('replaced by a newer connection');
+    expect(await received).toMatchObject({ messageType: 'SDP_ANSWER' });
+    expect(oldInbox).toEqual([]);
+    expect(old.readyState).toBe(old.OPEN);
     expect(emulator.signaling.stats().channels.demo?.viewers.filter((id) => id === 'same')).toEqual(['same']);
   });
 
