@@ -258,13 +258,24 @@ async function signalingCertificate(): Promise<{ cert: string; key: string }> {
   }
 }
 
+/** Logs (stderr) that the relay died while serving: nothing restarts it, and the API keeps vending its URIs. */
+function reportRelayExit(status: string, coturn: Coturn): void {
+  console.error(
+    `kvs-ice-broker: the TURN relay (coturn, pid ${coturn.pid}) exited (${status}) while serving: ` +
+      `the TURN URIs the API vends point at ports where nothing listens until npm start is restarted; coturn's log: ${coturn.logFile}`,
+  );
+}
+
 /**
  * The whole product on loopback: the AWS emulator, coturn (when installed) and the API server
  * invoking the deployed handler module. One per process: the handler reads its configuration once.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const secret = randomBytes(24).toString('base64url');
-  const coturn = options.relay !== false && findTurnserver() ? await startCoturn({ secret }) : undefined;
+  const coturn =
+    options.relay !== false && findTurnserver()
+      ? await startCoturn({ secret, onExit: reportRelayExit })
+      : undefined;
   const started: { close(): Promise<void> }[] = coturn ? [{ close: () => coturn.stop() }] : [];
   const closeAll = () =>
     Promise.allSettled(started.reverse().map((part) => part.close())).then(() => undefined);

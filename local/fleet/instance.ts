@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiHandler } from '../../lambda/http/adapter';
 import { lambdaContext } from '../gateway/event';
+import { logFailure } from '../gateway/server';
 import type { InstanceReply, InvokeMessage } from './protocol';
 
 /**
@@ -22,7 +23,10 @@ async function main(): Promise<void> {
     const context = { ...lambdaContext(message.remainingMs), awsRequestId: message.requestId };
     handler(message.event as APIGatewayProxyEventV2, context).then(
       (result) => send({ type: 'result', id: message.id, result }),
-      () => send({ type: 'result', id: message.id, error: true }),
+      (error: unknown) => {
+        logFailure(`invocation ${message.requestId} (function instance pid ${process.pid})`, error);
+        send({ type: 'result', id: message.id, error: true });
+      },
     );
   });
   process.on('disconnect', () => process.exit(0));

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiHandler } from '../../lambda/http/adapter';
 import { applyEnvironment } from '../env';
@@ -51,17 +52,32 @@ export interface FunctionInstancesOptions {
 
 /** Function instances running as separate processes, like Lambda's instances of one function. */
 export interface FunctionInstances {
-  /** Invokes the instances in turn (round robin), as the gateway's handler. */
+  /**
+   * Invokes the instances in turn (round robin), as the gateway's handler: only instances that
+   * finished their cold start and have not exited; with none, waits for one as long as the
+   * invocation has time left, then answers as API Gateway answers a failed invocation (500).
+   */
   readonly handler: ApiHandler;
-  /** The instances' process ids, in round-robin order. */
+  /**
+   * The current instance processes' ids, in round-robin order: a replacement's from its launch,
+   * while it cold-starts. Read it again after a change: it is computed on each read.
+   */
   readonly pids: readonly number[];
-  /** Stops every instance; never rejects. */
+  /** Stops every instance, a replacement being started too, and stops replacing them; never rejects. */
   close(): Promise<void>;
 }
 
 /** An instance's cold start: loading the SDK and the handler (under tsx, transpiling it too). */
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 5_000;
+/** How long an invocation may wait for an instance when its context does not say (Lambda's timeout here). */
+const DEFAULT_INVOCATION_MS = 10_000;
+/**
+ * Milliseconds to wait before the next replacement after one failed its cold start: the first
+ * delay doubles with each failure in a row, up to the cap. An instance that dies after its cold
+ * start is replaced at once, as Lambda replaces a failed execution environment.
+ */
+const RESTART_BACKOFF_MS = { first: 250, cap: 5_000 };
 
 /** What a crashed or vanished instance answers: the deployed API's answer to a failed invocation. */
 const FAILED_INVOCATION: APIGatewayProxyStructuredResultV2 = {
@@ -70,35 +86,59 @@ const FAILED_INVOCATION: APIGatewayProxyStructuredResultV2 = {
   body: '{"message":"Internal Server Error"}',
 };
 
+const log = (line: string) => console.error(`kvs-ice-broker: ${line}`);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** One running instance: its process and the invocations it has not answered yet. */
 class Instance {
   private readonly pending = new Map<number, (result: APIGatewayProxyStructuredResultV2) => void>();
   private nextId = 1;
-  readonly exited: Promise<void>;
+  /** Resolves once the process has ended, with how (`exit code 1`, `signal SIGKILL`). */
+  readonly exited: Promise<string>;
 
   constructor(readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) =>
-      child.once('exit', () => {
+    this.exited = new Promise((resolve) => {
+      const end = (how: string) => {
         for (const answer of this.pending.values()) answer(FAILED_INVOCATION);
         this.pending.clear();
-        resolve();
-      }),
-    );
+        resolve(how);
+      };
+      child.once('exit', (code, signal) => end(signal ? `signal ${signal}` : `exit code ${code}`));
+      // A process that could not be spawned may emit no 'exit'. (Sends carry their own callback.)
+      child.on('error', (error) => {
+        if (child.pid === undefined) end(`not started: ${error.message}`);
+      });
+    });
     child.on('message', (reply: InstanceReply) => {
-      if (reply.type !== 'result') return;
-      const answer = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      answer?.(reply.result ?? FAILED_INVOCATION);
+      if (reply.type === 'result') this.answer(reply.id, reply.result ?? FAILED_INVOCATION);
     });
   }
 
+  /** The process id, or 0 for a process that could not be spawned. */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** Whether an invocation can reach it: its channel is open and it has not exited. */
+  get reachable(): boolean {
+    return this.child.connected && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private answer(id: number, result: APIGatewayProxyStructuredResultV2): void {
+    const answer = this.pending.get(id);
+    this.pending.delete(id);
+    answer?.(result);
+  }
+
   invoke(event: unknown, requestId: string, remainingMs: number): Promise<APIGatewayProxyStructuredResultV2> {
-    if (!this.child.connected) return Promise.resolve(FAILED_INVOCATION);
+    if (!this.reachable) return Promise.resolve(FAILED_INVOCATION);
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       const message: InvokeMessage = { type: 'invoke', id, event, requestId, remainingMs };
-      this.child.send(message);
+      this.child.send(message, (error) => {
+        if (error) this.answer(id, FAILED_INVOCATION);
+      });
     });
   }
 
@@ -107,7 +147,7 @@ class Instance {
     let timer: NodeJS.Timeout | undefined;
     return new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-      this.exited.then(() => reject(new Error('exited during its cold start')));
+      this.exited.then((how) => reject(new Error(`exited during its cold start (${how})`)));
       this.child.on('message', (reply: InstanceReply) => {
         if (reply.type === 'ready') resolve();
         if (reply.type === 'failed') reject(new Error(reply.message));
@@ -115,11 +155,149 @@ class Instance {
     }).finally(() => clearTimeout(timer));
   }
 
+  /** SIGTERM, then SIGKILL after a grace period; resolves once the process has ended. */
   stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    return this.exited.finally(() => clearTimeout(timer));
+    return this.exited.then(() => clearTimeout(timer));
+  }
+}
+
+/** One place in the round robin, and the process holding it: replaced when it dies. */
+interface Slot {
+  /** 1-based, as the log names it. */
+  readonly number: number;
+  instance: Instance;
+  /** Whether `instance` finished its cold start (it takes invocations while reachable). */
+  ready: boolean;
+}
+
+/** The instances behind the handler, each replaced when its process dies, until {@link close}. */
+class Fleet {
+  private readonly slots: Slot[];
+  private readonly closing = new AbortController();
+  private readonly supervisors: Promise<void>[] = [];
+  /** Invocations waiting for an instance to finish its cold start (none was ready). */
+  private readonly waiting = new Set<() => void>();
+  private next = 0;
+
+  constructor(
+    count: number,
+    private readonly launch: () => Instance,
+  ) {
+    this.slots = Array.from({ length: count }, (_, index) => ({
+      number: index + 1,
+      instance: launch(),
+      ready: false,
+    }));
+  }
+
+  /** Resolves once every instance finished its cold start, then replaces those that die; rejects with the first init error. */
+  async start(): Promise<void> {
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        await slot.instance.ready();
+        slot.ready = true;
+      }),
+    );
+    // An instance that died since its cold start is replaced at once: `exited` has settled.
+    for (const slot of this.slots) this.supervisors.push(this.supervise(slot));
+  }
+
+  get pids(): number[] {
+    return this.slots.map((slot) => slot.instance.pid);
+  }
+
+  readonly handler: ApiHandler = async (event, context) => {
+    const deadline = Date.now() + (context?.getRemainingTimeInMillis() ?? DEFAULT_INVOCATION_MS);
+    let instance = this.pick();
+    while (instance === undefined) {
+      if (!(await this.anInstanceReady(deadline - Date.now())) || this.closing.signal.aborted) {
+        return FAILED_INVOCATION;
+      }
+      instance = this.pick();
+    }
+    return instance.invoke(event, context?.awsRequestId ?? randomUUID(), Math.max(0, deadline - Date.now()));
+  };
+
+  close(): Promise<void> {
+    this.closing.abort();
+    for (const wake of this.waiting) wake();
+    const stops = this.slots.map((slot) => slot.instance.stop());
+    return Promise.allSettled([...stops, ...this.supervisors]).then(() => undefined);
+  }
+
+  /** The next ready, reachable instance in the round robin, if there is one. */
+  private pick(): Instance | undefined {
+    for (let tried = 0; tried < this.slots.length; tried++) {
+      const slot = this.slots[this.next++ % this.slots.length];
+      if (slot?.ready && slot.instance.reachable) return slot.instance;
+    }
+    return undefined;
+  }
+
+  /** Resolves true when a replacement finished its cold start, false after `ms` ms or at close. */
+  private anInstanceReady(ms: number): Promise<boolean> {
+    if (ms <= 0 || this.closing.signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve(!this.closing.signal.aborted);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(wake);
+        resolve(false);
+      }, ms);
+      this.waiting.add(wake);
+    });
+  }
+
+  /**
+   * Each time the slot's process dies, starts another in its place (and logs it), until one
+   * finishes its cold start; after a failed cold start, waits {@link RESTART_BACKOFF_MS} first.
+   * Ends when the fleet closes; never rejects.
+   */
+  private async supervise(slot: Slot): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      let died = `died (${await slot.instance.exited}); `;
+      slot.ready = false;
+      if (this.closing.signal.aborted) return;
+      for (;;) {
+        const failure = await this.replace(slot, died);
+        if (failure === undefined) break;
+        if (this.closing.signal.aborted) return;
+        failures++;
+        died = '';
+        const delayMs = Math.min(RESTART_BACKOFF_MS.cap, RESTART_BACKOFF_MS.first * 2 ** (failures - 1));
+        log(
+          `function instance ${slot.number} (pid ${slot.instance.pid}) failed its cold start (${failure}); next replacement in ${delayMs} ms`,
+        );
+        if (!(await sleep(delayMs, true, { signal: this.closing.signal }).catch(() => false))) return;
+      }
+      failures = 0;
+      slot.ready = true;
+      for (const wake of this.waiting) wake();
+    }
+  }
+
+  /**
+   * Starts a process in the slot, logs it (with `died`, how its predecessor ended, if it was
+   * serving) and waits for its cold start: undefined when done, else why it failed (it is stopped).
+   */
+  private async replace(slot: Slot, died: string): Promise<string | undefined> {
+    const predecessor = `function instance ${slot.number} (pid ${slot.instance.pid})`;
+    try {
+      slot.instance = this.launch();
+      log(`${predecessor} ${died}replaced by pid ${slot.instance.pid}`);
+      await slot.instance.ready();
+      return undefined;
+    } catch (error) {
+      await slot.instance.stop();
+      return messageOf(error);
+    }
   }
 }
 
@@ -127,13 +305,15 @@ class Instance {
  * Starts `count` instances of the deployed handler module, each in its own process with the
  * function's environment (so each has its own caches and per-instance budget, and reads its
  * configuration once, as in Lambda), and resolves once all finished their cold start. Rejects
- * with the first instance's init error (the others are stopped).
+ * with the first instance's init error (the others are stopped). Afterwards, an instance whose
+ * process dies (crash, exit, signal) is replaced by a new one with its own cold start, and the
+ * runner logs it (stderr); the invocations it held answer 500.
  */
 export async function startFunctionInstances(options: FunctionInstancesOptions): Promise<FunctionInstances> {
   const script = options.script ?? TYPESCRIPT_INSTANCE;
   const env = applyEnvironment({ ...process.env }, options.env);
-  const instances = Array.from(
-    { length: options.count },
+  const fleet = new Fleet(
+    options.count,
     () =>
       new Instance(
         fork(script.path, [], {
@@ -143,24 +323,17 @@ export async function startFunctionInstances(options: FunctionInstancesOptions):
         }),
       ),
   );
-  const close = () => Promise.all(instances.map((instance) => instance.stop())).then(() => undefined);
   try {
-    await Promise.all(instances.map((instance) => instance.ready()));
+    await fleet.start();
   } catch (error) {
-    await close();
-    throw new Error(`a function instance failed its cold start: ${(error as Error).message}`);
+    await fleet.close();
+    throw new Error(`a function instance failed its cold start: ${messageOf(error)}`);
   }
-  let next = 0;
   return {
-    pids: instances.map((instance) => instance.child.pid ?? 0),
-    handler: (event, context) => {
-      const instance = instances[next++ % instances.length] as Instance;
-      return instance.invoke(
-        event,
-        context?.awsRequestId ?? randomUUID(),
-        context?.getRemainingTimeInMillis() ?? 10_000,
-      );
+    handler: fleet.handler,
+    get pids() {
+      return fleet.pids;
     },
-    close,
+    close: () => fleet.close(),
   };
 }

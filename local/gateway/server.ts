@@ -84,11 +84,21 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResul
 }
 
 /**
+ * Logs (stderr) the error behind a 500 Internal Server Error, which tells the caller nothing: in
+ * AWS the function's runtime logs a handler's error (`Invoke Error`); locally it would be lost.
+ * `what` names the request or invocation.
+ */
+export function logFailure(what: string, error: unknown): void {
+  const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+  console.error(`kvs-ice-broker: ${what} failed, answered 500 Internal Server Error: ${detail}`);
+}
+
+/**
  * A local stand-in for the HTTP API: routes like the deployed API (404 `{"message":"Not Found"}`
  * elsewhere), answers CORS preflights before the gate, refuses bodies over 1 MiB with 413, runs
  * the gate, turns each request into a payload 2.0 event and invokes the very same handler. A
- * handler that throws gets API Gateway's 500 `{"message":"Internal Server Error"}`. Rejects when
- * the port is taken.
+ * handler that throws gets API Gateway's 500 `{"message":"Internal Server Error"}`, and its error
+ * goes to the log ({@link logFailure}). Rejects when the port is taken.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -119,7 +129,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     const event = toApiGatewayEvent(req, target, body, route, decision.authorizer);
     // No timer of its own: the function's upstream deadline (UPSTREAM_DEADLINE_MS) bounds every request.
-    const result = await options.handler(event, lambdaContext(timeoutMs));
+    const context = lambdaContext(timeoutMs);
+    const result = await options.handler(event, context).catch((error: unknown) => {
+      logFailure(`invocation ${context.awsRequestId} (${req.method} ${target.path})`, error);
+      throw error;
+    });
     writeResult(res, result);
   };
   const server = createServer((req, res) => {

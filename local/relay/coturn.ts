@@ -14,11 +14,18 @@ export interface CoturnOptions {
   secret: string;
   /** Directory of the local CA that signs the TLS certificate; default the machine's (`localCaDir()`). */
   caDir?: string;
+  /**
+   * Called once if coturn exits after it started listening, other than by `stop()` (it crashed or
+   * was killed), with how it ended (`exit code 1`, `signal SIGKILL`) and the relay it was.
+   */
+  onExit?: (status: string, coturn: Coturn) => void;
 }
 
 /** A running coturn (`turnserver`) on loopback, as {@link startCoturn} started it. */
 export interface Coturn {
   readonly host: '127.0.0.1';
+  /** The `turnserver` process id. */
+  readonly pid: number;
   /** UDP and TCP listener (`turn:` URIs). */
   readonly port: number;
   /** TLS and DTLS listener (`turns:` URIs). */
@@ -141,6 +148,12 @@ async function logTail(files: readonly string[], secret: string, lines = 30): Pr
   return tail.join('\n').replaceAll(secret, '<redacted>');
 }
 
+/** How a process ended (`exit code 1`, `signal SIGKILL`), or undefined while it runs. */
+function exitStatus(child: ChildProcess): string | undefined {
+  if (child.signalCode !== null) return `signal ${child.signalCode}`;
+  return child.exitCode === null ? undefined : `exit code ${child.exitCode}`;
+}
+
 interface Launched {
   readonly child: ChildProcess;
   /** Resolves when the process has exited (or could not be spawned). */
@@ -178,8 +191,8 @@ async function launch(binary: string, configFile: string, workDir: string): Prom
   });
   const failure = () => {
     if (spawnError) return `could not run ${command}: ${spawnError.message}`;
-    const status = child.exitCode ?? child.signalCode;
-    return status === null ? undefined : `coturn exited (${status}) while starting`;
+    const status = exitStatus(child);
+    return status === undefined ? undefined : `coturn exited (${status}) while starting`;
   };
   return { child, exited, failure };
 }
@@ -251,7 +264,22 @@ async function startOnce(binary: string, options: CoturnOptions): Promise<Coturn
       return stopping;
     };
     const { certFile } = certificate;
-    return { host: HOST, port, tlsPort, logFile, workDir, certFile, caFile: ca.certFile, stop };
+    const pid = relay.child.pid ?? 0;
+    const coturn: Coturn = {
+      host: HOST,
+      pid,
+      port,
+      tlsPort,
+      logFile,
+      workDir,
+      certFile,
+      caFile: ca.certFile,
+      stop,
+    };
+    relay.exited.then(() => {
+      if (stopping === undefined) options.onExit?.(exitStatus(relay.child) ?? 'exited', coturn);
+    });
+    return coturn;
   } catch (error) {
     const tail = await logTail([logFile, join(workDir, 'turnserver.stderr')], options.secret);
     if (launched) await terminate(launched);

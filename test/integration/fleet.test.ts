@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallRecord } from '../../local/emulator';
 import type { LocalStack } from '../../local/runner';
 import { bearer, mintToken, postIceServers, startAuthStack } from '../local/gateway/support/stack';
@@ -113,13 +113,14 @@ describe('a DynamoDB outage', { timeout: FLEET_TIMEOUT_MS }, () => {
   });
 });
 
-describe('a fleet whose local API cannot start', { timeout: FLEET_TIMEOUT_MS }, () => {
-  /** The command lines of this process's children that are function instances. */
-  const instanceProcesses = () =>
-    execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.includes('fleet/instance'));
+/** The process ids of this process's children that are function instances (live ones: not zombies). */
+const instancePids = (): number[] =>
+  execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes('fleet/instance'))
+    .map((line) => Number.parseInt(line, 10));
 
+describe('a fleet whose local API cannot start', { timeout: FLEET_TIMEOUT_MS }, () => {
   it('stops the instance processes it started and rejects (the port is taken)', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -128,9 +129,42 @@ describe('a fleet whose local API cannot start', { timeout: FLEET_TIMEOUT_MS }, 
       const start = startAuthStack({ port, fleet: { instances: 2, stdout: 'ignore' } });
 
       await expect(start).rejects.toThrow(/in use/);
-      expect(instanceProcesses()).toEqual([]);
+      expect(instancePids()).toEqual([]);
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+});
+
+describe('a function instance process that is killed', { timeout: FLEET_TIMEOUT_MS }, () => {
+  it('is replaced by a new process, named in the log, and every later request is answered', async () => {
+    stack = await startAuthStack({ fleet: { instances: 2, stdout: 'ignore' } });
+    const running = stack;
+    const [victim = 0, survivor = 0] = instancePids();
+
+    const { result: replacement, lines } = await captureOutput(async () => {
+      process.kill(victim, 'SIGKILL');
+      return vi.waitFor(
+        () => {
+          const pids = instancePids();
+          expect(pids).toHaveLength(2);
+          expect(pids).not.toContain(victim);
+          return pids.find((pid) => pid !== survivor) ?? 0;
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+    });
+    // More requests than instances: the round robin would have handed some to the dead one.
+    const responses = await Promise.all(Array.from({ length: 6 }, () => postIceServers(running, 'demo')));
+
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(replacement).not.toBe(victim);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^kvs-ice-broker: function instance \\d \\(pid ${victim}\\) died \\(signal SIGKILL\\); replaced by pid ${replacement}$`,
+        ),
+      ),
+    );
   });
 });
