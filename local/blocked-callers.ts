@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BLOCKED_CALLERS_FORMAT } from '../lambda/contract';
 import { InvalidBlockedCallersError, parseBlockedCallers } from '../lambda/core/blocked-callers';
@@ -101,7 +101,9 @@ export interface BlockedCallersSink {
 /**
  * Puts the list into the emulator's parameter, and for a file, again on every change (an invalid
  * edit goes in as is, as an operator's would: the function keeps its last good list, and a warning
- * is printed). Returns how to stop watching.
+ * is printed). A change is a text other than the one last read, checked every `FILE_POLL_MS`: no
+ * file watcher's first snapshot, which may be taken after an edit and so never see it. Returns how
+ * to stop watching.
  */
 export function publishBlockedCallers(
   source: LocalBlockedCallers | undefined,
@@ -114,9 +116,21 @@ export function publishBlockedCallers(
   }
   const keepLastGood = (problem: string) =>
     sink.warn(`blockedCallersFile: ${problem}; the API keeps its last good list`);
+  /** What the file held when last read: the same text again is no change; undefined after a failed read. */
+  let lastRead: string | undefined;
+  let lastProblem: string | undefined;
   const publish = () => {
     const read = readList(source.file);
-    if ('problem' in read) return keepLastGood(read.problem);
+    if ('problem' in read) {
+      // Warn once per failure, not on every poll while the file stays unreadable.
+      if (read.problem !== lastProblem) keepLastGood(read.problem);
+      lastProblem = read.problem;
+      lastRead = undefined;
+      return;
+    }
+    lastProblem = undefined;
+    if (read.text === lastRead) return;
+    lastRead = read.text;
     const problem = listProblem(source.file, read.text);
     if (problem !== undefined) keepLastGood(problem);
     try {
@@ -128,6 +142,7 @@ export function publishBlockedCallers(
     }
   };
   publish();
-  watchFile(source.file, { interval: FILE_POLL_MS, persistent: false }, publish);
-  return () => unwatchFile(source.file, publish);
+  const poll = setInterval(publish, FILE_POLL_MS);
+  poll.unref();
+  return () => clearInterval(poll);
 }
