@@ -31,6 +31,19 @@ describe('IceBroker auth props', () => {
     expect(withAuth({ ...JWT, issuer: 'auth.example.com' })).toThrow('Invalid IceBroker prop "auth.issuer"');
   });
 
+  it("rejects a JWT issuer with surrounding whitespace or an empty query: API Gateway compares it exactly with the tokens' iss", () => {
+    expect(withAuth({ ...JWT, issuer: ' https://auth.example.com/' })).toThrow(
+      'Invalid IceBroker prop "auth.issuer": " https://auth.example.com/" has surrounding whitespace: ' +
+        "API Gateway compares the issuer exactly with the tokens' iss claim",
+    );
+    expect(withAuth({ ...JWT, issuer: 'https://auth.example.com/?' })).toThrow(
+      'Invalid IceBroker prop "auth.issuer": "https://auth.example.com/?" must not have a query or fragment',
+    );
+    expect(withAuth({ ...JWT, issuer: 'https://auth.example.com/#' })).toThrow(
+      'Invalid IceBroker prop "auth.issuer": "https://auth.example.com/#" must not have a query or fragment',
+    );
+  });
+
   it('accepts a JWT issuer that resolves only at deploy time, such as a user pool URL', () => {
     const broker = createBroker({
       createChannels: ['demo'],
@@ -45,6 +58,13 @@ describe('IceBroker auth props', () => {
   it('rejects JWT auth without an audience', () => {
     expect(withAuth({ ...JWT, audience: [] })).toThrow(
       'Invalid IceBroker prop "auth.audience": at least one audience is required',
+    );
+  });
+
+  it("rejects an audience with surrounding whitespace: API Gateway compares it exactly with the tokens' aud", () => {
+    expect(withAuth({ ...JWT, audience: ['ice-app', 'web-app '] })).toThrow(
+      'Invalid IceBroker prop "auth.audience": "web-app " has surrounding whitespace: ' +
+        "API Gateway compares audiences exactly with the tokens' aud claim",
     );
   });
 
