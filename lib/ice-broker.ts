@@ -507,7 +507,15 @@ function validateAuth(auth: AuthSettings | undefined, local: boolean, errors: Se
       'must be true: an API without authentication lets anyone on the internet use your TURN quota',
     );
   }
-  if (auth.mode !== 'jwt') return;
+  if (auth.mode !== 'jwt') {
+    // The types forbid it; plain JavaScript may still pass it, and the stack would drop it unsaid.
+    if ('channelsClaim' in auth && auth.channelsClaim !== undefined)
+      errors.fail(
+        'auth.channelsClaim',
+        `only applies with auth mode jwt (it is ${auth.mode}): nothing would check it, and every caller could use every served channel`,
+      );
+    return;
+  }
   if (auth.issuer !== undefined || !local) errors.check('auth.issuer', issuerProblem(auth.issuer, local));
   if (auth.audience !== undefined || !local)
     errors.check('auth.audience', audienceProblem(auth.audience ?? []));

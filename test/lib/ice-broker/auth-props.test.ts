@@ -80,6 +80,13 @@ describe('IceBroker auth props', () => {
     );
   });
 
+  it('rejects a channels claim outside auth mode jwt, for callers in plain JavaScript: no claim would restrict channels', () => {
+    expect(withAuth({ mode: 'iam', channelsClaim: 'channels' })).toThrow(
+      'Invalid IceBroker prop "auth.channelsClaim": only applies with auth mode jwt (it is iam): ' +
+        'nothing would check it, and every caller could use every served channel',
+    );
+  });
+
   it('rejects any origin (*) for an API whose callers authenticate', () => {
     expect(withAuth({ mode: 'iam' }, ['*'])).toThrow('Invalid IceBroker prop "corsAllowOrigins"');
   });
