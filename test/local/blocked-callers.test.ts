@@ -9,6 +9,25 @@ import {
 } from '../../local/blocked-callers';
 import { ParameterStore } from '../../local/emulator/ssm';
 
+/**
+ * Writes `text` to `file` until `check` passes: `watchFile` takes its first stat of the file
+ * asynchronously, so on a busy machine a single edit made right after watching starts can land
+ * before that stat and never count as a change.
+ */
+async function editUntil(file: string, text: string, check: () => void): Promise<void> {
+  await vi.waitFor(
+    () => {
+      try {
+        check();
+      } catch (error) {
+        writeFileSync(file, text);
+        throw error;
+      }
+    },
+    { timeout: 10_000, interval: 250 },
+  );
+}
+
 describe('-c blockedCallersFile, edited while the local API runs', () => {
   let dir: string | undefined;
   let stop: (() => void) | undefined;
@@ -30,8 +49,7 @@ describe('-c blockedCallersFile, edited while the local API runs', () => {
     const published = store.get(LOCAL_BLOCKED_CALLERS_PARAMETER)?.value;
 
     const huge = JSON.stringify({ subjects: Array.from({ length: 600 }, (_, i) => `subject-${i}`) });
-    writeFileSync(file, huge);
-    await vi.waitFor(() => expect(warnings.join('\n')).toMatch(/4096/), { timeout: 10_000, interval: 100 });
+    await editUntil(file, huge, () => expect(warnings.join('\n')).toMatch(/4096/));
 
     expect(warnings.join('\n')).toContain('the API keeps its last good list');
     expect(store.get(LOCAL_BLOCKED_CALLERS_PARAMETER)?.value).toBe(published);
@@ -44,8 +62,8 @@ describe('-c blockedCallersFile, edited while the local API runs', () => {
     const warnings: string[] = [];
     stop = publishBlockedCallers({ file }, { setParameter: () => undefined, warn: (m) => warnings.push(m) });
 
-    writeFileSync(file, JSON.stringify({ subjects: ['mallory', ' alice '] }));
-    await vi.waitFor(() => expect(warnings.length).toBeGreaterThan(0), { timeout: 10_000, interval: 100 });
+    const edit = JSON.stringify({ subjects: ['mallory', ' alice '] });
+    await editUntil(file, edit, () => expect(warnings.length).toBeGreaterThan(0));
 
     expect(warnings[0]).toBe(
       `blockedCallersFile: ${file}: subjects[1] " alice " has surrounding whitespace: subjects are matched exactly; ` +
