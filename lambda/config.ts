@@ -5,6 +5,7 @@ import {
   CALLER_ISSUANCES_PER_MINUTE,
   type Channel,
   ENV,
+  MASTER_CLAIM_VIEWING,
   MIN_REMAINING_TTL_SECONDS,
   masterClaimProblem,
   parseChannelArn,
@@ -185,7 +186,7 @@ function sharedTableSettings(env: NodeJS.ProcessEnv): Pick<FunctionConfig, 'shar
 /**
  * `SIGNALING_ROLES` and `MASTER_CHANNELS_CLAIM`. Fails closed: with the master role in `jwt` mode
  * the claim is required (without it every caller could master every channel), and a claim nothing
- * would check is refused.
+ * would check, or the channels claim itself (every viewer would master), is refused.
  */
 function signalingSettings(
   env: NodeJS.ProcessEnv,
@@ -195,7 +196,13 @@ function signalingSettings(
   if ('problem' in parsed) throw new EnvironmentError(`${ENV.signalingRoles}: ${parsed.problem}`);
   const signalingRoles = servedSignalingRoles(parsed, mode);
   const masterChannelsClaim = env[ENV.masterChannelsClaim]?.trim() || undefined;
-  const problem = masterClaimProblem(mode, signalingRoles, masterChannelsClaim);
+  const channelsClaim = env[ENV.channelsClaim]?.trim() || undefined;
+  const problem = masterClaimProblem(mode, signalingRoles, masterChannelsClaim, channelsClaim);
+  if (problem === 'viewing') {
+    throw new EnvironmentError(
+      `${ENV.masterChannelsClaim} must name a different claim than ${ENV.channelsClaim} ("${channelsClaim}"): ${MASTER_CLAIM_VIEWING}`,
+    );
+  }
   if (problem === 'missing') {
     throw new EnvironmentError(
       `${ENV.masterChannelsClaim} is not set: with ${ENV.authMode}=jwt the master role needs the claim listing the channels a caller may master`,

@@ -48,19 +48,26 @@ export const CLAIM_NAME_PATTERN = /^[\x21-\x7E]{1,256}$/;
  * What is wrong with a master channels claim for these served roles, or undefined: `missing` with
  * `jwt` and the master role but no claim (mastering is granted apart from viewing; without the
  * claim every caller could master every channel), `unused` when a claim is set that nothing would
- * check (another mode, or no master role). The stack (lib/signaling.ts) and the function's
- * cold start (lambda/config.ts) each word it for their setting.
+ * check (another mode, or no master role), `viewing` when it is the channels claim (every caller
+ * who may view a channel could master it). Claim names are compared exactly, as API Gateway's
+ * claims are case-sensitive JSON keys. The stack (lib/signaling.ts) and the function's cold start
+ * (lambda/config.ts) each word it for their setting.
  */
 export function masterClaimProblem(
   mode: string,
   roles: readonly SignalingRole[],
   claim: string | undefined,
-): 'missing' | 'unused' | undefined {
+  channelsClaim?: string,
+): 'missing' | 'unused' | 'viewing' | undefined {
   const jwtMaster = mode === 'jwt' && roles.includes('master');
   if (jwtMaster && claim === undefined) return 'missing';
   if (!jwtMaster && claim !== undefined) return 'unused';
+  if (claim !== undefined && claim === channelsClaim) return 'viewing';
   return undefined;
 }
+
+/** Why a master channels claim must not be the channels claim, after `<master claim> must name a different claim than <channels claim> ("<name>")`. */
+export const MASTER_CLAIM_VIEWING = 'the same claim would let every caller who may view a channel master it';
 
 /**
  * The signaling roles of a `signalingRoles` value: `""` (none, the default), `viewer` or

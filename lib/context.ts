@@ -401,7 +401,14 @@ const EMPTY_MEANS_NONE: ReadonlySet<ContextKey> = new Set(['signalingRoles', 'ch
 
 const EMPTY_VALUE = 'is empty; leave the key out to use its default';
 
-/** A comma-separated string or an array of strings, trimmed, without empty entries. */
+/**
+ * Keys whose entries are opaque values matched exactly (JWT subjects): taken as written, so that
+ * a padded entry is refused where it is checked (local/blocked-callers.ts) rather than trimmed
+ * into another caller's.
+ */
+const UNTRIMMED_ENTRIES: ReadonlySet<ContextKey> = new Set(['blockedCallers']);
+
+/** A comma-separated string or an array of strings, trimmed (but see {@link UNTRIMMED_ENTRIES}), without empty entries. */
 function readList(read: ContextReader, key: ContextKey): string[] {
   const value = read(key);
   if (value === undefined || value === null) return [];
@@ -412,7 +419,8 @@ function readList(read: ContextReader, key: ContextKey): string[] {
   if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
     throw contextError(key, 'expected a comma-separated string or an array of strings');
   }
-  return items.map((item) => item.trim()).filter((item) => item.length > 0);
+  const trim = !UNTRIMMED_ENTRIES.has(key);
+  return items.map((item) => (trim ? item.trim() : item)).filter((item) => item.length > 0);
 }
 
 /** A trimmed string, or `undefined` when the key is unset; an empty value is refused. */

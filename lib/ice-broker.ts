@@ -522,7 +522,15 @@ function validateAuth(auth: AuthSettings | undefined, local: boolean, errors: Se
       'must be true: an API without authentication lets anyone on the internet use your TURN quota',
     );
   }
-  if (auth.mode !== 'jwt') return;
+  if (auth.mode !== 'jwt') {
+    // The types forbid it; plain JavaScript may still pass it, and the stack would drop it unsaid.
+    if ('channelsClaim' in auth && auth.channelsClaim !== undefined)
+      errors.fail(
+        'auth.channelsClaim',
+        `only applies with auth mode jwt (it is ${auth.mode}): nothing would check it, and every caller could use every served channel`,
+      );
+    return;
+  }
   if (auth.issuer !== undefined || !local) errors.check('auth.issuer', issuerProblem(auth.issuer, local));
   if (auth.audience !== undefined || !local)
     errors.check('auth.audience', audienceProblem(auth.audience ?? []));
@@ -545,23 +553,32 @@ function validateAuth(auth: AuthSettings | undefined, local: boolean, errors: Se
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** Why `issuer` cannot be a JWT issuer, or `undefined` when it can (or resolves at deploy time). */
+/**
+ * Why `issuer` cannot be a JWT issuer, or `undefined` when it can (or resolves at deploy time).
+ * API Gateway compares it exactly with the tokens' `iss`, so the value itself is checked, not the
+ * URL parser's normalized form (which drops surrounding whitespace and an empty `?` or `#`).
+ */
 function issuerProblem(issuer: string | undefined, local: boolean): string | undefined {
   if (issuer !== undefined && Token.isUnresolved(issuer)) return undefined;
+  if (issuer !== undefined && issuer.trim() !== issuer)
+    return `"${issuer}" has surrounding whitespace: API Gateway compares the issuer exactly with the tokens' iss claim`;
   const url = issuer !== undefined && URL.canParse(issuer) ? new URL(issuer) : undefined;
   const loopbackHttp = local && url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
   if ((url?.protocol !== 'https:' && !loopbackHttp) || url?.username !== '' || url.password !== '') {
     return `"${issuer}" is not an https:// URL${local ? ' (or http:// on loopback)' : ''}`;
   }
-  if (url.search !== '' || url.hash !== '') return `"${issuer}" must not have a query or fragment`;
+  if (/[?#]/.test(issuer ?? '')) return `"${issuer}" must not have a query or fragment`;
   return undefined;
 }
 
 function audienceProblem(audience: readonly string[]): string | undefined {
   if (audience.length === 0) return 'at least one audience is required';
-  return audience.some((entry) => !Token.isUnresolved(entry) && entry.trim() === '')
-    ? 'an audience must not be empty'
-    : undefined;
+  const literal = audience.filter((entry) => !Token.isUnresolved(entry));
+  if (literal.some((entry) => entry.trim() === '')) return 'an audience must not be empty';
+  const padded = literal.find((entry) => entry.trim() !== entry);
+  return padded === undefined
+    ? undefined
+    : `"${padded}" has surrounding whitespace: API Gateway compares audiences exactly with the tokens' aud claim`;
 }
 
 /**

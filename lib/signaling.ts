@@ -16,6 +16,7 @@ import type { Construct } from 'constructs';
 import {
   CLAIM_NAME_PATTERN,
   CONNECT_ACTIONS,
+  MASTER_CLAIM_VIEWING,
   masterClaimProblem,
   parseSignalingRoles,
   SIGNALING_ROUTE_PATHS,
@@ -28,12 +29,18 @@ import {
 export interface SignalingSettings {
   /** The roles whose routes exist; empty (the default) for none. */
   readonly signalingRoles?: readonly SignalingRole[];
-  readonly auth: { readonly mode: string; readonly masterChannelsClaim?: string };
+  readonly auth: {
+    readonly mode: string;
+    readonly channelsClaim?: string;
+    readonly masterChannelsClaim?: string;
+  };
 }
 
-/** One problem of the signaling settings: the prop it is about, and what to do. */
+type SignalingProp = 'signalingRoles' | 'auth.masterChannelsClaim' | 'auth.channelsClaim';
+
+/** One problem of the signaling settings: the prop(s) it is about, and what to do. */
 export interface SignalingProblem {
-  readonly prop: 'signalingRoles' | 'auth.masterChannelsClaim';
+  readonly prop: SignalingProp | readonly SignalingProp[];
   readonly message: string;
 }
 
@@ -41,14 +48,16 @@ export interface SignalingProblem {
  * The problems of the signaling settings (none: an empty list): roles other than `""`, `viewer`
  * or `viewer,master`; with `jwt` and the master role, no `masterChannelsClaim` (it grants
  * mastering, apart from viewing: without it every caller could master every channel); a
- * `masterChannelsClaim` that nothing would check, or that is no claim name. Auth mode `none`
+ * `masterChannelsClaim` that nothing would check, that is no claim name, or that is the
+ * `channelsClaim` (every viewer would be a master). Auth mode `none`
  * with the master role is refused by the deployment checks (lib/safety.ts).
  */
 export function signalingProblems(settings: SignalingSettings): SignalingProblem[] {
   const parsed = parseSignalingRoles((settings.signalingRoles ?? []).join(','));
   if ('problem' in parsed) return [{ prop: 'signalingRoles', message: parsed.problem }];
   const claim = settings.auth.masterChannelsClaim;
-  const problem = masterClaimProblem(settings.auth.mode, parsed, claim);
+  const { channelsClaim } = settings.auth;
+  const problem = masterClaimProblem(settings.auth.mode, parsed, claim, channelsClaim);
   if (problem === 'missing') {
     return [
       {
@@ -64,6 +73,14 @@ export function signalingProblems(settings: SignalingSettings): SignalingProblem
       {
         prop: 'auth.masterChannelsClaim',
         message: 'only applies with auth=jwt and the master role (-c signalingRoles=viewer,master)',
+      },
+    ];
+  }
+  if (problem === 'viewing') {
+    return [
+      {
+        prop: ['auth.masterChannelsClaim', 'auth.channelsClaim'],
+        message: `masterChannelsClaim must name a different claim than channelsClaim ("${channelsClaim}"): ${MASTER_CLAIM_VIEWING}`,
       },
     ];
   }

@@ -40,10 +40,8 @@ export function readLocalBlockedCallers(context: {
   if (list !== undefined && file !== undefined)
     throw new ConfigError('context', ['blockedCallers', 'blockedCallersFile'], 'give one of them, not both');
   if (list !== undefined) {
-    for (const entry of list) {
-      const problem = entryProblem(entry);
-      if (problem !== undefined) throw new ConfigError('context', 'blockedCallers', problem);
-    }
+    const problems = list.flatMap((entry) => entryProblem(entry) ?? []);
+    if (problems.length > 0) throw new ConfigError('context', 'blockedCallers', problems.join('; '));
     return { list };
   }
   if (file === undefined) return undefined;
@@ -56,12 +54,23 @@ export function readLocalBlockedCallers(context: {
 /** Caller ids as the function logs them: `u-…` (JWT sub), `c-…` (client id), `iam-…` (IAM caller). */
 const CALLER_ID = /^(u|c|iam)-[A-Za-z0-9_.~-]+$/;
 
-/** Why a `-c blockedCallers` entry would block nobody (or break the list), or undefined. */
+/** Subjects and caller ids are opaque and matched exactly, so `value` is refused if trimming would change it. */
+const padded = (value: string): boolean => value.trim() !== value;
+
+/**
+ * Why a `-c blockedCallers` entry would block nobody (or another caller than it names, or break
+ * the list), or undefined. Entries are taken as written (lib/context.ts does not trim them).
+ */
 function entryProblem(entry: string): string | undefined {
+  // JSON quoting shows a tab or a line break as such.
+  if (padded(entry))
+    return `${JSON.stringify(entry)} has surrounding whitespace: caller ids and subjects are matched exactly`;
   if (entry.startsWith(SUBJECT_PREFIX)) {
-    return entry.length > SUBJECT_PREFIX.length
-      ? undefined
-      : `"${entry}" names no subject; write sub:<JWT sub>`;
+    const subject = entry.slice(SUBJECT_PREFIX.length);
+    if (subject === '') return `"${entry}" names no subject; write sub:<JWT sub>`;
+    return padded(subject)
+      ? `${JSON.stringify(entry)} names the subject ${JSON.stringify(subject)}, which has surrounding whitespace: subjects are matched exactly`
+      : undefined;
   }
   if (CALLER_ID.test(entry)) return undefined;
   return `"${entry}" is neither a caller id as the function logs it (u-…, c-…, iam-…) nor sub:<JWT sub>; did you mean "${SUBJECT_PREFIX}${entry}"?`;
@@ -88,7 +97,8 @@ function listProblem(path: string, text: string): string | undefined {
     return undefined;
   } catch (error) {
     if (!(error instanceof InvalidBlockedCallersError)) throw error;
-    return `${path}: ${error.message}; expected ${BLOCKED_CALLERS_FORMAT.empty} with ids and subjects`;
+    // The operator's own file: its entries may be named (the function's log names only their index).
+    return `${path}: ${error.describeWithEntries()}; expected ${BLOCKED_CALLERS_FORMAT.empty} with ids and subjects`;
   }
 }
 

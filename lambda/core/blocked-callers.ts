@@ -6,21 +6,62 @@ import type { Clock } from './ports';
 export interface BlockedCallers {
   /** Opaque caller ids, as logged in `clientId` (`u-…`, `c-…`, `iam-…`). */
   readonly callerIds: ReadonlySet<string>;
-  /** JWT `sub` claims. */
+  /** JWT `sub` claims, exactly as the tokens carry them. */
   readonly subjects: ReadonlySet<string>;
-}
-
-/** A blocked-callers value that is not `{"callerIds": [...], "subjects": [...]}`; the message says what is wrong. */
-export class InvalidBlockedCallersError extends Error {
-  override readonly name = 'InvalidBlockedCallersError';
 }
 
 const KEYS = ['callerIds', 'subjects'] as const;
 
+/** An entry of the list that differs from its trimmed form: matched exactly, it would block nobody it means. */
+export interface PaddedBlockedCallersEntry {
+  readonly key: (typeof KEYS)[number];
+  readonly index: number;
+  /** The entry as written: only for its author (a start or synth error), never for a log. */
+  readonly value: string;
+}
+
+/** What each key's entries are, in a message: `subjects are matched exactly`. */
+const ENTRY_KINDS: Readonly<Record<(typeof KEYS)[number], string>> = {
+  callerIds: 'caller ids',
+  subjects: 'subjects',
+};
+
+/**
+ * A blocked-callers value that is not `{"callerIds": [...], "subjects": [...]}`; the message says
+ * what is wrong without echoing any entry, so the function may log it.
+ */
+export class InvalidBlockedCallersError extends Error {
+  override readonly name = 'InvalidBlockedCallersError';
+
+  /** @param padded the entries refused for surrounding whitespace, if that is the problem. */
+  constructor(
+    message: string,
+    readonly padded: readonly PaddedBlockedCallersEntry[] = [],
+  ) {
+    super(message);
+  }
+
+  /**
+   * The message naming the refused entries too (`subjects[2] " alice " has surrounding
+   * whitespace: …`), for the operator who wrote the list (`npm start`), never for a log.
+   */
+  describeWithEntries(): string {
+    if (this.padded.length === 0) return this.message;
+    return this.padded.map((entry) => paddedProblem(entry, JSON.stringify(entry.value))).join('; ');
+  }
+}
+
+function paddedProblem(entry: PaddedBlockedCallersEntry, shown?: string): string {
+  const where = `${entry.key}[${entry.index}]${shown === undefined ? '' : ` ${shown}`}`;
+  return `${where} has surrounding whitespace: ${ENTRY_KINDS[entry.key]} are matched exactly`;
+}
+
 /**
  * Parses the blocked-callers value: a JSON object with optional `callerIds` and `subjects`, each
- * an array of non-empty strings, and no other key. Throws {@link InvalidBlockedCallersError}
- * naming the problem (never echoing the value).
+ * an array of non-empty strings, and no other key. Entries are opaque and matched exactly, as
+ * written: one with leading or trailing whitespace is refused (it could never match what it
+ * seems to name, and trimming it would block another caller instead). Throws
+ * {@link InvalidBlockedCallersError} naming the problem (entries by index, never by value).
  */
 export function parseBlockedCallers(raw: string): BlockedCallers {
   let value: unknown;
@@ -36,13 +77,22 @@ export function parseBlockedCallers(raw: string): BlockedCallers {
   const unknown = Object.keys(value).find((key) => !KEYS.some((known) => known === key));
   if (unknown !== undefined)
     throw new InvalidBlockedCallersError(`unknown key "${unknown}"; the keys are callerIds and subjects`);
-  const list = (key: (typeof KEYS)[number]): Set<string> => {
+  const list = (key: (typeof KEYS)[number]): string[] => {
     const items: unknown = (value as Record<string, unknown>)[key] ?? [];
-    if (!Array.isArray(items) || !items.every((item) => typeof item === 'string' && item.trim() !== ''))
+    if (
+      !Array.isArray(items) ||
+      !items.every((item): item is string => typeof item === 'string' && item !== '')
+    )
       throw new InvalidBlockedCallersError(`${key} must be an array of non-empty strings`);
-    return new Set(items.map((item: string) => item.trim()));
+    return items;
   };
-  return { callerIds: list('callerIds'), subjects: list('subjects') };
+  const lists = { callerIds: list('callerIds'), subjects: list('subjects') };
+  const padded = KEYS.flatMap((key) =>
+    lists[key].flatMap((entry, index) => (entry.trim() === entry ? [] : [{ key, index, value: entry }])),
+  );
+  if (padded.length > 0)
+    throw new InvalidBlockedCallersError(padded.map((entry) => paddedProblem(entry)).join('; '), padded);
+  return { callerIds: new Set(lists.callerIds), subjects: new Set(lists.subjects) };
 }
 
 /** Who a request comes from, as far as blocking is concerned. */

@@ -104,6 +104,17 @@ describe('blocking a caller on the local runner', () => {
     expect((await ask('alice')).status).toBe(200);
   });
 
+  it('refuses a list with a padded subject: its trimmed form is not blocked in its place, and the last good list stays', async () => {
+    stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, JSON.stringify({ subjects: ['victor'] }));
+    expect((await askUntil('victor', 403)).status).toBe(403);
+
+    stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, JSON.stringify({ subjects: [' walter '] }));
+    await sleep(MAX_AGE_SECONDS * 1000 + 250);
+
+    expect((await ask('walter')).status).toBe(200);
+    expect((await ask('victor')).code).toBe('CallerBlocked');
+  });
+
   it('keeps the last good list in force when the parameter becomes invalid or disappears', async () => {
     stack.emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, JSON.stringify({ subjects: ['oscar'] }));
     expect((await askUntil('oscar', 403)).status).toBe(403);

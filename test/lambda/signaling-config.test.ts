@@ -55,6 +55,22 @@ describe('the signaling settings at cold start', () => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
   });
 
+  it('fails at cold start, naming both variables, when the master channels claim is the channels claim', () => {
+    const env = {
+      AUTH_MODE: 'jwt',
+      SIGNALING_ROLES: 'viewer,master',
+      CHANNELS_CLAIM: 'channels',
+      MASTER_CHANNELS_CLAIM: ' channels ',
+    };
+
+    expect(() => loadConfig({ ...base, ...env })).toThrow(
+      new EnvironmentError(
+        'MASTER_CHANNELS_CLAIM must name a different claim than CHANNELS_CLAIM ("channels"): ' +
+          'the same claim would let every caller who may view a channel master it',
+      ),
+    );
+  });
+
   it('reads the master channels claim with jwt and the master role', () => {
     const env = { AUTH_MODE: 'jwt', SIGNALING_ROLES: 'viewer,master', MASTER_CHANNELS_CLAIM: 'masters' };
 

@@ -166,6 +166,18 @@ describe('settings of the local runner', () => {
     expect(() => readEmulatedConfig({ throttleRate: 'fast' })).toThrow(/^Invalid context "throttleRate": /);
   });
 
+  it('keeps -c blockedCallers entries as written, refusing one padded with whitespace', () => {
+    expect(readEmulatedConfig({ blockedCallers: 'u-abc,sub:alice' }).blockedCallers).toEqual({
+      list: ['u-abc', 'sub:alice'],
+    });
+    expect(() => readEmulatedConfig({ blockedCallers: 'u-abc, sub:alice' })).toThrow(
+      'Invalid context "blockedCallers": " sub:alice" has surrounding whitespace: caller ids and subjects are matched exactly',
+    );
+    expect(() => readEmulatedConfig({ blockedCallers: ['sub:alice '] })).toThrow(
+      'Invalid context "blockedCallers": "sub:alice " has surrounding whitespace: caller ids and subjects are matched exactly',
+    );
+  });
+
   it('reads the region of the emulator', () => {
     expect(readEmulatedConfig({ region: 'cn-north-1' }).region).toBe('cn-north-1');
   });

@@ -21,6 +21,20 @@ describe('npm start -c signalingRoles', () => {
     expect(config.auth).toMatchObject({ mode: 'jwt', masterChannelsClaim: 'master_channels' });
   });
 
+  it('refuses a master channels claim that is the channels claim, naming both keys', () => {
+    const context = {
+      auth: 'jwt',
+      signalingRoles: 'viewer,master',
+      channelsClaim: 'channels',
+      masterChannelsClaim: 'channels',
+    };
+
+    expect(() => readEmulatedConfig(context)).toThrow(
+      'Invalid context "masterChannelsClaim" / "channelsClaim": masterChannelsClaim must name a different claim ' +
+        'than channelsClaim ("channels"): the same claim would let every caller who may view a channel master it',
+    );
+  });
+
   it('names the closest key for a misspelled one', () => {
     expect(() => parseArgs(['-c', 'signalingRole=viewer'], {})).toThrow(/did you mean "signalingRoles"/);
   });

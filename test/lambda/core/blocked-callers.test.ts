@@ -55,12 +55,43 @@ async function refusal(promise: Promise<void>): Promise<VendingError> {
   throw new Error('the caller was let through');
 }
 
+/** The parser's refusal of `raw`. */
+function refusalOf(raw: string): InvalidBlockedCallersError {
+  try {
+    parseBlockedCallers(raw);
+  } catch (error) {
+    if (error instanceof InvalidBlockedCallersError) return error;
+    throw error;
+  }
+  throw new Error('the list was accepted');
+}
+
 describe('parseBlockedCallers', () => {
-  it('reads caller ids and subjects, trimmed', () => {
-    const list = parseBlockedCallers('{"callerIds":[" u-a ","iam-b"],"subjects":["alice"]}');
+  it('reads caller ids and subjects exactly as written', () => {
+    const list = parseBlockedCallers(
+      '{"callerIds":["u-a","iam-b"],"subjects":["alice","Alice","a l i c e"]}',
+    );
 
     expect([...list.callerIds]).toEqual(['u-a', 'iam-b']);
-    expect([...list.subjects]).toEqual(['alice']);
+    expect([...list.subjects]).toEqual(['alice', 'Alice', 'a l i c e']);
+  });
+
+  it('refuses entries with surrounding whitespace, naming each by index and never by value', () => {
+    const raw = JSON.stringify({ callerIds: ['u-a', 'u-b\n'], subjects: ['bob', 'carol', ' alice '] });
+
+    expect(refusalOf(raw).message).toBe(
+      'callerIds[1] has surrounding whitespace: caller ids are matched exactly; ' +
+        'subjects[2] has surrounding whitespace: subjects are matched exactly',
+    );
+  });
+
+  it('names the refused entries with their values for the operator who wrote them', () => {
+    const raw = JSON.stringify({ subjects: ['bob', 'carol', ' alice ', '\t'] });
+
+    expect(refusalOf(raw).describeWithEntries()).toBe(
+      'subjects[2] " alice " has surrounding whitespace: subjects are matched exactly; ' +
+        'subjects[3] "\\t" has surrounding whitespace: subjects are matched exactly',
+    );
   });
 
   it('takes a missing key as an empty list', () => {
@@ -134,6 +165,32 @@ describe('CallerGate', () => {
     expect(sut.warnings).toEqual([
       { errorName: 'InvalidBlockedCallersError', problem: 'the value is not JSON' },
     ]);
+  });
+
+  it('refuses a list with a padded subject without blocking its trimmed form, logging the index, not the value', async () => {
+    const sut = gateOver(BLOCKED);
+    await sut.gate.check({ clientId: 'u-fine' });
+    sut.answer(JSON.stringify({ subjects: ['mallory', ' alice '] }));
+
+    await expect(sut.gate.check({ clientId: 'u-alice', subject: 'alice' })).resolves.toBeUndefined();
+    const error = await refusal(sut.gate.check({ clientId: 'u-other', subject: 'mallory' }));
+
+    expect(error.code).toBe('CallerBlocked');
+    expect(sut.warnings).toEqual([
+      {
+        errorName: 'InvalidBlockedCallersError',
+        problem: 'subjects[1] has surrounding whitespace: subjects are matched exactly',
+      },
+    ]);
+    expect(JSON.stringify(sut.warnings)).not.toContain('alice');
+  });
+
+  it('matches the token subject exactly: a listed subject blocks neither another case nor a padded form', async () => {
+    const { gate } = gateOver(JSON.stringify({ subjects: ['alice'] }));
+
+    await expect(gate.check({ clientId: 'u-1', subject: 'Alice' })).resolves.toBeUndefined();
+    await expect(gate.check({ clientId: 'u-2', subject: ' alice ' })).resolves.toBeUndefined();
+    expect((await refusal(gate.check({ clientId: 'u-3', subject: 'alice' }))).code).toBe('CallerBlocked');
   });
 
   it('answers 503 Unavailable with Retry-After while no list was ever read, and serves nobody unchecked', async () => {

@@ -31,6 +31,19 @@ describe('IceBroker auth props', () => {
     expect(withAuth({ ...JWT, issuer: 'auth.example.com' })).toThrow('Invalid IceBroker prop "auth.issuer"');
   });
 
+  it("rejects a JWT issuer with surrounding whitespace or an empty query: API Gateway compares it exactly with the tokens' iss", () => {
+    expect(withAuth({ ...JWT, issuer: ' https://auth.example.com/' })).toThrow(
+      'Invalid IceBroker prop "auth.issuer": " https://auth.example.com/" has surrounding whitespace: ' +
+        "API Gateway compares the issuer exactly with the tokens' iss claim",
+    );
+    expect(withAuth({ ...JWT, issuer: 'https://auth.example.com/?' })).toThrow(
+      'Invalid IceBroker prop "auth.issuer": "https://auth.example.com/?" must not have a query or fragment',
+    );
+    expect(withAuth({ ...JWT, issuer: 'https://auth.example.com/#' })).toThrow(
+      'Invalid IceBroker prop "auth.issuer": "https://auth.example.com/#" must not have a query or fragment',
+    );
+  });
+
   it('accepts a JWT issuer that resolves only at deploy time, such as a user pool URL', () => {
     const broker = createBroker({
       createChannels: ['demo'],
@@ -48,6 +61,13 @@ describe('IceBroker auth props', () => {
     );
   });
 
+  it("rejects an audience with surrounding whitespace: API Gateway compares it exactly with the tokens' aud", () => {
+    expect(withAuth({ ...JWT, audience: ['ice-app', 'web-app '] })).toThrow(
+      'Invalid IceBroker prop "auth.audience": "web-app " has surrounding whitespace: ' +
+        "API Gateway compares audiences exactly with the tokens' aud claim",
+    );
+  });
+
   it('rejects a scope that is not an OAuth scope, naming its index', () => {
     expect(withAuth({ ...JWT, scopes: ['read', 'write all'] })).toThrow(
       'Invalid IceBroker prop "auth.scopes[1]"',
@@ -57,6 +77,13 @@ describe('IceBroker auth props', () => {
   it('rejects a channels claim name with spaces', () => {
     expect(withAuth({ ...JWT, channelsClaim: 'my channels' })).toThrow(
       'Invalid IceBroker prop "auth.channelsClaim"',
+    );
+  });
+
+  it('rejects a channels claim outside auth mode jwt, for callers in plain JavaScript: no claim would restrict channels', () => {
+    expect(withAuth({ mode: 'iam', channelsClaim: 'channels' })).toThrow(
+      'Invalid IceBroker prop "auth.channelsClaim": only applies with auth mode jwt (it is iam): ' +
+        'nothing would check it, and every caller could use every served channel',
     );
   });
 

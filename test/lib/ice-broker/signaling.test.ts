@@ -167,6 +167,33 @@ describe('signaling routes', () => {
     expect(() => synthesize({ ...LOBBY_ONLY, ...context })).toThrow(message);
   });
 
+  it('refuse at synth a masterChannelsClaim that is the channelsClaim, which would let every viewer master', () => {
+    const context = {
+      ...JWT,
+      ...LOBBY_ONLY,
+      signalingRoles: 'viewer,master',
+      channelsClaim: 'channels',
+      masterChannelsClaim: 'channels',
+    };
+
+    expect(() => synthesize(context)).toThrow(
+      'Invalid context "masterChannelsClaim" / "channelsClaim": masterChannelsClaim must name a different claim ' +
+        'than channelsClaim ("channels"): the same claim would let every caller who may view a channel master it',
+    );
+  });
+
+  it('take claim names that differ only in case as two claims, as API Gateway does', () => {
+    const context = {
+      ...JWT,
+      ...LOBBY_ONLY,
+      signalingRoles: 'viewer,master',
+      channelsClaim: 'channels',
+      masterChannelsClaim: 'Channels',
+    };
+
+    expect(() => synthesize(context)).not.toThrow();
+  });
+
   it('let the construct grant a principal one role on chosen channels (auth=iam)', () => {
     const broker = createBroker({
       createChannels: ['demo', 'backyard'],
