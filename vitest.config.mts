@@ -12,6 +12,7 @@ const SHARED_PROCESS = [
   'test/lambda/{aws,core,http}/**/*.test.ts',
   'test/contract/{document,lint}.test.ts',
   'bench/test/**/*.test.ts',
+  'packages/client/test/{ice-server-client,peer-connection,signaling}.test.ts',
 ];
 
 /**
@@ -71,6 +72,8 @@ class LongestFirst extends BaseSequencer {
 }
 
 export default defineConfig({
+  // `@kvs-ice-broker/client` resolves to the workspace's source, as for tsc, tsx and esbuild (tsconfig.base.json).
+  resolve: { tsconfigPaths: true },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
@@ -87,7 +90,7 @@ export default defineConfig({
         // once per process, so each file gets a fresh one.
         test: {
           name: 'isolated',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
           exclude: [...SHARED_PROCESS, ...REAL_SDK],
         },
       },

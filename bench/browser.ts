@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { CLIENT_BUILD_OPTIONS } from '../client/build';
 import { findTurnserver } from '../local/relay/coturn';
+import { CLIENT_BUILD_OPTIONS, CLIENT_ENTRY } from '../packages/client/build';
 import { CHROMIUM_PATH, launchChromium, privateHome } from '../test/browser/support/chromium';
 import { startDemoBroker, withServer } from './lib/child';
 import { MissingRequirement, runIfMain } from './lib/main';
@@ -84,7 +84,12 @@ async function sizes() {
   const signer = (contents: string) =>
     minifiedSize({ stdin: { contents, resolveDir: ROOT, loader: 'ts' }, platform: 'browser' });
   const [library, aws4fetch, smithy] = await Promise.all([
-    minifiedSize({ ...CLIENT_BUILD_OPTIONS, sourcemap: false, logLevel: 'silent' }),
+    minifiedSize({
+      ...CLIENT_BUILD_OPTIONS,
+      entryPoints: [CLIENT_ENTRY],
+      sourcemap: false,
+      logLevel: 'silent',
+    }),
     signer("export { AwsV4Signer } from 'aws4fetch';"),
     signer(
       "export { SignatureV4 } from '@smithy/signature-v4'; export { Sha256 } from '@aws-crypto/sha256-js';",
@@ -174,7 +179,7 @@ export const browser: Benchmark = {
         samples: SAMPLES,
         timeToOpenMs: samples,
         sizeBytes: size,
-        esbuild: { ...CLIENT_BUILD_OPTIONS, minify: true, format: 'esm' },
+        esbuild: { ...CLIENT_BUILD_OPTIONS, entryPoints: [CLIENT_ENTRY], minify: true, format: 'esm' },
       },
     };
   },

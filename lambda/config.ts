@@ -1,3 +1,4 @@
+import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import {
   ACCOUNT_ICE_CALLS_PER_SECOND,
   AUTH_MODES,
@@ -10,7 +11,6 @@ import {
   masterClaimProblem,
   parseChannelArn,
   parseSignalingRoles,
-  type SignalingRole,
   servedSignalingRoles,
   VIEWER_SLOTS_PER_CALLER,
 } from './contract';

@@ -1,36 +1,13 @@
 /**
- * What the stack (lib/) and the function (lambda/) must agree on: the HTTP routes, the KVS
- * actions of the scoped role, the auth modes, and the environment variables through which the
- * stack configures the function. Both sides import this file; neither restates a value of it.
+ * What the stack (lib/) and the function (lambda/) must agree on beyond the HTTP API's wire
+ * contract (`@kvs-ice-broker/client/contract`): the KVS actions of the scoped role, the auth
+ * modes, and the environment variables through which the stack configures the function. Both
+ * sides import this file; neither restates a value of it.
  */
-
-/** The ICE servers route of API v1; `{channel}` is the signaling channel's name (URL-encoded). */
-export const ICE_SERVERS_ROUTE_PATH = '/v1/channels/{channel}/ice-servers';
-
-/** The route's path for one channel, as IAM sees it in `execute-api` ARNs. */
-export const iceServersPath = (channel: string): string =>
-  ICE_SERVERS_ROUTE_PATH.replace('{channel}', channel);
+import { SIGNALING_ROLES, type SignalingRole } from '@kvs-ice-broker/client/contract';
 
 /** The only KVS actions the scoped role (and each session of it) may use. */
 export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
-
-/**
- * The presigned signaling routes of API v1, one per role (context `signalingRoles`): each answers
- * with everything a peer needs to join the channel in that role. The role is in the path so that
- * IAM can grant each route per channel.
- */
-export const SIGNALING_ROUTE_PATHS = {
-  viewer: '/v1/channels/{channel}/viewer',
-  master: '/v1/channels/{channel}/master',
-} as const;
-
-/** The signaling roles a deployment can serve (context `signalingRoles`, env `SIGNALING_ROLES`). */
-export const SIGNALING_ROLES = ['viewer', 'master'] as const;
-export type SignalingRole = (typeof SIGNALING_ROLES)[number];
-
-/** A signaling route's path for one channel, as IAM sees it in `execute-api` ARNs. */
-export const signalingPath = (role: SignalingRole, channel: string): string =>
-  SIGNALING_ROUTE_PATHS[role].replace('{channel}', channel);
 
 /** The KVS action of each role's signaling connection (`ConnectAsViewer` / `ConnectAsMaster`). */
 export const CONNECT_ACTIONS: Readonly<Record<SignalingRole, string>> = {
@@ -215,8 +192,6 @@ export const METRICS = {
 /** A metric the function publishes (see {@link METRICS}). */
 export type BrokerMetricName = (typeof METRICS.names)[number];
 
-/** What KVS accepts as a signaling channel name. */
-export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
 /** A KVS signaling channel ARN: `arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation time>`. */
 export const CHANNEL_ARN_PATTERN =
   /^arn:(aws[a-z-]*):kinesisvideo:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):channel\/([a-zA-Z0-9_.-]{1,256})\/(\d{1,16})$/;

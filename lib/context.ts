@@ -5,9 +5,10 @@
  * chosen auth mode needs are there and the others are not. The construct validates the values
  * (lib/ice-broker.ts); {@link CONTEXT_NAMES} makes its errors name the context key.
  */
+import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { AUTH_MODES, type AuthMode, type SignalingRole } from '../lambda/contract';
+import { AUTH_MODES, type AuthMode } from '../lambda/contract';
 import {
   type AuthSettings,
   ConfigError,

@@ -1,4 +1,10 @@
 import * as path from 'node:path';
+import {
+  CHANNEL_NAME_PATTERN,
+  ICE_SERVERS_ROUTE_PATH,
+  iceServersPath,
+  type SignalingRole,
+} from '@kvs-ice-broker/client/contract';
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   HttpApi,
@@ -30,16 +36,12 @@ import { Construct } from 'constructs';
 import {
   AUTH_MODES,
   BLOCKED_CALLERS_FORMAT,
-  CHANNEL_NAME_PATTERN,
   CLAIM_NAME_PATTERN,
   ENV,
-  ICE_SERVERS_ROUTE_PATH,
-  iceServersPath,
   KVS_ACTIONS,
   METRICS,
   MIN_REMAINING_TTL_SECONDS,
   parseChannelArn,
-  type SignalingRole,
   TURN_CREDENTIAL_LIFETIME_SECONDS,
 } from '../lambda/contract';
 import { accessLogFormat } from './access-log-format';

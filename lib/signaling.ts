@@ -3,6 +3,7 @@
  * `signalingRoles`): which roles a deployment serves, the problems of their settings, the routes,
  * and the Connect actions the scoped role gains for them.
  */
+import { SIGNALING_ROUTE_PATHS, type SignalingRole, signalingPath } from '@kvs-ice-broker/client/contract';
 import {
   type HttpApi,
   HttpMethod,
@@ -19,9 +20,6 @@ import {
   MASTER_CLAIM_VIEWING,
   masterClaimProblem,
   parseSignalingRoles,
-  SIGNALING_ROUTE_PATHS,
-  type SignalingRole,
-  signalingPath,
   VIEWER_SLOTS_PER_CALLER,
 } from '../lambda/contract';
 

@@ -1,6 +1,6 @@
+import { ICE_SERVERS_ROUTE_PATH } from '@kvs-ice-broker/client/contract';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ICE_SERVERS_ROUTE_PATH } from '../lambda/contract';
 import { IceBroker, type IceBrokerProps } from './ice-broker';
 
 /** Properties of {@link KvsIceBrokerStack}. */

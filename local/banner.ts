@@ -1,4 +1,4 @@
-import { ICE_SERVERS_ROUTE_PATH, iceServersPath } from '../lambda/contract';
+import { ICE_SERVERS_ROUTE_PATH, iceServersPath } from '@kvs-ice-broker/client/contract';
 import type { JwtAuthOptions, LocalAuthInfo, LocalAuthOptions } from './gateway/auth-mode';
 import type { ApiServer } from './gateway/server';
 import { ISSUER_ENV } from './identity-provider/token-cli';

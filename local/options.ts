@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENV, parseChannelArn, type SignalingRole } from '../lambda/contract';
+import type { SignalingRole } from '@kvs-ice-broker/client/contract';
+import { ENV, parseChannelArn } from '../lambda/contract';
 import { CONTEXT_NAMES, checkContextKeys, type LocalContext, parseLocalContext } from '../lib/context';
 import { ConfigError, validateIceBrokerProps } from '../lib/ice-broker';
 import { type LocalBlockedCallers, readLocalBlockedCallers } from './blocked-callers';

@@ -3,13 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ENV,
   ICE_SERVERS_ROUTE_PATH,
-  METRICS,
   SIGNALING_ROUTE_PATHS,
   type SignalingRole,
-  servedSignalingRoles,
-} from '../lambda/contract';
+} from '@kvs-ice-broker/client/contract';
+import { ENV, METRICS, servedSignalingRoles } from '../lambda/contract';
 import type { ApiHandler } from '../lambda/http/adapter';
 import {
   LOCAL_BLOCKED_CALLERS_PARAMETER,

@@ -4,6 +4,7 @@ import {
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Channel } from '../contract';
@@ -11,7 +12,7 @@ import { CONNECT_ACTIONS, KVS_ACTIONS } from '../contract';
 import { VendingError } from '../core/errors';
 import { turnServerSets } from '../core/ice-servers';
 import { type Metrics, noMetrics } from '../core/metrics';
-import type { ChannelRole, TurnServerSet } from '../core/model';
+import type { TurnServerSet } from '../core/model';
 import type {
   Clock,
   IceServerConfigRequest,

@@ -1,4 +1,5 @@
-import { CHANNEL_NAME_PATTERN, type Channel } from '../contract';
+import { CHANNEL_NAME_PATTERN } from '@kvs-ice-broker/client/contract';
+import type { Channel } from '../contract';
 import { invalidRequest, VendingError } from './errors';
 import type { ChannelGrant } from './model';
 

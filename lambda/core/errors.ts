@@ -1,15 +1,4 @@
-/** The error codes of the HTTP contract (DESIGN.md section 3). */
-export type ErrorCode =
-  | 'InvalidRequest'
-  | 'ChannelNotAllowed'
-  | 'CallerNotIdentified'
-  | 'CallerBlocked'
-  | 'ChannelNotFound'
-  | 'Throttled'
-  | 'UpstreamError'
-  | 'Unavailable'
-  | 'UpstreamTimeout'
-  | 'InternalError';
+import type { ErrorCode } from '@kvs-ice-broker/client/contract';
 
 export interface VendingErrorOptions {
   /** Seconds the client should wait before retrying (sent as `Retry-After`). */

@@ -1,31 +1,13 @@
+import { type IceServer, TRANSPORTS, type Transport, transportOf } from '@kvs-ice-broker/client/contract';
 import type { Channel } from '../contract';
 import { invalidRequest, VendingError } from './errors';
 import { type Metrics, noMetrics } from './metrics';
-import {
-  type IceServer,
-  TRANSPORTS,
-  type Transport,
-  type TurnServerSet,
-  type VendRequest,
-  type VendResult,
-} from './model';
+import type { TurnServerSet, VendRequest, VendResult } from './model';
 
 /** The KVS STUN URL for a channel's region and partition (no API call needed). */
 export function stunUrl(channel: Pick<Channel, 'region' | 'partition'>): string {
   const suffix = channel.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `stun:stun.kinesisvideo.${channel.region}.${suffix}:443`;
-}
-
-/** Which `transports` kind a TURN URI is, or undefined for anything that is not a TURN URI. */
-export function transportOf(uri: string): Transport | undefined {
-  const match = /^(turns?):[^?]*(?:\?(.*))?$/i.exec(uri);
-  if (!match) return undefined;
-  const secure = match[1]?.toLowerCase() === 'turns';
-  const transport =
-    new URLSearchParams(match[2] ?? '').get('transport')?.toLowerCase() ?? (secure ? 'tcp' : 'udp');
-  if (transport === 'udp') return secure ? 'dtls' : 'udp';
-  if (transport === 'tcp') return secure ? 'tls' : 'tcp';
-  return undefined;
 }
 
 /** One TURN server set as KVS's `GetIceServerConfig` returns it. */

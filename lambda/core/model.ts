@@ -1,14 +1,4 @@
-/** The signaling roles a client can take on a channel (KVS `ChannelRole`). */
-export const CHANNEL_ROLES = ['VIEWER', 'MASTER'] as const;
-export type ChannelRole = (typeof CHANNEL_ROLES)[number];
-
-/**
- * TURN transport kinds a client can ask for:
- * `turn:…?transport=udp` is udp, `turn:…?transport=tcp` is tcp,
- * `turns:…?transport=tcp` is tls, `turns:…?transport=udp` is dtls.
- */
-export const TRANSPORTS = ['udp', 'tcp', 'tls', 'dtls'] as const;
-export type Transport = (typeof TRANSPORTS)[number];
+import type { ChannelRole, IceServer, Transport } from '@kvs-ice-broker/client/contract';
 
 /** One TURN server set as KVS hands it out, with its absolute expiry. */
 export interface TurnServerSet {
@@ -17,13 +7,6 @@ export interface TurnServerSet {
   readonly password: string;
   /** Epoch milliseconds after which the credentials are no longer valid. */
   readonly expiresAt: number;
-}
-
-/** The W3C `RTCIceServer` dictionary, as `RTCPeerConnection` takes it. */
-export interface IceServer {
-  readonly urls: string[];
-  readonly username?: string;
-  readonly credential?: string;
 }
 
 /**

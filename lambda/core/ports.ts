@@ -1,5 +1,5 @@
-import type { SignalingRole } from '../contract';
-import type { ChannelRole, TurnServerSet } from './model';
+import type { ChannelRole, SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { TurnServerSet } from './model';
 
 /**
  * A session of the scoped role, narrowed to one channel. It is the only way the

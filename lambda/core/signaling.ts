@@ -1,7 +1,8 @@
-import { type Channel, PRESIGNED_URL_MAX_SECONDS, type SignalingRole } from '../contract';
+import type { ChannelRole, IceServer, SignalingRole } from '@kvs-ice-broker/client/contract';
+import { type Channel, PRESIGNED_URL_MAX_SECONDS } from '../contract';
 import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
-import type { ChannelGrant, ChannelRole, IceServer, VendRequest } from './model';
+import type { ChannelGrant, VendRequest } from './model';
 import type { Clock } from './ports';
 import type { IceVendor } from './vendor';
 import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';

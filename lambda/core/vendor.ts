@@ -1,3 +1,4 @@
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import type { Channel } from '../contract';
 import { abortable } from './abort';
 import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget';
@@ -5,7 +6,7 @@ import type { ChannelDirectory } from './channels';
 import { upstreamTimeout, VendingError } from './errors';
 import { toVendResult } from './ice-servers';
 import { type MetricName, type Metrics, noMetrics } from './metrics';
-import type { ChannelRole, TurnServerSet, VendRequest, VendResult } from './model';
+import type { TurnServerSet, VendRequest, VendResult } from './model';
 import type {
   Clock,
   IceConfig,

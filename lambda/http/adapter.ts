@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { SIGNALING_ROLES, SIGNALING_ROUTE_PATHS, type SignalingRole } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { upstreamStatus } from '../aws/errors';
-import { SIGNALING_ROLES, SIGNALING_ROUTE_PATHS, type SignalingRole } from '../contract';
 import type { CallerGate } from '../core/blocked-callers';
 import { VendingError } from '../core/errors';
 import type { Clock } from '../core/ports';

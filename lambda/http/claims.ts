@@ -1,5 +1,5 @@
+import { CHANNEL_NAME_PATTERN } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { CHANNEL_NAME_PATTERN } from '../contract';
 
 /**
  * JWT claims as an API Gateway HTTP API JWT authorizer hands them to the function

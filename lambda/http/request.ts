@@ -1,9 +1,9 @@
+import { CHANNEL_ROLES, type SignalingRole, TRANSPORTS } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import type { SignalingRole } from '../contract';
 import { invalidRequest } from '../core/errors';
-import { CHANNEL_ROLES, TRANSPORTS, type VendRequest } from '../core/model';
+import type { VendRequest } from '../core/model';
 import type { SignalingRequest } from '../core/signaling';
 import type { Caller } from './identity';
 

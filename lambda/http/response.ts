@@ -1,5 +1,6 @@
+import type { ErrorCode } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type ErrorCode, VendingError } from '../core/errors';
+import { VendingError } from '../core/errors';
 import type { VendResult } from '../core/model';
 import type { SignalingResult } from '../core/signaling';
 

@@ -5,6 +5,7 @@
  * connected, failed), `relayProtocol` (of the selected local candidate, from getStats()),
  * `timeToOpenMs`, `refreshes` and `echoed`.
  */
+
 import {
   type IceServer,
   IceServerClient,
@@ -13,8 +14,8 @@ import {
   type IceServerRefresh,
   keepIceServersFresh,
   type Transport,
-} from '../../client';
-import { transportOf } from '../../lambda/core/ice-servers';
+} from '@kvs-ice-broker/client';
+import { transportOf } from '@kvs-ice-broker/client/contract';
 import { type CandidateStats, type StatsEntry, selectedPair } from './stats';
 
 /** What the server writes into the page (no secrets). */

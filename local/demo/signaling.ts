@@ -7,8 +7,9 @@
  * channel to the master, which echoes what it receives. `document.body.dataset.state` tells
  * people and tests the outcome (idle, connecting, listening, connected, failed).
  */
+
+import { type SignalingConnection, SignalingConnector, sdkConfig } from '@kvs-ice-broker/client';
 import type { SignalingClient as SdkSignalingClient } from 'amazon-kinesis-video-streams-webrtc';
-import { type SignalingConnection, SignalingConnector, sdkConfig } from '../../client';
 import { selectedPair } from './stats';
 
 declare global {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { ICE_SERVERS_ROUTE_PATH } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
 import type { RawTarget } from '../http-server';
 
 /** A route of the API: its path template (`/v1/channels/{channel}/…`), served for POST. */

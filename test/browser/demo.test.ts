@@ -1,10 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildClient } from '../../client/build';
 import type { LocalStack } from '../../local/runner';
 import { tampered } from '../support/tamper';
 import {
@@ -23,14 +18,6 @@ const missing = relayInChromiumMissing;
 const suiteName = missing
   ? `the /demo page in headless Chromium (${missing})`
   : 'the /demo page in headless Chromium, over the local coturn relay';
-
-/** The README's "relay connection in under 10 lines" example, between its markers. */
-function readmeSnippet(): string {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const match = /<!-- snippet: relay-in-ten-lines -->\s*```js\n([\s\S]*?)```/.exec(readme);
-  if (!match?.[1]) throw new Error('README.md has no relay-in-ten-lines snippet');
-  return match[1];
-}
 
 describe.skipIf(missing)(suiteName, () => {
   let rig: DemoRig;
@@ -114,37 +101,6 @@ describe.skipIf(missing)(suiteName, () => {
     expect(state).toBe('failed');
     expect(advice).toContain('kvs-ice-broker local CA');
     expect(advice).toContain(stack.coturn?.caFile ?? '?');
-  });
-
-  it("runs the README's under-10-lines example against the packaged library and opens a relay channel", async () => {
-    const dist = await mkdtemp(join(tmpdir(), 'kvs-client-dist-'));
-    try {
-      await buildClient(dist);
-      const library = await readFile(join(dist, 'index.mjs'), 'utf8');
-      const snippet = readmeSnippet().replaceAll('http://127.0.0.1:8080', stack.api.url);
-      const example = await browser.newPage();
-      const origin = stack.api.url;
-      await example.route(`${origin}/example/**`, (route) =>
-        route.request().url().endsWith('.mjs')
-          ? route.fulfill({ contentType: 'text/javascript', body: library })
-          : route.fulfill({
-              contentType: 'text/html',
-              body: `<!doctype html><script type="importmap">{"imports":{"kvs-ice-broker/client":"/example/client.mjs"}}</script><script type="module">${snippet}</script>`,
-            }),
-      );
-      const opened = example.waitForEvent('console', {
-        predicate: (message) => message.text() === 'open through the relay',
-        timeout: 45_000,
-      });
-
-      await example.goto(`${origin}/example/index.html`);
-      await opened;
-
-      expect(snippet.trim().split('\n').length).toBeLessThan(10);
-      await example.close();
-    } finally {
-      await rm(dist, { recursive: true, force: true });
-    }
   });
 
   describe.skipIf(certutilMissing)(

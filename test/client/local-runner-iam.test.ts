@@ -1,5 +1,5 @@
+import { IceServerClient } from '@kvs-ice-broker/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IceServerClient } from '../../client';
 import type { LocalStack } from '../../local/runner';
 import { startAuthStack } from '../local/gateway/support/stack';
 

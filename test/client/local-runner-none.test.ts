@@ -1,5 +1,5 @@
+import { IceServerClient, IceServerError } from '@kvs-ice-broker/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IceServerClient, IceServerError } from '../../client';
 import type { LocalStack } from '../../local/runner';
 import { startAuthStack } from '../local/gateway/support/stack';
 

@@ -1,6 +1,11 @@
+import {
+  CHANNEL_NAME_PATTERN,
+  type ErrorCode,
+  ICE_SERVERS_ROUTE_PATH,
+  SIGNALING_ROUTE_PATHS,
+} from '@kvs-ice-broker/client/contract';
 import { describe, expect, it } from 'vitest';
-import { CHANNEL_NAME_PATTERN, ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '../../lambda/contract';
-import { type ErrorCode, VendingError } from '../../lambda/core/errors';
+import { VendingError } from '../../lambda/core/errors';
 import { MAX_BODY_BYTES } from '../../lambda/http/request';
 import { errorResponse } from '../../lambda/http/response';
 import { answerOfResult, contractViolations } from './support/answers';

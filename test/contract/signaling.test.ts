@@ -1,5 +1,5 @@
+import { SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNALING_ROUTE_PATHS } from '../../lambda/contract';
 import type { LocalStack } from '../../local/runner';
 import { startAuthStack } from '../local/gateway/support/stack';
 import { answerOf } from './support/answers';

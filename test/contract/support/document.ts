@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ICE_SERVERS_ROUTE_PATH } from '../../../lambda/contract';
+import { ICE_SERVERS_ROUTE_PATH } from '@kvs-ice-broker/client/contract';
 
 /** A local JSON reference (`#/components/…`). */
 export interface Reference {

@@ -5,13 +5,14 @@ import {
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import { clientDefaults } from '../../../lambda/aws/clients';
 import { AwsSessionProvider } from '../../../lambda/aws/sessions';
 import { DEFAULT_TUNING, vendorTuning } from '../../../lambda/config';
-import type { AuthMode, SignalingRole } from '../../../lambda/contract';
+import type { AuthMode } from '../../../lambda/contract';
 import { parseChannelArn } from '../../../lambda/contract';
 import { ChannelDirectory } from '../../../lambda/core/channels';
 import { SignalingVendor } from '../../../lambda/core/signaling';

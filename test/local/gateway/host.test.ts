@@ -1,6 +1,6 @@
 import { request } from 'node:http';
+import { ICE_SERVERS_ROUTE_PATH } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ICE_SERVERS_ROUTE_PATH } from '../../../lambda/contract';
 import { type ApiServer, startApiServer } from '../../../local/gateway/server';
 
 /** A POST to the local API with `host` as its Host header (fetch cannot set it). */

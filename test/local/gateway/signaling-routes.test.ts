@@ -1,6 +1,6 @@
+import { ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '../../../lambda/contract';
 import { type ApiServer, startApiServer } from '../../../local/gateway/server';
 import type { LocalStack } from '../../../local/runner';
 import { startAuthStack } from './support/stack';

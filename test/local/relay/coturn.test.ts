@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { transportOf } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transportOf } from '../../../lambda/core/ice-servers';
 import { findTurnserver } from '../../../local/relay/coturn';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
 import { tampered } from '../../support/tamper';

@@ -1,8 +1,9 @@
 import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-video';
+import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import WebSocket from 'ws';
 import { clientDefaults } from '../../../../lambda/aws/clients';
 import { AwsSessionProvider } from '../../../../lambda/aws/sessions';
-import { parseChannelArn, type SignalingRole } from '../../../../lambda/contract';
+import { parseChannelArn } from '../../../../lambda/contract';
 import type { SessionPurpose } from '../../../../lambda/core/ports';
 import type { Emulator } from '../../../../local/emulator';
 import { assumeScopedRole, channelArn, kvsClient, kvsPolicy, stsClient, withClient } from './emulator';

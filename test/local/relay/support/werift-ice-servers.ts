@@ -1,5 +1,4 @@
-import { transportOf } from '../../../../lambda/core/ice-servers';
-import type { Transport } from '../../../../lambda/core/model';
+import { type Transport, transportOf } from '@kvs-ice-broker/client/contract';
 
 /** An `RTCIceServer` as the broker returns it (W3C shape: `urls` may be a string or an array). */
 export interface IceServerLike {

@@ -5,7 +5,7 @@ import {
   keepIceServersFresh,
   type RefreshablePeerConnection,
   rtcConfiguration,
-} from '../../client';
+} from '../src';
 import { answerBody, brokerError, stubFetch } from './support/stub-fetch';
 
 /** An RTCPeerConnection stand-in: its configuration, the setConfiguration calls, and close(). */

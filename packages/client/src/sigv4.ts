@@ -35,6 +35,19 @@ async function resolveCredentials(source: AwsCredentialsSource): Promise<AwsCred
   return credentials;
 }
 
+/** `aws4fetch`, the optional peer dependency that iam mode needs; a `CredentialsError` saying so when it is not installed. */
+async function loadSigner(): Promise<typeof import('aws4fetch')> {
+  try {
+    return await import('aws4fetch');
+  } catch (error) {
+    throw new IceServerError(
+      'CredentialsError',
+      'iam mode signs requests with aws4fetch, an optional peer dependency of @kvs-ice-broker/client: npm install aws4fetch',
+      { cause: error },
+    );
+  }
+}
+
 /**
  * `headers` plus SigV4's (`authorization`, `x-amz-date`, `x-amz-security-token`) for a `POST` of
  * `body` to `url`, service `execute-api`, as API Gateway's `AWS_IAM` authorization checks them.
@@ -43,7 +56,7 @@ async function resolveCredentials(source: AwsCredentialsSource): Promise<AwsCred
  */
 export async function signedHeaders(request: SigningRequest): Promise<Record<string, string>> {
   const credentials = await resolveCredentials(request.credentials);
-  const { AwsV4Signer } = await import('aws4fetch');
+  const { AwsV4Signer } = await loadSigner();
   const signer = new AwsV4Signer({
     method: 'POST',
     url: request.url,

@@ -1,5 +1,5 @@
 /**
- * `kvs-ice-broker/client`: get a Kinesis Video Streams signaling channel's ICE servers from a
+ * `@kvs-ice-broker/client`: get a Kinesis Video Streams signaling channel's ICE servers from a
  * kvs-ice-broker API and keep a peer connection's TURN credentials fresh. Runs in browsers (ES
  * module) and Node.js 20+ (ESM and CommonJS); no runtime dependency unless `aws` (SigV4) is used.
  *
@@ -9,12 +9,20 @@
  * keepIceServersFresh(pc, client);
  * ```
  */
-export type { ChannelRole, Transport } from '../lambda/core/model';
+export {
+  CHANNEL_NAME_PATTERN,
+  CHANNEL_ROLES,
+  type ChannelRole,
+  ERROR_CODES,
+  type ErrorCode,
+  type IceServer,
+  TRANSPORTS,
+  type Transport,
+} from './contract';
 export { IceServerError, type IceServerErrorCode, type IceServerErrorOptions } from './errors';
 export {
   type AwsSigning,
   type GetIceServersOptions,
-  type IceServer,
   IceServerClient,
   type IceServerClientOptions,
   type IceServers,
@@ -32,7 +40,6 @@ export {
   type SignalingConnection,
   SignalingConnector,
   type SignalingConnectorOptions,
-  type SignalingRole,
   sdkConfig,
 } from './signaling';
 export type { AwsCredentials, AwsCredentialsSource } from './sigv4';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IceServerClient, type IceServerClientOptions, IceServerError } from '../../client';
-import { parseRetryAfter } from '../../client/ice-server-client';
+import { IceServerClient, type IceServerClientOptions, IceServerError } from '../src';
+import { parseRetryAfter } from '../src/ice-server-client';
 import { answerBody, brokerError, stubFetch } from './support/stub-fetch';
 
 const BASE = { baseUrl: 'https://api.example.com/prod', channel: 'demo' } as const;

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AwsCredentials } from '../sigv4';
+import type { AwsCredentials } from '@kvs-ice-broker/client';
 import { runCheck } from './check';
 import { AnswerValidator } from './openapi';
 import { jsonReport, textReport } from './report';
 
 /** `kvs-ice-broker --help`. */
 export const USAGE = `Usage: kvs-ice-broker check --url <ApiUrl> --channel <name> [--token <jwt> | --iam] [options]
-       (npx kvs-ice-broker check …, or npm run check -- …)
+       (installed: npx --no-install kvs-ice-broker check …; in a clone: npm run check -- …)
 
-Calls POST <ApiUrl>/v1/channels/<name>/ice-servers, checks the answer against docs/openapi.json,
+Calls POST <ApiUrl>/v1/channels/<name>/ice-servers, checks the answer against the API's OpenAPI
+document (shipped with this command),
 then performs a real TURN Allocate with the returned credentials on every TURN URI (UDP, TCP, TLS;
 DTLS is reported "not checked"), releasing each allocation at once. Exit code 0 when everything
 passed, 1 when a check failed (each failure with its reason), 2 on a usage error.
@@ -46,8 +47,8 @@ function regionOfUrl(url: string): string | undefined {
 
 /** The default AWS credential chain, as the AWS CLI resolves it (loaded only for --iam). */
 async function awsCredentials(region: string): Promise<() => Promise<AwsCredentials>> {
-  const { STSClient } = await import('@aws-sdk/client-sts');
-  const provider = new STSClient({ region }).config.credentials;
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  const provider = defaultProvider({ clientConfig: { region } });
   return () => provider();
 }
 

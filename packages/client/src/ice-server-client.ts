@@ -1,16 +1,9 @@
-import type { ChannelRole, Transport } from '../lambda/core/model';
+import type { ChannelRole, IceServer, Transport } from './contract';
 import type { IceServerError } from './errors';
 import { checkOptions, type FetchFn, fetchOf, postJson, type RetryPolicy, requestUrl } from './http';
 import type { AwsCredentialsSource } from './sigv4';
 
 export { authHeaders, parseRetryAfter, requestUrl } from './http';
-
-/** An ICE server as the W3C `RTCIceServer` dictionary has it; goes straight into `RTCConfiguration.iceServers`. */
-export interface IceServer {
-  readonly urls: string | string[];
-  readonly username?: string;
-  readonly credential?: string;
-}
 
 /** What {@link IceServerClient.getIceServers} resolves to. */
 export interface IceServers {
@@ -124,10 +117,9 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 function isIceServer(value: unknown): value is IceServer {
   if (typeof value !== 'object' || value === null) return false;
   const { urls, username, credential } = value as Record<string, unknown>;
-  const urlsOk =
-    typeof urls === 'string' || (Array.isArray(urls) && urls.every((url) => typeof url === 'string'));
   return (
-    urlsOk &&
+    Array.isArray(urls) &&
+    urls.every((url) => typeof url === 'string') &&
     (username === undefined || typeof username === 'string') &&
     (credential === undefined || typeof credential === 'string')
   );
@@ -232,7 +224,7 @@ export class IceServerClient {
     return {
       iceServers: answer.iceServers.map((server) => ({
         ...server,
-        urls: Array.isArray(server.urls) ? [...server.urls] : server.urls,
+        urls: [...server.urls],
       })),
       ttl: Math.floor(remainingMs / 1000),
       expiresAt: new Date(Date.now() + remainingMs),

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ICE_SERVERS_ROUTE_PATH } from '@kvs-ice-broker/client/contract';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
-import { ICE_SERVERS_ROUTE_PATH } from '../../lambda/contract';
-
-/** Where the API's OpenAPI document is, in this repository. */
-export const OPENAPI_PATH = join(__dirname, '..', '..', 'docs', 'openapi.json');
+// The API's OpenAPI document (docs/openapi.json), inlined into the built command: it checks answers
+// against the contract of the version it was built with, wherever it is installed.
+import OPENAPI_DOCUMENT from '../../../docs/openapi.json';
 
 /** The `$id` under which the document's components are known to Ajv. */
 const DOCUMENT_ID = 'https://kvs-ice-broker.invalid/openapi.json';
@@ -26,10 +24,9 @@ export class AnswerValidator {
   private readonly ajv: Ajv2020;
   private readonly responses: Record<string, unknown>;
 
-  constructor(path = OPENAPI_PATH) {
-    const document = JSON.parse(readFileSync(path, 'utf8')) as Document;
+  constructor(document: Document = OPENAPI_DOCUMENT as Document) {
     const responses = document.paths[ICE_SERVERS_ROUTE_PATH]?.post?.responses;
-    if (!responses) throw new Error(`${path} documents no POST ${ICE_SERVERS_ROUTE_PATH}`);
+    if (!responses) throw new Error(`the OpenAPI document has no POST ${ICE_SERVERS_ROUTE_PATH}`);
     this.responses = responses;
     // Open tuples are meant: `iceServers` is the STUN entry (`prefixItems`), then TURN entries (`items`).
     this.ajv = new Ajv2020({ strict: true, strictTuples: false, allErrors: true });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { IceServerError } from '../../client/errors';
-import { IceServerClient } from '../../client/ice-server-client';
-import { SignalingConnector, type SignalingConnectorOptions, sdkConfig } from '../../client/signaling';
+import { IceServerError } from '../src/errors';
+import { IceServerClient } from '../src/ice-server-client';
+import { SignalingConnector, type SignalingConnectorOptions, sdkConfig } from '../src/signaling';
 import { brokerError, type StubAnswer, stubFetch } from './support/stub-fetch';
 
 const ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';

@@ -1,4 +1,9 @@
-import type { IceServer, IceServerClient, IceServers } from './ice-server-client';
+import type { IceServer } from './contract';
+
+/** An ICE server as a peer connection reports it back (`RTCIceServer`: `urls` may be one string). */
+type ConfiguredIceServer = Omit<IceServer, 'urls'> & { readonly urls: string | readonly string[] };
+
+import type { IceServerClient, IceServers } from './ice-server-client';
 
 /**
  * The part of `RTCPeerConnection` that {@link keepIceServersFresh} uses: a browser's, or a Node
@@ -7,7 +12,7 @@ import type { IceServer, IceServerClient, IceServers } from './ice-server-client
 export interface RefreshablePeerConnection {
   readonly connectionState: string;
   readonly signalingState: string;
-  getConfiguration(): { iceServers?: readonly IceServer[] };
+  getConfiguration(): { iceServers?: readonly ConfiguredIceServer[] };
   setConfiguration(configuration: { iceServers: IceServer[] }): void;
   addEventListener(type: 'connectionstatechange', listener: () => void): void;
   removeEventListener(type: 'connectionstatechange', listener: () => void): void;
@@ -54,7 +59,7 @@ const isClosed = (pc: RefreshablePeerConnection) =>
   pc.connectionState === 'closed' || pc.signalingState === 'closed';
 
 /** Servers compared by URLs and credentials; Chromium reports a STUN server's missing ones as `''`. */
-const serverKey = (servers: readonly IceServer[] | undefined) =>
+const serverKey = (servers: readonly ConfiguredIceServer[] | undefined) =>
   JSON.stringify(
     (servers ?? []).map(({ urls, username, credential }) => [
       typeof urls === 'string' ? [urls] : urls,

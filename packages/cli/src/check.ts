@@ -1,8 +1,5 @@
-import { transportOf } from '../../lambda/core/ice-servers';
-import type { Transport } from '../../lambda/core/model';
-import { IceServerError } from '../errors';
-import { IceServerClient } from '../ice-server-client';
-import type { AwsCredentialsSource } from '../sigv4';
+import { type AwsCredentialsSource, IceServerClient, IceServerError } from '@kvs-ice-broker/client';
+import { type Transport, transportOf } from '@kvs-ice-broker/client/contract';
 import type { AnswerValidator } from './openapi';
 import { type AllocateOutcome, type AllocateRequest, turnAllocate } from './turn-allocate';
 

@@ -1,4 +1,4 @@
-import { signalingPath } from '../lambda/contract';
+import { type ChannelRole, type IceServer, signalingPath } from './contract';
 import {
   checkOptions,
   type FetchFn,
@@ -8,10 +8,7 @@ import {
   type RetryPolicy,
   requestUrl,
 } from './http';
-import type { IceServer, IceServerClientOptions } from './ice-server-client';
-
-/** A signaling role, as KVS and its SDKs name it (`Role.VIEWER` / `Role.MASTER` of the JS SDK). */
-export type SignalingRole = 'VIEWER' | 'MASTER';
+import type { IceServerClientOptions } from './ice-server-client';
 
 /**
  * Everything a peer needs to join a channel in one role, from one call to the broker
@@ -19,7 +16,7 @@ export type SignalingRole = 'VIEWER' | 'MASTER';
  * configuration, the presigned signaling URL, and the ICE servers.
  */
 export interface SignalingConnection {
-  readonly role: SignalingRole;
+  readonly role: ChannelRole;
   /**
    * Viewers: the `X-Amz-ClientId` the URL is signed for, one of the caller's `viewerSlot.of`
    * ClientIds on the channel, handed out in turn (a connection with it replaces an older one with
@@ -142,7 +139,7 @@ function readConnection(body: unknown, receivedAt: number): SignalingConnection 
  * ```
  */
 export class SignalingConnector {
-  private readonly urls: Readonly<Record<SignalingRole, string>>;
+  private readonly urls: Readonly<Record<ChannelRole, string>>;
   private readonly fetchFn: FetchFn;
   private readonly body: string;
   private readonly retry: RetryPolicy;
@@ -169,7 +166,7 @@ export class SignalingConnector {
    * does: `HttpError` for a 5xx other than 503, `Timeout` past `timeoutMs`, …), or with
    * `signal.reason` as soon as `signal` aborts (the request under way or the wait to retry).
    */
-  async connect(role: SignalingRole, options: { signal?: AbortSignal } = {}): Promise<SignalingConnection> {
+  async connect(role: ChannelRole, options: { signal?: AbortSignal } = {}): Promise<SignalingConnection> {
     const url = this.urls[role];
     if (url === undefined)
       throw optionError(OWNER, 'role', `must be VIEWER or MASTER, got "${String(role)}"`);
@@ -222,7 +219,7 @@ export function sdkConfig(connection: SignalingConnection): {
   channelARN: string;
   channelEndpoint: string;
   clientId?: string;
-  role: SignalingRole;
+  role: ChannelRole;
   region: string;
 } {
   return {

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../lambda/core/errors';
+import type { ErrorCode } from './contract';
 
 /**
  * Why {@link IceServerError} was thrown:

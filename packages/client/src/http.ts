@@ -1,5 +1,4 @@
-import { CHANNEL_NAME_PATTERN, iceServersPath } from '../lambda/contract';
-import { CHANNEL_ROLES, TRANSPORTS } from '../lambda/core/model';
+import { CHANNEL_NAME_PATTERN, CHANNEL_ROLES, iceServersPath, TRANSPORTS } from './contract';
 import { errorCodeOf, IceServerError } from './errors';
 import type { IceServerClientOptions } from './ice-server-client';
 import { signedHeaders } from './sigv4';
