@@ -233,7 +233,7 @@ function failureAdvice(settings: Settings, current: Session | undefined, error: 
     return (
       'turns: connects over TLS, and the browser must trust the relay certificate: the local relay ' +
       `uses a certificate from the kvs-ice-broker local CA${config.caFile ? ` (${config.caFile})` : ''}, ` +
-      'which no browser trusts until you add it (see "Trusting the local CA" in the README).'
+      'which no browser trusts until you add it (see "Trusting the local CA" in docs/local-development.md).'
     );
   }
   return undefined;
