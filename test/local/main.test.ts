@@ -13,9 +13,14 @@ const home = mkdtempSync(path.join(tmpdir(), 'kvs-ice-broker-no-aws-'));
 const emptyFile = path.join(home, 'empty');
 writeFileSync(emptyFile, '');
 
+/** The AWS SDK's switches that are no credential source, kept (the test run's Node.js notice opt-out). */
+const SDK_SWITCHES = new Set(['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']);
+
 /** This process's environment without any AWS credential source: no keys, empty config files, no IMDS. */
 function environmentWithoutCredentials(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') || SDK_SWITCHES.has(name)),
+  );
   return {
     ...env,
     HOME: home,
