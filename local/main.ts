@@ -3,6 +3,7 @@ import { ENV, servedSignalingRoles } from '../lambda/contract';
 import { startupBanner } from './banner';
 import type { LocalBlockedCallers } from './blocked-callers';
 import type { LocalDynamoDb } from './dynamodb';
+import { stopWithParent } from './lifetime';
 import {
   cdkJsonContext,
   parseArgs,
@@ -135,8 +136,7 @@ async function main(): Promise<void> {
     console.log('stopping…');
     stop().finally(() => process.exit(0));
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  stopWithParent(shutdown);
 }
 
 main().catch((error: unknown) => {
