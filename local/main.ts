@@ -14,6 +14,7 @@ import {
   USAGE,
 } from './options';
 import { requireAwsCredentials, serveHandler, startLocalStack } from './runner';
+import { printSdkNoticeOnce } from './sdk-notice';
 
 /** How to make browsers accept the relay's `turns:` certificate: trust the machine's local CA once. */
 function caLines(caFile: string): string[] {
@@ -127,6 +128,7 @@ async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Prom
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), cdkJsonContext(join(__dirname, '..')));
   if (args.help) return console.log(USAGE);
+  printSdkNoticeOnce();
   const port = portFrom(process.env, 'PORT', 8080);
   const stop = await (args.realAws ? runAgainstAws(args, port) : runEmulated(args, port));
   let stopping = false;

@@ -94,6 +94,17 @@ describe('npm start', () => {
     }
   });
 
+  it("prints the AWS SDK's Node.js version notice once, not once per function instance", async () => {
+    const sdkWarns = Number(process.versions.node.split('.')[0]) < 22;
+
+    const run = await npmStart(['--instances', '2'], {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined,
+    });
+
+    expect(run.code).toBeNull(); // it served
+    expect(run.stderr.match(/NodeVersionSupportWarning/g) ?? []).toHaveLength(sdkWarns ? 1 : 0);
+  });
+
   it('with --aws and no AWS credentials, fails at start and says how to provide them', async () => {
     const run = await npmStart(['--aws', '-c', `channels=${LOBBY_ARN}`, '-c', `scopedRoleArn=${ROLE_ARN}`]);
 
