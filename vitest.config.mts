@@ -1,5 +1,19 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * What `npm test` prints: the default reporter's listing, then what was skipped for want of a
+ * program and what to install; console output (`silent`) and what tests write straight to stdout
+ * and stderr (the function's JSON logs: test/support/quiet-output.ts) only for failing tests; and
+ * no AWS SDK Node.js version notice, by the SDK's own switch, in the workers and the processes
+ * tests start (other warnings still print). test/support/output.test.ts runs fixtures with these.
+ */
+export const TEST_OUTPUT = {
+  reporters: ['default', './test/support/skip-summary.ts'],
+  silent: 'passed-only',
+  setupFiles: ['./test/support/quiet-output.ts'],
+  env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+} satisfies ViteUserConfig['test'];
 
 /**
  * Files that leave no state behind in their process: they share one per worker (no isolation), so
@@ -75,6 +89,7 @@ export default defineConfig({
   // `@kvs-ice-broker/client` resolves to the workspace's source, as for tsc, tsx and esbuild (tsconfig.base.json).
   resolve: { tsconfigPaths: true },
   test: {
+    ...TEST_OUTPUT,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two workers for two cores. A third was about 10% faster on a quiet machine (the relay and

@@ -141,7 +141,7 @@ export const ENV = {
   masterChannelsClaim: 'MASTER_CHANNELS_CLAIM',
   /** Whole seconds, see {@link MIN_REMAINING_TTL_SECONDS}. */
   minRemainingTtlSeconds: 'MIN_REMAINING_TTL_SECONDS',
-  /** Name of the SSM parameter listing blocked callers ({@link BLOCKED_CALLERS_FORMAT}); unset: nobody is blocked. */
+  /** Name of the SSM parameter listing blocked callers ({@link BLOCKED_CALLERS_FORMAT}). Required: the function fails closed without it. */
   blockedCallersParameter: 'BLOCKED_CALLERS_PARAMETER',
   /** Name of the {@link SHARED_TABLE}; unset: every instance keeps its own budget (local single instance). */
   sharedTable: 'SHARED_TABLE',

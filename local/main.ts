@@ -3,6 +3,7 @@ import { ENV, servedSignalingRoles } from '../lambda/contract';
 import { startupBanner } from './banner';
 import type { LocalBlockedCallers } from './blocked-callers';
 import type { LocalDynamoDb } from './dynamodb';
+import { stopWithParent } from './lifetime';
 import {
   cdkJsonContext,
   parseArgs,
@@ -13,6 +14,7 @@ import {
   USAGE,
 } from './options';
 import { requireAwsCredentials, serveHandler, startLocalStack } from './runner';
+import { printSdkNoticeOnce } from './sdk-notice';
 
 /** How to make browsers accept the relay's `turns:` certificate: trust the machine's local CA once. */
 function caLines(caFile: string): string[] {
@@ -126,6 +128,7 @@ async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Prom
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), cdkJsonContext(join(__dirname, '..')));
   if (args.help) return console.log(USAGE);
+  printSdkNoticeOnce();
   const port = portFrom(process.env, 'PORT', 8080);
   const stop = await (args.realAws ? runAgainstAws(args, port) : runEmulated(args, port));
   let stopping = false;
@@ -135,8 +138,7 @@ async function main(): Promise<void> {
     console.log('stopping…');
     stop().finally(() => process.exit(0));
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  stopWithParent(shutdown);
 }
 
 main().catch((error: unknown) => {

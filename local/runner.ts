@@ -202,9 +202,26 @@ export interface ServedHandler {
  */
 export async function serveHandler(options: ServeOptions): Promise<ServedHandler> {
   const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, options.site);
-  let fn: LocalFunction | undefined;
+  let api: ApiServer | undefined;
+  let loading: Promise<LocalFunction> | undefined;
   try {
-    fn = await startFunction(
+    const cors = localCors(options.corsAllowOrigins, auth.info.mode);
+    const pages = demoPages({ ...options.demo, authMode: auth.info.mode, region: options.site.region });
+    // The port first: a taken port fails before the function's cold start, which reads from AWS
+    // (the blocked-callers list, the pre-warm) and would log those reads cut off by the teardown.
+    // A request that arrives meanwhile waits for the function, as for a cold start.
+    api = await startApiServer({
+      port: options.port,
+      handler: async (event, context) => {
+        if (loading === undefined) throw new Error('the function has not started');
+        return (await loading).handler(event, context);
+      },
+      gate: auth.gate,
+      routes: apiRoutes(options.signalingRoles ?? [], auth.info),
+      cors: cors.rules,
+      pages,
+    });
+    loading = startFunction(
       {
         ...options.upstreamEnv,
         [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
@@ -217,27 +234,17 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
       },
       options.fleet,
     );
-    const { handler } = fn;
-    const started = fn;
-    const cors = localCors(options.corsAllowOrigins, auth.info.mode);
-    const pages = demoPages({ ...options.demo, authMode: auth.info.mode, region: options.site.region });
-    const api = await startApiServer({
-      port: options.port,
-      handler,
-      gate: auth.gate,
-      routes: apiRoutes(options.signalingRoles ?? [], auth.info),
-      cors: cors.rules,
-      pages,
-    });
+    const started = await loading;
+    const served = api;
     return {
-      api,
+      api: served,
       auth: auth.info,
       corsOrigins: cors.origins,
-      close: () => Promise.all([api.close(), auth.close(), started.close()]).then(() => undefined),
+      close: () => Promise.all([served.close(), auth.close(), started.close()]).then(() => undefined),
     };
   } catch (error) {
     // Whatever started before the failure (the fleet's instance processes too) stops with it.
-    await Promise.all([auth.close(), fn?.close()]);
+    await Promise.all([api?.close(), auth.close(), loading?.then((fn) => fn.close()).catch(() => undefined)]);
     throw error;
   }
 }

@@ -15,8 +15,9 @@ import type { BrokerMetricName } from '../contract';
  * - `BlockedCallersUnreadable`: a read of the blocked-callers list that failed or found it invalid.
  * - `SharedBudgetFallback`: a `GetIceServerConfig` call admitted by the per-instance budget because
  *   the shared (DynamoDB) budget failed (lambda/core/budget.ts).
- * - `SharedCacheHit`, `SharedCacheUnavailable`: an ICE answer found in the shared cache
- *   (context `sharedCache`); a shared cache read or write that failed (the request went on without it).
+ * - `SharedCacheHit`, `SharedCacheUnavailable`: a request that missed the instance's cache (its
+ *   `IceCacheMiss`) and was served from the shared cache (context `sharedCache`), one per request
+ *   served; a shared cache read or write that failed (the request went on without it).
  */
 export type MetricName = BrokerMetricName;
 

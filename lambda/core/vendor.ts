@@ -101,6 +101,8 @@ export class IceVendor {
   private readonly iceConfigs: RefreshingCache<IceConfig, Peer>;
   /** Until when a cached ICE answer is served without refreshing it. */
   private readonly iceFreshUntil: (config: IceConfig) => number;
+  /** The ICE answers this instance took from the shared table (another instance's), not from KVS. */
+  private readonly fromSharedTable = new WeakSet<IceConfig>();
 
   constructor(private readonly options: IceVendorOptions) {
     const policy: VendorPolicy = { ...CONSTANTS, ...options.policy };
@@ -160,12 +162,12 @@ export class IceVendor {
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     try {
       const { value, outcome } = await abortable(this.iceConfigs.get(key, peer), signal);
-      return this.serve(
-        channel,
-        value,
-        request,
-        outcome === 'stale' ? 'IceCacheStale' : outcome === 'hit' ? 'IceCacheHit' : 'IceCacheMiss',
-      );
+      if (outcome === 'stale') return this.serve(channel, value, request, 'IceCacheStale');
+      if (outcome === 'hit') return this.serve(channel, value, request, 'IceCacheHit');
+      const result = this.serve(channel, value, request, 'IceCacheMiss');
+      // A request that waited for a load (its own, or one it joined) the shared table answered.
+      if (this.fromSharedTable.has(value)) this.metrics.add('SharedCacheHit', 'Count', 1);
+      return result;
     } catch (error) {
       throw asVendingError(error, signal);
     }
@@ -309,7 +311,9 @@ export class IceVendor {
     try {
       const config = await cache.get(key, signal);
       if (!config || this.iceFreshUntil(config) <= this.clock()) return undefined;
-      this.metrics.add('SharedCacheHit', 'Count', 1);
+      // Counted per request it serves (SharedCacheHit, in vend), not per read: a background
+      // refresh serves nobody, and requests that joined this load are served from the table too.
+      this.fromSharedTable.add(config);
       return config;
     } catch (error) {
       if (signal.aborted) throw error;

@@ -6,16 +6,22 @@ import type { MetricName, Metrics } from '../core/metrics';
  * `upstreamCalls`; the "slowest upstream calls" Logs Insights query reads them).
  */
 export interface RequestSummary {
-  /** How the ICE configuration was found: from the cache (`hit`), from the cache while it is refreshed (`stale`), or by waiting for KVS (`miss`). */
-  cache?: 'hit' | 'stale' | 'miss';
+  /**
+   * How the ICE configuration was found: from the instance's cache (`hit`), from it while it is
+   * refreshed (`stale`), by waiting for the shared table, where another instance had put it
+   * (`shared`, with `sharedCache`), or by waiting for KVS (`miss`).
+   */
+  cache?: 'hit' | 'stale' | 'shared' | 'miss';
   /** `AssumeRole`, `GetSignalingChannelEndpoint` and `GetIceServerConfig` attempts the request made (not those it shared with a concurrent request). */
   upstreamCalls: number;
 }
 
+/** A request's metric that says how its answer was found; `SharedCacheHit` follows its `IceCacheMiss`. */
 const CACHE_OUTCOMES: Partial<Record<MetricName, RequestSummary['cache']>> = {
   IceCacheHit: 'hit',
   IceCacheStale: 'stale',
   IceCacheMiss: 'miss',
+  SharedCacheHit: 'shared',
 };
 const UPSTREAM_CALLS: ReadonlySet<MetricName> = new Set([
   'AssumeRoleCalls',

@@ -5,9 +5,9 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClient } from '../../packages/client/build';
 import { installInFreshApp, packWorkspace, type Scratch } from '../support/packed';
-import { type DemoRig, relayInChromiumMissing, startDemoRig } from './support/chromium';
+import { type DemoRig, RELAY_IN_CHROMIUM, startDemoRig } from './support/chromium';
 
-const missing = relayInChromiumMissing;
+const { missing, options } = RELAY_IN_CHROMIUM;
 const README = join(__dirname, '..', '..', 'packages', 'client', 'README.md');
 
 /** The client README's "relay connection in under 10 lines" example, between its markers. */
@@ -19,10 +19,11 @@ function readmeSnippet(): string {
   return match[1];
 }
 
-describe.skipIf(missing)(
+describe(
   missing
     ? `the client package in a browser app (${missing})`
     : 'the client package as a browser app ships it: installed from its tarball, bundled by esbuild, in Chromium',
+  options,
   () => {
     let rig: DemoRig;
     let packed: Awaited<ReturnType<typeof packWorkspace>>;

@@ -1,20 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/runner';
-import {
-  type DemoRig,
-  demoOutcome,
-  relayInChromiumMissing,
-  screenshot,
-  startDemoRig,
-} from './support/chromium';
+import { type DemoRig, demoOutcome, RELAY_IN_CHROMIUM, screenshot, startDemoRig } from './support/chromium';
 
-const missing = relayInChromiumMissing;
+const { missing, options } = RELAY_IN_CHROMIUM;
 const suiteName = missing
   ? `the /demo page with auth=iam in headless Chromium (${missing})`
   : 'the /demo page with auth=iam: the library signs with SigV4 in the browser';
 
-describe.skipIf(missing)(suiteName, () => {
+describe(suiteName, options, () => {
   let rig: DemoRig;
   let stack: LocalStack;
   let browser: Browser;

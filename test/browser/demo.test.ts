@@ -3,23 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/runner';
 import { tampered } from '../support/tamper';
 import {
-  certutilMissing,
+  CERTUTIL,
   type DemoRig,
   demoOutcome,
   launchChromium,
   type PrivateHome,
   privateHome,
-  relayInChromiumMissing,
+  RELAY_IN_CHROMIUM,
   screenshot,
   startDemoRig,
 } from './support/chromium';
 
-const missing = relayInChromiumMissing;
+const { missing, options } = RELAY_IN_CHROMIUM;
 const suiteName = missing
   ? `the /demo page in headless Chromium (${missing})`
   : 'the /demo page in headless Chromium, over the local coturn relay';
 
-describe.skipIf(missing)(suiteName, () => {
+describe(suiteName, options, () => {
   let rig: DemoRig;
   let stack: LocalStack;
   let browser: Browser;
@@ -103,8 +103,9 @@ describe.skipIf(missing)(suiteName, () => {
     expect(advice).toContain(stack.coturn?.caFile ?? '?');
   });
 
-  describe.skipIf(certutilMissing)(
-    `with the local CA trusted in a private NSS database${certutilMissing ? ` (${certutilMissing})` : ''}`,
+  describe(
+    `with the local CA trusted in a private NSS database${CERTUTIL.missing ? ` (${CERTUTIL.missing})` : ''}`,
+    CERTUTIL.options,
     () => {
       let trustingHome: PrivateHome;
       let trustingBrowser: Browser;

@@ -1,15 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/runner';
-import {
-  type DemoRig,
-  demoOutcome,
-  relayInChromiumMissing,
-  screenshot,
-  startDemoRig,
-} from './support/chromium';
+import { type DemoRig, demoOutcome, RELAY_IN_CHROMIUM, screenshot, startDemoRig } from './support/chromium';
 
-const missing = relayInChromiumMissing;
+const { missing, options } = RELAY_IN_CHROMIUM;
 const suiteName = missing
   ? `keepIceServersFresh on a live connection in headless Chromium (${missing})`
   : 'keepIceServersFresh on a live relay connection in headless Chromium';
@@ -27,7 +21,7 @@ async function waitFor(
   await page.waitForFunction(condition, arg, { timeout: timeoutMs });
 }
 
-describe.skipIf(missing)(suiteName, () => {
+describe(suiteName, options, () => {
   let rig: DemoRig;
   let stack: LocalStack;
   let browser: Browser;

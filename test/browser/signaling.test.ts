@@ -4,22 +4,21 @@ import type { PeerOptions, ViewerOutcome } from '../../local/demo/signaling';
 import { type LocalStack, startLocalStack } from '../../local/runner';
 import { tampered } from '../support/tamper';
 import {
-  certutilMissing,
   demoOutcome,
   launchChromium,
   type PrivateHome,
   privateHome,
-  relayInChromiumMissing,
+  RELAY_IN_CHROMIUM_WITH_CA,
 } from './support/chromium';
 
-const missing = relayInChromiumMissing ?? certutilMissing;
+const { missing, options } = RELAY_IN_CHROMIUM_WITH_CA;
 const suiteName = missing
   ? `the official KVS WebRTC SDK in headless Chromium (${missing})`
   : 'the official KVS WebRTC SDK in headless Chromium (/demo/signaling), signaling through the local service, relayed by coturn';
 
 const VIEWER_TIMEOUT_MS = 45_000;
 
-describe.skipIf(missing)(suiteName, () => {
+describe(suiteName, options, () => {
   let stack: LocalStack;
   let home: PrivateHome;
   let browser: Browser;

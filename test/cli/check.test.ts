@@ -2,17 +2,17 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTurnserver } from '../../local/relay/coturn';
 import { type LocalStack, startLocalStack } from '../../local/runner';
 import { runCli } from '../../packages/cli/src/main';
+import { requirements, TOOLS } from '../support/requirements';
 import { tampered } from '../support/tamper';
 
 // `kvs-ice-broker check` against the local runner with a real coturn: the API answer checked
 // against docs/openapi.json, then a real TURN Allocate per URI with werift's TURN client.
-const installed = findTurnserver() !== undefined;
-const suiteName = installed
-  ? 'kvs-ice-broker check against the local runner and coturn'
-  : 'kvs-ice-broker check (SKIPPED: turnserver not found; install it with `apt-get install coturn`)';
+const { missing, options } = requirements(TOOLS.turnserver);
+const suiteName = missing
+  ? `kvs-ice-broker check (${missing})`
+  : 'kvs-ice-broker check against the local runner and coturn';
 
 const TIMEOUT_MS = 2000;
 
@@ -78,7 +78,7 @@ async function rewritingApi(
   };
 }
 
-describe.skipIf(!installed)(suiteName, () => {
+describe(suiteName, options, () => {
   let stack: LocalStack;
   let token: string;
   let args: (url?: string) => string[];

@@ -3,7 +3,7 @@ import type { FaultSpec, Operation } from '../../local/emulator';
 import type { LocalStack } from '../../local/runner';
 import { startAuthStack } from '../local/gateway/support/stack';
 import { type Answer, answerOf, contractViolations } from './support/answers';
-import { channelParameter, jsonContent, requestBody } from './support/document';
+import { channelParameter, documentedResponse, jsonContent, pointee, requestBody } from './support/document';
 import { schemaProblem } from './support/validators';
 
 /** One channel per upstream fault: caches are per channel, so each one starts cold and reaches the fault. */
@@ -123,6 +123,39 @@ describe('the live API answers as docs/openapi.json says', () => {
 
     expect(answer.status).toBe(status);
     expect(contractViolations(answer)).toEqual([]);
+  });
+});
+
+// KVS offers `turn:…?transport=udp`, `turns:…?transport=udp` (dtls) and `turns:…?transport=tcp`
+// (tls), never `turn:…?transport=tcp`: a valid request for `tcp` alone leaves no TURN server.
+describe('a transports filter that leaves no TURN server', () => {
+  it('is refused with the 400 that docs/openapi.json shows, naming the transports offered', async () => {
+    const documented = jsonContent(documentedResponse(400) ?? { description: '' }).examples
+      ?.transportNotOffered?.value;
+
+    const answer = await call('demo', '{"transports":["tcp"]}');
+
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({
+      error: {
+        code: 'InvalidRequest',
+        message: 'no TURN server offers transport tcp; offered: udp, tls, dtls',
+      },
+    });
+    expect(answer.body).toEqual(documented);
+  });
+
+  it.each([
+    ['ice-servers', 'IceServersRequest'],
+    ['viewer and master', 'SignalingRequest'],
+  ])('is what the %s request schema says of `transports`, not an answer without TURN servers', (_, name) => {
+    const schema = pointee(`#/components/schemas/${name}`) as {
+      properties: { transports: { description: string } };
+    };
+
+    expect(schema.properties.transports.description).toContain(
+      'When none is left, the answer is 400 `InvalidRequest` naming the transports offered',
+    );
   });
 });
 

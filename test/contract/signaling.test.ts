@@ -66,6 +66,17 @@ describe('the signaling routes as docs/openapi.json documents them', () => {
     },
   );
 
+  it('refuses transports that leave no TURN server with the 400 the viewer route documents', async () => {
+    const badRequest = resolve(operation('viewer').responses['400'] ?? { description: '' });
+    const documented = jsonContent(badRequest).examples?.transportNotOffered?.value;
+
+    const answer = await post('{"transports":["tcp"]}');
+
+    expect(answer.status).toBe(400);
+    expect(documented).toBeDefined();
+    expect(answer.body).toEqual(documented);
+  });
+
   it('keeps the example answers of both routes valid against their schema', () => {
     for (const role of ['viewer', 'master'] as const) {
       const ok = jsonContent(resolve(operation(role).responses['200'] ?? { $ref: '' }));

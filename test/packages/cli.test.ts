@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTurnserver } from '../../local/relay/coturn';
 import { startLocalStack } from '../../local/runner';
 import { buildCli } from '../../packages/cli/build';
 import { cleanEnv, installInFreshApp, packWorkspace, type Scratch } from '../support/packed';
+import { requirements, TOOLS } from '../support/requirements';
 
 const run = promisify(execFile);
 /** npm installing the command's dependencies from the registry (or its cache), on a busy machine. */
@@ -74,11 +74,12 @@ describe('@kvs-ice-broker/cli installed from its packed tarball in a fresh folde
     }
   });
 
-  const relay = findTurnserver() !== undefined;
-  it.skipIf(!relay)(
-    relay
-      ? 'checks the local runner with coturn: exit 0, every TURN URI allocated, the token taken from KVS_ICE_BROKER_TOKEN'
-      : 'checks the local runner (SKIPPED: turnserver not found; install it with `apt-get install coturn`)',
+  const relay = requirements(TOOLS.turnserver);
+  it(
+    relay.missing
+      ? `checks the local runner (${relay.missing})`
+      : 'checks the local runner with coturn: exit 0, every TURN URI allocated, the token taken from KVS_ICE_BROKER_TOKEN',
+    relay.options,
     async () => {
       const stack = await startLocalStack({
         port: 0,

@@ -41,6 +41,8 @@ export const signalingPath = (role: SignalingRole, channel: string): string =>
  * TURN transport kinds a request may keep (`transports`):
  * `turn:…?transport=udp` is udp, `turn:…?transport=tcp` is tcp,
  * `turns:…?transport=tcp` is tls, `turns:…?transport=udp` is dtls.
+ * KVS offers udp, tls and dtls, no tcp: a filter that keeps no TURN server is refused with 400
+ * `InvalidRequest` naming the transports offered.
  */
 export const TRANSPORTS = ['udp', 'tcp', 'tls', 'dtls'] as const;
 export type Transport = (typeof TRANSPORTS)[number];

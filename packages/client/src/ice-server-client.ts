@@ -55,7 +55,10 @@ export interface IceServerClientOptions {
   readonly channel: string;
   /** `VIEWER` (default, decided by the server) or `MASTER`. */
   readonly role?: ChannelRole;
-  /** Keep only TURN URIs of these kinds (`udp`, `tcp`, `tls`, `dtls`); default all. */
+  /**
+   * Keep only TURN URIs of these kinds (`udp`, `tcp`, `tls`, `dtls`); default all. One that keeps
+   * no TURN server (`tcp` alone: KVS offers none) is refused with 400 `InvalidRequest`.
+   */
   readonly transports?: readonly Transport[];
   /** At most this many TURN server sets (KVS has two; one makes ICE gathering quicker); default all. */
   readonly maxServerSets?: number;

@@ -1,34 +1,22 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { findTurnserver } from '../../../local/relay/coturn';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/runner';
+import { CERTUTIL_PATH, CHROMIUM_PATH, requirements, TOOLS } from '../../support/requirements';
 
 const run = promisify(execFile);
 
-/** Debian's Chromium (`apt-get install chromium`), driven by playwright-core: no browser download. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-/** NSS's `certutil` (`apt-get install libnss3-tools`), to trust the local CA in a private profile. */
-export const CERTUTIL_PATH = '/usr/bin/certutil';
+export { CERTUTIL_PATH, CHROMIUM_PATH };
 
-/** Why the browser tests cannot run here, or undefined when they can. */
-export const chromiumMissing = existsSync(CHROMIUM_PATH)
-  ? undefined
-  : `SKIPPED: ${CHROMIUM_PATH} not found; install it with \`apt-get install chromium\` (CI must)`;
-export const certutilMissing = existsSync(CERTUTIL_PATH)
-  ? undefined
-  : `SKIPPED: ${CERTUTIL_PATH} not found; install it with \`apt-get install libnss3-tools\` (CI must)`;
-
-/** Why the tests that connect through the local relay in Chromium cannot run here, or undefined. */
-export const relayInChromiumMissing =
-  chromiumMissing ??
-  (findTurnserver()
-    ? undefined
-    : 'SKIPPED: turnserver not found; install it with `apt-get install coturn` (CI must)');
+/** The tests that connect through the local relay (coturn) in Chromium: whether they can run here. */
+export const RELAY_IN_CHROMIUM = requirements(TOOLS.chromium, TOOLS.turnserver);
+/** The same, with the local CA trusted through NSS's certutil (`turns:` in Chromium). */
+export const RELAY_IN_CHROMIUM_WITH_CA = requirements(TOOLS.chromium, TOOLS.turnserver, TOOLS.certutil);
+/** The tests that trust the local CA through NSS's certutil (inside a suite that needs Chromium already). */
+export const CERTUTIL = requirements(TOOLS.certutil);
 
 /** Where the browser tests save screenshots (gitignored). */
 export const SCREENSHOT_DIR = join(__dirname, '..', '..', '..', 'test-results', 'browser');

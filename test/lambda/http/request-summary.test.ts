@@ -27,6 +27,18 @@ describe('RequestSummaries', () => {
     expect(summary).toEqual({ cache: 'miss', upstreamCalls: 3 });
   });
 
+  it('reports a request served from the shared table as shared, not as a miss', async () => {
+    const { summaries, metrics } = observed();
+
+    const summary = await summaries.run(async () => {
+      metrics.add('IceCacheMiss', 'Count', 1);
+      metrics.add('SharedCacheHit', 'Count', 1);
+      return summaries.current();
+    });
+
+    expect(summary).toEqual({ cache: 'shared', upstreamCalls: 0 });
+  });
+
   it('still publishes every metric it tallies', async () => {
     const { summaries, metrics, published } = observed();
 

@@ -17,6 +17,7 @@ import {
 } from '../../../lambda/core/budget';
 import type { MetricName } from '../../../lambda/core/metrics';
 import { FallbackViewerSlots, InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
+import { RequestSummaries } from '../../../lambda/http/request-summary';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb';
 import { request, startVendor, type VendorUnderTest } from './support/vendor';
 
@@ -325,6 +326,32 @@ describe('the shared ICE cache (sharedCache)', () => {
 
       expect(first.iceCalls()).toBe(1);
       expect(again.iceServers).toEqual(asked.iceServers);
+    });
+
+    it('logs the answers served from the shared table as cache "shared", each counted SharedCacheHit', async () => {
+      const summaries = new RequestSummaries();
+      first = await startVendor({ sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)) });
+      second = await startVendor({
+        sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)),
+        emulator: first.emulator,
+        observe: (metrics) => summaries.observe(metrics),
+      });
+      await first.vendor.vend(request({ clientId: 'u-returning' }));
+      const vend = () =>
+        summaries.run(async () => {
+          await second.vendor.vend(request({ clientId: 'u-returning' }));
+          return summaries.current();
+        });
+
+      // Two requests at once: the second joins the first one's read of the table.
+      const logged = await Promise.all([vend(), vend()]);
+
+      expect(logged).toEqual([
+        { cache: 'shared', upstreamCalls: 0 },
+        { cache: 'shared', upstreamCalls: 0 },
+      ]);
+      expect(second.metricCount('SharedCacheHit')).toBe(2);
+      expect(first.iceCalls()).toBe(1);
     });
   });
 });

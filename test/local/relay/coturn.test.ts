@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { transportOf } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTurnserver } from '../../../local/relay/coturn';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
+import { requirements, TOOLS } from '../../support/requirements';
 import { tampered } from '../../support/tamper';
 import { runUclient, type UclientTransport } from './support/uclient';
 import { type IceServerLike, pickWeriftTurnServer } from './support/werift-ice-servers';
 import { openRelayDataChannel } from './support/werift-peers';
 
-const installed = findTurnserver() !== undefined;
-const suiteName = installed
-  ? 'credentials from the local API relay real traffic through coturn'
-  : 'real TURN relay (SKIPPED: turnserver not found; install it with `apt-get install coturn`)';
+const { missing, options } = requirements(TOOLS.turnserver);
+const suiteName = missing
+  ? `real TURN relay (${missing})`
+  : 'credentials from the local API relay real traffic through coturn';
 
 interface TurnServer {
   urls: string[];
@@ -45,7 +45,7 @@ describe('pickWeriftTurnServer', () => {
   });
 });
 
-describe.skipIf(!installed)(suiteName, () => {
+describe(suiteName, options, () => {
   let stack: LocalStack;
   let iceServers: IceServerLike[];
   let turn: TurnServer;

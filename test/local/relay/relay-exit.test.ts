@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { findTurnserver } from '../../../local/relay/coturn';
 import type { LocalStack } from '../../../local/runner';
+import { requirements, TOOLS } from '../../support/requirements';
 import { startAuthStack } from '../gateway/support/stack';
 
-const installed = findTurnserver() !== undefined;
+const { missing, options } = requirements(TOOLS.turnserver);
+const suiteName = `a TURN relay (coturn) that dies while npm start runs${missing ? ` (${missing})` : ''}`;
 
 let stack: LocalStack | undefined;
 afterEach(async () => {
@@ -12,7 +13,7 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
-describe.skipIf(!installed)('a TURN relay (coturn) that dies while npm start runs', () => {
+describe(suiteName, options, () => {
   it('is reported in the runner log, with how it ended and where its log is', async () => {
     stack = await startAuthStack({ relay: true });
     const coturn = stack.coturn;

@@ -45,6 +45,8 @@ export async function startVendor(
     sharedCache?: SharedIceCache;
     /** Another vendor's emulator, to be two instances of one deployment; closed by its owner. */
     emulator?: Emulator;
+    /** Wraps the vendor's metrics (as the handler's per-request summaries observe them). */
+    observe?: (metrics: Metrics) => Metrics;
   } = {},
 ): Promise<VendorUnderTest> {
   const now = options.clock?.now;
@@ -74,7 +76,8 @@ export async function startVendor(
     .filter((c) => c !== undefined);
   const counts = new Map<MetricName, number>();
   const count = (name: MetricName) => counts.get(name) ?? 0;
-  const metrics: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
+  const counted: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
+  const metrics = options.observe?.(counted) ?? counted;
   const vendor = new IceVendor({
     channels: new ChannelDirectory(channels),
     sessions: new AwsSessionProvider({

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { findTurnserver } from '../../local/relay/coturn';
+
+/** A program some tests need, and how to install it on Debian or Ubuntu (as CI does). */
+export interface Tool {
+  /** What is looked for, as the skip message names it: a path, or a program on PATH. */
+  readonly name: string;
+  /** The command that installs it. */
+  readonly install: string;
+  /** Whether this machine has it. */
+  readonly found: () => boolean;
+}
+
+/** Debian's Chromium, driven by playwright-core (no browser download). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** NSS's `certutil`, to trust the local CA in a private browser profile. */
+export const CERTUTIL_PATH = '/usr/bin/certutil';
+
+/** The programs tests skip without; each test file names the ones it needs. */
+export const TOOLS = {
+  turnserver: {
+    name: 'turnserver',
+    install: 'apt-get install coturn',
+    found: () => findTurnserver() !== undefined,
+  },
+  chromium: {
+    name: CHROMIUM_PATH,
+    install: 'apt-get install chromium',
+    found: () => existsSync(CHROMIUM_PATH),
+  },
+  certutil: {
+    name: CERTUTIL_PATH,
+    install: 'apt-get install libnss3-tools',
+    found: () => existsSync(CERTUTIL_PATH),
+  },
+} as const satisfies Record<string, Tool>;
+
+/** A tool that is missing, as a skipped test's metadata carries it to the skip summary. */
+export interface MissingTool {
+  readonly name: string;
+  readonly install: string;
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** The tools whose absence skipped this test or suite (read by test/support/skip-summary.ts). */
+    missingTools?: readonly MissingTool[];
+  }
+}
+
+/** Whether tests that need some tools can run here, and the options that skip them when they cannot. */
+export interface Requirements {
+  /**
+   * Why the tests cannot run, for the suite's name (`SKIPPED: turnserver not found; install it
+   * with \`apt-get install coturn\``), or undefined when every tool is installed.
+   */
+  readonly missing: string | undefined;
+  /**
+   * Options for `describe` or `it`: skip when a tool is missing, with the missing tools in the
+   * test's metadata, which the run's skip summary lists with what to install.
+   */
+  readonly options: { readonly skip: boolean; readonly meta: { missingTools: readonly MissingTool[] } };
+}
+
+/** What the tests that need every one of `tools` lack on this machine. */
+export function requirements(...tools: readonly Tool[]): Requirements {
+  const missingTools = tools
+    .filter((tool) => !tool.found())
+    .map(({ name, install }): MissingTool => ({ name, install }));
+  const missing =
+    missingTools.length === 0
+      ? undefined
+      : `SKIPPED: ${missingTools.map((tool) => `${tool.name} not found; install it with \`${tool.install}\``).join('; ')}`;
+  return { missing, options: { skip: missingTools.length > 0, meta: { missingTools } } };
+}
