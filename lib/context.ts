@@ -3,20 +3,14 @@
  * typed {@link IceBrokerProps}, for `cdk synth` and for the local runner (`npm start`). It checks
  * only what typing needs: that a key is known, that a number is a number, that the keys the
  * chosen auth mode needs are there and the others are not. The construct validates the values
- * (lib/ice-broker.ts); {@link CONTEXT_NAMES} makes its errors name the context key.
+ * (lib/ice-broker-validation.ts); {@link CONTEXT_NAMES} makes its errors name the context key.
  */
 import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AUTH_MODES, type AuthMode } from '../lambda/contract';
-import {
-  type AuthSettings,
-  ConfigError,
-  type ExistingChannel,
-  type IceBrokerAuth,
-  type IceBrokerProps,
-  type SettingNames,
-} from './ice-broker';
+import type { AuthSettings, ExistingChannel, IceBrokerAuth, IceBrokerProps } from './ice-broker-props';
+import { ConfigError, type SettingNames } from './ice-broker-validation';
 import type { ObservabilityProps } from './observability';
 
 /** Reads one CDK context value (`cdk.json` "context", overridden by `-c key=value`). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import { ENV, parseChannelArn } from '../lambda/contract';
 import { CONTEXT_NAMES, checkContextKeys, type LocalContext, parseLocalContext } from '../lib/context';
-import { ConfigError, validateIceBrokerProps } from '../lib/ice-broker';
+import { ConfigError, validateIceBrokerProps } from '../lib/ice-broker-validation';
 import { type LocalBlockedCallers, readLocalBlockedCallers } from './blocked-callers';
 import type { LocalAuthOptions } from './gateway/auth-mode';
 
