@@ -7,6 +7,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const SHARED_PROCESS = [
   'test/lib/**/*.test.ts',
+  'test/docs/**/*.test.ts',
   'test/bin/**/*.test.ts',
   'test/lambda/*.test.ts',
   'test/lambda/{aws,core,http}/**/*.test.ts',

@@ -17,7 +17,7 @@ const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
  * (lib/context.ts), or a value the construct refuses (lib/ice-broker-validation.ts); each lists every problem at once.
  */
 export function buildIceBrokerApp(app: App): KvsIceBrokerStack {
-  checkContextKeys(Object.keys(app.node.getAllContext()), 'deployment');
+  checkContextKeys(Object.keys(app.node.getAllContext()));
   const { stackName = DEFAULT_STACK_NAME, props } = parseContext((key) => app.node.tryGetContext(key));
   if (!STACK_NAME_PATTERN.test(stackName)) {
     throw new ConfigError(

@@ -6,7 +6,6 @@ import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import type { Duration } from 'aws-cdk-lib';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ObservabilityProps } from './observability';
-import type { SharedTableSettings } from './shared-table';
 
 /**
  * Callers present a JWT from any OpenID Connect issuer (Amazon Cognito user pools, Auth0,
@@ -73,19 +72,6 @@ export interface NoAuth {
 export type IceBrokerAuth = JwtAuth | IamAuth | NoAuth;
 
 /**
- * {@link IceBrokerAuth} before its requirements are met: what the context parser reads, and what
- * the local runner runs with (it has its own issuer for jwt, and needs no acknowledgement for
- * `none` on loopback). The construct requires a complete {@link IceBrokerAuth}.
- */
-export type AuthSettings =
-  | (Omit<JwtAuth, 'issuer' | 'audience'> & {
-      readonly issuer?: string;
-      readonly audience?: readonly string[];
-    })
-  | IamAuth
-  | { readonly mode: 'none'; readonly allowUnauthenticated?: boolean };
-
-/**
  * A signaling channel that already exists. KVS APIs need the channel's full ARN, which ends in
  * the channel's creation time, so give either `arn` or `creationTime` (exactly one).
  */
@@ -131,7 +117,7 @@ export interface IceBrokerFunctionCode {
 }
 
 /** Properties of the `IceBroker` construct. */
-export interface IceBrokerProps extends SharedTableSettings {
+export interface IceBrokerProps {
   /**
    * Where the function's code comes from, so that another CDK app can serve this broker's handler
    * (or its own build of it) from wherever it installed it.
@@ -195,10 +181,10 @@ export interface IceBrokerProps extends SharedTableSettings {
 
   /**
    * The function never returns TURN credentials with less validity left than this: whole
-   * seconds within `MIN_REMAINING_TTL_SECONDS` of lambda/contract.ts (below the 300 s
-   * lifetime of KVS TURN credentials).
+   * seconds within the bounds of `minRemainingTtlSeconds` in lambda/settings.ts (0-299, below the
+   * 300 s lifetime of KVS TURN credentials).
    *
-   * @default - the function's default, `MIN_REMAINING_TTL_SECONDS.default` (the construct sets no variable)
+   * @default - the function's default, 120 s (the construct sets no variable)
    */
   readonly minRemainingTtl?: Duration;
 
@@ -220,12 +206,41 @@ export interface IceBrokerProps extends SharedTableSettings {
    * out in turn (counted in the shared table, across function instances), and KVS gives the newest
    * connection with a ClientId precedence over the older one, so a caller's next connection
    * replaces its oldest and one token can never take all of a channel's viewer places (KVS: 10 per
-   * channel, soft). A whole number within `VIEWER_SLOTS_PER_CALLER` of lambda/contract.ts (1-10);
-   * needs the viewer role in `signalingRoles`.
+   * channel, soft). A whole number within its bounds in lambda/settings.ts (1-10); needs the
+   * viewer role in `signalingRoles`.
    *
-   * @default - the function's default, `VIEWER_SLOTS_PER_CALLER.default` (3)
+   * @default - the function's default, 3
    */
   readonly viewerSlotsPerCaller?: number;
+
+  /**
+   * `GetIceServerConfig` calls per second per account and Region, across every function instance:
+   * KVS's quota for the account (soft; raise this only after Service Quotas raised it). A whole
+   * number within its bounds in lambda/settings.ts (1-10000).
+   *
+   * @default - the function's default, 100
+   */
+  readonly accountIceCallsPerSecond?: number;
+
+  /**
+   * New TURN credentials one caller may be issued per minute, across every function instance and
+   * channel (a caller's repeated requests are served from the cache and do not count); past it,
+   * 429 `Throttled` with `Retry-After`, so that one leaked token cannot farm relays. A whole
+   * number within its bounds in lambda/settings.ts (1-1000).
+   *
+   * @default - the function's default, 30
+   */
+  readonly callerIssuancesPerMinute?: number;
+
+  /**
+   * Keep ICE answers in the shared table too, per channel, role and caller, until they stop being
+   * servable: a caller whose next request reaches another function instance then costs no KVS
+   * call, at the price of one DynamoDB read per request that misses an instance's own cache,
+   * and TURN credentials (encrypted) in the table for their lifetime.
+   *
+   * @default false
+   */
+  readonly sharedCache?: boolean;
 
   /**
    * Concurrent executions reserved for (and the most allowed to) the function. While instances

@@ -4,20 +4,19 @@
  * lists everything to fix. Each problem names the prop, or the context key it came from.
  */
 import { CHANNEL_NAME_PATTERN } from '@kvs-ice-broker/client/contract';
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   AUTH_MODES,
   CLAIM_NAME_PATTERN,
-  MIN_REMAINING_TTL_SECONDS,
   parseChannelArn,
   TURN_CREDENTIAL_LIFETIME_SECONDS,
 } from '../lambda/contract';
+import { boundsProblem, SETTINGS, settingEntries, valueAt } from '../lambda/settings';
 import { corsOriginsProblem } from './cors';
-import type { AuthSettings, ExistingChannel, IceBrokerProps } from './ice-broker-props';
+import type { ExistingChannel, IceBrokerAuth, IceBrokerProps } from './ice-broker-props';
 import { observabilityProblems } from './observability';
 import { deploymentRisks, type Risks } from './safety';
-import { sharedTableProblems } from './shared-table';
 import { signalingProblems, viewerSlotsProblem } from './signaling';
 
 /** One problem of a configuration: the setting(s) it is about, and what to do. */
@@ -49,6 +48,11 @@ export class ConfigError extends Error {
   static of([first, ...more]: readonly [ConfigProblem, ...ConfigProblem[]]): ConfigError {
     return new ConfigError(first.subject, first.names, first.problem, ...more);
   }
+
+  /** Throws one error for all of `problems`, if there is any. */
+  static throwIfAny([first, ...more]: readonly ConfigProblem[]): void {
+    if (first !== undefined) throw ConfigError.of([first, ...more]);
+  }
 }
 
 const problemLine = ({ subject, names, problem }: ConfigProblem): string =>
@@ -66,61 +70,61 @@ export interface SettingNames {
   name(prop: string): string;
 }
 
-/** How {@link validateIceBrokerProps} checks and names what it refuses. */
+/** How {@link validateIceBrokerProps} names what it refuses. */
 export interface ValidationOptions {
   /** @default - prop names */
   readonly names?: SettingNames;
-  /**
-   * Validate for the local runner (`npm start`), with its documented differences: a channel may
-   * be a bare name (the emulator creates it), `auth` may lack jwt's issuer and audience (it has
-   * its own issuer) and `none`'s acknowledgement (it listens on loopback only), and a jwt issuer
-   * may be an `http://` URL on loopback (a local identity provider).
-   *
-   * @default false
-   */
-  readonly local?: boolean;
 }
-
-/** {@link IceBrokerProps} as {@link validateIceBrokerProps} takes them: `auth` may be incomplete in local mode. */
-export type IceBrokerSettings = Omit<IceBrokerProps, 'auth'> & { readonly auth: AuthSettings };
 
 /** How the construct's own errors name a setting: by its prop path. */
 export const PROP_NAMES: SettingNames = { subject: 'IceBroker prop', name: (prop) => prop };
-
-/** The stage burst a deployment gets when `throttleBurst` is not given. */
-export const DEFAULT_THROTTLE_BURST = 100;
 
 /**
  * Throws one {@link ConfigError} listing every problem of `props`, each naming its setting, when
  * they cannot build a working broker. The construct calls it with prop names; it also checks at
  * run time what the types promise, for callers in plain JavaScript.
  */
-export function validateIceBrokerProps(props: IceBrokerSettings, options: ValidationOptions = {}): void {
+export function validateIceBrokerProps(props: IceBrokerProps, options: ValidationOptions = {}): void {
   const errors = new SettingErrors(options.names ?? PROP_NAMES);
-  const local = options.local ?? false;
-  validateChannels(props, local, errors);
+  validateChannels(props, errors);
+  for (const [prop, problem] of boundsProblems(props)) errors.fail(prop, problem);
   validateStage(props, errors);
   // The checks that read the auth mode need one; without it, validateAuth has said so.
-  const auth = validateAuth(props.auth, local, errors);
+  const auth = validateAuth(props.auth, errors);
   const settings = auth === undefined ? undefined : { ...props, auth };
   for (const { prop, message } of settings ? signalingProblems(settings) : []) errors.fail(prop, message);
   errors.check('viewerSlotsPerCaller', viewerSlotsProblem(props.viewerSlotsPerCaller, props.signalingRoles));
   if (auth) errors.check('corsAllowOrigins', corsOriginsProblem(props.corsAllowOrigins ?? [], auth.mode));
-  for (const [prop, problem] of sharedTableProblems(props)) errors.fail(prop, problem);
   for (const [prop, problem] of observabilityProblems(props.observability ?? {}))
     errors.fail(`observability.${prop}`, problem);
-  // Deployment risks (lib/safety.ts); the local runner listens on loopback only.
-  const refusals = settings && !local ? deploymentRisksOf(settings).refusals : [];
-  for (const refusal of refusals) errors.fail(refusal.props, refusal.message);
+  // Deployment risks (lib/safety.ts).
+  for (const refusal of settings ? deploymentRisksOf(settings).refusals : [])
+    errors.fail(refusal.props, refusal.message);
   errors.throwIfAny();
 }
 
+/**
+ * The props the settings table bounds (lambda/settings.ts: `throttleRate`, `viewerSlotsPerCaller`,
+ * …) that are out of bounds, by prop path. The alarm thresholds are `observabilityProblems`'.
+ */
+function boundsProblems(props: IceBrokerProps): [prop: string, problem: string][] {
+  return settingEntries().flatMap(([name, setting]) => {
+    const prop = setting.prop ?? name;
+    const value = setting.context === undefined ? undefined : valueAt(props, prop);
+    const problem =
+      typeof value === 'number' && !prop.startsWith('observability.')
+        ? boundsProblem(setting, value)
+        : undefined;
+    return problem === undefined ? [] : [[prop, problem]];
+  });
+}
+
 /** The deploy-time risks of `props` (lib/safety.ts), with the stage burst they will really have. */
-export function deploymentRisksOf(props: IceBrokerSettings): Risks {
+export function deploymentRisksOf(props: IceBrokerProps): Risks {
   const { throttleBurst, reservedConcurrency, auth, signalingRoles } = props;
   return deploymentRisks(
     { throttleBurst, reservedConcurrency, authMode: auth.mode, signalingRoles },
-    throttleBurst ?? DEFAULT_THROTTLE_BURST,
+    throttleBurst ?? SETTINGS.throttleBurst.default,
   );
 }
 
@@ -146,15 +150,14 @@ class SettingErrors {
 
   /** Throws one {@link ConfigError} with every problem recorded, if there is one. */
   throwIfAny(): void {
-    const [first, ...more] = this.problems;
-    if (first !== undefined) throw ConfigError.of([first, ...more]);
+    ConfigError.throwIfAny(this.problems);
   }
 }
 
 /** KVS appends the channel's creation time (Unix epoch milliseconds) to its ARN. */
 const CREATION_TIME_PATTERN = /^\d{1,16}$/;
 
-function validateChannels(props: IceBrokerSettings, local: boolean, errors: SettingErrors): void {
+function validateChannels(props: IceBrokerProps, errors: SettingErrors): void {
   const existing = props.existingChannels ?? [];
   const created = props.createChannels ?? [];
   if (existing.length === 0 && created.length === 0) {
@@ -164,7 +167,7 @@ function validateChannels(props: IceBrokerSettings, local: boolean, errors: Sett
     );
   }
   existing.forEach((channel, index) => {
-    validateExistingChannel(channel, `existingChannels[${index}]`, local, errors);
+    validateExistingChannel(channel, `existingChannels[${index}]`, errors);
   });
   created.forEach((name, index) => {
     errors.check(`createChannels[${index}]`, channelNameProblem(name));
@@ -180,12 +183,7 @@ function validateChannels(props: IceBrokerSettings, local: boolean, errors: Sett
   if (duplicate) errors.fail(duplicate[0], `channel "${duplicate[1]}" is listed more than once`);
 }
 
-function validateExistingChannel(
-  channel: ExistingChannel,
-  prop: string,
-  local: boolean,
-  errors: SettingErrors,
-): void {
+function validateExistingChannel(channel: ExistingChannel, prop: string, errors: SettingErrors): void {
   const { name, arn, creationTime } = channel;
   if (arn !== undefined && creationTime !== undefined)
     errors.fail(prop, 'give exactly one of "arn" and "creationTime"');
@@ -196,7 +194,7 @@ function validateExistingChannel(
       errors.fail(`${prop}.arn`, `names channel "${parsed.name}", not "${name}"`);
   }
   errors.check(`${prop}.name`, channelNameProblem(name));
-  if (arn === undefined && creationTime === undefined && !local) {
+  if (arn === undefined && creationTime === undefined) {
     errors.fail(
       prop,
       `"${name}" is a bare name, but KVS needs the channel's full ARN, which ends in its creation time. ` +
@@ -226,52 +224,27 @@ const LOG_RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filte
   (value): value is number => typeof value === 'number' && value !== RetentionDays.INFINITE,
 );
 
-function validateStage(props: IceBrokerSettings, errors: SettingErrors): void {
-  const {
-    throttleRate: rate,
-    throttleBurst: burst,
-    logRetention: days,
-    minRemainingTtl,
-    reservedConcurrency,
-  } = props;
-  if (rate !== undefined) {
-    errors.check(
-      'throttleRate',
-      Number.isFinite(rate) && rate > 0 ? undefined : `${rate} must be a number greater than 0`,
-    );
-  }
-  if (burst !== undefined) {
-    errors.check(
-      'throttleBurst',
-      Number.isInteger(burst) && burst > 0 ? undefined : `${burst} must be an integer greater than 0`,
-    );
-  }
+/** Log retention and the minimum TTL: the stage's numbers have their bounds in the settings table. */
+function validateStage(props: IceBrokerProps, errors: SettingErrors): void {
+  const { logRetention: days, minRemainingTtl } = props;
   if (days === RetentionDays.INFINITE) {
     errors.fail(
       'logRetention',
       'unlimited retention keeps every log line, and its storage cost, forever; choose a period such as 30 or 365 days',
     );
-  }
-  if (
-    reservedConcurrency !== undefined &&
-    !(Number.isInteger(reservedConcurrency) && reservedConcurrency >= 0)
-  ) {
-    // 0 passes here and is refused by the deployment checks (lib/safety.ts), which say why.
-    errors.fail('reservedConcurrency', `${reservedConcurrency} must be a whole number of executions`);
-  }
-  if (days !== undefined && !LOG_RETENTION_DAYS.includes(days)) {
+  } else if (days !== undefined && !LOG_RETENTION_DAYS.includes(days)) {
     errors.fail(
       'logRetention',
       `${days} is not a CloudWatch Logs retention period; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
     );
   }
-  if (minRemainingTtl !== undefined) {
+  if (minRemainingTtl instanceof Duration) {
     const seconds = minRemainingTtl.toSeconds({ integral: false });
-    const { min, max } = MIN_REMAINING_TTL_SECONDS;
-    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    const { type } = SETTINGS.minRemainingTtlSeconds;
+    if (!Number.isInteger(seconds) || seconds < type.min || seconds > type.max) {
       errors.fail(
         'minRemainingTtl',
-        `${seconds} must be an integer from ${min} to ${max} (TURN credentials live ${TURN_CREDENTIAL_LIFETIME_SECONDS} s)`,
+        `${seconds} must be an integer from ${type.min} to ${type.max} (TURN credentials live ${TURN_CREDENTIAL_LIFETIME_SECONDS} s)`,
       );
     }
   }
@@ -284,11 +257,7 @@ const AUTH_SHAPES =
 const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** Records the problems of `auth`; returns it when its mode is one the other checks can read. */
-function validateAuth(
-  auth: AuthSettings | undefined,
-  local: boolean,
-  errors: SettingErrors,
-): AuthSettings | undefined {
+function validateAuth(auth: IceBrokerAuth | undefined, errors: SettingErrors): IceBrokerAuth | undefined {
   const mode: unknown = auth?.mode;
   if (auth === undefined || !AUTH_MODES.some((known) => known === mode)) {
     errors.fail(
@@ -297,7 +266,7 @@ function validateAuth(
     );
     return undefined;
   }
-  if (auth.mode === 'none' && !local && auth.allowUnauthenticated !== true) {
+  if (auth.mode === 'none' && auth.allowUnauthenticated !== true) {
     errors.fail(
       'auth.allowUnauthenticated',
       'must be true: an API without authentication lets anyone on the internet use your TURN quota',
@@ -312,9 +281,8 @@ function validateAuth(
       );
     return auth;
   }
-  if (auth.issuer !== undefined || !local) errors.check('auth.issuer', issuerProblem(auth.issuer, local));
-  if (auth.audience !== undefined || !local)
-    errors.check('auth.audience', audienceProblem(auth.audience ?? []));
+  errors.check('auth.issuer', issuerProblem(auth.issuer));
+  errors.check('auth.audience', audienceProblem(auth.audience ?? []));
   auth.scopes?.forEach((scope, index) => {
     errors.check(
       `auth.scopes[${index}]`,
@@ -333,21 +301,18 @@ function validateAuth(
   return auth;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /**
  * Why `issuer` cannot be a JWT issuer, or `undefined` when it can (or resolves at deploy time).
  * API Gateway compares it exactly with the tokens' `iss`, so the value itself is checked, not the
  * URL parser's normalized form (which drops surrounding whitespace and an empty `?` or `#`).
  */
-function issuerProblem(issuer: string | undefined, local: boolean): string | undefined {
+function issuerProblem(issuer: string | undefined): string | undefined {
   if (issuer !== undefined && Token.isUnresolved(issuer)) return undefined;
   if (issuer !== undefined && issuer.trim() !== issuer)
     return `"${issuer}" has surrounding whitespace: API Gateway compares the issuer exactly with the tokens' iss claim`;
   const url = issuer !== undefined && URL.canParse(issuer) ? new URL(issuer) : undefined;
-  const loopbackHttp = local && url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-  if ((url?.protocol !== 'https:' && !loopbackHttp) || url?.username !== '' || url.password !== '') {
-    return `"${issuer}" is not an https:// URL${local ? ' (or http:// on loopback)' : ''}`;
+  if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '') {
+    return `"${issuer}" is not an https:// URL`;
   }
   if (/[?#]/.test(issuer ?? '')) return `"${issuer}" must not have a query or fragment`;
   return undefined;

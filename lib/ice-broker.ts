@@ -25,18 +25,14 @@ import {
 import { CfnSignalingChannel } from 'aws-cdk-lib/aws-kinesisvideo';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import {
-  BLOCKED_CALLERS_FORMAT,
-  ENV,
-  KVS_ACTIONS,
-  METRICS,
-  MIN_REMAINING_TTL_SECONDS,
-} from '../lambda/contract';
+import { BLOCKED_CALLERS_FORMAT, KVS_ACTIONS, METRICS } from '../lambda/contract';
+import { ENV, SETTINGS } from '../lambda/settings';
 import { accessLogFormat } from './access-log-format';
 import { corsPreflight } from './cors';
+import { functionEnvironment } from './function-environment';
 import type {
   ExistingChannel,
   IceBrokerAuth,
@@ -44,13 +40,7 @@ import type {
   IceBrokerLogGroups,
   IceBrokerProps,
 } from './ice-broker-props';
-import {
-  ConfigError,
-  DEFAULT_THROTTLE_BURST,
-  deploymentRisksOf,
-  PROP_NAMES,
-  validateIceBrokerProps,
-} from './ice-broker-validation';
+import { ConfigError, deploymentRisksOf, PROP_NAMES, validateIceBrokerProps } from './ice-broker-validation';
 import { IceBrokerObservability } from './observability';
 import { flagUnauthenticatedRoute, routeAuthorization } from './route-auth';
 import { warnAboutRisks } from './safety';
@@ -64,9 +54,6 @@ import {
 
 const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
-
-const DEFAULT_THROTTLE_RATE = 50;
-const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
  * The handler this construct serves unless told otherwise: lambda/handler.ts beside its own folder,
@@ -138,7 +125,7 @@ export class IceBroker extends Construct {
     super(scope, id);
     validateIceBrokerProps(props);
     this.auth = props.auth;
-    const retention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+    const retention: RetentionDays = props.logRetention ?? SETTINGS.logRetention.default;
 
     this.createdChannels = (props.createChannels ?? []).map(
       (name) => new CfnSignalingChannel(this, `Channel-${name}`, { name, type: 'SINGLE_MASTER' }),
@@ -168,7 +155,14 @@ export class IceBroker extends Construct {
     this.blockedCallersParameter = this.createBlockedCallersParameter();
 
     this.function = this.createFunction(props);
-    this.sharedTable = new SharedTable(this, 'SharedTable', { ...props, function: this.function }).table;
+    this.sharedTable = new SharedTable(this, 'SharedTable', { function: this.function }).table;
+    const environment = functionEnvironment(props, {
+      scopedRoleArn: this.scopedRole.roleArn,
+      channels: Stack.of(this).toJsonString(this.channelArns),
+      blockedCallersParameter: this.blockedCallersParameter.parameterName,
+      sharedTable: this.sharedTable.tableName,
+    });
+    for (const [name, value] of Object.entries(environment)) this.function.addEnvironment(name, value);
     this.api = new HttpApi(this, 'Api', {
       apiName: `${Stack.of(this).stackName}-ice-servers`,
       description: 'Vends short-lived KVS TURN/STUN servers',
@@ -199,7 +193,7 @@ export class IceBroker extends Construct {
       api: this.api,
       function: this.function,
       functionLogGroup: this.logGroups.function,
-      minRemainingTtlSeconds: props.minRemainingTtl?.toSeconds() ?? MIN_REMAINING_TTL_SECONDS.default,
+      minRemainingTtlSeconds: props.minRemainingTtl?.toSeconds() ?? SETTINGS.minRemainingTtlSeconds.default,
     });
     this.invokeArns = Object.fromEntries(
       Object.keys(this.channelArns).map((name) => [
@@ -284,8 +278,8 @@ export class IceBroker extends Construct {
       httpApi: this.api,
       autoDeploy: true,
       throttle: {
-        rateLimit: props.throttleRate ?? DEFAULT_THROTTLE_RATE,
-        burstLimit: props.throttleBurst ?? DEFAULT_THROTTLE_BURST,
+        rateLimit: props.throttleRate ?? SETTINGS.throttleRate.default,
+        burstLimit: props.throttleBurst ?? SETTINGS.throttleBurst.default,
       },
       accessLogSettings: {
         destination: new LogGroupLogDestination(this.logGroups.access),
@@ -361,27 +355,10 @@ export class IceBroker extends Construct {
       ...(props.reservedConcurrency !== undefined
         ? { reservedConcurrentExecutions: props.reservedConcurrency }
         : {}),
+      // The runtime's variables; the settings' (lib/function-environment.ts) follow once the shared table exists.
       environment: {
-        [ENV.scopedRoleArn]: this.scopedRole.roleArn,
-        [ENV.channels]: Stack.of(this).toJsonString(this.channelArns),
-        [ENV.authMode]: props.auth.mode,
-        [ENV.blockedCallersParameter]: this.blockedCallersParameter.parameterName,
-        // Unset, the function applies its own default (lambda/config.ts).
-        ...(props.minRemainingTtl !== undefined
-          ? { [ENV.minRemainingTtlSeconds]: String(props.minRemainingTtl.toSeconds()) }
-          : {}),
-        ...(props.auth.mode === 'jwt' && props.auth.channelsClaim !== undefined
-          ? { [ENV.channelsClaim]: props.auth.channelsClaim }
-          : {}),
-        ...(props.signalingRoles?.length ? { [ENV.signalingRoles]: props.signalingRoles.join(',') } : {}),
-        ...(props.viewerSlotsPerCaller !== undefined
-          ? { [ENV.viewerSlotsPerCaller]: String(props.viewerSlotsPerCaller) }
-          : {}),
-        ...(props.auth.mode === 'jwt' && props.auth.masterChannelsClaim !== undefined
-          ? { [ENV.masterChannelsClaim]: props.auth.masterChannelsClaim }
-          : {}),
         POWERTOOLS_SERVICE_NAME: METRICS.service,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        [ENV.logLevel]: SETTINGS.logLevel.default,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

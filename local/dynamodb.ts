@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ENV, SHARED_TABLE } from '../lambda/contract';
+import { SHARED_TABLE } from '../lambda/contract';
+import { ENV } from '../lambda/settings';
 
 /** The table name the local runner gives the shared table (a deployment's is CloudFormation's). */
 export const LOCAL_SHARED_TABLE = 'kvs-ice-broker-shared';
@@ -128,11 +129,10 @@ export async function startLocalDynamoDb(port = 0): Promise<LocalDynamoDb> {
       },
       functionEnvironment: () => ({
         AWS_ENDPOINT_URL_DYNAMODB: url,
-        [ENV.sharedTable]: LOCAL_SHARED_TABLE,
         // dynalite shares this machine's cores with the emulator, the API and every instance: under
         // load it answers in hundreds of milliseconds where DynamoDB answers in a few, so the
         // deployed 250 ms would send a busy local fleet to its per-instance budgets.
-        SHARED_TABLE_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
+        [ENV.sharedTableTimeoutMs]: String(LOCAL_TABLE_TIMEOUT_MS),
       }),
       close,
     };

@@ -7,8 +7,10 @@ import {
   SIGNALING_ROUTE_PATHS,
   type SignalingRole,
 } from '@kvs-ice-broker/client/contract';
-import { ENV, METRICS, servedSignalingRoles } from '../lambda/contract';
+import { METRICS, servedSignalingRoles } from '../lambda/contract';
 import type { ApiHandler } from '../lambda/http/adapter';
+import { ENV } from '../lambda/settings';
+import { type FunctionResources, functionEnvironment } from '../lib/function-environment';
 import {
   LOCAL_BLOCKED_CALLERS_PARAMETER,
   type LocalBlockedCallers,
@@ -23,11 +25,15 @@ import { type LocalAuthInfo, type LocalAuthOptions, startLocalAuth } from './gat
 import { localCors } from './gateway/cors';
 import type { AuthSite } from './gateway/iam-gate';
 import { type ApiServer, startApiServer } from './gateway/server';
+import type { LocalFunctionSettings } from './options';
 import { createRelayCertificate, ensureLocalCa } from './relay/certificate';
 import { type Coturn, findTurnserver, startCoturn } from './relay/coturn';
 
-/** What {@link startLocalStack} runs. */
-export interface LocalStackOptions {
+/**
+ * What {@link startLocalStack} runs. The function's settings (`minRemainingTtl`,
+ * `signalingRoles`, `viewerSlotsPerCaller`, `sharedCache` …) are the props a deployment gives.
+ */
+export interface LocalStackOptions extends LocalFunctionSettings {
   /** API port on 127.0.0.1 (0 = free). */
   readonly port: number;
   /** Emulator port on 127.0.0.1 (0 = free). */
@@ -36,18 +42,14 @@ export interface LocalStackOptions {
   readonly channels: readonly string[];
   /** The emulated Region (its partition follows); default the emulator's, `us-west-2`. */
   readonly region?: string;
-  /** `MIN_REMAINING_TTL_SECONDS` for the function; unset: the function's default. */
-  readonly minRemainingTtlSeconds?: number;
   /** Start coturn when `turnserver` is installed (default true). */
   readonly relay?: boolean;
-  /** Extra environment for the function (e.g. log level). */
+  /** The function's variables over those its settings give (e.g. `POWERTOOLS_LOG_LEVEL`, `UPSTREAM_DEADLINE_MS`). */
   readonly env?: Record<string, string>;
   /** How callers authenticate, as `-c auth=…` chooses for a deployment; default `{ mode: 'none' }`. */
   readonly auth?: LocalAuthOptions;
   /** Origins that get CORS headers (and preflight answers), as `-c corsAllowOrigins=…`. */
   readonly corsAllowOrigins?: readonly string[];
-  /** The presigned signaling routes, as `-c signalingRoles=…`; default none. */
-  readonly signalingRoles?: readonly SignalingRole[];
   /**
    * Callers the API refuses with 403 CallerBlocked, as `-c blockedCallers=…` or
    * `-c blockedCallersFile=…`: kept in the emulator's SSM parameter, which the function reads as
@@ -93,9 +95,16 @@ export function emulatorEnvironment(emulator: Emulator): Record<string, string |
     AWS_ENDPOINT_URL_STS: emulator.url,
     AWS_ENDPOINT_URL_KINESIS_VIDEO: emulator.url,
     AWS_ENDPOINT_URL_SSM: emulator.url,
-    [ENV.blockedCallersParameter]: LOCAL_BLOCKED_CALLERS_PARAMETER,
-    [ENV.scopedRoleArn]: emulator.scopedRoleArn,
-    [ENV.channels]: JSON.stringify(Object.fromEntries(emulator.channelArns)),
+  };
+}
+
+/** What the emulator gives the function in place of the stack's resources. */
+function emulatorResources(emulator: Emulator, dynamodb: LocalDynamoDb | undefined): FunctionResources {
+  return {
+    scopedRoleArn: emulator.scopedRoleArn,
+    channels: JSON.stringify(Object.fromEntries(emulator.channelArns)),
+    blockedCallersParameter: LOCAL_BLOCKED_CALLERS_PARAMETER,
+    ...(dynamodb ? { sharedTable: dynamodb.tableName } : {}),
   };
 }
 
@@ -134,7 +143,7 @@ async function loadHandler(env: Record<string, string | undefined>): Promise<Api
 }
 
 /** What {@link serveHandler} serves, and where the function finds AWS. */
-export interface ServeOptions {
+export interface ServeOptions extends LocalFunctionSettings {
   /** API port on 127.0.0.1 (0 = free). */
   readonly port: number;
   /** How callers authenticate; default `{ mode: 'none' }`. */
@@ -143,16 +152,14 @@ export interface ServeOptions {
   readonly corsAllowOrigins?: readonly string[];
   /** Region, partition and account the auth gate speaks for. */
   readonly site: AuthSite;
-  /** Where the function finds AWS (the emulator, or the developer's own account) and its channels. */
+  /** Where the function finds AWS (the emulator, or the developer's own account). */
   readonly upstreamEnv: Record<string, string | undefined>;
-  /** `MIN_REMAINING_TTL_SECONDS` for the function; unset: the function's default. */
-  readonly minRemainingTtlSeconds?: number;
-  /** Extra environment for the function (e.g. log level). */
+  /** What the function uses in place of a deployment's resources: the scoped role, the channels … */
+  readonly resources: FunctionResources;
+  /** The function's variables over those its settings give (e.g. `POWERTOOLS_LOG_LEVEL`). */
   readonly env?: Record<string, string>;
   /** The /demo page's channel list and the relay's CA certificate, if the relay runs. */
   readonly demo: { readonly channels: readonly string[]; readonly caFile?: string };
-  /** The presigned signaling routes, as `-c signalingRoles=…`; default none. */
-  readonly signalingRoles?: readonly SignalingRole[];
   /** How many function instances serve (default one, in this process). */
   readonly fleet?: LocalFleet;
 }
@@ -201,18 +208,18 @@ export interface ServedHandler {
  * configuration once.
  */
 export async function serveHandler(options: ServeOptions): Promise<ServedHandler> {
-  const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, options.site);
+  const authOptions = options.auth ?? { mode: 'none' };
+  const auth = await startLocalAuth(authOptions, options.site);
   let fn: LocalFunction | undefined;
   try {
     fn = await startFunction(
       {
         ...options.upstreamEnv,
-        [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
-        [ENV.signalingRoles]: options.signalingRoles?.join(',') || undefined,
+        // The same variables a deployment with these settings gives its function (lib/function-environment.ts).
+        ...functionEnvironment({ ...options, auth: authOptions }, options.resources),
         POWERTOOLS_SERVICE_NAME: METRICS.service,
         // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        ...auth.functionEnv,
+        [ENV.metricsDisabled]: 'true',
         ...options.env,
       },
       options.fleet,
@@ -301,6 +308,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...options,
       site: { region: emulator.region, partition: emulator.partition, accountId: emulator.accountId },
       upstreamEnv: { ...emulatorEnvironment(emulator), ...dynamodb?.functionEnvironment() },
+      resources: emulatorResources(emulator, dynamodb),
       demo: { channels: options.channels, ...(coturn ? { caFile: coturn.caFile } : {}) },
     });
     started.push(served);

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ENV } from '../../lambda/contract';
+import { ENV } from '../../lambda/settings';
 import { publishBlockedCallers } from '../../local/blocked-callers';
 import { startEmulator } from '../../local/emulator';
 import { applyEnvironment } from '../../local/env';

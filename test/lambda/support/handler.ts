@@ -19,6 +19,7 @@ import { SignalingVendor } from '../../../lambda/core/signaling';
 import { IceVendor } from '../../../lambda/core/vendor';
 import { createApiHandler } from '../../../lambda/http/adapter';
 import { apiGatewayClaims } from '../../../lambda/http/claims';
+import { SETTINGS } from '../../../lambda/settings';
 
 export const NOW = Date.parse('2026-11-24T10:00:00.000Z');
 export const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
@@ -75,7 +76,7 @@ export function buildHandler({
   channelsClaim,
   signalingRoles = [],
   masterChannelsClaim,
-  viewerSlotsPerCaller = DEFAULT_TUNING.viewerSlotsPerCaller,
+  viewerSlotsPerCaller = SETTINGS.viewerSlotsPerCaller.default,
 }: {
   channelArns?: string[];
   minRemainingTtlSeconds?: number;

@@ -128,11 +128,12 @@ describe('synth with a bad configuration', () => {
     );
   });
 
-  it.each(['scopedRoleArn', 'region'])('refuses %s, which only the local runner reads', (key) => {
-    expect(() => buildApp({ [key]: 'x' })).toThrow(
-      `Invalid context "${key}": only the local runner (npm start) reads it`,
-    );
-  });
+  it.each(['scopedRoleArn', 'region', 'blockedCallers'])(
+    'refuses %s, which only the local runner reads, as a key a deployment does not know',
+    (key) => {
+      expect(() => buildApp({ [key]: 'x' })).toThrow(new RegExp(`^Invalid context "${key}": unknown key`));
+    },
+  );
 
   it("accepts CDK's own keys: feature flags, keys the CLI injects, and context lookups", () => {
     const cdkKeys: Context = {

@@ -1,7 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV, SHARED_TABLE } from '../../../lambda/contract';
+import { SHARED_TABLE } from '../../../lambda/contract';
+import { ENV } from '../../../lambda/settings';
 import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
