@@ -11,13 +11,13 @@ const LOCAL_TABLE_TIMEOUT_MS = 3000;
 
 /** DynamoDB on loopback (dynalite, in memory) with the shared table, as the function instances reach it. */
 export interface LocalDynamoDb {
-  /** `http://127.0.0.1:PORT`: what `AWS_ENDPOINT_URL_DYNAMODB` points the functions at. */
+  /** `http://127.0.0.1:PORT`: the DynamoDB endpoint of the functions' clients. */
   readonly url: string;
   readonly tableName: string;
   /** DynamoDB requests served since start (or the last reset), by operation (`UpdateItem`, `GetItem` …). */
   requests(): Promise<Record<string, number>>;
   resetRequests(): Promise<void>;
-  /** What points a function at this store and its shared table, as the stack's variable does in AWS. */
+  /** The variables a function using this store needs besides its table's name (a longer table timeout). */
   functionEnvironment(): Record<string, string>;
   /** Stops the store and drops its connections: the functions see DynamoDB down. Never rejects. */
   close(): Promise<void>;
@@ -128,7 +128,6 @@ export async function startLocalDynamoDb(port = 0): Promise<LocalDynamoDb> {
         await reply;
       },
       functionEnvironment: () => ({
-        AWS_ENDPOINT_URL_DYNAMODB: url,
         // dynalite shares this machine's cores with the emulator, the API and every instance: under
         // load it answers in hundreds of milliseconds where DynamoDB answers in a few, so the
         // deployed 250 ms would send a busy local fleet to its per-instance budgets.

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { servedSignalingRoles } from '../lambda/contract';
+import { BLOCKED_CALLERS_FORMAT, servedSignalingRoles } from '../lambda/contract';
 import { startupBanner } from './banner';
 import { LOCAL_BLOCKED_CALLERS_PARAMETER, type LocalBlockedCallers } from './blocked-callers';
 import type { LocalDynamoDb } from './dynamodb';
@@ -100,12 +100,14 @@ async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Prom
     port,
     auth,
     site: { region, partition, accountId },
-    upstreamEnv: { AWS_REGION: region },
+    aws: { region },
     resources: {
       scopedRoleArn,
       channels: JSON.stringify(channels),
       blockedCallersParameter: LOCAL_BLOCKED_CALLERS_PARAMETER,
     },
+    // The developer's account has no blocked-callers parameter: nobody is blocked.
+    fixedBlockedCallers: BLOCKED_CALLERS_FORMAT.empty,
     demo: { channels: Object.keys(config.channels) },
   });
   const names = Object.keys(config.channels);
