@@ -282,6 +282,7 @@ export const SETTINGS = {
     doc: 'the DynamoDB table every instance shares (call budget, viewer slots, shared cache); unset, each instance keeps its own',
   },
   sharedTableTimeoutMs: {
+    context: 'sharedTableTimeoutMs',
     env: 'SHARED_TABLE_TIMEOUT_MS',
     type: { kind: 'integer', min: 20, max: 5000 },
     default: 250,

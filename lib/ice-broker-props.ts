@@ -243,6 +243,15 @@ export interface IceBrokerProps {
   readonly sharedCache?: boolean;
 
   /**
+   * Milliseconds one request to the shared table may take before the function instance uses its
+   * own call budget instead (for 3 s, counting `SharedBudgetFallback`). A whole number within its
+   * bounds in lambda/settings.ts (20-5000).
+   *
+   * @default - the function's default, 250
+   */
+  readonly sharedTableTimeoutMs?: number;
+
+  /**
    * Concurrent executions reserved for (and the most allowed to) the function. While instances
    * fall back to their own KVS call budgets (the shared table unreachable), it also bounds the
    * `GetIceServerConfig` calls per channel.

@@ -102,6 +102,15 @@ describe('the shared table', () => {
     );
   });
 
+  it('passes -c sharedTableTimeoutMs to the function, and refuses one out of its range', () => {
+    const tuned = synthesize({ sharedTableTimeoutMs: '400' });
+
+    expect(environment(tuned)).toMatchObject({ [ENV.sharedTableTimeoutMs]: '400' });
+    expect(() => synthesize({ sharedTableTimeoutMs: '10' })).toThrow(
+      'Invalid context "sharedTableTimeoutMs": 10 must be a whole number from 20 to 5000',
+    );
+  });
+
   it('refuses -c sharedCache=maybe', () => {
     expect(() => synthesize({ sharedCache: 'maybe' })).toThrow(/Invalid context "sharedCache"/);
   });
