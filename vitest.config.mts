@@ -21,6 +21,7 @@ export const TEST_OUTPUT = {
  */
 const SHARED_PROCESS = [
   'test/lib/**/*.test.ts',
+  'test/docs/**/*.test.ts',
   'test/bin/**/*.test.ts',
   'test/lambda/*.test.ts',
   'test/lambda/{aws,core,http}/**/*.test.ts',
@@ -31,9 +32,23 @@ const SHARED_PROCESS = [
 
 /**
  * Real SDK clients against the in-process wire emulator, sharing a process too, but not with the
- * SDK mocks of the files above (aws-sdk-client-mock patches the client classes process-wide).
+ * SDK mocks of the files above (aws-sdk-client-mock patches the client classes process-wide): the
+ * emulator's and the vendor's tests, and every file that runs the local stack, whose function is
+ * built from that stack's own configuration (createHandler), so that any number share a process.
  */
-const REAL_SDK = ['test/lambda/ice-vendor/**/*.test.ts', 'test/local/emulator/**/*.test.ts'];
+const REAL_SDK = [
+  'test/lambda/ice-vendor/**/*.test.ts',
+  'test/local/emulator/**/*.test.ts',
+  'test/integration/**/*.test.ts',
+  'test/browser/**/*.test.ts',
+  'test/client/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/contract/{gateway,gateway-routing,openapi,signaling}.test.ts',
+  'test/local/gateway/{auth-*,cors*,signaling-routes}.test.ts',
+  'test/local/relay/{coturn,relay-exit}.test.ts',
+  'test/local/demo-pages.test.ts',
+  'test/packages/cli.test.ts',
+];
 
 const SHARED_PROCESS_OPTIONS = {
   isolate: false,
@@ -101,8 +116,7 @@ export default defineConfig({
       { extends: true, test: { name: 'real-sdk', include: REAL_SDK, ...SHARED_PROCESS_OPTIONS } },
       {
         extends: true,
-        // Everything else, and whatever starts the local stack: its handler reads its configuration
-        // once per process, so each file gets a fresh one.
+        // Everything else: a file of its own process.
         test: {
           name: 'isolated',
           include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],

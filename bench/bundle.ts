@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ENV, METRICS } from '../lambda/contract';
+import { METRICS } from '../lambda/contract';
+import { functionEnvironment } from '../lib/function-environment';
 import { startEmulator } from '../local/emulator';
-import { emulatorEnvironment } from '../local/runner';
+import { emulatorAws, emulatorResources } from '../local/runner';
 import { type Bundle, bundle as build, LAMBDA_BUILD_OPTIONS } from './lib/build';
 import { runIfMain } from './lib/main';
 import { bytesPerPackage } from './lib/packages';
@@ -16,10 +17,10 @@ const SHOWN_PACKAGES = 12;
 const BASELINE = 'bundle of the 4 bare SDK clients';
 
 /**
- * Runs `use` with the environment the function gets in a deployment, pointed at an emulator that
- * runs meanwhile: what the local runner gives it (`emulatorEnvironment`: Region, credentials,
- * channels, scoped role, blocked-callers parameter, every variable the stack sets that
- * lambda/config.ts requires), the auth mode, and the stack's Powertools settings. The handler's
+ * Runs `use` with the environment the function gets in a deployment (lib/function-environment.ts,
+ * with the emulator's resources in place of the stack's: channels, scoped role, blocked-callers
+ * parameter), and the variables Lambda's runtime gives every function (Region, credentials; here
+ * also the SDK's endpoint variables, pointing at an emulator that runs meanwhile). The handler's
  * init starts its pre-warm and its blocked-callers read then; they reach the emulator, not AWS,
  * and are not waited for: the figure is the synchronous require().
  */
@@ -29,12 +30,15 @@ async function withFunctionEnvironment<T>(use: (env: Record<string, string>) => 
     turn: { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'bench-secret' },
   });
   try {
-    const upstream = Object.entries(emulatorEnvironment(emulator)).flatMap(([name, value]) =>
-      value === undefined ? [] : [[name, value] as const],
-    );
+    const aws = emulatorAws(emulator);
     return await use({
-      ...Object.fromEntries(upstream),
-      [ENV.authMode]: 'iam',
+      ...functionEnvironment({ auth: { mode: 'iam' } }, emulatorResources(emulator)),
+      AWS_REGION: aws.region ?? emulator.region,
+      AWS_ACCESS_KEY_ID: emulator.executionCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: emulator.executionCredentials.secretAccessKey,
+      AWS_ENDPOINT_URL_STS: emulator.url,
+      AWS_ENDPOINT_URL_KINESIS_VIDEO: emulator.url,
+      AWS_ENDPOINT_URL_SSM: emulator.url,
       POWERTOOLS_SERVICE_NAME: METRICS.service,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });

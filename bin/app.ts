@@ -2,7 +2,7 @@
 // CDK app entry (cdk.json "app"). Configuration comes from CDK context: see lib/app.ts.
 import { App } from 'aws-cdk-lib';
 import { buildIceBrokerApp } from '../lib/app';
-import { ConfigError } from '../lib/ice-broker';
+import { ConfigError } from '../lib/ice-broker-validation';
 
 try {
   buildIceBrokerApp(new App());

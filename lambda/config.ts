@@ -1,186 +1,155 @@
 import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import {
-  ACCOUNT_ICE_CALLS_PER_SECOND,
-  AUTH_MODES,
-  type AuthMode,
-  CALLER_ISSUANCES_PER_MINUTE,
   type Channel,
-  ENV,
   MASTER_CLAIM_VIEWING,
-  MIN_REMAINING_TTL_SECONDS,
   masterClaimProblem,
   parseChannelArn,
   parseSignalingRoles,
   servedSignalingRoles,
-  VIEWER_SLOTS_PER_CALLER,
 } from './contract';
 import type { BudgetLimits } from './core/budget';
 import { DEFAULT_BACKOFF } from './core/retry';
 import type { VendorTuning } from './core/vendor';
+import {
+  ENV,
+  type FunctionSettingName,
+  SETTINGS,
+  type Setting,
+  type Settings,
+  type SettingValue,
+  settingEntries,
+} from './settings';
+
+/** The function's environment: variable name to value (`process.env` in Lambda). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** A setting as the function holds it: its value, or `undefined` when it has neither a default nor a value. */
+type Configured<S extends Setting> = S extends { readonly default: unknown } | { readonly required: true }
+  ? SettingValue<S>
+  : SettingValue<S> | undefined;
 
 /**
- * What an operator may tune through the function's environment: for each setting its variable
- * (the name carries the unit), default and accepted range. The one place these values live.
+ * Configuration of the function, read once at cold start: one field per setting of
+ * lambda/settings.ts that has an environment variable, with its default where it has one. The
+ * settings a deployment gives (`SIGNALING_ROLES`, `MASTER_CHANNELS_CLAIM`, `SHARED_CACHE`, …) are
+ * checked together: with `AUTH_MODE=none` the master role is never served, a claim nothing would
+ * check is refused, a shared cache needs the shared table.
  */
-export const TUNING = {
-  /** Never return TURN credentials with less than this many seconds left (context `minRemainingTtl`). */
-  minRemainingTtlSeconds: { env: ENV.minRemainingTtlSeconds, ...MIN_REMAINING_TTL_SECONDS },
-  /** Milliseconds to establish an upstream connection before the attempt is abandoned. */
-  connectTimeoutMs: { env: 'UPSTREAM_CONNECT_TIMEOUT_MS', default: 1000, min: 50, max: 10_000 },
-  /** Milliseconds an upstream attempt may wait for its answer before it is abandoned (and retried). */
-  requestTimeoutMs: { env: 'UPSTREAM_REQUEST_TIMEOUT_MS', default: 2000, min: 50, max: 10_000 },
-  /** Milliseconds one request may spend on upstream work before 504; under the 10 s Lambda timeout. */
-  deadlineMs: { env: 'UPSTREAM_DEADLINE_MS', default: 6000, min: 100, max: 9000 },
-  /** `GetIceServerConfig` calls per channel per second, for all instances together with the shared table, else per instance (KVS allows 5, hard). */
-  iceCallsPerSecond: { env: 'ICE_CALLS_PER_SECOND', default: 5, min: 1, max: 5 },
-  /** Milliseconds a request may wait for that budget before 429. */
-  budgetWaitMs: { env: 'ICE_BUDGET_WAIT_MS', default: 1500, min: 0, max: 5000 },
-  /** Attempts per upstream call on throttling, outages, timeouts and 5xx (full-jitter backoff). */
-  upstreamAttempts: { env: 'UPSTREAM_ATTEMPTS', default: 3, min: 1, max: 6 },
-  /** `GetIceServerConfig` calls per account and Region per second, all instances together (context `accountIceCallsPerSecond`). */
-  accountIceCallsPerSecond: { env: ENV.accountIceCallsPerSecond, ...ACCOUNT_ICE_CALLS_PER_SECOND },
-  /** Calls that issue new TURN credentials to one caller per minute, all instances together (context `callerIssuancesPerMinute`). */
-  callerIssuancesPerMinute: { env: ENV.callerIssuancesPerMinute, ...CALLER_ISSUANCES_PER_MINUTE },
-  /** Viewer connections one caller may hold on one channel at once (context `viewerSlotsPerCaller`). */
-  viewerSlotsPerCaller: { env: ENV.viewerSlotsPerCaller, ...VIEWER_SLOTS_PER_CALLER },
-  /** Milliseconds one request to the shared table may take before the function uses per-instance state instead. */
-  sharedTableTimeoutMs: { env: 'SHARED_TABLE_TIMEOUT_MS', default: 250, min: 20, max: 5000 },
-  /** Seconds the blocked-callers list is cached: the longest a new block takes to apply. */
-  blockedCallersMaxAgeSeconds: { env: 'BLOCKED_CALLERS_MAX_AGE_SECONDS', default: 60, min: 1, max: 300 },
-} as const;
-
-/** The tuned values, one number per {@link TUNING} setting. */
-export type Tuning = { readonly [K in keyof typeof TUNING]: number };
-
-const TUNING_KEYS = Object.keys(TUNING) as (keyof typeof TUNING)[];
-
-/** Every tuning setting at its default. */
-export const DEFAULT_TUNING: Tuning = Object.fromEntries(
-  TUNING_KEYS.map((key) => [key, TUNING[key].default]),
-) as Tuning;
-
-/** Configuration of the function, read once at cold start. */
-export interface FunctionConfig extends Tuning {
-  readonly scopedRoleArn: string;
+export type FunctionConfig = {
+  readonly [K in Exclude<FunctionSettingName, 'channels' | 'signalingRoles'>]: Configured<Settings[K]>;
+} & {
+  /** The served channels, with the Region and partition each ARN carries (`CHANNELS`). */
   readonly channels: readonly Channel[];
-  /**
-   * The deployment's auth mode (`AUTH_MODE`, set by the stack): requests that lack the identity
-   * this mode guarantees are refused (403 `CallerNotIdentified`), never served as anonymous.
-   */
-  readonly authMode: AuthMode;
-  /** JWT claim listing the channels a caller may use; undefined when tokens do not restrict channels. */
-  readonly channelsClaim?: string;
-  /**
-   * The DynamoDB table every instance shares (`SHARED_TABLE`, set by the stack) for the call budget
-   * and, with `sharedCache`, ICE answers; undefined: per-instance budget only (a local single instance).
-   */
-  readonly sharedTable?: string;
-  /** `SHARED_CACHE=true` (context `sharedCache`): ICE answers shared through the shared table. */
-  readonly sharedCache: boolean;
-  /** Name of the SSM parameter listing blocked callers (`BLOCKED_CALLERS_PARAMETER`); required. */
-  readonly blockedCallersParameter: string;
-  /**
-   * The presigned signaling routes served (`SIGNALING_ROLES`): empty when the deployment has none;
-   * never `master` in auth mode `none`.
-   */
+  /** The presigned signaling routes served (`SIGNALING_ROLES`); never `master` with auth mode `none`. */
   readonly signalingRoles: readonly SignalingRole[];
-  /** `jwt` with the master role: the claim listing the channels a caller may master (required then). */
-  readonly masterChannelsClaim?: string;
-}
+};
 
-/** A missing or invalid environment variable: the message names it and what it must hold. */
+/** The numbers of {@link FunctionConfig} that tune the vending core and its budgets. */
+export type Tuning = Pick<
+  FunctionConfig,
+  | 'minRemainingTtlSeconds'
+  | 'deadlineMs'
+  | 'iceCallsPerSecond'
+  | 'accountIceCallsPerSecond'
+  | 'callerIssuancesPerMinute'
+  | 'budgetWaitMs'
+  | 'upstreamAttempts'
+>;
+
+/** A missing or invalid environment variable: the message names it and what it must hold (one line per problem). */
 export class EnvironmentError extends Error {
   override readonly name = 'EnvironmentError';
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name]?.trim();
-  if (!value) throw new EnvironmentError(`${name} is not set`);
-  return value;
-}
+/** The value of one variable, or a problem naming it; `undefined` when unset (or blank) and optional. */
+type Read = { value: unknown } | { problem: string };
 
-function integer(env: NodeJS.ProcessEnv, setting: (typeof TUNING)[keyof typeof TUNING]): number {
-  const raw = env[setting.env]?.trim();
-  if (!raw) return setting.default;
-  // Decimal digits only: Number() would also take "0x10", "1e3" or "0b11".
-  const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(value) || value < setting.min || value > setting.max) {
-    throw new EnvironmentError(
-      `${setting.env} must be an integer from ${setting.min} to ${setting.max}, got "${raw}"`,
-    );
+/** Reads one setting's variable as its type says; a blank value is an unset one. */
+function readVariable(env: Environment, setting: Setting & { env: string }): Read {
+  const name = setting.env;
+  const raw = env[name]?.trim();
+  if (!raw) {
+    if (setting.required) return { problem: `${name} is not set` };
+    return { value: setting.default };
   }
-  return value;
+  const { type } = setting;
+  switch (type.kind) {
+    case 'integer': {
+      // Decimal digits only: Number() would also take "0x10", "1e3" or "0b11".
+      const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+      const { min = 0, max = Number.MAX_SAFE_INTEGER } = type;
+      return Number.isInteger(value) && value >= min && value <= max
+        ? { value }
+        : { problem: `${name} must be an integer from ${min} to ${max}, got "${raw}"` };
+    }
+    case 'boolean':
+      return raw === 'true' || raw === 'false'
+        ? { value: raw === 'true' }
+        : { problem: `${name} must be true or false, got "${raw}"` };
+    case 'enum':
+      return type.values.includes(raw)
+        ? { value: raw }
+        : { problem: `${name} must be one of ${type.values.join(', ')}, got "${raw}"` };
+    case 'list':
+      return { value: raw.split(',').map((item) => item.trim()) };
+    default:
+      return { value: raw };
+  }
 }
 
-function channels(env: NodeJS.ProcessEnv): Channel[] {
-  const raw = required(env, ENV.channels);
+/**
+ * Reads and validates the function's environment (lambda/settings.ts says which variables, their
+ * types, bounds and defaults). Throws one {@link EnvironmentError} with a line per problem, each
+ * naming its variable: a function that cannot serve fails its cold start, not every request.
+ */
+export function loadConfig(env: Environment): FunctionConfig {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, setting] of settingEntries()) {
+    if (setting.env === undefined) continue;
+    const read = readVariable(env, { ...setting, env: setting.env });
+    if ('problem' in read) problems.push(read.problem);
+    else values[name] = read.value;
+  }
+  const config = values as Omit<FunctionConfig, 'channels' | 'signalingRoles'>;
+  const { scopedRoleArn, authMode } = config;
+  if (scopedRoleArn !== undefined && !ROLE_ARN.test(scopedRoleArn))
+    problems.push(`${ENV.scopedRoleArn} is not an IAM role ARN`);
+  // A claim nothing would check must not read as "callers are restricted to channels".
+  if (config.channelsClaim !== undefined && authMode !== undefined && authMode !== 'jwt')
+    problems.push(`${ENV.channelsClaim} only applies with ${ENV.authMode}=jwt (it is ${authMode})`);
+  if (config.sharedCache && config.sharedTable === undefined)
+    problems.push(`${ENV.sharedCache}=true needs ${ENV.sharedTable}, the table that holds the answers`);
+  const channels = 'channels' in values ? readChannels(String(values.channels), problems) : [];
+  const signalingRoles = authMode === undefined ? [] : readSignalingRoles(config, env, problems);
+  if (problems.length > 0) throw new EnvironmentError(problems.join('\n'));
+  return { ...config, channels, signalingRoles };
+}
+
+/** `CHANNELS`: a JSON object of channel name to that channel's ARN, naming at least one channel. */
+function readChannels(raw: string, problems: string[]): Channel[] {
   const notAnObject = `${ENV.channels} must be a JSON object of channel name to channel ARN`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new EnvironmentError(notAnObject);
+    parsed = undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new EnvironmentError(notAnObject);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(notAnObject);
+    return [];
+  }
   const entries = Object.entries(parsed);
-  if (entries.length === 0) throw new EnvironmentError(`${ENV.channels} names no channel`);
-  return entries.map(([name, arn]) => {
+  if (entries.length === 0) problems.push(`${ENV.channels} names no channel`);
+  return entries.flatMap(([name, arn]) => {
     const channel = typeof arn === 'string' ? parseChannelArn(arn) : undefined;
-    if (!channel) throw new EnvironmentError(`${ENV.channels}["${name}"] is not a KVS signaling channel ARN`);
-    if (channel.name !== name)
-      throw new EnvironmentError(`${ENV.channels}["${name}"] is the ARN of channel "${channel.name}"`);
-    return channel;
+    if (!channel) problems.push(`${ENV.channels}["${name}"] is not a KVS signaling channel ARN`);
+    else if (channel.name !== name)
+      problems.push(`${ENV.channels}["${name}"] is the ARN of channel "${channel.name}"`);
+    return channel?.name === name ? [channel] : [];
   });
-}
-
-function authMode(env: NodeJS.ProcessEnv): AuthMode {
-  const raw = required(env, ENV.authMode);
-  const mode = AUTH_MODES.find((known) => known === raw);
-  if (mode === undefined)
-    throw new EnvironmentError(`${ENV.authMode} must be one of ${AUTH_MODES.join(', ')}, got "${raw}"`);
-  return mode;
-}
-
-/** Reads and validates the function's environment; throws {@link EnvironmentError} naming the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): FunctionConfig {
-  const scopedRoleArn = required(env, ENV.scopedRoleArn);
-  if (!ROLE_ARN.test(scopedRoleArn))
-    throw new EnvironmentError(`${ENV.scopedRoleArn} is not an IAM role ARN`);
-  const mode = authMode(env);
-  const channelsClaim = env[ENV.channelsClaim]?.trim() || undefined;
-  // A claim nothing would check must not read as "callers are restricted to channels".
-  if (channelsClaim !== undefined && mode !== 'jwt') {
-    throw new EnvironmentError(`${ENV.channelsClaim} only applies with ${ENV.authMode}=jwt (it is ${mode})`);
-  }
-  const tuning = Object.fromEntries(TUNING_KEYS.map((key) => [key, integer(env, TUNING[key])])) as Tuning;
-  return {
-    scopedRoleArn,
-    channels: channels(env),
-    authMode: mode,
-    channelsClaim,
-    // Required: without it no caller could be blocked, and nothing would say so.
-    blockedCallersParameter: required(env, ENV.blockedCallersParameter),
-    ...sharedTableSettings(env),
-    ...signalingSettings(env, mode),
-    ...tuning,
-  };
-}
-
-/** `SHARED_TABLE` and `SHARED_CACHE`: a shared cache needs the table; anything but `true` / `false` is refused. */
-function sharedTableSettings(env: NodeJS.ProcessEnv): Pick<FunctionConfig, 'sharedTable' | 'sharedCache'> {
-  const sharedTable = env[ENV.sharedTable]?.trim() || undefined;
-  const raw = env[ENV.sharedCache]?.trim() || 'false';
-  if (raw !== 'true' && raw !== 'false')
-    throw new EnvironmentError(`${ENV.sharedCache} must be true or false, got "${raw}"`);
-  const sharedCache = raw === 'true';
-  if (sharedCache && sharedTable === undefined)
-    throw new EnvironmentError(
-      `${ENV.sharedCache}=true needs ${ENV.sharedTable}, the table that holds the answers`,
-    );
-  return { sharedTable, sharedCache };
 }
 
 /**
@@ -188,33 +157,47 @@ function sharedTableSettings(env: NodeJS.ProcessEnv): Pick<FunctionConfig, 'shar
  * the claim is required (without it every caller could master every channel), and a claim nothing
  * would check, or the channels claim itself (every viewer would master), is refused.
  */
-function signalingSettings(
-  env: NodeJS.ProcessEnv,
-  mode: AuthMode,
-): Pick<FunctionConfig, 'signalingRoles' | 'masterChannelsClaim'> {
+function readSignalingRoles(
+  config: Pick<FunctionConfig, 'authMode' | 'masterChannelsClaim' | 'channelsClaim'>,
+  env: Environment,
+  problems: string[],
+): readonly SignalingRole[] {
   const parsed = parseSignalingRoles(env[ENV.signalingRoles] ?? '');
-  if ('problem' in parsed) throw new EnvironmentError(`${ENV.signalingRoles}: ${parsed.problem}`);
-  const signalingRoles = servedSignalingRoles(parsed, mode);
-  const masterChannelsClaim = env[ENV.masterChannelsClaim]?.trim() || undefined;
-  const channelsClaim = env[ENV.channelsClaim]?.trim() || undefined;
-  const problem = masterClaimProblem(mode, signalingRoles, masterChannelsClaim, channelsClaim);
+  if ('problem' in parsed) {
+    problems.push(`${ENV.signalingRoles}: ${parsed.problem}`);
+    return [];
+  }
+  const roles = servedSignalingRoles(parsed, config.authMode);
+  const { masterChannelsClaim, channelsClaim } = config;
+  const problem = masterClaimProblem(config.authMode, roles, masterChannelsClaim, channelsClaim);
   if (problem === 'viewing') {
-    throw new EnvironmentError(
+    problems.push(
       `${ENV.masterChannelsClaim} must name a different claim than ${ENV.channelsClaim} ("${channelsClaim}"): ${MASTER_CLAIM_VIEWING}`,
     );
   }
   if (problem === 'missing') {
-    throw new EnvironmentError(
+    problems.push(
       `${ENV.masterChannelsClaim} is not set: with ${ENV.authMode}=jwt the master role needs the claim listing the channels a caller may master`,
     );
   }
   if (problem === 'unused') {
-    throw new EnvironmentError(
+    problems.push(
       `${ENV.masterChannelsClaim} only applies with ${ENV.authMode}=jwt and the master role in ${ENV.signalingRoles}`,
     );
   }
-  return { signalingRoles, masterChannelsClaim };
+  return roles;
 }
+
+/** Every tuning setting at its default (lambda/settings.ts). */
+export const DEFAULT_TUNING: Tuning = {
+  minRemainingTtlSeconds: SETTINGS.minRemainingTtlSeconds.default,
+  deadlineMs: SETTINGS.deadlineMs.default,
+  iceCallsPerSecond: SETTINGS.iceCallsPerSecond.default,
+  accountIceCallsPerSecond: SETTINGS.accountIceCallsPerSecond.default,
+  callerIssuancesPerMinute: SETTINGS.callerIssuancesPerMinute.default,
+  budgetWaitMs: SETTINGS.budgetWaitMs.default,
+  upstreamAttempts: SETTINGS.upstreamAttempts.default,
+};
 
 /** The call budget's limits for these tuning values (per instance, or shared by all). */
 export function budgetLimits(tuning: Tuning): BudgetLimits {

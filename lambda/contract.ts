@@ -1,8 +1,8 @@
 /**
  * What the stack (lib/) and the function (lambda/) must agree on beyond the HTTP API's wire
  * contract (`@kvs-ice-broker/client/contract`): the KVS actions of the scoped role, the auth
- * modes, and the environment variables through which the stack configures the function. Both
- * sides import this file; neither restates a value of it.
+ * modes, the shared table's keys and the metrics. The settings through which the stack configures
+ * the function are lambda/settings.ts. Both sides import these files; neither restates a value of them.
  */
 import { SIGNALING_ROLES, type SignalingRole } from '@kvs-ice-broker/client/contract';
 
@@ -87,73 +87,11 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 export const TURN_CREDENTIAL_LIFETIME_SECONDS = 300;
 
 /**
- * Seconds of validity a returned TURN credential must still have (context `minRemainingTtl`):
- * default 120, from 0 to one second below the credentials' lifetime.
- */
-export const MIN_REMAINING_TTL_SECONDS = {
-  default: 120,
-  min: 0,
-  max: TURN_CREDENTIAL_LIFETIME_SECONDS - 1,
-} as const;
-
-/**
- * `GetIceServerConfig` calls per second per account and Region, across every function instance
- * (context `accountIceCallsPerSecond`): KVS's default quota, 100 (soft: raise it here after
- * Service Quotas raised it).
- */
-export const ACCOUNT_ICE_CALLS_PER_SECOND = { default: 100, min: 1, max: 10_000 } as const;
-
-/**
- * Calls that issue new TURN credentials to one caller per minute, across every function instance
- * (context `callerIssuancesPerMinute`), so that one leaked token cannot farm relays.
- */
-export const CALLER_ISSUANCES_PER_MINUTE = { default: 30, min: 1, max: 1000 } as const;
-
-/**
- * Viewer connections one caller may hold on one channel at once (context `viewerSlotsPerCaller`):
- * the viewer route hands each caller's connections ClientIds from a pool of this many per
- * channel, in turn, and KVS lets the newest connection with a ClientId take precedence over an
- * older one, so one caller can never fill a channel's 10 viewer places (KVS quota, soft) and lock
- * everyone else out. Default 3, at most 10.
- */
-export const VIEWER_SLOTS_PER_CALLER = { default: 3, min: 1, max: 10 } as const;
-
-/**
  * The DynamoDB table every function instance shares (the call budget's windows and, with
  * `sharedCache`, ICE answers): string partition key `pk`; DynamoDB removes an item some time
  * after its `expiresAt` (epoch seconds, the table's TTL attribute).
  */
 export const SHARED_TABLE = { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt' } as const;
-
-/** Names of the environment variables the stack sets on the function (read by lambda/config.ts). */
-export const ENV = {
-  /** ARN of the scoped role the function assumes for KVS. */
-  scopedRoleArn: 'SCOPED_ROLE_ARN',
-  /** JSON object of served channel name to channel ARN. */
-  channels: 'CHANNELS',
-  /** The deployment's auth mode, one of {@link AUTH_MODES}. Required: the function fails closed without it. */
-  authMode: 'AUTH_MODE',
-  /** `jwt` mode: the claim listing the channels a caller may use. */
-  channelsClaim: 'CHANNELS_CLAIM',
-  /** The served signaling roles, comma-separated (see {@link servedSignalingRoles}); unset: none. */
-  signalingRoles: 'SIGNALING_ROLES',
-  /** `jwt` mode with the master role: the claim listing the channels a caller may master. */
-  masterChannelsClaim: 'MASTER_CHANNELS_CLAIM',
-  /** Whole seconds, see {@link MIN_REMAINING_TTL_SECONDS}. */
-  minRemainingTtlSeconds: 'MIN_REMAINING_TTL_SECONDS',
-  /** Name of the SSM parameter listing blocked callers ({@link BLOCKED_CALLERS_FORMAT}). Required: the function fails closed without it. */
-  blockedCallersParameter: 'BLOCKED_CALLERS_PARAMETER',
-  /** Name of the {@link SHARED_TABLE}; unset: every instance keeps its own budget (local single instance). */
-  sharedTable: 'SHARED_TABLE',
-  /** `true`: share ICE answers across instances in the shared table (context `sharedCache`). */
-  sharedCache: 'SHARED_CACHE',
-  /** See {@link ACCOUNT_ICE_CALLS_PER_SECOND}. */
-  accountIceCallsPerSecond: 'ACCOUNT_ICE_CALLS_PER_SECOND',
-  /** See {@link CALLER_ISSUANCES_PER_MINUTE}. */
-  callerIssuancesPerMinute: 'CALLER_ISSUANCES_PER_MINUTE',
-  /** See {@link VIEWER_SLOTS_PER_CALLER}. */
-  viewerSlotsPerCaller: 'VIEWER_SLOTS_PER_CALLER',
-} as const;
 
 /**
  * The blocked-callers parameter's value (an SSM `String` parameter, at most 4 KB): a JSON object

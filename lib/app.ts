@@ -1,7 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONTEXT_NAMES, checkContextKeys, parseContext } from './context';
-import { ConfigError, validateIceBrokerProps } from './ice-broker';
+import { ConfigError, validateIceBrokerProps } from './ice-broker-validation';
 import { KvsIceBrokerStack } from './stack';
 
 const DEFAULT_STACK_NAME = 'KvsIceBroker';
@@ -14,10 +14,10 @@ const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
  * (named by context `stackName`, default `KvsIceBroker`) and the cdk-nag AwsSolutions checks,
  * which fail synthesis on any finding not acknowledged in code. A configuration mistake throws
  * a {@link ConfigError} naming the context key: an unknown key, a value of the wrong type
- * (lib/context.ts), or a value the construct refuses (lib/ice-broker.ts).
+ * (lib/context.ts), or a value the construct refuses (lib/ice-broker-validation.ts); each lists every problem at once.
  */
 export function buildIceBrokerApp(app: App): KvsIceBrokerStack {
-  checkContextKeys(Object.keys(app.node.getAllContext()), 'deployment');
+  checkContextKeys(Object.keys(app.node.getAllContext()));
   const { stackName = DEFAULT_STACK_NAME, props } = parseContext((key) => app.node.tryGetContext(key));
   if (!STACK_NAME_PATTERN.test(stackName)) {
     throw new ConfigError(

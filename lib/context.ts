@@ -1,85 +1,59 @@
 /**
  * The CDK context parser: context values (strings from `-c key=value`, JSON from cdk.json) to
- * typed {@link IceBrokerProps}, for `cdk synth` and for the local runner (`npm start`). It checks
- * only what typing needs: that a key is known, that a number is a number, that the keys the
- * chosen auth mode needs are there and the others are not. The construct validates the values
- * (lib/ice-broker.ts); {@link CONTEXT_NAMES} makes its errors name the context key.
+ * typed {@link IceBrokerProps}, each key read as the settings table (lambda/settings.ts) declares
+ * it: its type, and the prop it fills. It checks only what typing needs: that a key is known, that
+ * a number is a number, that the keys the chosen auth mode needs are there and the others are not.
+ * The construct validates the values (lib/ice-broker-validation.ts); {@link CONTEXT_NAMES} makes
+ * its errors name the context key. Each step lists every problem it finds in one {@link ConfigError}.
  */
-import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import { Duration } from 'aws-cdk-lib';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { AUTH_MODES, type AuthMode } from '../lambda/contract';
-import {
-  type AuthSettings,
-  ConfigError,
-  type ExistingChannel,
-  type IceBrokerAuth,
-  type IceBrokerProps,
-  type SettingNames,
-} from './ice-broker';
-import type { ObservabilityProps } from './observability';
+import { AUTH_MODES } from '../lambda/contract';
+import { type SettingName, type Settings, type SettingType, settingEntries } from '../lambda/settings';
+import type { ExistingChannel, IceBrokerAuth, IceBrokerProps, JwtAuth } from './ice-broker-props';
+import { ConfigError, type ConfigProblem, type SettingNames } from './ice-broker-validation';
 
 /** Reads one CDK context value (`cdk.json` "context", overridden by `-c key=value`). */
 export type ContextReader = (key: string) => unknown;
 
-/** What reads a context key: the prop it sets (errors about that prop name the key), or the local runner alone. */
-interface KeyUse {
-  readonly prop?: string;
-  readonly localOnly?: true;
+/** A setting a context key sets: the key, and the path of the prop it fills. */
+interface ContextSetting extends ContextKey {
+  readonly name: SettingName;
+  readonly prop: string;
 }
 
-/** Every context key the code reads: the one list of keys. Any other key is an error. */
-const CONTEXT_KEYS = {
-  auth: { prop: 'auth' },
-  jwtIssuer: { prop: 'auth.issuer' },
-  jwtAudience: { prop: 'auth.audience' },
-  jwtScopes: { prop: 'auth.scopes' },
-  channelsClaim: { prop: 'auth.channelsClaim' },
-  masterChannelsClaim: { prop: 'auth.masterChannelsClaim' },
-  signalingRoles: { prop: 'signalingRoles' },
-  viewerSlotsPerCaller: { prop: 'viewerSlotsPerCaller' },
-  allowUnauthenticated: { prop: 'auth.allowUnauthenticated' },
-  corsAllowOrigins: { prop: 'corsAllowOrigins' },
-  channels: { prop: 'existingChannels' },
-  createChannels: { prop: 'createChannels' },
-  throttleRate: { prop: 'throttleRate' },
-  throttleBurst: { prop: 'throttleBurst' },
-  logRetentionDays: { prop: 'logRetention' },
-  minRemainingTtl: { prop: 'minRemainingTtl' },
-  reservedConcurrency: { prop: 'reservedConcurrency' },
-  accountIceCallsPerSecond: { prop: 'accountIceCallsPerSecond' },
-  callerIssuancesPerMinute: { prop: 'callerIssuancesPerMinute' },
-  sharedCache: { prop: 'sharedCache' },
-  alarmTopicArn: { prop: 'observability.alarmTopicArn' },
-  tracing: { prop: 'observability.tracing' },
-  alarmApi5xxPercent: { prop: 'observability.thresholds.api5xxPercent' },
-  alarmFunctionErrors: { prop: 'observability.thresholds.functionErrors' },
-  alarmFunctionThrottles: { prop: 'observability.thresholds.functionThrottles' },
-  alarmDurationP99Ms: { prop: 'observability.thresholds.durationP99Ms' },
-  alarmUpstreamThrottles: { prop: 'observability.thresholds.upstreamThrottlesPerMinute' },
-  alarmUpstreamErrors: { prop: 'observability.thresholds.upstreamErrors' },
-  alarmServedTtlSeconds: { prop: 'observability.thresholds.servedTtlSeconds' },
-  alarmClockSkewSeconds: { prop: 'observability.thresholds.clockSkewSeconds' },
-  /** The CDK app's: the CloudFormation stack name. */
-  stackName: {},
-  /** `npm start -- --aws`: the role to assume for KVS. */
-  scopedRoleArn: { localOnly: true },
-  /** `npm start`: the emulator's Region. */
-  region: { localOnly: true },
-  /** `npm start`: callers to refuse with 403 CallerBlocked (deployments: the SSM parameter). */
-  blockedCallers: { localOnly: true },
-  /** `npm start`: a JSON file in the blocked-callers parameter's format, re-read when it changes. */
-  blockedCallersFile: { localOnly: true },
-} as const satisfies Record<string, KeyUse>;
+/** The prop each context key fills, by its path (`minRemainingTtl`, `auth.issuer`, `observability.tracing` …). */
+type ContextProp = {
+  [K in SettingName]: Settings[K] extends { readonly context: string }
+    ? Settings[K] extends { readonly prop: infer P extends string }
+      ? P
+      : K
+    : never;
+}[SettingName];
 
-type ContextKey = keyof typeof CONTEXT_KEYS;
+/** The prop at the root of a path: `auth` for `auth.issuer`. */
+type RootOf<P extends string> = P extends `${infer Root}.${string}` ? Root : P;
 
-const KEY_USES: Readonly<Record<ContextKey, KeyUse>> = CONTEXT_KEYS;
+/** Requires `T` to be props of the construct. */
+type Declared<T extends keyof IceBrokerProps> = T;
 
-const KEYS = Object.keys(CONTEXT_KEYS) as ContextKey[];
+/**
+ * The props the context keys fill, checked when this compiles: a setting whose context key fills
+ * a prop that lib/ice-broker-props.ts does not declare (and document) fails typechecking here.
+ */
+export type ContextProps = Declared<Exclude<RootOf<ContextProp>, typeof STACK_NAME>>;
 
-/** Every context key the code reads, deployment and local runner alike (docs/operations.md documents each). */
-export const CONTEXT_KEY_NAMES: readonly string[] = KEYS;
+/** Every setting a deployment's context sets, in the table's order. */
+const CONTEXT_SETTINGS: readonly ContextSetting[] = settingEntries().flatMap(([name, setting]) =>
+  setting.context === undefined
+    ? []
+    : [{ name, key: setting.context, prop: setting.prop ?? name, type: setting.type }],
+);
+
+/** Every context key a deployment reads (docs/configuration.md documents each); any other key is an error. */
+export const CONTEXT_KEY_NAMES: readonly string[] = CONTEXT_SETTINGS.map((setting) => setting.key);
+
+/** The CDK app's own key: the stack's name, which is not a prop of the construct. */
+const STACK_NAME = 'stackName';
 
 /** Keys the CDK CLI itself keeps in the context (`cdk acknowledge`, `cdk cli-telemetry`). */
 const CDK_CLI_KEYS = new Set(['acknowledged-issue-numbers', 'cli-telemetry']);
@@ -100,22 +74,24 @@ function isCdkKey(key: string): boolean {
 }
 
 /**
- * Refuses any key neither the code (for `reader`) nor CDK reads, naming it and the closest
- * known key: a misspelled key would otherwise be ignored, and its setting silently left out.
+ * Refuses every key neither the reader (`known`: by default a deployment's keys) nor CDK reads,
+ * naming it and the closest known key: a misspelled key would otherwise be ignored, and its
+ * setting silently left out.
  */
-export function checkContextKeys(keys: Iterable<string>, reader: 'deployment' | 'local'): void {
-  const known = KEYS.filter((key) => reader === 'local' || KEY_USES[key].localOnly !== true);
-  for (const key of keys) {
-    if (isCdkKey(key) || known.some((knownKey) => knownKey === key)) continue;
-    if (key in CONTEXT_KEYS) throw contextError(key, 'only the local runner (npm start) reads it');
+export function checkContextKeys(keys: Iterable<string>, known: readonly string[] = CONTEXT_KEY_NAMES): void {
+  const problems = [...keys].flatMap((key): ConfigProblem[] => {
+    if (isCdkKey(key) || known.includes(key)) return [];
     const closest = closestKey(key, known);
-    throw contextError(
-      key,
-      closest !== undefined
-        ? `unknown key; did you mean "${closest}"?`
-        : `unknown key; the known keys are ${known.join(', ')}`,
-    );
-  }
+    return [
+      contextProblem(
+        key,
+        closest !== undefined
+          ? `unknown key; did you mean "${closest}"?`
+          : `unknown key; the known keys are ${known.join(', ')}`,
+      ),
+    ];
+  });
+  ConfigError.throwIfAny(problems);
 }
 
 /** The known key fewest edits away from `key`, if it is close enough to be a likely typo. */
@@ -150,7 +126,10 @@ function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-/** Validation errors name the context key a prop came from: `Invalid context "channels": ...`. */
+/**
+ * Validation errors name the context key a prop came from: `Invalid context "channels": ...`. A
+ * problem with the `auth` object as a whole (no mode, an unknown one) is the `auth` key's.
+ */
 export const CONTEXT_NAMES: SettingNames = {
   subject: 'context',
   name(prop) {
@@ -158,8 +137,8 @@ export const CONTEXT_NAMES: SettingNames = {
     const segments = prop.replace(/\[\d+\]/g, '').split('.');
     for (let length = segments.length; length > 0; length--) {
       const path = segments.slice(0, length).join('.');
-      const key = KEYS.find((candidate) => KEY_USES[candidate].prop === path);
-      if (key !== undefined) return key;
+      const setting = CONTEXT_SETTINGS.find((known) => known.prop === path || known.prop === `${path}.mode`);
+      if (setting !== undefined) return setting.key;
     }
     return prop;
   },
@@ -174,97 +153,92 @@ export interface AppContext {
 }
 
 /**
- * Parses the context of a deployment (README "Configuration keys"). Authentication comes first:
- * it has no default, so a bare `cdk synth` asks for it before anything else.
+ * Parses the context of a deployment (docs/configuration.md): every key the table gives a context
+ * key, into the prop it fills. Authentication comes first: it has no default, so a bare
+ * `cdk synth` asks for it before anything else. Throws one {@link ConfigError} listing every key
+ * whose value has the wrong type, and every auth key missing or out of place.
  */
 export function parseContext(read: ContextReader): AppContext {
-  const { auth, corsAllowOrigins } = readAuth(read, false);
-  const stackName = readString(read, 'stackName');
+  const problems: ConfigProblem[] = [];
+  const isAuth = (setting: ContextSetting) => setting.prop.startsWith('auth.');
+  const auth = readAuth(readContextValues(read, CONTEXT_SETTINGS.filter(isAuth), problems), problems);
+  const others = CONTEXT_SETTINGS.filter((setting) => !isAuth(setting));
+  const values = readContextValues(read, others, problems, { toValue: propValue });
+  ConfigError.throwIfAny(problems);
+  const props: Record<string, unknown> = {};
+  let stackName: string | undefined;
+  for (const [{ name, prop }, value] of values) {
+    if (name === STACK_NAME) stackName = String(value);
+    else setAt(props, prop, value);
+  }
   return {
     ...(stackName !== undefined ? { stackName } : {}),
-    props: { auth: requireDeployable(auth), ...optional({ corsAllowOrigins }), ...readBrokerSettings(read) },
+    props: { ...(props as Omit<IceBrokerProps, 'auth'>), auth: requireAuth(auth) },
   };
 }
 
-/** The keys as the local runner reads them; see {@link parseLocalContext}. */
-export type LocalContext = Omit<IceBrokerProps, 'auth'> & {
-  readonly auth: AuthSettings;
-  /** `--aws`: the role to assume for KVS (the deployed scoped role trusts only the function). */
-  readonly scopedRoleArn?: string;
-  /** The emulator's Region. */
-  readonly region?: string;
-  /** Caller ids and `sub:<subject>` entries to block (`-c blockedCallers=…`). */
-  readonly blockedCallers?: readonly string[];
-  /** A JSON file in the blocked-callers parameter's format (`-c blockedCallersFile=…`). */
-  readonly blockedCallersFile?: string;
-};
+/** A context key, and the type of the setting it sets. */
+export interface ContextKey {
+  readonly key: string;
+  readonly type: SettingType;
+}
+
+/** How {@link readContextValues} reads values. */
+export interface ContextReading<K extends ContextKey> extends ListReading {
+  /** What the setting holds for a value read; throws a {@link ConfigError} naming the key. */
+  readonly toValue?: (setting: K, value: unknown) => unknown;
+}
 
 /**
- * Parses the context of the local runner (`npm start`): the deployment's keys with its documented
- * differences (no `auth` means `none`; jwt's issuer and audience may be left to its local issuer;
- * `channels` may hold bare names), and its own keys `scopedRoleArn` and `region`.
+ * The values of the keys of `settings` that are set (an empty list is unset), each read as its
+ * type says (see {@link readContextValue}); the problems of the others go to `problems`.
  */
-export function parseLocalContext(read: ContextReader): LocalContext {
-  const { auth, corsAllowOrigins } = readAuth(read, true);
-  return {
-    auth,
-    ...optional({
-      corsAllowOrigins,
-      scopedRoleArn: readString(read, 'scopedRoleArn'),
-      region: readString(read, 'region'),
-      blockedCallers: readList(read, 'blockedCallers'),
-      blockedCallersFile: readString(read, 'blockedCallersFile'),
-    }),
-    ...readBrokerSettings(read),
-  };
+export function readContextValues<K extends ContextKey>(
+  read: ContextReader,
+  settings: readonly K[],
+  problems: ConfigProblem[],
+  options: ContextReading<K> = {},
+): Map<K, unknown> {
+  const values = new Map<K, unknown>();
+  for (const setting of settings) {
+    try {
+      const value = readContextValue(read, setting.key, setting.type, options);
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0))
+        values.set(setting, options.toValue ? options.toValue(setting, value) : value);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  return values;
 }
 
-/** The settings read the same way for a deployment and locally. */
-function readBrokerSettings(read: ContextReader): Omit<IceBrokerProps, 'auth' | 'corsAllowOrigins'> {
-  const minRemainingTtl = readNumber(read, 'minRemainingTtl');
-  return {
-    existingChannels: readList(read, 'channels').map(parseChannelEntry),
-    createChannels: readList(read, 'createChannels'),
-    ...optional({
-      throttleRate: readNumber(read, 'throttleRate'),
-      throttleBurst: readNumber(read, 'throttleBurst'),
-      logRetention: readNumber(read, 'logRetentionDays') as RetentionDays | undefined,
-      minRemainingTtl: minRemainingTtl === undefined ? undefined : seconds(minRemainingTtl),
-      reservedConcurrency: readNumber(read, 'reservedConcurrency'),
-      accountIceCallsPerSecond: readNumber(read, 'accountIceCallsPerSecond'),
-      callerIssuancesPerMinute: readNumber(read, 'callerIssuancesPerMinute'),
-      viewerSlotsPerCaller: readNumber(read, 'viewerSlotsPerCaller'),
-      sharedCache: readBoolean(read, 'sharedCache'),
-      observability: readObservability(read),
-      // The construct checks the roles (lib/signaling.ts); until then they are only strings.
-      signalingRoles: readList(read, 'signalingRoles') as SignalingRole[],
-    }),
-  };
+/** The prop's value for a context value: the same, but for CDK types and channel entries. */
+function propValue({ name, key }: ContextSetting, value: unknown): unknown {
+  if (name === 'existingChannels') return (value as string[]).map(parseChannelEntry);
+  if (name !== 'minRemainingTtlSeconds') return value;
+  try {
+    return Duration.seconds(value as number);
+  } catch (error) {
+    throw contextError(key, error instanceof Error ? error.message : String(error));
+  }
 }
 
-/** Alarm destination, tracing and thresholds; `undefined` when no key is set. */
-function readObservability(read: ContextReader): ObservabilityProps | undefined {
-  const thresholds = optional({
-    api5xxPercent: readNumber(read, 'alarmApi5xxPercent'),
-    functionErrors: readNumber(read, 'alarmFunctionErrors'),
-    functionThrottles: readNumber(read, 'alarmFunctionThrottles'),
-    durationP99Ms: readNumber(read, 'alarmDurationP99Ms'),
-    upstreamThrottlesPerMinute: readNumber(read, 'alarmUpstreamThrottles'),
-    upstreamErrors: readNumber(read, 'alarmUpstreamErrors'),
-    servedTtlSeconds: readNumber(read, 'alarmServedTtlSeconds'),
-    clockSkewSeconds: readNumber(read, 'alarmClockSkewSeconds'),
-  });
-  const props = optional({
-    alarmTopicArn: readString(read, 'alarmTopicArn'),
-    tracing: readBoolean(read, 'tracing'),
-    thresholds: Object.keys(thresholds).length > 0 ? thresholds : undefined,
-  });
-  return Object.keys(props).length > 0 ? props : undefined;
+/** Sets `value` at `path` (`observability.thresholds.api5xxPercent`) of `target`, making the objects between. */
+function setAt(target: Record<string, unknown>, path: string, value: unknown): void {
+  const [head = '', ...rest] = path.split('.');
+  if (rest.length === 0) {
+    target[head] = value;
+    return;
+  }
+  const child = (target[head] ?? {}) as Record<string, unknown>;
+  target[head] = child;
+  setAt(child, rest.join('.'), value);
 }
 
 /**
  * One `channels` entry: a channel ARN (named as in the ARN), `name/creationTime`, or a bare name,
- * which only the local runner accepts. The construct validates each part.
+ * which the construct refuses (KVS needs the full ARN). The construct validates each part.
  */
 function parseChannelEntry(entry: string): ExistingChannel {
   if (entry.startsWith('arn:')) {
@@ -276,99 +250,59 @@ function parseChannelEntry(entry: string): ExistingChannel {
   return slash < 0 ? { name: entry } : { name: entry.slice(0, slash), creationTime: entry.slice(slash + 1) };
 }
 
-function seconds(value: number): Duration {
-  try {
-    return Duration.seconds(value);
-  } catch (error) {
-    throw contextError('minRemainingTtl', error instanceof Error ? error.message : String(error));
-  }
-}
-
 const MODE_CHOICES =
   'choose -c auth=jwt (with jwtIssuer, jwtAudience[, jwtScopes, channelsClaim]), -c auth=iam, ' +
   'or -c auth=none with -c allowUnauthenticated=true';
 
-/** Keys that only mean something with `auth=jwt`. */
-const JWT_KEYS = ['jwtIssuer', 'jwtAudience', 'jwtScopes', 'channelsClaim', 'masterChannelsClaim'] as const;
+/** The settings of the `auth` prop, before its requirements are met. */
+type AuthValues = { readonly mode?: string; readonly allowUnauthenticated?: boolean } & Partial<
+  Omit<JwtAuth, 'mode'>
+>;
 
-interface AuthContext {
-  readonly auth: AuthSettings;
-  readonly corsAllowOrigins?: string[];
-}
-
-/** `auth`, its companions and `corsAllowOrigins`; locally no `auth` means `none`. */
-function readAuth(read: ContextReader, local: boolean): AuthContext {
-  const mode = readMode(read, local);
-  if (mode !== 'jwt') {
-    const stray = JWT_KEYS.find((key) => readList(read, key).length > 0);
-    if (stray !== undefined) throw contextError(stray, `only applies with -c auth=jwt (auth is ${mode})`);
+/**
+ * The `auth` prop's values (its keys' values by prop), with the problems of the auth keys: no or
+ * an unknown mode, keys that only mean something in another mode.
+ */
+function readAuth(values: ReadonlyMap<ContextSetting, unknown>, problems: ConfigProblem[]): AuthValues {
+  const auth: Record<string, unknown> = {};
+  for (const [{ prop }, value] of values) auth[prop.slice('auth.'.length)] = value;
+  const { mode } = auth;
+  const known = AUTH_MODES.some((name) => name === mode);
+  // A value refused for its type has said what is wrong with `auth` already.
+  const refused = problems.some((problem) => problem.names.includes('auth'));
+  if (mode === undefined && !refused) problems.push(contextProblem('auth', MODE_CHOICES));
+  else if (mode !== undefined && !known)
+    problems.push(contextProblem('auth', `"${mode}" is not an auth mode; ${MODE_CHOICES}`));
+  for (const { key, prop } of known && mode !== 'jwt' ? values.keys() : []) {
+    if (!['auth.mode', 'auth.allowUnauthenticated'].includes(prop))
+      problems.push(contextProblem(key, `only applies with -c auth=jwt (auth is ${mode})`));
   }
-  const allowUnauthenticated = readBoolean(read, 'allowUnauthenticated');
-  if (mode !== 'none' && allowUnauthenticated === true) {
-    throw contextError('allowUnauthenticated', `only applies with -c auth=none (auth is ${mode})`);
-  }
-  const corsAllowOrigins = readList(read, 'corsAllowOrigins');
-  return { auth: readModeSettings(read, mode, allowUnauthenticated), ...optional({ corsAllowOrigins }) };
-}
-
-function readMode(read: ContextReader, local: boolean): AuthMode {
-  const value = readString(read, 'auth');
-  if (value === undefined) {
-    if (local) return 'none';
-    throw contextError('auth', MODE_CHOICES);
-  }
-  const mode = AUTH_MODES.find((known) => known === value);
-  if (mode === undefined) {
-    throw contextError(
-      'auth',
-      `"${value}" is not an auth mode; ${local ? 'choose jwt, iam or none' : MODE_CHOICES}`,
-    );
-  }
-  return mode;
-}
-
-function readModeSettings(read: ContextReader, mode: AuthMode, allowUnauthenticated?: boolean): AuthSettings {
-  switch (mode) {
-    case 'jwt':
-      return {
-        mode,
-        ...optional({
-          issuer: readString(read, 'jwtIssuer'),
-          audience: readList(read, 'jwtAudience'),
-          scopes: readList(read, 'jwtScopes'),
-          channelsClaim: readString(read, 'channelsClaim'),
-          masterChannelsClaim: readString(read, 'masterChannelsClaim'),
-        }),
-      };
-    case 'iam':
-      return { mode };
-    case 'none':
-      return { mode, ...optional({ allowUnauthenticated }) };
-  }
+  if (known && mode !== 'none' && auth.allowUnauthenticated === true)
+    problems.push(contextProblem('allowUnauthenticated', `only applies with -c auth=none (auth is ${mode})`));
+  return auth as AuthValues;
 }
 
 /** A deployment's auth: jwt needs its issuer and audience, none its acknowledgement. */
-function requireDeployable(auth: AuthSettings): IceBrokerAuth {
+function requireAuth(auth: AuthValues): IceBrokerAuth {
   switch (auth.mode) {
     case 'jwt': {
       const { issuer, audience } = auth;
-      if (issuer === undefined) {
-        throw contextError(
-          'jwtIssuer',
-          "auth=jwt needs the token issuer's https:// URL, exactly as in the tokens' iss claim",
-        );
-      }
-      if (audience === undefined) {
-        throw contextError(
-          'jwtAudience',
-          'auth=jwt needs at least one accepted audience (comma-separated), e.g. the app client ID',
-        );
-      }
-      return { ...auth, issuer, audience };
+      const noIssuer = contextProblem(
+        'jwtIssuer',
+        "auth=jwt needs the token issuer's https:// URL, exactly as in the tokens' iss claim",
+      );
+      const noAudience = contextProblem(
+        'jwtAudience',
+        'auth=jwt needs at least one accepted audience (comma-separated), e.g. the app client ID',
+      );
+      if (issuer === undefined)
+        throw ConfigError.of(audience === undefined ? [noIssuer, noAudience] : [noIssuer]);
+      if (audience === undefined) throw ConfigError.of([noAudience]);
+      return { ...auth, mode: 'jwt', issuer, audience };
     }
     case 'iam':
-      return auth;
-    case 'none':
+      return { mode: 'iam' };
+    default:
       if (auth.allowUnauthenticated !== true) {
         throw contextError(
           'allowUnauthenticated',
@@ -380,17 +314,14 @@ function requireDeployable(auth: AuthSettings): IceBrokerAuth {
   }
 }
 
-/** `values` without the entries that are `undefined` or empty lists: unset keys stay unset. */
-function optional<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(values).filter(
-      ([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0),
-    ),
-  ) as Partial<T>;
-}
+const contextProblem = (key: string, problem: string): ConfigProblem => ({
+  subject: 'context',
+  names: [key],
+  problem,
+});
 
-function contextError(key: ContextKey | string, message: string): ConfigError {
-  return new ConfigError('context', key, message);
+function contextError(key: string, problem: string): ConfigError {
+  return new ConfigError('context', key, problem);
 }
 
 /**
@@ -398,19 +329,46 @@ function contextError(key: ContextKey | string, message: string): ConfigError {
  * refused anyway (a deployment needs a channel). Any other key given empty is refused: a deploy
  * script's `-c channelsClaim=$UNSET` must not quietly drop the channel check.
  */
-const EMPTY_MEANS_NONE: ReadonlySet<ContextKey> = new Set(['signalingRoles', 'channels', 'createChannels']);
+const EMPTY_MEANS_NONE: ReadonlySet<string> = new Set(['signalingRoles', 'channels', 'createChannels']);
 
 const EMPTY_VALUE = 'is empty; leave the key out to use its default';
 
-/**
- * Keys whose entries are opaque values matched exactly (JWT subjects): taken as written, so that
- * a padded entry is refused where it is checked (local/blocked-callers.ts) rather than trimmed
- * into another caller's.
- */
-const UNTRIMMED_ENTRIES: ReadonlySet<ContextKey> = new Set(['blockedCallers']);
+/** How {@link readContextValue} reads a list. */
+export interface ListReading {
+  /**
+   * Take each entry as written instead of trimmed: for opaque values matched exactly (JWT
+   * subjects), so that a padded entry is refused where it is checked rather than trimmed into
+   * another caller's.
+   */
+  readonly verbatim?: boolean;
+}
 
-/** A comma-separated string or an array of strings, trimmed (but see {@link UNTRIMMED_ENTRIES}), without empty entries. */
-function readList(read: ContextReader, key: ContextKey): string[] {
+/**
+ * The value of context `key` as `type` reads it (a number, a boolean, text or a list of text), or
+ * `undefined` when the key is unset; throws a {@link ConfigError} naming the key when the value
+ * has the wrong type, or is empty where an empty value means nothing.
+ */
+function readContextValue(
+  read: ContextReader,
+  key: string,
+  type: SettingType,
+  options: ListReading = {},
+): unknown {
+  switch (type.kind) {
+    case 'integer':
+    case 'number':
+      return readNumber(read, key);
+    case 'boolean':
+      return readBoolean(read, key);
+    case 'list':
+      return readList(read, key, options);
+    default:
+      return readString(read, key);
+  }
+}
+
+/** A comma-separated string or an array of strings, trimmed unless `verbatim`, without empty entries. */
+function readList(read: ContextReader, key: string, options: ListReading): string[] {
   const value = read(key);
   if (value === undefined || value === null) return [];
   if (typeof value === 'string' && value.trim() === '' && !EMPTY_MEANS_NONE.has(key)) {
@@ -420,12 +378,11 @@ function readList(read: ContextReader, key: ContextKey): string[] {
   if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
     throw contextError(key, 'expected a comma-separated string or an array of strings');
   }
-  const trim = !UNTRIMMED_ENTRIES.has(key);
-  return items.map((item) => (trim ? item.trim() : item)).filter((item) => item.length > 0);
+  return items.map((item) => (options.verbatim ? item : item.trim())).filter((item) => item.length > 0);
 }
 
 /** A trimmed string, or `undefined` when the key is unset; an empty value is refused. */
-function readString(read: ContextReader, key: ContextKey): string | undefined {
+function readString(read: ContextReader, key: string): string | undefined {
   const value = read(key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw contextError(key, `${JSON.stringify(value)} is not a string`);
@@ -435,7 +392,7 @@ function readString(read: ContextReader, key: ContextKey): string | undefined {
 }
 
 /** `true` / `false` (JSON booleans or the strings), or `undefined` when the key is unset. */
-function readBoolean(read: ContextReader, key: ContextKey): boolean | undefined {
+function readBoolean(read: ContextReader, key: string): boolean | undefined {
   const value = read(key);
   if (value === undefined || value === null) return undefined;
   if (value === true || value === 'true') return true;
@@ -444,7 +401,7 @@ function readBoolean(read: ContextReader, key: ContextKey): boolean | undefined 
 }
 
 /** A number (a JSON number or a numeric string), or `undefined` when the key is unset. */
-function readNumber(read: ContextReader, key: ContextKey): number | undefined {
+function readNumber(read: ContextReader, key: string): number | undefined {
   const value = read(key);
   if (value === undefined || value === null) return undefined;
   // Decimal only, as the function's variables: `0x10` or `1e2` is more likely a slip than a number.

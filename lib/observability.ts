@@ -27,6 +27,7 @@ import { type ILogGroup, QueryDefinition, QueryString } from 'aws-cdk-lib/aws-lo
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { type BrokerMetricName, METRICS } from '../lambda/contract';
+import { boundsProblem, SETTINGS, type Setting } from '../lambda/settings';
 
 /**
  * Alarm thresholds. Each alarm's period and the number of periods that must breach are fixed
@@ -129,18 +130,21 @@ export interface IceBrokerObservabilityProps extends ObservabilityProps, Observe
   readonly namePrefix?: string;
 }
 
-/** The defaults of {@link AlarmThresholds} (the served TTL's depends on the deployment). */
+/** The defaults of {@link AlarmThresholds} (lambda/settings.ts; the served TTL's depends on the deployment). */
 export const DEFAULT_THRESHOLDS = {
-  api5xxPercent: 2,
-  functionErrors: 1,
-  functionThrottles: 1,
-  durationP99Ms: 5000,
-  upstreamThrottlesPerMinute: 10,
-  upstreamErrors: 5,
+  api5xxPercent: SETTINGS.alarmApi5xxPercent.default,
+  functionErrors: SETTINGS.alarmFunctionErrors.default,
+  functionThrottles: SETTINGS.alarmFunctionThrottles.default,
+  durationP99Ms: SETTINGS.alarmDurationP99Ms.default,
+  upstreamThrottlesPerMinute: SETTINGS.alarmUpstreamThrottles.default,
+  upstreamErrors: SETTINGS.alarmUpstreamErrors.default,
   /** Seconds above the minimum remaining TTL. */
   servedTtlMarginSeconds: 15,
-  clockSkewSeconds: 60,
+  clockSkewSeconds: SETTINGS.alarmClockSkewSeconds.default,
 } as const;
+
+/** Where the alarm thresholds are among the broker's props: `observability.thresholds.<name>`. */
+const THRESHOLDS_PROP = 'observability.thresholds.';
 
 /** Fewer requests than this in 5 minutes never raise the 5xx-rate alarm (one failure is not a rate). */
 const MIN_REQUESTS_FOR_RATE = 20;
@@ -160,18 +164,13 @@ export function observabilityProblems(props: ObservabilityProps): [string, strin
       `"${arn}" is not the ARN of a standard SNS topic (arn:<partition>:sns:<region>:<account>:<name>; CloudWatch cannot notify FIFO topics)`,
     ]);
   }
-  const thresholds: Record<string, number | undefined> = { ...props.thresholds };
-  for (const [name, value] of Object.entries(thresholds)) {
-    if (value === undefined) continue;
-    const integer = name !== 'api5xxPercent';
-    const bad = !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value));
-    const limit = name === 'api5xxPercent' ? 100 : undefined;
-    if (bad || (limit !== undefined && value > limit)) {
-      problems.push([
-        `thresholds.${name}`,
-        `${value} must be ${integer ? 'an integer' : 'a number'} greater than 0${limit ? ` and at most ${limit}` : ''}`,
-      ]);
-    }
+  // Each threshold within its bounds in the settings table.
+  const thresholds: Record<string, unknown> = { ...props.thresholds };
+  for (const setting of Object.values<Setting>(SETTINGS)) {
+    const name = setting.prop?.startsWith(THRESHOLDS_PROP) ? setting.prop.slice(THRESHOLDS_PROP.length) : '';
+    const value = thresholds[name];
+    const problem = typeof value === 'number' ? boundsProblem(setting, value) : undefined;
+    if (problem !== undefined) problems.push([`thresholds.${name}`, problem]);
   }
   return problems;
 }

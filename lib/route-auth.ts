@@ -2,7 +2,7 @@
 import { Annotations, Validations } from 'aws-cdk-lib';
 import { HttpNoneAuthorizer, type HttpRoute, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import type { IceBrokerAuth } from './ice-broker';
+import type { IceBrokerAuth } from './ice-broker-props';
 
 /** The cdk-nag reason, and the synth warning's gist, for an API without authentication. */
 export const NO_AUTH_REASON =

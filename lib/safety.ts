@@ -3,7 +3,7 @@
  * under load. Each is refused (synthesis fails) or warned about (every synthesis prints it, and
  * `cdk synth --strict` fails), naming the setting to change. The refusals that are plain value
  * checks (an unauthenticated API without the acknowledgement, `*` CORS origins with credentials,
- * unlimited log retention) live with the props' validation in lib/ice-broker.ts.
+ * unlimited log retention) live with the props' validation in lib/ice-broker-validation.ts.
  */
 import { Annotations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';

@@ -20,7 +20,6 @@ import {
   MASTER_CLAIM_VIEWING,
   masterClaimProblem,
   parseSignalingRoles,
-  VIEWER_SLOTS_PER_CALLER,
 } from '../lambda/contract';
 
 /** The settings of the signaling routes, as the broker's props carry them. */
@@ -94,19 +93,15 @@ export function signalingProblems(settings: SignalingSettings): SignalingProblem
 }
 
 /**
- * What is wrong with `viewerSlotsPerCaller`, or undefined: a whole number within
- * `VIEWER_SLOTS_PER_CALLER` of lambda/contract.ts, set only where the viewer route is served.
+ * What is wrong with `viewerSlotsPerCaller` beyond its bounds (lambda/settings.ts), or undefined:
+ * it is set only where the viewer route is served.
  */
 export function viewerSlotsProblem(
   viewerSlotsPerCaller: number | undefined,
   roles: readonly SignalingRole[] | undefined,
 ): string | undefined {
-  if (viewerSlotsPerCaller === undefined) return undefined;
-  const { min, max } = VIEWER_SLOTS_PER_CALLER;
-  if (!Number.isInteger(viewerSlotsPerCaller) || viewerSlotsPerCaller < min || viewerSlotsPerCaller > max)
-    return `${viewerSlotsPerCaller} must be a whole number from ${min} to ${max} (KVS allows 10 viewers per channel)`;
-  if (!roles?.includes('viewer')) return 'only applies with the viewer route (-c signalingRoles=viewer)';
-  return undefined;
+  if (viewerSlotsPerCaller === undefined || roles?.includes('viewer')) return undefined;
+  return 'only applies with the viewer route (-c signalingRoles=viewer)';
 }
 
 /**

@@ -1,22 +1,32 @@
+import * as path from 'node:path';
 import { ICE_SERVERS_ROUTE_PATH } from '@kvs-ice-broker/client/contract';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { IceBroker, type IceBrokerProps } from './ice-broker';
+import { IceBroker } from './ice-broker';
+import type { IceBrokerFunctionCode, IceBrokerProps } from './ice-broker-props';
+
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/** This repository's handler, bundled with the dependencies its lock file pins. */
+export const FUNCTION_CODE: IceBrokerFunctionCode = {
+  entry: path.join(PROJECT_ROOT, 'lambda', 'handler.ts'),
+  depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+};
 
 /** Properties of {@link KvsIceBrokerStack}. */
 export interface KvsIceBrokerStackProps extends StackProps {
-  /** The broker's configuration. */
+  /** The broker's configuration; its function is this repository's handler unless it says otherwise. */
   readonly broker: IceBrokerProps;
 }
 
-/** Environment-agnostic stack: one {@link IceBroker} and its outputs. */
+/** Environment-agnostic stack: one {@link IceBroker} serving this repository's handler, and its outputs. */
 export class KvsIceBrokerStack extends Stack {
   /** The broker construct. */
   public readonly broker: IceBroker;
 
   constructor(scope: Construct, id: string, props: KvsIceBrokerStackProps) {
     super(scope, id, props);
-    this.broker = new IceBroker(this, 'IceBroker', props.broker);
+    this.broker = new IceBroker(this, 'IceBroker', { functionCode: FUNCTION_CODE, ...props.broker });
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the ICE server API',

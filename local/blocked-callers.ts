@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BLOCKED_CALLERS_FORMAT } from '../lambda/contract';
 import { InvalidBlockedCallersError, parseBlockedCallers } from '../lambda/core/blocked-callers';
-import { ConfigError } from '../lib/ice-broker';
+import { ConfigError } from '../lib/ice-broker-validation';
 
 /** The SSM parameter the local runner keeps the blocked-callers list in (in the emulator). */
 export const LOCAL_BLOCKED_CALLERS_PARAMETER = '/kvs-ice-broker-local/blocked-callers';

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ENV, SHARED_TABLE } from '../lambda/contract';
+import { SHARED_TABLE } from '../lambda/contract';
+import { ENV } from '../lambda/settings';
 
 /** The table name the local runner gives the shared table (a deployment's is CloudFormation's). */
 export const LOCAL_SHARED_TABLE = 'kvs-ice-broker-shared';
@@ -10,13 +11,13 @@ const LOCAL_TABLE_TIMEOUT_MS = 3000;
 
 /** DynamoDB on loopback (dynalite, in memory) with the shared table, as the function instances reach it. */
 export interface LocalDynamoDb {
-  /** `http://127.0.0.1:PORT`: what `AWS_ENDPOINT_URL_DYNAMODB` points the functions at. */
+  /** `http://127.0.0.1:PORT`: the DynamoDB endpoint of the functions' clients. */
   readonly url: string;
   readonly tableName: string;
   /** DynamoDB requests served since start (or the last reset), by operation (`UpdateItem`, `GetItem` …). */
   requests(): Promise<Record<string, number>>;
   resetRequests(): Promise<void>;
-  /** What points a function at this store and its shared table, as the stack's variable does in AWS. */
+  /** The variables a function using this store needs besides its table's name (a longer table timeout). */
   functionEnvironment(): Record<string, string>;
   /** Stops the store and drops its connections: the functions see DynamoDB down. Never rejects. */
   close(): Promise<void>;
@@ -127,12 +128,10 @@ export async function startLocalDynamoDb(port = 0): Promise<LocalDynamoDb> {
         await reply;
       },
       functionEnvironment: () => ({
-        AWS_ENDPOINT_URL_DYNAMODB: url,
-        [ENV.sharedTable]: LOCAL_SHARED_TABLE,
         // dynalite shares this machine's cores with the emulator, the API and every instance: under
         // load it answers in hundreds of milliseconds where DynamoDB answers in a few, so the
         // deployed 250 ms would send a busy local fleet to its per-instance budgets.
-        SHARED_TABLE_TIMEOUT_MS: String(LOCAL_TABLE_TIMEOUT_MS),
+        [ENV.sharedTableTimeoutMs]: String(LOCAL_TABLE_TIMEOUT_MS),
       }),
       close,
     };

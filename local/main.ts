@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { ENV, servedSignalingRoles } from '../lambda/contract';
+import { BLOCKED_CALLERS_FORMAT, servedSignalingRoles } from '../lambda/contract';
 import { startupBanner } from './banner';
-import type { LocalBlockedCallers } from './blocked-callers';
+import { LOCAL_BLOCKED_CALLERS_PARAMETER, type LocalBlockedCallers } from './blocked-callers';
 import type { LocalDynamoDb } from './dynamodb';
 import { stopWithParent } from './lifetime';
 import {
@@ -96,18 +96,20 @@ function describeFunction(instances: number, dynamodb: LocalDynamoDb | undefined
 async function runAgainstAws(args: RunnerArgs, port: number): Promise<() => Promise<void>> {
   const config = readAwsConfig(args.context, process.env);
   await requireAwsCredentials();
-  const { region, scopedRoleArn, auth, corsAllowOrigins, minRemainingTtlSeconds } = config;
+  const { region, scopedRoleArn, auth, partition, accountId, channels, ...settings } = config;
   const served = await serveHandler({
+    ...settings,
     port,
     auth,
-    corsAllowOrigins,
-    minRemainingTtlSeconds,
-    site: { region, partition: config.partition, accountId: config.accountId },
-    upstreamEnv: {
-      [ENV.scopedRoleArn]: scopedRoleArn,
-      [ENV.channels]: JSON.stringify(config.channels),
-      AWS_REGION: region,
+    site: { region, partition, accountId },
+    aws: { region },
+    resources: {
+      scopedRoleArn,
+      channels: JSON.stringify(channels),
+      blockedCallersParameter: LOCAL_BLOCKED_CALLERS_PARAMETER,
     },
+    // The developer's account has no blocked-callers parameter: nobody is blocked.
+    fixedBlockedCallers: BLOCKED_CALLERS_FORMAT.empty,
     demo: { channels: Object.keys(config.channels) },
   });
   const names = Object.keys(config.channels);

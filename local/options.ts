@@ -1,11 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SignalingRole } from '@kvs-ice-broker/client/contract';
-import { ENV, parseChannelArn } from '../lambda/contract';
-import { CONTEXT_NAMES, checkContextKeys, type LocalContext, parseLocalContext } from '../lib/context';
-import { ConfigError, validateIceBrokerProps } from '../lib/ice-broker';
+import { AUTH_MODES, parseChannelArn } from '../lambda/contract';
+import type { Setting, SettingValue } from '../lambda/settings';
+import {
+  CONTEXT_KEY_NAMES,
+  CONTEXT_NAMES,
+  checkContextKeys,
+  parseContext,
+  readContextValues,
+} from '../lib/context';
+import { type FunctionSettingProps, functionSettingsOf } from '../lib/function-environment';
+import type { IceBrokerProps } from '../lib/ice-broker-props';
+import { ConfigError, type ConfigProblem, validateIceBrokerProps } from '../lib/ice-broker-validation';
 import { type LocalBlockedCallers, readLocalBlockedCallers } from './blocked-callers';
-import type { LocalAuthOptions } from './gateway/auth-mode';
+import { DEFAULT_REGION } from './emulator/options';
+import { LOCAL_AUDIENCE, type LocalAuthOptions } from './gateway/auth-mode';
 
 /** The `npm start` command line, over cdk.json's context. */
 export interface RunnerArgs {
@@ -89,33 +98,78 @@ export function parseArgs(
       context[pair.slice(0, eq)] = pair.slice(eq + 1);
     } else throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
   }
-  checkContextKeys(Object.keys(context), 'local');
+  checkContextKeys(Object.keys(context), LOCAL_KEY_NAMES);
   if (realAws && instances > 1)
     throw new Error('--instances runs against the emulator only; leave out --aws');
   return { context, realAws, help, instances };
 }
 
+/**
+ * The context keys only the local runner reads, declared as a deployment's are (lambda/settings.ts);
+ * docs/configuration.md lists them, and a deployment refuses them as unknown keys.
+ */
+export const LOCAL_SETTINGS = {
+  scopedRoleArn: {
+    context: 'scopedRoleArn',
+    type: { kind: 'string' },
+    doc: '--aws only: a role your credentials may assume that allows the KVS actions on the channels; default $SCOPED_ROLE_ARN',
+  },
+  region: {
+    context: 'region',
+    type: { kind: 'string' },
+    default: DEFAULT_REGION,
+    doc: "the emulator's Region (cn-… for aws-cn)",
+  },
+  blockedCallers: {
+    context: 'blockedCallers',
+    type: { kind: 'list' },
+    doc: 'caller ids (u-…, c-…, iam-…) and JWT subjects prefixed sub: refused with 403 CallerBlocked, matched exactly (no spaces around commas)',
+  },
+  blockedCallersFile: {
+    context: 'blockedCallersFile',
+    type: { kind: 'string' },
+    doc: "a JSON file in the blocked-callers parameter's format, re-read when it changes",
+  },
+} as const satisfies Record<string, Setting>;
+
+/** The keys `npm start` reads: a deployment's and its own. */
+const LOCAL_KEY_NAMES = [
+  ...CONTEXT_KEY_NAMES,
+  ...Object.values(LOCAL_SETTINGS).map((setting) => setting.context),
+];
+
+/** The local runner's own keys, read as their settings say (blocked callers as written: they are matched exactly). */
+type LocalKeys = { readonly [K in keyof typeof LOCAL_SETTINGS]?: SettingValue<(typeof LOCAL_SETTINGS)[K]> };
+
+function readLocalKeys(context: Record<string, unknown>): LocalKeys {
+  const problems: ConfigProblem[] = [];
+  const settings = Object.entries(LOCAL_SETTINGS).map(([name, setting]) => ({
+    name,
+    key: setting.context,
+    ...setting,
+  }));
+  const values = readContextValues((key) => context[key], settings, problems, { verbatim: true });
+  ConfigError.throwIfAny(problems);
+  return Object.fromEntries([...values].map(([{ name }, value]) => [name, value]));
+}
+
+/**
+ * The settings of the function a deployment would get from the same context, besides the auth
+ * mode: `minRemainingTtl`, `signalingRoles`, `viewerSlotsPerCaller`, `sharedCache` … (props of
+ * lib/ice-broker-props.ts that set a variable of lambda/settings.ts).
+ */
+export type LocalFunctionSettings = Omit<FunctionSettingProps, 'auth'>;
+
 /** What the emulated runner serves, read and validated as a deployment's context is. */
-export interface EmulatedConfig {
+export interface EmulatedConfig extends LocalFunctionSettings {
   /** Names of the channels the emulator creates and the API serves. */
   readonly channels: readonly string[];
-  /** Unset: the function's default. */
-  readonly minRemainingTtlSeconds?: number;
   /** The emulator's Region; unset: the emulator's default. */
   readonly region?: string;
   readonly auth: LocalAuthOptions;
   readonly corsAllowOrigins?: readonly string[];
-  /** The presigned signaling routes (`-c signalingRoles`); unset: none. */
-  readonly signalingRoles?: readonly SignalingRole[];
   /** Callers refused with 403 CallerBlocked (`-c blockedCallers` / `-c blockedCallersFile`); unset: nobody. */
   readonly blockedCallers?: LocalBlockedCallers;
-  /**
-   * The function's variables for `-c accountIceCallsPerSecond`, `-c callerIssuancesPerMinute`,
-   * `-c viewerSlotsPerCaller` and `-c sharedCache`, as the stack sets them; unset when none is given.
-   */
-  readonly env?: Record<string, string>;
-  /** `-c sharedCache=true`: the function needs the shared table even as one instance. */
-  readonly sharedCache?: boolean;
 }
 
 /**
@@ -123,46 +177,27 @@ export interface EmulatedConfig {
  * and `createChannels` list, or {@link LOCAL_DEFAULT_CHANNEL} when they list none.
  */
 export function readEmulatedConfig(context: Record<string, unknown>): EmulatedConfig {
-  const parsed = parseLocalContext((key) => context[key]);
-  const listed = parsed.existingChannels?.length || parsed.createChannels?.length;
-  const settings = listed ? parsed : { ...parsed, createChannels: [LOCAL_DEFAULT_CHANNEL] };
-  validateIceBrokerProps(settings, { names: CONTEXT_NAMES, local: true });
+  const local = readLocalKeys(context);
+  const listed = ['channels', 'createChannels'].some(
+    (key) => context[key] !== undefined && context[key] !== '',
+  );
+  const { props, ...broker } = readBroker(
+    listed ? context : { ...context, createChannels: LOCAL_DEFAULT_CHANNEL },
+  );
+  const blockedCallers = readLocalBlockedCallers(local);
   return {
+    ...broker,
     channels: [
-      ...(settings.existingChannels ?? []).map((channel) => channel.name),
-      ...(settings.createChannels ?? []),
+      ...(props.existingChannels ?? []).map((channel) => channel.name),
+      ...(props.createChannels ?? []),
     ],
-    ...shared(parsed),
-    ...(parsed.region !== undefined ? { region: parsed.region } : {}),
-    ...(parsed.signalingRoles?.length ? { signalingRoles: parsed.signalingRoles } : {}),
-    ...optionalBlockedCallers(parsed),
-    ...fleetSettings(parsed),
+    ...(local.region !== undefined ? { region: local.region } : {}),
+    ...(blockedCallers ? { blockedCallers } : {}),
   };
-}
-
-/** The shared table's settings as the function's variables (see lib/shared-table.ts, which sets them in AWS). */
-function fleetSettings(parsed: LocalContext): Pick<EmulatedConfig, 'env' | 'sharedCache'> {
-  const env: Record<string, string> = {};
-  if (parsed.accountIceCallsPerSecond !== undefined)
-    env[ENV.accountIceCallsPerSecond] = String(parsed.accountIceCallsPerSecond);
-  if (parsed.callerIssuancesPerMinute !== undefined)
-    env[ENV.callerIssuancesPerMinute] = String(parsed.callerIssuancesPerMinute);
-  if (parsed.viewerSlotsPerCaller !== undefined)
-    env[ENV.viewerSlotsPerCaller] = String(parsed.viewerSlotsPerCaller);
-  if (parsed.sharedCache === true) env[ENV.sharedCache] = 'true';
-  return {
-    ...(Object.keys(env).length > 0 ? { env } : {}),
-    ...(parsed.sharedCache === true ? { sharedCache: true } : {}),
-  };
-}
-
-function optionalBlockedCallers(parsed: LocalContext): { blockedCallers?: LocalBlockedCallers } {
-  const blockedCallers = readLocalBlockedCallers(parsed);
-  return blockedCallers ? { blockedCallers } : {};
 }
 
 /** What `npm start -- --aws` serves: existing channels of the developer's account. */
-export interface AwsConfig {
+export interface AwsConfig extends LocalFunctionSettings {
   /** Channel ARN by name. */
   readonly channels: Readonly<Record<string, string>>;
   /** The role the function assumes for KVS; the developer's credentials must be allowed to. */
@@ -172,33 +207,32 @@ export interface AwsConfig {
   /** Partition and account of the first channel. */
   readonly partition: string;
   readonly accountId: string;
-  readonly minRemainingTtlSeconds?: number;
   readonly auth: LocalAuthOptions;
   readonly corsAllowOrigins?: readonly string[];
 }
 
 /** The `--aws` configuration: channels by full ARN, none to create, and a role to assume. */
 export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.ProcessEnv): AwsConfig {
-  const parsed = parseLocalContext((key) => context[key]);
-  if (parsed.createChannels?.length) {
+  const local = readLocalKeys(context);
+  if (context.createChannels !== undefined) {
     throw new ConfigError(
       'context',
       'createChannels',
       '--aws serves existing channels only; create the channel in AWS and list its ARN in -c channels',
     );
   }
-  if (!parsed.existingChannels?.length) {
+  if (context.channels === undefined) {
     throw new ConfigError('context', 'channels', '--aws needs -c channels=<full ARNs of existing channels>');
   }
-  if (parsed.blockedCallers !== undefined || parsed.blockedCallersFile !== undefined) {
+  if (local.blockedCallers !== undefined || local.blockedCallersFile !== undefined) {
     throw new ConfigError(
       'context',
-      parsed.blockedCallers !== undefined ? 'blockedCallers' : 'blockedCallersFile',
+      local.blockedCallers !== undefined ? 'blockedCallers' : 'blockedCallersFile',
       '--aws has no blocked-callers list (the emulator keeps it); block callers of a deployment in its SSM parameter',
     );
   }
-  validateIceBrokerProps(parsed, { names: CONTEXT_NAMES, local: true });
-  const channels = (parsed.existingChannels ?? []).map(({ name, arn }) => {
+  const { props, ...broker } = readBroker(context);
+  const channels = (props.existingChannels ?? []).map(({ name, arn }) => {
     const parts = arn === undefined ? undefined : parseChannelArn(arn);
     if (parts === undefined) {
       throw new ConfigError(
@@ -209,7 +243,7 @@ export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.Proc
     }
     return parts;
   });
-  const scopedRoleArn = parsed.scopedRoleArn ?? env.SCOPED_ROLE_ARN;
+  const scopedRoleArn = local.scopedRoleArn ?? env.SCOPED_ROLE_ARN;
   if (scopedRoleArn === undefined) {
     throw new ConfigError(
       'context',
@@ -220,30 +254,98 @@ export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.Proc
   }
   const [first] = channels;
   return {
+    ...broker,
     channels: Object.fromEntries(channels.map((channel) => [channel.name, channel.arn])),
     scopedRoleArn,
     region: env.AWS_REGION || (first?.region ?? ''),
     partition: first?.partition ?? 'aws',
     accountId: accountOfArn(first?.arn ?? ''),
-    ...shared(parsed),
   };
 }
 
 /** The account id of an ARN (`arn:partition:service:region:account:…`); empty when it has none. */
 const accountOfArn = (arn: string): string => arn.split(':')[4] ?? '';
 
-/** The settings both modes pass on: minimum TTL, auth and CORS. */
-function shared(
-  parsed: LocalContext,
-): Pick<EmulatedConfig, 'minRemainingTtlSeconds' | 'auth' | 'corsAllowOrigins'> {
-  const auth: LocalAuthOptions = parsed.auth.mode === 'none' ? { mode: 'none' } : parsed.auth;
-  return {
-    auth,
-    ...(parsed.minRemainingTtl !== undefined
-      ? { minRemainingTtlSeconds: parsed.minRemainingTtl.toSeconds() }
-      : {}),
-    ...(parsed.corsAllowOrigins !== undefined ? { corsAllowOrigins: parsed.corsAllowOrigins } : {}),
+/** The local stand-in of a jwt issuer the context leaves out: the runner starts its own. */
+const LOCAL_ISSUER = 'https://local-issuer.invalid/';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The deployment's keys, parsed and validated as `cdk synth` does (lib/context.ts,
+ * lib/ice-broker-validation.ts), with the local runner's documented differences filled in first:
+ * no `auth` means `none`, which needs no acknowledgement on loopback; `jwt` may leave its issuer
+ * and audience to the local issuer, or name an `http://` issuer on loopback; a channel may be a
+ * bare name (the emulator creates it); and `auth=none` leaves the master route out instead of
+ * refusing it. Throws a {@link ConfigError} naming the context keys, as a deployment would.
+ */
+function readBroker(
+  context: Record<string, unknown>,
+): LocalFunctionSettings & Pick<EmulatedConfig, 'auth' | 'corsAllowOrigins'> & { props: IceBrokerProps } {
+  const deployment = Object.fromEntries(
+    Object.entries(context).filter(([key]) => CONTEXT_KEY_NAMES.includes(key)),
+  );
+  const mode = deployment.auth ?? 'none';
+  if (!AUTH_MODES.some((known) => known === mode))
+    throw new ConfigError(
+      'context',
+      'auth',
+      `${JSON.stringify(mode)} is not an auth mode; choose jwt, iam or none`,
+    );
+  const filled: Record<string, unknown> = {
+    ...deployment,
+    auth: mode,
+    ...(mode === 'none' ? { allowUnauthenticated: deployment.allowUnauthenticated ?? 'true' } : {}),
+    ...(mode === 'jwt' ? { jwtIssuer: deployment.jwtIssuer ?? LOCAL_ISSUER } : {}),
+    ...(mode === 'jwt' ? { jwtAudience: deployment.jwtAudience ?? LOCAL_AUDIENCE } : {}),
   };
+  const { props } = parseContext((key) => filled[key]);
+  validateIceBrokerProps(asDeployed(props), { names: CONTEXT_NAMES });
+  const auth: LocalAuthOptions =
+    props.auth.mode !== 'jwt'
+      ? { mode: props.auth.mode }
+      : {
+          ...props.auth,
+          issuer: deployment.jwtIssuer === undefined ? undefined : props.auth.issuer,
+          audience: deployment.jwtAudience === undefined ? undefined : props.auth.audience,
+        };
+  const { corsAllowOrigins } = props;
+  return {
+    ...functionSettingsOf(props),
+    props,
+    auth: withoutUndefined(auth),
+    ...(corsAllowOrigins ? { corsAllowOrigins } : {}),
+  };
+}
+
+/**
+ * `props` as a deployment would have them, for the deployment's validation: a bare channel name
+ * gets a creation time, an `http://` issuer on loopback is checked as its `https://` twin, and the
+ * master role that `auth=none` never serves is left out.
+ */
+function asDeployed(props: IceBrokerProps): IceBrokerProps {
+  const { auth } = props;
+  const url = auth.mode === 'jwt' && URL.canParse(auth.issuer) ? new URL(auth.issuer) : undefined;
+  const loopbackHttp = url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  return {
+    ...props,
+    existingChannels: props.existingChannels?.map((channel) =>
+      channel.arn === undefined && channel.creationTime === undefined
+        ? { ...channel, creationTime: '0' }
+        : channel,
+    ),
+    auth:
+      auth.mode === 'jwt' && loopbackHttp
+        ? { ...auth, issuer: auth.issuer.replace(/^http:/, 'https:') }
+        : auth,
+    signalingRoles:
+      auth.mode === 'none' ? props.signalingRoles?.filter((role) => role !== 'master') : props.signalingRoles,
+  };
+}
+
+/** `value` without the keys whose value is `undefined`. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }
 
 /** A TCP port from the environment, or the default; invalid values are an error naming the variable. */

@@ -7,8 +7,11 @@ import {
   SIGNALING_ROUTE_PATHS,
   type SignalingRole,
 } from '@kvs-ice-broker/client/contract';
-import { ENV, METRICS, servedSignalingRoles } from '../lambda/contract';
+import type { AwsClientOptions } from '../lambda/aws/clients';
+import { servedSignalingRoles } from '../lambda/contract';
 import type { ApiHandler } from '../lambda/http/adapter';
+import { ENV } from '../lambda/settings';
+import { type FunctionResources, functionEnvironment } from '../lib/function-environment';
 import {
   LOCAL_BLOCKED_CALLERS_PARAMETER,
   type LocalBlockedCallers,
@@ -17,17 +20,21 @@ import {
 import { demoPages } from './demo/server';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb';
 import { type Emulator, type QuotaSettings, startEmulator } from './emulator';
-import { applyEnvironment } from './env';
 import { type LocalFleet, startFunctionInstances } from './fleet/instances';
+import { createLocalHandler, type LocalFunctionInit } from './function';
 import { type LocalAuthInfo, type LocalAuthOptions, startLocalAuth } from './gateway/auth-mode';
 import { localCors } from './gateway/cors';
 import type { AuthSite } from './gateway/iam-gate';
 import { type ApiServer, startApiServer } from './gateway/server';
+import type { LocalFunctionSettings } from './options';
 import { createRelayCertificate, ensureLocalCa } from './relay/certificate';
 import { type Coturn, findTurnserver, startCoturn } from './relay/coturn';
 
-/** What {@link startLocalStack} runs. */
-export interface LocalStackOptions {
+/**
+ * What {@link startLocalStack} runs. The function's settings (`minRemainingTtl`,
+ * `signalingRoles`, `viewerSlotsPerCaller`, `sharedCache` …) are the props a deployment gives.
+ */
+export interface LocalStackOptions extends LocalFunctionSettings {
   /** API port on 127.0.0.1 (0 = free). */
   readonly port: number;
   /** Emulator port on 127.0.0.1 (0 = free). */
@@ -36,18 +43,14 @@ export interface LocalStackOptions {
   readonly channels: readonly string[];
   /** The emulated Region (its partition follows); default the emulator's, `us-west-2`. */
   readonly region?: string;
-  /** `MIN_REMAINING_TTL_SECONDS` for the function; unset: the function's default. */
-  readonly minRemainingTtlSeconds?: number;
   /** Start coturn when `turnserver` is installed (default true). */
   readonly relay?: boolean;
-  /** Extra environment for the function (e.g. log level). */
+  /** The function's variables over those its settings give (e.g. `POWERTOOLS_LOG_LEVEL`, `UPSTREAM_DEADLINE_MS`). */
   readonly env?: Record<string, string>;
   /** How callers authenticate, as `-c auth=…` chooses for a deployment; default `{ mode: 'none' }`. */
   readonly auth?: LocalAuthOptions;
   /** Origins that get CORS headers (and preflight answers), as `-c corsAllowOrigins=…`. */
   readonly corsAllowOrigins?: readonly string[];
-  /** The presigned signaling routes, as `-c signalingRoles=…`; default none. */
-  readonly signalingRoles?: readonly SignalingRole[];
   /**
    * Callers the API refuses with 403 CallerBlocked, as `-c blockedCallers=…` or
    * `-c blockedCallersFile=…`: kept in the emulator's SSM parameter, which the function reads as
@@ -79,23 +82,33 @@ export interface LocalStack {
 }
 
 /**
- * Environment that points the unmodified handler at the emulator, as its deployment points it at
- * AWS: the emulator's credentials, and none of the developer's (a profile or session token would win).
+ * Where the function's SDK clients find the emulator, as a deployment's find AWS: its endpoints,
+ * Region and execution credentials (none of the developer's: no profile or session token), and
+ * `dynamodb`'s endpoint when the function has the shared table.
  */
-export function emulatorEnvironment(emulator: Emulator): Record<string, string | undefined> {
+export function emulatorAws(emulator: Emulator, dynamodb?: LocalDynamoDb): AwsClientOptions {
   return {
-    AWS_REGION: emulator.region,
-    AWS_ACCESS_KEY_ID: emulator.executionCredentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: emulator.executionCredentials.secretAccessKey,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_PROFILE: undefined,
-    AWS_DEFAULT_PROFILE: undefined,
-    AWS_ENDPOINT_URL_STS: emulator.url,
-    AWS_ENDPOINT_URL_KINESIS_VIDEO: emulator.url,
-    AWS_ENDPOINT_URL_SSM: emulator.url,
-    [ENV.blockedCallersParameter]: LOCAL_BLOCKED_CALLERS_PARAMETER,
-    [ENV.scopedRoleArn]: emulator.scopedRoleArn,
-    [ENV.channels]: JSON.stringify(Object.fromEntries(emulator.channelArns)),
+    region: emulator.region,
+    credentials: {
+      accessKeyId: emulator.executionCredentials.accessKeyId,
+      secretAccessKey: emulator.executionCredentials.secretAccessKey,
+    },
+    endpoints: {
+      sts: emulator.url,
+      kinesisVideo: emulator.url,
+      ssm: emulator.url,
+      ...(dynamodb ? { dynamodb: dynamodb.url } : {}),
+    },
+  };
+}
+
+/** What the emulator gives the function in place of the stack's resources. */
+export function emulatorResources(emulator: Emulator, dynamodb?: LocalDynamoDb): FunctionResources {
+  return {
+    scopedRoleArn: emulator.scopedRoleArn,
+    channels: JSON.stringify(Object.fromEntries(emulator.channelArns)),
+    blockedCallersParameter: LOCAL_BLOCKED_CALLERS_PARAMETER,
+    ...(dynamodb ? { sharedTable: dynamodb.tableName } : {}),
   };
 }
 
@@ -126,15 +139,8 @@ export async function requireAwsCredentials(): Promise<void> {
   }
 }
 
-/** Loads the deployed handler module with `env` as its environment (it reads it at cold start). */
-async function loadHandler(env: Record<string, string | undefined>): Promise<ApiHandler> {
-  applyEnvironment(process.env, env);
-  const module = await import('../lambda/handler');
-  return module.handler;
-}
-
 /** What {@link serveHandler} serves, and where the function finds AWS. */
-export interface ServeOptions {
+export interface ServeOptions extends LocalFunctionSettings {
   /** API port on 127.0.0.1 (0 = free). */
   readonly port: number;
   /** How callers authenticate; default `{ mode: 'none' }`. */
@@ -143,37 +149,32 @@ export interface ServeOptions {
   readonly corsAllowOrigins?: readonly string[];
   /** Region, partition and account the auth gate speaks for. */
   readonly site: AuthSite;
-  /** Where the function finds AWS (the emulator, or the developer's own account) and its channels. */
-  readonly upstreamEnv: Record<string, string | undefined>;
-  /** `MIN_REMAINING_TTL_SECONDS` for the function; unset: the function's default. */
-  readonly minRemainingTtlSeconds?: number;
-  /** Extra environment for the function (e.g. log level). */
+  /** Where the function's SDK clients find AWS: the emulator, or the developer's own account. */
+  readonly aws: AwsClientOptions;
+  /** What the function uses in place of a deployment's resources: the scoped role, the channels … */
+  readonly resources: FunctionResources;
+  /** A fixed blocked-callers list instead of the SSM parameter's (`LocalFunctionInit.blockedCallers`). */
+  readonly fixedBlockedCallers?: string;
+  /** The function's variables over those its settings give (e.g. `POWERTOOLS_LOG_LEVEL`). */
   readonly env?: Record<string, string>;
+  /** Variables the local stand-ins need unless the settings or `env` say otherwise (dynalite's slower answers). */
+  readonly localDefaults?: Record<string, string>;
   /** The /demo page's channel list and the relay's CA certificate, if the relay runs. */
   readonly demo: { readonly channels: readonly string[]; readonly caFile?: string };
-  /** The presigned signaling routes, as `-c signalingRoles=…`; default none. */
-  readonly signalingRoles?: readonly SignalingRole[];
   /** How many function instances serve (default one, in this process). */
   readonly fleet?: LocalFleet;
 }
 
-/**
- * The function: the handler module loaded in this process (one instance), or that many instance
- * processes behind one round-robin handler.
- */
-/** The function as the local API invokes it: one handler module in this process, or a fleet of instance processes. */
+/** The function as the local API invokes it: one instance in this process, or a fleet of instance processes. */
 interface LocalFunction {
   readonly handler: ApiHandler;
   close(): Promise<void>;
 }
 
-async function startFunction(
-  env: Record<string, string | undefined>,
-  fleet: LocalFleet = {},
-): Promise<LocalFunction> {
+async function startFunction(init: LocalFunctionInit, fleet: LocalFleet = {}): Promise<LocalFunction> {
   const count = fleet.instances ?? 1;
-  if (count <= 1) return { handler: await loadHandler(env), close: async () => undefined };
-  return startFunctionInstances({ count, env, script: fleet.script, stdout: fleet.stdout });
+  if (count <= 1) return { handler: createLocalHandler(init), close: async () => undefined };
+  return startFunctionInstances({ count, init, script: fleet.script, stdout: fleet.stdout });
 }
 
 /** The routes a deployment with these roles has (auth mode `none` never has the master route). */
@@ -184,7 +185,7 @@ function apiRoutes(roles: readonly SignalingRole[], auth: LocalAuthInfo): string
   ];
 }
 
-/** The local API serving the deployed handler module. */
+/** The local API serving the deployed function. */
 export interface ServedHandler {
   readonly api: ApiServer;
   /** The auth mode in force, with what a caller needs to pass it. */
@@ -196,12 +197,13 @@ export interface ServedHandler {
 }
 
 /**
- * The local API in front of the deployed handler module, with the auth gate and CORS a
- * deployment with the same context would have. One per process: the handler reads its
- * configuration once.
+ * The local API in front of the deployed function, with the auth gate and CORS a deployment with
+ * the same context would have, and the function built from the variables that deployment would
+ * give it (lib/function-environment.ts) over `env`.
  */
 export async function serveHandler(options: ServeOptions): Promise<ServedHandler> {
-  const auth = await startLocalAuth(options.auth ?? { mode: 'none' }, options.site);
+  const authOptions = options.auth ?? { mode: 'none' };
+  const auth = await startLocalAuth(authOptions, options.site);
   let api: ApiServer | undefined;
   let loading: Promise<LocalFunction> | undefined;
   try {
@@ -221,17 +223,16 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
       cors: cors.rules,
       pages,
     });
+    const environment = {
+      ...options.localDefaults,
+      ...functionEnvironment({ ...options, auth: authOptions }, options.resources),
+      // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
+      [ENV.metricsDisabled]: 'true',
+      ...options.env,
+    };
+    const { aws, fixedBlockedCallers: blockedCallers } = options;
     loading = startFunction(
-      {
-        ...options.upstreamEnv,
-        [ENV.minRemainingTtlSeconds]: options.minRemainingTtlSeconds?.toString(),
-        [ENV.signalingRoles]: options.signalingRoles?.join(',') || undefined,
-        POWERTOOLS_SERVICE_NAME: METRICS.service,
-        // EMF metrics only mean something in CloudWatch; locally they would be noise on stdout.
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        ...auth.functionEnv,
-        ...options.env,
-      },
+      { environment, aws, ...(blockedCallers !== undefined ? { blockedCallers } : {}) },
       options.fleet,
     );
     const started = await loading;
@@ -273,7 +274,7 @@ function reportRelayExit(status: string, coturn: Coturn): void {
 
 /**
  * The whole product on loopback: the AWS emulator, coturn (when installed) and the API server
- * invoking the deployed handler module. One per process: the handler reads its configuration once.
+ * invoking the deployed function, built from this stack's configuration (any number run in a process).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const secret = randomBytes(24).toString('base64url');
@@ -307,7 +308,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const served = await serveHandler({
       ...options,
       site: { region: emulator.region, partition: emulator.partition, accountId: emulator.accountId },
-      upstreamEnv: { ...emulatorEnvironment(emulator), ...dynamodb?.functionEnvironment() },
+      aws: emulatorAws(emulator, dynamodb),
+      resources: emulatorResources(emulator, dynamodb),
+      localDefaults: dynamodb?.functionEnvironment(),
       demo: { channels: options.channels, ...(coturn ? { caFile: coturn.caFile } : {}) },
     });
     started.push(served);

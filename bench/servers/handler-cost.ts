@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ENV } from '../../lambda/contract';
-import { publishBlockedCallers } from '../../local/blocked-callers';
+import { ENV } from '../../lambda/settings';
+import { LOCAL_BLOCKED_CALLERS_PARAMETER, publishBlockedCallers } from '../../local/blocked-callers';
 import { startEmulator } from '../../local/emulator';
-import { applyEnvironment } from '../../local/env';
+import { createLocalHandler } from '../../local/function';
 import { lambdaContext } from '../../local/gateway/event';
-import { emulatorEnvironment } from '../../local/runner';
+import { emulatorAws } from '../../local/runner';
 import { childConfig } from './protocol';
 
 /** What the handler-cost child is told: how many invocations to time, in how many alternating rounds. */
@@ -98,7 +98,7 @@ async function time(handler: Handler, n: number): Promise<number[]> {
 }
 
 /**
- * The deployed handler module in this process (no HTTP), against the emulator, after one
+ * The deployed function in this process (no HTTP), against the emulator, after one
  * request filled its cache: every timed invocation is a cache hit. Rounds alternate with the
  * constant handler, so that both see the same machine. Logs go to stdout, which the benchmark
  * discards, as the other servers' do.
@@ -114,14 +114,17 @@ async function main(): Promise<void> {
     setParameter: (name, value) => emulator.setParameter(name, value),
     warn: (message) => console.error(message),
   });
-  Object.assign(process.env, {
-    POWERTOOLS_SERVICE_NAME: 'kvs-ice-broker',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    [ENV.authMode]: 'none',
+  const handler: Handler = createLocalHandler({
+    environment: {
+      [ENV.logLevel]: 'INFO',
+      [ENV.metricsDisabled]: 'true',
+      [ENV.authMode]: 'none',
+      [ENV.scopedRoleArn]: emulator.scopedRoleArn,
+      [ENV.channels]: JSON.stringify(Object.fromEntries(emulator.channelArns)),
+      [ENV.blockedCallersParameter]: LOCAL_BLOCKED_CALLERS_PARAMETER,
+    },
+    aws: emulatorAws(emulator),
   });
-  applyEnvironment(process.env, emulatorEnvironment(emulator));
-  const { handler } = (await import('../../lambda/handler')) as { handler: Handler };
   const first = await handler(event(), lambdaContext(10_000));
   if (first.statusCode !== 200) throw new Error(`the broker answered ${first.statusCode}: ${first.body}`);
   const constant = constantHandler(first);

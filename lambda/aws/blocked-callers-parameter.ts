@@ -5,7 +5,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 export interface BlockedCallersParameterOptions {
   /** The SSM parameter's name (`BLOCKED_CALLERS_PARAMETER`). */
   readonly name: string;
-  /** The client to read it with (the function's shared client settings; `AWS_ENDPOINT_URL_SSM` applies). */
+  /** The client to read it with (the function's shared client settings and AWS location). */
   readonly client: SSMClient;
   /** Seconds a read value is reused before the next `ssm:GetParameter` (Powertools `maxAge`). */
   readonly maxAgeSeconds: number;

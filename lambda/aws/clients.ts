@@ -70,3 +70,37 @@ export function clientDefaults(settings: ClientSettings): ClientDefaults {
     maxAttempts: settings.maxAttempts,
   };
 }
+
+/** The AWS services whose endpoint the function's clients may be pointed at. */
+export type AwsService = 'sts' | 'kinesisVideo' | 'ssm' | 'dynamodb';
+
+/**
+ * Where the function's SDK clients reach AWS, and as whom. In Lambda none is given: the SDK finds
+ * the Region and the execution role's credentials in the runtime's environment. The local runner
+ * points the clients at its emulator this way, instead of through `AWS_ENDPOINT_URL_*` variables.
+ */
+export interface AwsClientOptions {
+  /** The Region of the STS, SSM and DynamoDB clients (each KVS client takes its channel's). */
+  readonly region?: string;
+  /** The execution role's credentials (the STS, SSM and DynamoDB clients'). */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+  /** Endpoint URLs by service; the signaling client always takes the one KVS returns for the channel. */
+  readonly endpoints?: Readonly<Partial<Record<AwsService, string>>>;
+}
+
+/** The Region, credentials and endpoint that {@link AwsClientOptions} give the client of `service`, to spread into its constructor. */
+export function clientLocation(
+  options: AwsClientOptions,
+  service: AwsService,
+): { region?: string; credentials?: AwsClientOptions['credentials']; endpoint?: string } {
+  const endpoint = options.endpoints?.[service];
+  return {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+  };
+}

@@ -9,17 +9,16 @@ const UNITS: Record<Unit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
 
 /**
  * The core's metrics as CloudWatch embedded metric format (EMF) through Powertools Metrics:
- * CloudWatch extracts them from the log stream, so publishing costs no API call.
- * `POWERTOOLS_METRICS_DISABLED=true` turns them off (the local runner does).
+ * CloudWatch extracts them from the log stream, so publishing costs no API call. `disabled`
+ * (`POWERTOOLS_METRICS_DISABLED=true`, as the local runner sets it) turns them off.
  */
 export function emfMetrics(
   namespace: string,
   serviceName: string,
-  env: NodeJS.ProcessEnv = process.env,
+  disabled = false,
 ): Metrics & { flush(): void } {
   // Disabled metrics cost nothing per request (Powertools would still store them, reading the environment each time).
-  if (/^(true|1)$/i.test(env.POWERTOOLS_METRICS_DISABLED ?? ''))
-    return { ...noMetrics, flush: () => undefined };
+  if (disabled) return { ...noMetrics, flush: () => undefined };
   const emf = new Emf({ namespace, serviceName });
   return {
     add: (name, unit, value) => emf.addMetric(name, UNITS[unit], value),

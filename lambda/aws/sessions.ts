@@ -63,6 +63,8 @@ export interface AwsSessionProviderOptions {
   readonly scopedRoleArn: string;
   /** Shared settings (HTTP handler, timeouts, retries) for the KVS clients of each session. */
   readonly clientDefaults: ClientDefaults;
+  /** The KVS control plane's endpoint URL (the local emulator's); default the Region's, as the SDK resolves it. */
+  readonly kinesisVideoEndpoint?: string;
   readonly clock?: Clock;
   /** Where clock skew between this host and KVS is reported (a metric and a warning). */
   readonly metrics?: Metrics;
@@ -71,6 +73,7 @@ export interface AwsSessionProviderOptions {
 /** What the sessions of one broker share. */
 interface SessionContext {
   readonly defaults: ClientDefaults;
+  readonly kinesisVideoEndpoint?: string;
   readonly clock: Clock;
   readonly clockOffset: ClockOffset;
   readonly metrics: Metrics;
@@ -88,6 +91,9 @@ export class AwsSessionProvider implements SessionProvider {
     clockOffset.bind(options.sts);
     this.context = {
       defaults: options.clientDefaults,
+      ...(options.kinesisVideoEndpoint !== undefined
+        ? { kinesisVideoEndpoint: options.kinesisVideoEndpoint }
+        : {}),
       clock: options.clock ?? Date.now,
       clockOffset,
       metrics: options.metrics ?? noMetrics,
@@ -150,6 +156,9 @@ class AwsScopedSession implements ScopedSession {
         ...this.context.defaults,
         region: this.region,
         credentials: this.credentials,
+        ...(this.context.kinesisVideoEndpoint !== undefined
+          ? { endpoint: this.context.kinesisVideoEndpoint }
+          : {}),
       }),
     );
     return this.kvsClient;

@@ -14,9 +14,9 @@ import {
   SharedStateUnavailable,
 } from '../core/budget';
 import type { Metrics } from '../core/metrics';
-import type { SharedIceCache } from '../core/ports';
+import type { Clock, SharedIceCache } from '../core/ports';
 import { FallbackViewerSlots, InstanceViewerSlots, type ViewerSlots } from '../core/viewer-slots';
-import { type ClientDefaults, clientDefaults } from './clients';
+import { type AwsClientOptions, clientDefaults, clientLocation } from './clients';
 import { SharedCallBudget } from './shared-budget';
 import { DynamoDbIceCache } from './shared-cache';
 import { DynamoDbViewerSlots } from './shared-viewer-slots';
@@ -119,39 +119,46 @@ export interface SharedState {
   prewarm(): Promise<void>;
 }
 
+/** What {@link sharedState} builds on besides the configuration. */
+export interface SharedStateOptions {
+  readonly metrics: Metrics;
+  /** Where the DynamoDB client reports SDK trouble. */
+  readonly warn?: (message: string) => void;
+  /** Where the DynamoDB client finds DynamoDB (the SDK's own resolution by default). */
+  readonly aws?: AwsClientOptions;
+  readonly clock?: Clock;
+}
+
 /**
  * The shared budget (with the per-instance budget as its fallback), the viewer route's shared turn
  * of ClientIds and, with `SHARED_CACHE=true`, the shared ICE cache, on one DynamoDB client whose every request times out after
  * `sharedTableTimeoutMs` (no SDK retry: the fallback is the retry). Undefined without
- * `SHARED_TABLE`. The client finds DynamoDB as every SDK client does (`AWS_ENDPOINT_URL_DYNAMODB`
- * locally).
+ * `SHARED_TABLE`.
  */
-export function sharedState(
-  config: FunctionConfig,
-  metrics: Metrics,
-  warn?: ClientDefaults['requestHandler']['logger']['warn'],
-): SharedState | undefined {
+export function sharedState(config: FunctionConfig, options: SharedStateOptions): SharedState | undefined {
   if (config.sharedTable === undefined) return undefined;
+  const { metrics, warn, clock = Date.now } = options;
   const timeoutMs = config.sharedTableTimeoutMs;
-  const client = new DynamoDBClient(
-    clientDefaults({
-      connectionTimeoutMs: timeoutMs,
-      requestTimeoutMs: timeoutMs,
-      maxAttempts: 1,
-      warn: warn && ((message) => warn(message)),
-    }),
-  );
+  const client = new DynamoDBClient({
+    ...clientDefaults({ connectionTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, maxAttempts: 1, warn }),
+    ...clientLocation(options.aws ?? {}, 'dynamodb'),
+  });
   const table = new SharedTable({ client, tableName: config.sharedTable, timeoutMs });
   const limits = budgetLimits(config);
   return {
     budget: new FallbackCallBudget({
-      shared: new SharedCallBudget({ table, limits }),
-      fallback: new InstanceCallBudget(limits, Date.now),
+      shared: new SharedCallBudget({ table, limits, clock }),
+      fallback: new InstanceCallBudget(limits, clock),
       metrics,
-      clock: Date.now,
+      clock,
     }),
     ...(config.sharedCache ? { sharedCache: new DynamoDbIceCache(table) } : {}),
-    viewerSlots: new FallbackViewerSlots(new DynamoDbViewerSlots(table), new InstanceViewerSlots(), metrics),
+    viewerSlots: new FallbackViewerSlots(
+      new DynamoDbViewerSlots(table, clock),
+      new InstanceViewerSlots(),
+      metrics,
+      clock,
+    ),
     prewarm: () => table.get(PREWARM_KEY).then(() => undefined),
   };
 }

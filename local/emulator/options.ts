@@ -65,9 +65,12 @@ function checkKeyPair(pair: KeyPair): void {
   check(pair.secretAccessKey.length >= 16, 'executionCredentials.secretAccessKey is too short');
 }
 
+/** The emulated Region when the options name none. */
+export const DEFAULT_REGION = 'us-west-2';
+
 /** Validates the options and applies the defaults; throws a TypeError naming the bad option. */
 export function resolveOptions(options: EmulatorOptions): EmulatorConfig {
-  const region = options.region ?? 'us-west-2';
+  const region = options.region ?? DEFAULT_REGION;
   check(REGION.test(region), `invalid region ${JSON.stringify(region)}`);
   const partition = partitionOf(region);
   const accountId = options.accountId ?? '123456789012';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiHandler } from '../../lambda/http/adapter';
-import { applyEnvironment } from '../env';
-import type { InstanceReply, InvokeMessage } from './protocol';
+import type { LocalFunctionInit } from '../function';
+import type { InitMessage, InstanceReply, InvokeMessage } from './protocol';
 
 /** The script each instance process runs, and the Node options it needs. */
 export interface InstanceScript {
@@ -42,8 +42,10 @@ export interface LocalFleet {
 export interface FunctionInstancesOptions {
   /** How many instances (processes); at least 2 (one instance runs in the runner's own process). */
   readonly count: number;
-  /** The function's environment, over the runner's (an `undefined` value removes the variable). */
-  readonly env: Record<string, string | undefined>;
+  /** What each instance builds its function from: sent as its first message, read at its cold start. */
+  readonly init: LocalFunctionInit;
+  /** Variables of the instance processes over the runner's (a script's own settings; the function's are in `init`). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Default {@link TYPESCRIPT_INSTANCE}; benchmarks give a bundled one. */
   readonly script?: InstanceScript;
   /** Where the instances' log lines go: the runner's stdout (default) or nowhere. */
@@ -302,27 +304,26 @@ class Fleet {
 }
 
 /**
- * Starts `count` instances of the deployed handler module, each in its own process with the
- * function's environment (so each has its own caches and per-instance budget, and reads its
- * configuration once, as in Lambda), and resolves once all finished their cold start. Rejects
+ * Starts `count` instances of the deployed function, each in its own process built from `init`
+ * (so each has its own caches and per-instance budget, and reads its configuration once, as in
+ * Lambda), and resolves once all finished their cold start. Rejects
  * with the first instance's init error (the others are stopped). Afterwards, an instance whose
  * process dies (crash, exit, signal) is replaced by a new one with its own cold start, and the
  * runner logs it (stderr); the invocations it held answer 500.
  */
 export async function startFunctionInstances(options: FunctionInstancesOptions): Promise<FunctionInstances> {
   const script = options.script ?? TYPESCRIPT_INSTANCE;
-  const env = applyEnvironment({ ...process.env }, options.env);
-  const fleet = new Fleet(
-    options.count,
-    () =>
-      new Instance(
-        fork(script.path, [], {
-          execArgv: [...script.execArgv],
-          env,
-          stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
-        }),
-      ),
-  );
+  const init: InitMessage = { type: 'init', ...options.init };
+  const fleet = new Fleet(options.count, () => {
+    const child = fork(script.path, [], {
+      execArgv: [...script.execArgv],
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
+    });
+    // A process that cannot take it ends, or never started: its cold start fails either way.
+    child.send(init, () => undefined);
+    return new Instance(child);
+  });
   try {
     await fleet.start();
   } catch (error) {

@@ -1,4 +1,3 @@
-import { ENV } from '../../lambda/contract';
 import { startLocalIssuer } from '../identity-provider/issuer';
 import type { MintRequest } from '../identity-provider/token-minter';
 import { type AuthSite, type DevCredentials, iamGate } from './iam-gate';
@@ -41,15 +40,13 @@ export interface LocalAuthInfo {
 }
 
 /** Audience of local tokens when `jwtAudience` is not set. */
-const DEFAULT_AUDIENCE = 'kvs-ice-broker-local';
+export const LOCAL_AUDIENCE = 'kvs-ice-broker-local';
 
 /** What an auth mode puts in front of the function, started. */
 export interface LocalAuth {
   /** Absent in `none` mode: every request reaches the function. */
   readonly gate?: Gate;
   readonly info: LocalAuthInfo;
-  /** What the function needs to know about the mode (`AUTH_MODE`, `CHANNELS_CLAIM`). */
-  readonly functionEnv: Record<string, string>;
   /** Stops the local issuer, if one was started. */
   close(): Promise<void>;
 }
@@ -57,23 +54,17 @@ export interface LocalAuth {
 const nothingToClose = async (): Promise<void> => undefined;
 
 async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
-  const audience = options.audience?.length ? options.audience : [DEFAULT_AUDIENCE];
+  const audience = options.audience?.length ? options.audience : [LOCAL_AUDIENCE];
   const gate = (issuer: string) =>
     jwtGate({ issuer, audience, scopes: options.scopes, keys: issuerKeys(issuer) });
-  const functionEnv: Record<string, string> = {
-    [ENV.authMode]: 'jwt',
-    ...(options.channelsClaim ? { [ENV.channelsClaim]: options.channelsClaim } : {}),
-    ...(options.masterChannelsClaim ? { [ENV.masterChannelsClaim]: options.masterChannelsClaim } : {}),
-  };
   if (options.issuer) {
     return {
       gate: gate(options.issuer),
       info: { mode: 'jwt', audience },
-      functionEnv,
       close: nothingToClose,
     };
   }
-  const [first = DEFAULT_AUDIENCE] = audience;
+  const [first = LOCAL_AUDIENCE] = audience;
   const issuer = await startLocalIssuer({
     audience: first,
     channelsClaim: options.channelsClaim,
@@ -82,7 +73,6 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
   return {
     gate: gate(issuer.url),
     info: { mode: 'jwt', issuerUrl: issuer.url, audience, mintToken: (claims) => issuer.mint(claims) },
-    functionEnv,
     close: () => issuer.close(),
   };
 }
@@ -95,13 +85,11 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
  */
 export async function startLocalAuth(options: LocalAuthOptions, site: AuthSite): Promise<LocalAuth> {
   if (options.mode === 'jwt') return startJwt(options);
-  if (options.mode === 'none')
-    return { info: { mode: 'none' }, functionEnv: { [ENV.authMode]: 'none' }, close: nothingToClose };
+  if (options.mode === 'none') return { info: { mode: 'none' }, close: nothingToClose };
   const { gate, credentials } = iamGate(site);
   return {
     gate,
     info: { mode: 'iam', credentials },
-    functionEnv: { [ENV.authMode]: 'iam' },
     close: nothingToClose,
   };
 }

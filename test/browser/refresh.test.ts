@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/runner';
@@ -29,7 +30,7 @@ describe(suiteName, options, () => {
   beforeAll(async () => {
     // The broker hands out cached credentials only while 298 s of their 300 are left, so the
     // refresh a few real seconds after connecting gets new ones (at the default it would get the same).
-    rig = await startDemoRig({ minRemainingTtlSeconds: 298 });
+    rig = await startDemoRig({ minRemainingTtl: Duration.seconds(298) });
     ({ stack, browser } = rig);
   }, 120_000);
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/runner';
 import { captureOutput } from './support/output';
@@ -18,7 +19,7 @@ beforeAll(async () => {
     port: 0,
     channels: ['warm', 'ahead-10', 'behind-3', 'ahead-3', 'skew-behind', 'skew-ahead'],
     relay: false,
-    minRemainingTtlSeconds: MIN_REMAINING_TTL,
+    minRemainingTtl: Duration.seconds(MIN_REMAINING_TTL),
     env: { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'false' },
   });
   // Wait for the start-up prewarm's calls, so that they run at the emulator's own time.

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { METRICS } from '../../lambda/contract';
 import { type LocalStack, startLocalStack } from '../../local/runner';
 import { captureOutput } from './support/output';
@@ -8,19 +8,20 @@ import { captureOutput } from './support/output';
 // honour must not move them somewhere no alarm looks.
 let stack: LocalStack;
 beforeAll(async () => {
+  // Powertools reads these from the process's environment, where Lambda's runtime puts them.
+  vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'SomewhereElse');
+  vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'another-service');
   stack = await startLocalStack({
     port: 0,
     channels: ['demo'],
     relay: false,
-    env: {
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'false',
-      POWERTOOLS_METRICS_NAMESPACE: 'SomewhereElse',
-      POWERTOOLS_SERVICE_NAME: 'another-service',
-    },
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'false' },
   });
 });
-afterAll(() => stack?.close());
+afterAll(async () => {
+  await stack?.close();
+  vi.unstubAllEnvs();
+});
 
 it('publishes its metrics where the alarms read them, whatever POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME say', async () => {
   const { lines } = await captureOutput(() =>

@@ -65,6 +65,20 @@ describe('configuration at cold start', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('lists every missing or invalid variable in one error, a line each, so that one cold start says all', () => {
+    const env = { ...valid, SCOPED_ROLE_ARN: undefined, AUTH_MODE: 'open', UPSTREAM_ATTEMPTS: '9' };
+
+    expect(() => loadConfig(env)).toThrow(
+      new EnvironmentError(
+        [
+          'AUTH_MODE must be one of jwt, iam, none, got "open"',
+          'SCOPED_ROLE_ARN is not set',
+          'UPSTREAM_ATTEMPTS must be an integer from 1 to 6, got "9"',
+        ].join('\n'),
+      ),
+    );
+  });
+
   it('fails the cold start of the deployed handler module when configuration is missing', async () => {
     vi.resetModules();
     vi.stubEnv('SCOPED_ROLE_ARN', '');

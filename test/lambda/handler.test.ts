@@ -254,3 +254,27 @@ describe('vending ICE servers', () => {
     expect(line.latencyMs).toBeTypeOf('number');
   });
 });
+
+describe('the composition root (createHandler)', () => {
+  beforeEach(() => healthyUpstream());
+
+  it('builds functions of different configurations side by side in one process', async () => {
+    const demoOnly = buildHandler({ channelArns: [DEMO_ARN] });
+    const lobbyOnly = buildHandler({ channelArns: [LOBBY_ARN] });
+
+    const served = parse(await demoOnly(event('demo')));
+    const refused = parse(await lobbyOnly(event('demo')));
+
+    expect(served.status).toBe(200);
+    expect(refused).toMatchObject({
+      status: 403,
+      body: { error: { code: 'ChannelNotAllowed', message: 'channel "demo" is not served by this API' } },
+    });
+  });
+
+  it('calls nothing upstream until the first request when told not to prewarm', () => {
+    buildHandler();
+
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+});

@@ -44,6 +44,8 @@ afterEach(async () => {
 async function startFleet(): Promise<FunctionInstances> {
   fleet = await startFunctionInstances({
     count: 2,
+    // The scripted instances build no function: they ignore it.
+    init: { environment: {}, aws: {} },
     env: { SCRIPTED_INSTANCE_DIR: dir },
     script: SCRIPTED,
     stdout: 'ignore',

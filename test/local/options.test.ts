@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { functionEnvironment } from '../../lib/function-environment';
 import { parseArgs, portFrom, readAwsConfig, readEmulatedConfig } from '../../local/options';
 
 const DEMO_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
@@ -79,7 +80,7 @@ describe('npm start -- --instances N', () => {
     expect(() => parseArgs(['--aws', '--instances', '2'], {}, {})).toThrow(/emulator only/);
   });
 
-  it('passes -c sharedCache, -c accountIceCallsPerSecond, -c callerIssuancesPerMinute and -c viewerSlotsPerCaller to the function', () => {
+  it('passes -c sharedCache, -c accountIceCallsPerSecond, -c callerIssuancesPerMinute and -c viewerSlotsPerCaller to the function, as a deployment does', () => {
     const config = readEmulatedConfig({
       sharedCache: 'true',
       accountIceCallsPerSecond: '50',
@@ -87,8 +88,14 @@ describe('npm start -- --instances N', () => {
       signalingRoles: 'viewer',
       viewerSlotsPerCaller: '2',
     });
+    const resources = { scopedRoleArn: ROLE_ARN, channels: '{}', blockedCallersParameter: '/p' };
 
-    expect(config.env).toEqual({
+    expect(functionEnvironment(config, resources)).toEqual({
+      SCOPED_ROLE_ARN: ROLE_ARN,
+      CHANNELS: '{}',
+      BLOCKED_CALLERS_PARAMETER: '/p',
+      AUTH_MODE: 'none',
+      SIGNALING_ROLES: 'viewer',
       SHARED_CACHE: 'true',
       ACCOUNT_ICE_CALLS_PER_SECOND: '50',
       CALLER_ISSUANCES_PER_MINUTE: '5',
@@ -149,11 +156,11 @@ describe('channels of the emulated runner', () => {
 
 describe('settings of the local runner', () => {
   it("leaves minRemainingTtl to the function's default when it is not given", () => {
-    expect(readEmulatedConfig({}).minRemainingTtlSeconds).toBeUndefined();
+    expect(readEmulatedConfig({}).minRemainingTtl).toBeUndefined();
   });
 
   it('passes minRemainingTtl on in seconds', () => {
-    expect(readEmulatedConfig({ minRemainingTtl: '90' }).minRemainingTtlSeconds).toBe(90);
+    expect(readEmulatedConfig({ minRemainingTtl: '90' }).minRemainingTtl?.toSeconds()).toBe(90);
   });
 
   it('refuses a minRemainingTtl that reaches the TURN lifetime, naming the key and the range', () => {

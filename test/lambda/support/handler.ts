@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSignalingChannelEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import {
   GetIceServerConfigCommand,
@@ -9,15 +8,9 @@ import type { SignalingRole } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
-import { clientDefaults } from '../../../lambda/aws/clients';
-import { AwsSessionProvider } from '../../../lambda/aws/sessions';
-import { DEFAULT_TUNING, vendorTuning } from '../../../lambda/config';
-import type { AuthMode } from '../../../lambda/contract';
-import { parseChannelArn } from '../../../lambda/contract';
-import { ChannelDirectory } from '../../../lambda/core/channels';
-import { SignalingVendor } from '../../../lambda/core/signaling';
-import { IceVendor } from '../../../lambda/core/vendor';
-import { createApiHandler } from '../../../lambda/http/adapter';
+import { loadConfig } from '../../../lambda/config';
+import { type AuthMode, BLOCKED_CALLERS_FORMAT, parseChannelArn } from '../../../lambda/contract';
+import { createHandler } from '../../../lambda/create-handler';
 import { apiGatewayClaims } from '../../../lambda/http/claims';
 
 export const NOW = Date.parse('2026-11-24T10:00:00.000Z');
@@ -65,7 +58,11 @@ export function healthyUpstream(servers = [kvsServer(1), kvsServer(2)]): void {
   signaling.on(GetIceServerConfigCommand).resolves({ IceServerList: servers });
 }
 
-/** The real handler, vendor and AWS adapter, with SDK calls answered by the mocks above. */
+/**
+ * The function as deployed (`createHandler`, from the configuration `loadConfig` reads) with SDK
+ * calls answered by the mocks above: one attempt per upstream call (retries have their own tests),
+ * metrics off, no cold-start work, a fixed clock, and nobody blocked.
+ */
 export function buildHandler({
   channelArns = [DEMO_ARN, LOBBY_ARN],
   minRemainingTtlSeconds = 120,
@@ -75,7 +72,7 @@ export function buildHandler({
   channelsClaim,
   signalingRoles = [],
   masterChannelsClaim,
-  viewerSlotsPerCaller = DEFAULT_TUNING.viewerSlotsPerCaller,
+  viewerSlotsPerCaller,
 }: {
   channelArns?: string[];
   minRemainingTtlSeconds?: number;
@@ -89,48 +86,32 @@ export function buildHandler({
   masterChannelsClaim?: string;
   viewerSlotsPerCaller?: number;
 } = {}) {
-  const channels = channelArns.map((arn) => {
-    const channel = parseChannelArn(arn);
-    if (!channel) throw new Error(`bad test ARN ${arn}`);
-    return channel;
-  });
-  const clock = () => now;
-  const defaults = clientDefaults({ connectionTimeoutMs: 1000, requestTimeoutMs: 1000, maxAttempts: 1 });
-  const directory = new ChannelDirectory(channels);
-  const vendor = new IceVendor({
-    channels: directory,
-    sessions: new AwsSessionProvider({
-      sts: new STSClient({ ...defaults, region: 'us-west-2' }),
-      scopedRoleArn: ROLE_ARN,
-      clientDefaults: defaults,
-      clock,
+  const channels = Object.fromEntries(
+    channelArns.map((arn) => {
+      const channel = parseChannelArn(arn);
+      if (!channel) throw new Error(`bad test ARN ${arn}`);
+      return [channel.name, arn];
     }),
-    // One attempt: these tests map each upstream answer; retries have their own tests.
-    policy: {
-      ...vendorTuning(DEFAULT_TUNING),
-      minRemainingTtlSeconds,
-      retry: { attempts: 1, baseMs: 1, capMs: 1 },
-    },
-    clock,
+  );
+  const config = loadConfig({
+    SCOPED_ROLE_ARN: ROLE_ARN,
+    CHANNELS: JSON.stringify(channels),
+    AUTH_MODE: authMode,
+    BLOCKED_CALLERS_PARAMETER: '/kvs-ice-broker-test/blocked-callers',
+    CHANNELS_CLAIM: channelsClaim,
+    MASTER_CHANNELS_CLAIM: masterChannelsClaim,
+    SIGNALING_ROLES: signalingRoles.join(','),
+    MIN_REMAINING_TTL_SECONDS: String(minRemainingTtlSeconds),
+    VIEWER_SLOTS_PER_CALLER: viewerSlotsPerCaller?.toString(),
+    UPSTREAM_ATTEMPTS: '1',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  const logger = new Logger({ serviceName: 'kvs-ice-broker', logLevel });
-  const signaling =
-    signalingRoles.length > 0
-      ? new SignalingVendor({
-          channels: directory,
-          ice: vendor,
-          roles: signalingRoles,
-          deadlineMs: DEFAULT_TUNING.deadlineMs,
-          viewerSlotsPerCaller,
-          clock,
-        })
-      : undefined;
-  return createApiHandler({
-    vendor,
-    signaling,
-    logger,
-    clock,
-    auth: { mode: authMode, channelsClaim, masterChannelsClaim },
+  return createHandler(config, {
+    aws: { region: 'us-west-2' },
+    clock: () => now,
+    prewarm: false,
+    blockedCallers: async () => BLOCKED_CALLERS_FORMAT.empty,
   });
 }
 

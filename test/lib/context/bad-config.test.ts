@@ -75,6 +75,27 @@ describe('synth with a bad configuration', () => {
     expect(() => buildApp(context)).toThrow(message);
   });
 
+  it('lists every mistake of the context in one error, a line for each, naming its key', () => {
+    const context = { createChannels: 'demo,demo', throttleBurst: '2.5', logRetentionDays: '42' };
+
+    const lines = (() => {
+      try {
+        buildApp(context);
+        return [];
+      } catch (error) {
+        return (error as Error).message.split('\n');
+      }
+    })();
+
+    expect(lines).toEqual([
+      'Invalid context "createChannels": channel "demo" is listed more than once',
+      'Invalid context "throttleBurst": 2.5 must be an integer greater than 0',
+      expect.stringMatching(
+        /^Invalid context "logRetentionDays": 42 is not a CloudWatch Logs retention period; /,
+      ),
+    ]);
+  });
+
   it('says that a deployment needs at least one channel, naming both channel keys', () => {
     expect(() => buildApp({ channels: undefined, createChannels: undefined })).toThrow(
       'Invalid context "channels" / "createChannels": at least one channel is required',
@@ -107,11 +128,12 @@ describe('synth with a bad configuration', () => {
     );
   });
 
-  it.each(['scopedRoleArn', 'region'])('refuses %s, which only the local runner reads', (key) => {
-    expect(() => buildApp({ [key]: 'x' })).toThrow(
-      `Invalid context "${key}": only the local runner (npm start) reads it`,
-    );
-  });
+  it.each(['scopedRoleArn', 'region', 'blockedCallers'])(
+    'refuses %s, which only the local runner reads, as a key a deployment does not know',
+    (key) => {
+      expect(() => buildApp({ [key]: 'x' })).toThrow(new RegExp(`^Invalid context "${key}": unknown key`));
+    },
+  );
 
   it("accepts CDK's own keys: feature flags, keys the CLI injects, and context lookups", () => {
     const cdkKeys: Context = {

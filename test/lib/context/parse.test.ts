@@ -18,7 +18,7 @@ describe('parseContext', () => {
   it('leaves settings whose keys are absent unset, so the construct defaults apply', () => {
     const config = parseContext(reader({ createChannels: 'demo' }));
 
-    expect(config.props).toEqual({ auth: { mode: 'iam' }, existingChannels: [], createChannels: ['demo'] });
+    expect(config.props).toEqual({ auth: { mode: 'iam' }, createChannels: ['demo'] });
   });
 
   it('reads numbers given as strings, as `-c key=value` passes them', () => {

@@ -1,7 +1,7 @@
 import { Fn, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { IceBrokerAuth, JwtAuth } from '../../../lib/ice-broker';
+import type { IceBrokerAuth, JwtAuth } from '../../../lib/ice-broker-props';
 import { createBroker, removeCloudAssemblies } from '../support/synth';
 
 const JWT: JwtAuth = { mode: 'jwt', issuer: 'https://auth.example.com/', audience: ['ice-app'] };

@@ -1,7 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV, SHARED_TABLE } from '../../../lambda/contract';
+import { SHARED_TABLE } from '../../../lambda/contract';
+import { ENV } from '../../../lambda/settings';
 import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from '../support/synth';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -98,6 +99,15 @@ describe('the shared table', () => {
   ])('refuses -c %s=%s, naming the key and its range', (key, value) => {
     expect(() => synthesize({ [key]: value })).toThrow(
       new RegExp(`Invalid context "${key}": .*whole number from`),
+    );
+  });
+
+  it('passes -c sharedTableTimeoutMs to the function, and refuses one out of its range', () => {
+    const tuned = synthesize({ sharedTableTimeoutMs: '400' });
+
+    expect(environment(tuned)).toMatchObject({ [ENV.sharedTableTimeoutMs]: '400' });
+    expect(() => synthesize({ sharedTableTimeoutMs: '10' })).toThrow(
+      'Invalid context "sharedTableTimeoutMs": 10 must be a whole number from 20 to 5000',
     );
   });
 

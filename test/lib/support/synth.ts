@@ -6,7 +6,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import cdkJson from '../../../cdk.json';
 import { buildIceBrokerApp } from '../../../lib/app';
-import { IceBroker, type IceBrokerProps } from '../../../lib/ice-broker';
+import { IceBroker } from '../../../lib/ice-broker';
+import type { IceBrokerProps } from '../../../lib/ice-broker-props';
 import type { KvsIceBrokerStack } from '../../../lib/stack';
 
 /** CDK context as `cdk synth` sees it: cdk.json "context" overridden by `-c key=value`. */

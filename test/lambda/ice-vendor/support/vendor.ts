@@ -57,9 +57,6 @@ export async function startVendor(
       turn: { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-secret' },
       now,
     }));
-  // The KVS clients the session provider creates find the emulator the way the local runner's do.
-  const endpointBefore = process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO;
-  process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO = emulator.url;
   const defaults = clientDefaults({
     connectionTimeoutMs: 1000,
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
@@ -84,6 +81,8 @@ export async function startVendor(
       sts,
       scopedRoleArn: emulator.scopedRoleArn,
       clientDefaults: defaults,
+      // The KVS clients the session provider creates find the emulator as the local runner's do.
+      kinesisVideoEndpoint: emulator.url,
       clock: now,
     }),
     policy: {
@@ -111,9 +110,6 @@ export async function startVendor(
     },
     close: async () => {
       if (!options.emulator) await emulator.close();
-      // Files share a process (vitest.config.mts): leave the environment as it was.
-      if (endpointBefore === undefined) delete process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO;
-      else process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO = endpointBefore;
     },
   };
 }
