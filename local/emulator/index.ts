@@ -4,6 +4,7 @@ import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
 import { FaultRegistry, Sleeper } from './faults';
+import { AccountIam } from './iam';
 import { resolveOptions } from './options';
 import { QuotaEnforcer } from './quotas';
 import { createRouter } from './router';
@@ -16,6 +17,7 @@ import type { Emulator, EmulatorOptions } from './types';
 
 export { ClockOffsetError } from './clock';
 export { FaultValidationError } from './faults';
+export { LOCAL_BLOCKED_CALLERS_PARAMETER } from './options';
 export { AWS_QUOTAS } from './quotas';
 export {
   SIGNALING_LIMITS,
@@ -49,7 +51,8 @@ const KEEP_ALIVE_MS = 65_000;
 /**
  * Starts the local AWS wire emulator on 127.0.0.1: STS `AssumeRole` (awsQuery), KVS
  * `GetSignalingChannelEndpoint` and KVS signaling `GetIceServerConfig` (REST-JSON), every
- * request SigV4-verified, plus the `/_emulator/*` control API.
+ * request SigV4-verified and authorized by the account's IAM (the roles' policies as the stack
+ * writes them, a session's intersected with its session policy), plus the `/_emulator/*` control API.
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const resolved = resolveOptions(options);
@@ -76,10 +79,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   });
   const port = await listen(server, config.port);
   const url = `http://127.0.0.1:${port}`;
-  const credentials = new CredentialStore(config.executionCredentials, config.now);
+  const iam = new AccountIam(config, [...channelArns.values()]);
+  const credentials = new CredentialStore(
+    [
+      { keyPair: config.executionCredentials, principal: { kind: 'execution' } },
+      { keyPair: config.developerCredentials, principal: { kind: 'developer' } },
+    ],
+    config.now,
+  );
   const signaling = new SignalingService({
     ...config,
     credentials,
+    iam,
     channelArns,
     sleeper,
     rateClock,
@@ -91,14 +102,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   server.on(
     'request',
     createRouter(
-      { ...config, url, signalingUrl, channelArns, credentials },
+      { ...config, url, signalingUrl, channelArns, credentials, iam },
       {
         stats,
         faults,
         sleeper,
         clock,
         quotas,
-        parameters: parameterService({ ...config, credentials }, parameters),
+        parameters: parameterService({ ...config, credentials, iam }, parameters),
         signaling,
       },
     ),
@@ -112,6 +123,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     accountId: config.accountId,
     executionCredentials: { ...config.executionCredentials },
     scopedRoleArn: config.scopedRoleArn,
+    developerCredentials: { ...config.developerCredentials },
+    developerArn: iam.developerArn,
     channelArns,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),

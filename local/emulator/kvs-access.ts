@@ -1,7 +1,6 @@
 import type { Principal } from './credentials';
-import { AwsError, notAuthorized, resourceNotFound } from './errors';
-import { callerArn, type EmulatorContext, type OperationHandler, type PreparedCall } from './operation';
-import { policyAllows } from './policy';
+import { AwsError, resourceNotFound } from './errors';
+import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
 import { restJson } from './protocols';
 
 /** KVS's ChannelARN constraint; the capture is the channel's name. */
@@ -51,11 +50,10 @@ export function optionalString(value: unknown, field: string, pattern: RegExp): 
 }
 
 /**
- * Authorizes a KVS call. The scoped role is modelled as allowing both KVS actions on every
- * channel of the emulated account and Region (which channels exist is a separate check, so a
- * missing channel is a ResourceNotFoundException); a session policy narrows that further.
- * The execution credentials have no KVS permission at all. A refusal is `deniedCode` with
- * status 401, as both KVS APIs answer it.
+ * Authorizes a KVS call as IAM does (lib/iam-policies.ts's statements, a scoped session's
+ * intersected with its session policy; which channels exist is a separate check, so a channel
+ * the role grants that is gone is a ResourceNotFoundException). The execution credentials have
+ * no KVS permission at all. A refusal is `deniedCode` with status 401, as both KVS APIs answer it.
  */
 function authorizeChannel(
   ctx: EmulatorContext,
@@ -64,28 +62,7 @@ function authorizeChannel(
   channel: ChannelRef,
   deniedCode: 'AccessDeniedException' | 'NotAuthorizedException',
 ): void {
-  if (!sessionMay(ctx, principal, action, channel.arn)) {
-    throw notAuthorized(deniedCode, 401, callerArn(ctx, principal), action, channel.arn);
-  }
-}
-
-/**
- * Whether `principal` may perform `action` (`kinesisvideo:<Action>`) on the channel `arn`: only
- * scoped-role sessions may, only on channels of the emulated account and Region (`site`), and
- * only as far as their session policy, if any, allows.
- */
-export function sessionMay(
-  site: { readonly partition: string; readonly region: string; readonly accountId: string },
-  principal: Principal,
-  action: string,
-  arn: string,
-): boolean {
-  const accountChannels = `arn:${site.partition}:kinesisvideo:${site.region}:${site.accountId}:channel/`;
-  return (
-    principal.kind === 'session' &&
-    arn.startsWith(accountChannels) &&
-    (principal.session.policy === null || policyAllows(principal.session.policy, action, arn))
-  );
+  ctx.iam.authorize(principal, action, channel.arn, deniedCode, 401);
 }
 
 /** Throws ResourceNotFoundException unless the channel exists. */

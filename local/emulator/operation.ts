@@ -1,4 +1,5 @@
 import type { CredentialStore, Principal } from './credentials';
+import type { AccountIam } from './iam';
 import type { EmulatorConfig } from './options';
 import type { Protocol } from './protocols';
 import type { Operation } from './types';
@@ -12,6 +13,7 @@ export interface EmulatorContext extends EmulatorConfig {
   /** Channel name to ARN. */
   readonly channelArns: ReadonlyMap<string, string>;
   readonly credentials: CredentialStore;
+  readonly iam: AccountIam;
 }
 
 /** A request that passed validation and authorization and is about to reach its operation. */
@@ -33,9 +35,3 @@ export interface OperationHandler {
   /** Parses, validates and authorizes a request; throws an AwsError to reject it. */
   prepare(body: Buffer, principal: Principal): PreparedCall;
 }
-
-/** The ARN IAM names in an access-denied message for this principal. */
-export const callerArn = (ctx: EmulatorContext, principal: Principal): string =>
-  principal.kind === 'session'
-    ? principal.session.assumedRoleArn
-    : `arn:${ctx.partition}:iam::${ctx.accountId}:user/kvs-ice-broker-execution`;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../http-server';
 import type { CredentialStore } from './credentials';
 import { AuthFailure, AwsError } from './errors';
+import type { AccountIam } from './iam';
 import { rawRequest } from './sigv4';
 import { authenticate } from './sigv4-verifier';
 
@@ -66,6 +67,7 @@ export interface ParameterServiceContext {
   readonly partition: string;
   readonly accountId: string;
   readonly credentials: CredentialStore;
+  readonly iam: AccountIam;
   readonly now: () => number;
 }
 
@@ -97,9 +99,10 @@ const AUTH_CODES: Record<AuthFailure['reason'], [string, number]> = {
 
 /**
  * SSM `GetParameter` on the emulator's port: `POST /` with `X-Amz-Target: AmazonSSM.GetParameter`,
- * SigV4-verified for service `ssm`. Only the function's own (execution) credentials may read, as
- * its role allows; a scoped session gets `AccessDeniedException`. `accepts` tells the router which
- * requests are SSM's (STS shares the path `/`).
+ * SigV4-verified for service `ssm`. The caller needs `ssm:GetParameter` on the parameter: the
+ * execution role has it for the blocked-callers parameter alone, as the stack grants it; a scoped
+ * session or the developer gets `AccessDeniedException`. `accepts` tells the router which requests
+ * are SSM's (STS shares the path `/`).
  */
 export function parameterService(ctx: ParameterServiceContext, store: ParameterStore) {
   return {
@@ -133,16 +136,11 @@ export function parameterService(ctx: ParameterServiceContext, store: ParameterS
       if (typeof name !== 'string' || name === '')
         return errorResponse(res, new AwsError('ValidationException', 400, 'Name is required'));
       const arn = `arn:${ctx.partition}:ssm:${ctx.region}:${ctx.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
-      if (principal.kind !== 'execution') {
-        const who = principal.session.assumedRoleArn;
-        return errorResponse(
-          res,
-          new AwsError(
-            'AccessDeniedException',
-            400,
-            `User: ${who} is not authorized to perform: ssm:GetParameter on resource: ${arn}`,
-          ),
-        );
+      try {
+        ctx.iam.authorize(principal, 'ssm:GetParameter', arn, 'AccessDeniedException', 400);
+      } catch (error) {
+        if (!(error instanceof AwsError)) throw error;
+        return errorResponse(res, error);
       }
       const parameter = store.get(name);
       if (!parameter) return errorResponse(res, new AwsError('ParameterNotFound', 400, ''));

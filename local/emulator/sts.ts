@@ -1,7 +1,7 @@
-import { type Principal, randomKeyId, type Session } from './credentials';
-import { AwsError, notAuthorized } from './errors';
-import { callerArn, type EmulatorContext, type OperationHandler, type PreparedCall } from './operation';
-import { MAX_POLICY_LENGTH, parseSessionPolicy, type SessionPolicy } from './policy';
+import type { Principal, Session } from './credentials';
+import { AwsError } from './errors';
+import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
+import { MAX_POLICY_LENGTH, type PolicyDocument, parseSessionPolicy } from './policy';
 import { awsQuery, element } from './protocols';
 
 const VERSION = '2011-06-15';
@@ -14,7 +14,7 @@ interface AssumeRoleInput {
   readonly roleArn: string;
   readonly sessionName: string;
   readonly durationSeconds: number;
-  readonly policy: SessionPolicy | null;
+  readonly policy: PolicyDocument | null;
 }
 
 const invalid = (message: string) => new AwsError('ValidationError', 400, message);
@@ -39,7 +39,7 @@ function parseDuration(raw: string | null): number {
   return seconds;
 }
 
-function parsePolicy(raw: string | null): SessionPolicy | null {
+function parsePolicy(raw: string | null): PolicyDocument | null {
   if (raw === null) return null;
   if (raw.length < 1 || raw.length > MAX_POLICY_LENGTH) {
     throw invalid(
@@ -76,15 +76,13 @@ function parseInput(body: Buffer): AssumeRoleInput {
 
 const roleName = (roleArn: string): string => roleArn.slice(roleArn.lastIndexOf('/') + 1);
 
-function responseXml(session: Session, sessionName: string, requestId: string): string {
+function responseXml(session: Session, requestId: string): string {
   const credentials =
     element('AccessKeyId', session.accessKeyId) +
     element('SecretAccessKey', session.secretAccessKey) +
     element('SessionToken', session.sessionToken) +
     element('Expiration', new Date(session.expiresAt).toISOString().replace('.000Z', 'Z'));
-  const user =
-    element('AssumedRoleId', `${randomKeyId('AROA')}:${sessionName}`) +
-    element('Arn', session.assumedRoleArn);
+  const user = element('AssumedRoleId', session.assumedRoleId) + element('Arn', session.assumedRoleArn);
   return (
     '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>' +
     `<Credentials>${credentials}</Credentials><AssumedRoleUser>${user}</AssumedRoleUser>` +
@@ -93,7 +91,11 @@ function responseXml(session: Session, sessionName: string, requestId: string): 
   );
 }
 
-/** STS `AssumeRole`: only the execution credentials, only for the scoped role. */
+/**
+ * STS `AssumeRole` of the scoped role: the caller's identity policy must allow `sts:AssumeRole`
+ * on it and the role's trust policy must name the caller (the execution role, and locally the
+ * developer user); any other role is refused as one the caller may not assume.
+ */
 export function assumeRoleHandler(ctx: EmulatorContext): OperationHandler {
   return {
     operation: 'AssumeRole',
@@ -102,19 +104,25 @@ export function assumeRoleHandler(ctx: EmulatorContext): OperationHandler {
     protocol: awsQuery,
     prepare(body: Buffer, principal: Principal): PreparedCall {
       const input = parseInput(body);
-      if (principal.kind !== 'execution' || input.roleArn !== ctx.scopedRoleArn) {
-        throw notAuthorized('AccessDenied', 403, callerArn(ctx, principal), 'sts:AssumeRole', input.roleArn);
+      ctx.iam.authorize(principal, 'sts:AssumeRole', input.roleArn, 'AccessDenied', 403);
+      if (input.roleArn !== ctx.scopedRoleArn || !ctx.iam.trustedByScopedRole(principal)) {
+        throw new AwsError(
+          'AccessDenied',
+          403,
+          `User: ${ctx.iam.arnOf(principal)} is not authorized to perform: sts:AssumeRole on resource: ${input.roleArn}`,
+        );
       }
       return {
         run: (requestId) => {
           const session = ctx.credentials.issue({
             roleArn: input.roleArn,
             assumedRoleArn: `arn:${ctx.partition}:sts::${ctx.accountId}:assumed-role/${roleName(input.roleArn)}/${input.sessionName}`,
+            assumedRoleId: ctx.iam.scopedSessionId(input.sessionName),
             policy: input.policy,
             // STS reports whole seconds; the session expires exactly when it says.
             expiresAt: (Math.floor(ctx.now() / 1000) + input.durationSeconds) * 1000,
           });
-          return responseXml(session, input.sessionName, requestId);
+          return responseXml(session, requestId);
         },
       };
     },

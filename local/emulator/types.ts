@@ -1,3 +1,4 @@
+import type { PolicyStatementJson } from '../../lib/iam-policies';
 import type { SignalingControl, SignalingLimits } from './signaling';
 
 /** The three AWS operations the emulator serves. */
@@ -145,10 +146,27 @@ export interface EmulatorOptions {
   accountId?: string;
   /** Names of the signaling channels that exist. */
   channels: string[];
-  /** Default: a random `AKIA…` key pair. */
+  /**
+   * The function's own credentials: a session of its execution role, whose permissions are the
+   * stack's `executionRoleStatements` (lib/iam-policies.ts). Default: a random `AKIA…` key pair.
+   */
   executionCredentials?: KeyPair;
   /** Default `arn:${partition}:iam::${account}:role/kvs-ice-broker-scoped`. */
   scopedRoleArn?: string;
+  /**
+   * The scoped role's identity-based policy, given the ARNs of the emulated channels: what the
+   * stack writes, `scopedRoleStatements(channelArns, signalingRoles)` of lib/iam-policies.ts. A
+   * scoped session may do only what both this and its session policy allow. Default: a stack
+   * without signaling routes, `scopedRoleStatements(channelArns, [])`: the two KVS calls, no
+   * Connect action.
+   */
+  scopedRolePolicy?: (channelArns: readonly string[]) => readonly PolicyStatementJson[];
+  /**
+   * The SSM parameter the execution role may read (`ssm:GetParameter` on it alone, as the stack
+   * grants on its blocked-callers parameter). Default `LOCAL_BLOCKED_CALLERS_PARAMETER`, the name
+   * the local runner publishes the list under.
+   */
+  blockedCallersParameter?: string;
   turn: TurnSettings;
   /**
    * Clock in epoch milliseconds; default `Date.now`. Drives expiry, SigV4 skew and the `Date`
@@ -194,6 +212,10 @@ export interface Emulator {
   readonly accountId: string;
   readonly executionCredentials: KeyPair;
   readonly scopedRoleArn: string;
+  /** The developer IAM user's key pair: may assume the scoped role (and nothing of KVS or SSM itself). */
+  readonly developerCredentials: KeyPair;
+  /** `arn:…:iam::ACCOUNT:user/kvs-ice-broker-developer` */
+  readonly developerArn: string;
   /** Channel name to ARN. */
   readonly channelArns: ReadonlyMap<string, string>;
   /** The same JSON as `GET /_emulator/stats`. */
@@ -212,8 +234,9 @@ export interface Emulator {
   setClockOffset(offsetMs: number): void;
   /**
    * Sets the SSM `String` parameter `name` (a new version), or with `null` deletes it: what
-   * `GetParameter` (`POST /`, `X-Amz-Target: AmazonSSM.GetParameter`) answers. Only the execution
-   * credentials may read parameters. Throws a RangeError on an empty value or one over 4 KB.
+   * `GetParameter` (`POST /`, `X-Amz-Target: AmazonSSM.GetParameter`) answers. The execution
+   * credentials may read `blockedCallersParameter` only. Throws a RangeError on an empty value or
+   * one over 4 KB.
    */
   setParameter(name: string, value: string | null): void;
   /** SSM `GetParameter` calls answered so far. */

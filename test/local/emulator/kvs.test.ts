@@ -8,6 +8,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scopedRoleStatements } from '../../../lib/iam-policies';
 import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
@@ -142,13 +143,15 @@ describe('emulated KVS APIs', () => {
     expect(error).toBeInstanceOf(AccessDeniedException);
   });
 
-  it('answers ResourceNotFoundException (404) for a channel that does not exist', async () => {
+  it('refuses a channel the scoped role does not grant before it says whether the channel exists', async () => {
     const ghost = demoArn.replace('/demo/', '/ghost/');
 
     const error = await rejectionOf(getIce(session, ghost));
 
-    expect(error).toBeInstanceOf(ResourceNotFoundException);
-    expect(error.$metadata).toMatchObject({ httpStatusCode: 404 });
+    expect(error).toBeInstanceOf(NotAuthorizedException);
+    expect(error.message).toBe(
+      `User: arn:aws:sts::123456789012:assumed-role/kvs-ice-broker-scoped/emulator-test is not authorized to perform: kinesisvideo:GetIceServerConfig on resource: ${ghost} because no identity-based policy allows the kinesisvideo:GetIceServerConfig action`,
+    );
   });
 
   it('rejects a ClientId outside [a-zA-Z0-9_.-]{1,256} with InvalidArgumentException', async () => {
@@ -161,6 +164,32 @@ describe('emulated KVS APIs', () => {
     const error = await rejectionOf(getIce(session, 'not-an-arn'));
 
     expect(error).toBeInstanceOf(InvalidArgumentException);
+  });
+});
+
+describe('a channel the scoped role grants that no longer exists', () => {
+  let emulator: Emulator;
+  const ghostOf = (arn: string) => arn.replace('/demo/', '/ghost/');
+
+  beforeAll(async () => {
+    // As a stack deployed for a channel that was deleted since: the role still names it.
+    emulator = await startTestEmulator({
+      scopedRolePolicy: (arns) => scopedRoleStatements([...arns, ...arns.map(ghostOf)], []),
+    });
+  });
+  afterAll(() => emulator.close());
+
+  it('answers ResourceNotFoundException (404)', async () => {
+    const session = await assumeScopedRole(emulator);
+    const client = signalingClient(emulator, session);
+
+    const error = await rejectionOf(
+      client.send(new GetIceServerConfigCommand({ ChannelARN: ghostOf(channelArn(emulator, 'demo')) })),
+    );
+    client.destroy();
+
+    expect(error).toBeInstanceOf(ResourceNotFoundException);
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 404 });
   });
 });
 

@@ -9,7 +9,7 @@ import type { MetricName, Metrics } from '../../../../lambda/core/metrics';
 import type { VendRequest } from '../../../../lambda/core/model';
 import type { SharedIceCache } from '../../../../lambda/core/ports';
 import { IceVendor, type VendorPolicy } from '../../../../lambda/core/vendor';
-import { type Emulator, type KeyPair, startEmulator } from '../../../../local/emulator';
+import { type Emulator, type EmulatorOptions, type KeyPair, startEmulator } from '../../../../local/emulator';
 import type { FakeClock } from '../../../local/emulator/support/emulator';
 
 export { FakeClock } from '../../../local/emulator/support/emulator';
@@ -45,6 +45,8 @@ export async function startVendor(
     sharedCache?: SharedIceCache;
     /** Another vendor's emulator, to be two instances of one deployment; closed by its owner. */
     emulator?: Emulator;
+    /** Options of the emulator this vendor starts (e.g. the scoped role's policy). */
+    emulatorOptions?: Partial<EmulatorOptions>;
   } = {},
 ): Promise<VendorUnderTest> {
   const now = options.clock?.now;
@@ -54,6 +56,7 @@ export async function startVendor(
       channels: ['demo', 'lobby'],
       turn: { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-secret' },
       now,
+      ...options.emulatorOptions,
     }));
   // The KVS clients the session provider creates find the emulator the way the local runner's do.
   const endpointBefore = process.env.AWS_ENDPOINT_URL_KINESIS_VIDEO;

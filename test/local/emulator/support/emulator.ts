@@ -3,6 +3,7 @@ import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoSignalingClient } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { scopedRoleStatements } from '../../../../lib/iam-policies';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../../../local/emulator';
 
 export const TURN = { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-turn-secret' };
@@ -25,6 +26,14 @@ export class FakeClock {
     return this.ms - Date.now();
   }
 }
+
+/**
+ * What a stack that serves both signaling routes grants its scoped role (lib/iam-policies.ts):
+ * the Connect actions besides the ICE calls. The emulator's default is a stack without them.
+ */
+export const SERVES_SIGNALING: Partial<EmulatorOptions> = {
+  scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, ['viewer', 'master']),
+};
 
 export function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<Emulator> {
   return startEmulator({ channels: ['demo', 'lobby'], turn: TURN, ...overrides });
