@@ -3,13 +3,13 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
-import { FaultRegistry, Sleeper } from './faults';
+import { FaultRegistry, OPERATION_FAULT_TARGETS, Sleeper } from './faults';
 import { AccountIam } from './iam';
 import { resolveOptions } from './options';
 import { QuotaEnforcer } from './quotas';
 import { createRouter } from './router';
 import { SignalingService } from './signaling';
-import { ParameterStore, parameterService } from './ssm';
+import { ParameterStore } from './ssm';
 import type { Emulator, EmulatorOptions } from './types';
 
 // The AWS emulator's public module: everything outside `emulator/` (the runner, the API Gateway
@@ -17,6 +17,7 @@ import type { Emulator, EmulatorOptions } from './types';
 
 export { ClockOffsetError } from './clock';
 export { FaultValidationError } from './faults';
+export { OPERATION_MODELS, OPERATIONS, type Operation, type OperationModel } from './model';
 export { LOCAL_BLOCKED_CALLERS_PARAMETER } from './options';
 export { AWS_QUOTAS } from './quotas';
 export {
@@ -37,7 +38,6 @@ export type {
   FaultKind,
   FaultSpec,
   KeyPair,
-  Operation,
   OperationQuota,
   QuotaSettings,
   TurnSettings,
@@ -49,9 +49,10 @@ import { closeServer, listen } from '../http-server';
 const KEEP_ALIVE_MS = 65_000;
 
 /**
- * Starts the local AWS wire emulator on 127.0.0.1: STS `AssumeRole` (awsQuery), KVS
- * `GetSignalingChannelEndpoint` and KVS signaling `GetIceServerConfig` (REST-JSON), every
- * request SigV4-verified and authorized by the account's IAM (the roles' policies as the stack
+ * Starts the local AWS wire emulator on 127.0.0.1: STS `AssumeRole` and `GetCallerIdentity`
+ * (awsQuery), SSM `GetParameter` (awsJson), the KVS control plane (`GetSignalingChannelEndpoint`,
+ * `DescribeSignalingChannel`, `ListSignalingChannels`) and KVS signaling `GetIceServerConfig`
+ * (REST-JSON), every request SigV4-verified, validated against the AWS models' shapes and authorized by the account's IAM (the roles' policies as the stack
  * writes them, a session's intersected with its session policy), plus the `/_emulator/*` control API.
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
@@ -66,7 +67,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     ]),
   );
   const stats = new StatsRecorder(config.now);
-  const faults = new FaultRegistry();
+  const faults = new FaultRegistry(OPERATION_FAULT_TARGETS);
   const sleeper = new Sleeper();
   const rateClock = options.rateClock ?? (() => performance.now());
   const quotas = new QuotaEnforcer(options.quotas, rateClock);
@@ -102,14 +103,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   server.on(
     'request',
     createRouter(
-      { ...config, url, signalingUrl, channelArns, credentials, iam },
+      { ...config, url, signalingUrl, channelArns, createdAt, credentials, iam },
       {
         stats,
         faults,
         sleeper,
         clock,
         quotas,
-        parameters: parameterService({ ...config, credentials, iam }, parameters),
+        parameters,
         signaling,
       },
     ),

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { splitTarget } from '../http-server';
 import { AwsError } from './errors';
-import { FaultRegistry, type Sleeper } from './faults';
+import { FaultRegistry, type FaultTarget, faultError, type Sleeper } from './faults';
+import type { ModelledError } from './model';
+import { restJson } from './protocols';
 import { admitArrival } from './quotas';
 import {
   type AdmittedConnection,
@@ -40,6 +42,18 @@ export interface SignalingLimits {
   readonly idleTimeoutMs?: number;
   readonly goAwayGraceMs?: number;
 }
+
+/**
+ * The errors of `ConnectAsMaster` and `ConnectAsViewer` (KVS WebRTC developer guide, "WebSocket
+ * APIs"; no AWS SDK models them): what a Connect fault may answer.
+ */
+const CONNECT_ERRORS: readonly ModelledError[] = [
+  { code: 'InvalidArgumentException', status: 400, messageMember: 'message' },
+  { code: 'AccessDeniedException', status: 403, messageMember: 'message' },
+  { code: 'ResourceNotFoundException', status: 404, messageMember: 'message' },
+  { code: 'ClientLimitExceededException', status: 400, messageMember: 'message' },
+];
+const CONNECT_FAULT_TARGET: FaultTarget = { errors: CONNECT_ERRORS, perChannel: true };
 
 /** The actions a client may send (`action`), as KVS names them. */
 const ACTIONS = ['SDP_OFFER', 'SDP_ANSWER', 'ICE_CANDIDATE'] as const;
@@ -130,7 +144,10 @@ const count = (record: Record<string, number>, key: string) => {
 export class SignalingService implements SignalingControl {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly channels = new Map<string, ChannelState>();
-  private readonly faultRegistry = new FaultRegistry<ConnectAction>();
+  private readonly faultRegistry = new FaultRegistry<ConnectAction>({
+    ConnectAsMaster: CONNECT_FAULT_TARGET,
+    ConnectAsViewer: CONNECT_FAULT_TARGET,
+  });
   private readonly limits: Required<SignalingLimits>;
   private counters = SignalingService.emptyCounters();
 
@@ -186,7 +203,9 @@ export class SignalingService implements SignalingControl {
         this.counters.faultsInjected[action]++;
         if (fault.latencyMs) await this.options.sleeper.sleep(fault.latencyMs);
         if (fault.kind === 'drop') return void socket.destroy();
-        const injected = faultError(fault.kind, fault.status);
+        // A handshake has no body to malform: a malformed answer is a server error.
+        const kind = fault.kind === 'malformed' ? 'serverError' : fault.kind;
+        const injected = faultError({ ...fault, kind }, CONNECT_ERRORS, restJson);
         if (injected) throw injected;
       }
       this.checkLimits(admitted);
@@ -420,25 +439,6 @@ export class SignalingService implements SignalingControl {
 export { CONNECT_ACTIONS };
 
 const invalid = (message: string) => new AwsError('InvalidArgumentException', 400, message);
-
-/** The error an injected fault answers a handshake with; undefined for latency only. */
-function faultError(kind: string | undefined, status: number | undefined): AwsError | undefined {
-  switch (kind) {
-    case 'throttle':
-      return new AwsError('ClientLimitExceededException', 400, 'The request was throttled.');
-    case 'serverError':
-    case 'malformed':
-      return new AwsError('InternalFailure', status ?? 500, 'An internal error occurred.');
-    case 'notFound':
-      return new AwsError(
-        'ResourceNotFoundException',
-        404,
-        'The requested channel is not found or not active.',
-      );
-    default:
-      return undefined;
-  }
-}
 
 function send(socket: WebSocket, message: unknown): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));

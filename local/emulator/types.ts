@@ -1,18 +1,9 @@
 import type { PolicyStatementJson } from '../../lib/iam-policies';
+import type { Operation } from './model';
 import type { SignalingControl, SignalingLimits } from './signaling';
 
-/** The three AWS operations the emulator serves. */
-export type Operation = 'AssumeRole' | 'GetSignalingChannelEndpoint' | 'GetIceServerConfig';
-
-/** {@link Operation} as a list, for validation and per-operation counters. */
-export const OPERATIONS = [
-  'AssumeRole',
-  'GetSignalingChannelEndpoint',
-  'GetIceServerConfig',
-] as const satisfies readonly Operation[];
-
 /** Every {@link FaultKind}. */
-export const FAULT_KINDS = ['throttle', 'serverError', 'malformed', 'drop', 'notFound'] as const;
+export const FAULT_KINDS = ['throttle', 'serverError', 'malformed', 'drop', 'notFound', 'error'] as const;
 
 /** What an injected fault does to a matching call. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -27,18 +18,23 @@ export interface FaultSpec {
    * - `serverError`: `InternalFailure` (500, or `status`) / `ServiceUnavailable` (503).
    * - `malformed`: a 200 response whose body the SDK cannot deserialize.
    * - `drop`: the socket is destroyed without any response.
-   * - `notFound`: `ResourceNotFoundException` (404); KVS operations only.
+   * - `notFound`: `ResourceNotFoundException` (404); the operations that model it only.
+   * - `error`: the modelled error `code` of the operation (`SessionExpiredException`,
+   *   `PackedPolicyTooLarge`, `ParameterNotFound`, …), with the model's HTTP status
+   *   (`OPERATION_MODELS[operation].errors`).
    *
    * Omitted: no error, only `latencyMs`.
    */
   kind?: FaultKind;
+  /** With kind `error`: one of the operation's modelled error codes. */
+  code?: string;
   /** HTTP status for `serverError`, 500-599 (default 500). */
   status?: number;
   /** Milliseconds (real time) to wait before answering; combinable with `kind`. */
   latencyMs?: number;
   /** Apply to the next N matching calls, then clear itself. Default: until cleared. */
   times?: number;
-  /** Only calls for this channel name (KVS operations only). Default: every call. */
+  /** Only calls for this channel name (KVS channel operations only). Default: every call. */
   channel?: string;
 }
 
@@ -47,9 +43,12 @@ export interface ActiveFault extends FaultSpec {
   remaining?: number;
 }
 
+/** The KVS operations the broker calls per channel, counted per channel in {@link EmulatorStats}. */
+export type ChannelOperation = 'GetSignalingChannelEndpoint' | 'GetIceServerConfig';
+
 /** One KVS call that reached its operation (see {@link EmulatorStats}). */
 export interface CallRecord {
-  op: Exclude<Operation, 'AssumeRole'>;
+  op: ChannelOperation;
   /** Channel name, from the request's ChannelARN. */
   channel: string;
   /** `ClientId` of a GetIceServerConfig call, `null` when absent (always null for the endpoint call). */
@@ -82,7 +81,7 @@ export interface EmulatorStats {
   since: string;
   /** Calls per operation. */
   operations: Record<Operation, number>;
-  /** KVS calls per channel name, in total and per operation. */
+  /** GetSignalingChannelEndpoint and GetIceServerConfig calls per channel name, in total and per operation. */
   channels: Record<string, ChannelStats>;
   /** GetIceServerConfig calls per `ClientId` (calls without one are not listed). */
   clientIds: Record<string, number>;
@@ -202,7 +201,7 @@ export interface EmulatorOptions {
 
 /** A running AWS emulator on 127.0.0.1. */
 export interface Emulator {
-  /** `http://127.0.0.1:PORT`, the endpoint for STS, KVS and KVS signaling alike. */
+  /** `http://127.0.0.1:PORT`, the endpoint for STS, SSM, KVS and KVS signaling alike. */
   readonly url: string;
   readonly port: number;
   readonly region: string;
@@ -212,7 +211,7 @@ export interface Emulator {
   readonly accountId: string;
   readonly executionCredentials: KeyPair;
   readonly scopedRoleArn: string;
-  /** The developer IAM user's key pair: may assume the scoped role (and nothing of KVS or SSM itself). */
+  /** The developer IAM user's key pair: may assume the scoped role, describe and list channels. */
   readonly developerCredentials: KeyPair;
   /** `arn:…:iam::ACCOUNT:user/kvs-ice-broker-developer` */
   readonly developerArn: string;

@@ -66,8 +66,12 @@ describe('emulator control API and stats', () => {
 
     expect(stats.operations).toEqual({
       AssumeRole: 1,
+      GetCallerIdentity: 0,
       GetSignalingChannelEndpoint: 1,
+      DescribeSignalingChannel: 0,
+      ListSignalingChannels: 0,
       GetIceServerConfig: 3,
+      GetParameter: 0,
     });
   });
 
@@ -141,11 +145,7 @@ describe('emulator control API and stats', () => {
     const response = await control('stats/reset', { method: 'POST' });
 
     expect(response.status).toBe(204);
-    expect(emulator.stats().operations).toEqual({
-      AssumeRole: 0,
-      GetSignalingChannelEndpoint: 0,
-      GetIceServerConfig: 0,
-    });
+    expect(Object.values(emulator.stats().operations)).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('POST /_emulator/faults sets a fault the SDK then sees', async () => {

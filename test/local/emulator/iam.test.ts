@@ -1,4 +1,8 @@
-import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-video';
+import {
+  AccessDeniedException,
+  DescribeSignalingChannelCommand,
+  GetSignalingChannelEndpointCommand,
+} from '@aws-sdk/client-kinesis-video';
 import { GetIceServerConfigCommand, NotAuthorizedException } from '@aws-sdk/client-kinesis-video-signaling';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -40,6 +44,22 @@ describe('a scoped session of a stack serving the viewer route (-c signalingRole
     broad = await assumeScopedRole(emulator, { policy: EVERYTHING_KVS });
   });
   afterAll(() => emulator.close());
+
+  it('is refused DescribeSignalingChannel, which the role does not grant, though its session policy allows kinesisvideo:*', async () => {
+    const arn = channelArn(emulator, 'demo');
+
+    const error = await rejectionOf(
+      withClient(kvsClient(emulator, broad), (c) =>
+        c.send(new DescribeSignalingChannelCommand({ ChannelARN: arn })),
+      ),
+    );
+
+    expect(error).toBeInstanceOf(AccessDeniedException);
+    expect(error.message).toBe(
+      `User: ${scopedArn} is not authorized to perform: kinesisvideo:DescribeSignalingChannel on resource: ${arn} ` +
+        'because no identity-based policy allows the kinesisvideo:DescribeSignalingChannel action',
+    );
+  });
 
   it('is refused ConnectAsMaster (403), which the role does not grant, though its session policy allows it', async () => {
     const url = await presignedUrl(emulator, { role: 'master', purpose: 'master' });
