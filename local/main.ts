@@ -61,7 +61,7 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
       ...(stack.coturn ? caLines(stack.coturn.caFile) : []),
       ...(config.signalingRoles?.length
         ? [
-            `  signaling  POST /v1/channels/{channel}/${signalingRouteNames(config.signalingRoles, auth.mode)} -> presigned ${stack.emulator.signalingUrl}/… (KVS signaling emulated; plain ${stack.emulator.url.replace(/^http/, 'ws')}/… for tools; GET ${stack.emulator.url}/_emulator/signaling)`,
+            `  signaling  POST /v1/channels/{channel}/${signalingRouteNames(config.signalingRoles, auth.mode)} -> presigned ${stack.emulator.signalingEndpoints.viewer}/?… (viewers), ${stack.emulator.signalingEndpoints.master}/?… (master) (KVS signaling emulated; those ports answer plain ws:// too, for tools; GET ${stack.emulator.url}/_emulator/signaling)`,
           ]
         : []),
       `  blocked    ${describeBlockedCallers(config.blockedCallers)}`,

@@ -26,12 +26,14 @@ function requestedEndpoints(config: unknown): { protocols: string[]; role: strin
 }
 
 /**
- * The emulator serves the HTTPS (signaling API) endpoint and the WSS (signaling WebSocket) one,
- * a path per role as KVS has a host per role; WEBRTC gets a realistic but unserved KVS host name.
+ * The endpoint of a protocol, as KVS hands them out: the signaling API's HTTPS endpoint, the WSS
+ * endpoint of the role (a host per role on KVS, a port per role here), and for WEBRTC a realistic
+ * but unserved KVS host name.
  */
 function endpointFor(ctx: EmulatorContext, protocol: string, role: string, channel: ChannelRef): string {
-  if (protocol === 'HTTPS') return ctx.url;
-  if (protocol === 'WSS') return `${ctx.signalingUrl}/${role === 'VIEWER' ? 'viewer' : 'master'}`;
+  if (protocol === 'HTTPS') return ctx.signalingEndpoints.https;
+  if (protocol === 'WSS')
+    return role === 'VIEWER' ? ctx.signalingEndpoints.viewer : ctx.signalingEndpoints.master;
   const id = createHash('sha256').update(channel.arn).digest('hex').slice(0, 8);
   return `https://w-${id}.kinesisvideo.${ctx.region}.${ctx.dnsSuffix}`;
 }

@@ -29,6 +29,13 @@ export type SigningService = 'sts' | 'kinesisvideo' | 'ssm';
 /** AWS's wire protocols: STS is awsQuery (form in, XML out), KVS REST-JSON, SSM awsJson 1.1. */
 export type ProtocolName = 'awsQuery' | 'restJson' | 'awsJson';
 
+/**
+ * Where an operation is served: `control` is the emulator's main port (STS, SSM and the KVS
+ * control plane, `kinesisvideo.<region>.amazonaws.com` on AWS); `signaling` is the HTTPS endpoint
+ * `GetSignalingChannelEndpoint` hands out (`https://r-….kinesisvideo.<region>.amazonaws.com`).
+ */
+export type EndpointKind = 'control' | 'signaling';
+
 /** A modelled error: its code (the model's `error.code`, else the shape name), HTTP status and message member. */
 export interface ModelledError {
   readonly code: string;
@@ -40,6 +47,7 @@ export interface ModelledError {
 export interface OperationModel {
   readonly service: SigningService;
   readonly protocol: ProtocolName;
+  readonly endpoint: EndpointKind;
   readonly http: { readonly method: 'POST'; readonly requestUri: string };
   /** awsQuery `Action`, awsJson `X-Amz-Target`; REST-JSON operations are found by `requestUri`. */
   readonly target?: string;
@@ -81,6 +89,7 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
   AssumeRole: {
     service: 'sts',
     protocol: 'awsQuery',
+    endpoint: 'control',
     http: { method: 'POST', requestUri: '/' },
     target: 'AssumeRole',
     input: structure(
@@ -102,6 +111,7 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
   GetCallerIdentity: {
     service: 'sts',
     protocol: 'awsQuery',
+    endpoint: 'control',
     http: { method: 'POST', requestUri: '/' },
     target: 'GetCallerIdentity',
     input: structure({}),
@@ -110,6 +120,7 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
   GetSignalingChannelEndpoint: {
     service: 'kinesisvideo',
     protocol: 'restJson',
+    endpoint: 'control',
     http: { method: 'POST', requestUri: '/getSignalingChannelEndpoint' },
     input: structure(
       {
@@ -137,6 +148,7 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
   DescribeSignalingChannel: {
     service: 'kinesisvideo',
     protocol: 'restJson',
+    endpoint: 'control',
     http: { method: 'POST', requestUri: '/describeSignalingChannel' },
     input: structure({ ChannelName: channelName, ChannelARN: channelArn }),
     errors: [
@@ -149,6 +161,7 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
   ListSignalingChannels: {
     service: 'kinesisvideo',
     protocol: 'restJson',
+    endpoint: 'control',
     http: { method: 'POST', requestUri: '/listSignalingChannels' },
     input: structure({
       MaxResults: { type: 'integer', min: 1, max: 10000 },
@@ -163,6 +176,7 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
   GetIceServerConfig: {
     service: 'kinesisvideo',
     protocol: 'restJson',
+    endpoint: 'signaling',
     http: { method: 'POST', requestUri: '/v1/get-ice-server-config' },
     input: structure(
       {
@@ -187,6 +201,7 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
   GetParameter: {
     service: 'ssm',
     protocol: 'awsJson',
+    endpoint: 'control',
     http: { method: 'POST', requestUri: '/' },
     target: 'AmazonSSM.GetParameter',
     input: structure({ Name: { type: 'string', min: 1, max: 2048 }, WithDecryption: { type: 'boolean' } }, [

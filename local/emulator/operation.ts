@@ -3,13 +3,14 @@ import type { AccountIam } from './iam';
 import { OPERATION_MODELS, type Operation, type OperationModel } from './model';
 import type { EmulatorConfig } from './options';
 import { PROTOCOLS, type Protocol } from './protocols';
+import type { SignalingEndpoints } from './types';
 
 /** Everything an operation needs to know about the emulated account. */
 export interface EmulatorContext extends EmulatorConfig {
-  /** `http://127.0.0.1:PORT`: STS, SSM, the KVS control plane, and the HTTPS signaling endpoint KVS hands out. */
+  /** `http://127.0.0.1:PORT`: STS, SSM and the KVS control plane. */
   readonly url: string;
-  /** `ws://127.0.0.1:PORT`: the base of the WSS endpoints KVS hands out (`/master`, `/viewer`). */
-  readonly signalingUrl: string;
+  /** The signaling endpoints `GetSignalingChannelEndpoint` hands out. */
+  readonly signalingEndpoints: SignalingEndpoints;
   /** Channel name to ARN. */
   readonly channelArns: ReadonlyMap<string, string>;
   /** When the channels were created (epoch milliseconds, the emulator clock at start): their ARNs end in it. */

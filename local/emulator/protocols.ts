@@ -165,3 +165,22 @@ export const awsJson: Protocol = {
 
 /** Each protocol by name. */
 export const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = { awsQuery, restJson, awsJson };
+
+/**
+ * KVS's answer to an operation sent to the wrong endpoint (`GetIceServerConfig` to the control
+ * plane's `kinesisvideo.<region>.amazonaws.com` instead of the channel's HTTPS endpoint), or to
+ * a path no operation has: 403 with an XML body and no `x-amzn-ErrorType`, so the SDKs report the
+ * status alone (botocore: "An error occurred (403) when calling the GetIceServerConfig operation";
+ * aws/aws-cli#5857, aws/aws-sdk#405; the Ruby SDK says Forbidden, aws/aws-sdk-ruby#2293). One
+ * report (boto/boto3#2909) saw `UnknownOperationException` instead; the 403 is the answer three
+ * reports with bodies agree on, so the emulator gives it.
+ */
+export function wrongEndpoint(requestId: string): WireResponse {
+  return {
+    status: 403,
+    headers: { 'content-type': 'application/xml', 'x-amzn-requestid': requestId },
+    body:
+      '<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n' +
+      '</AccessDeniedException>\n',
+  };
+}

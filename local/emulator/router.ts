@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, fromThisMachine, readBody, splitTarget } from '../http-server';
 import type { StatsRecorder } from './call-stats';
 import type { EmulatorClock } from './clock';
@@ -8,9 +9,9 @@ import type { Principal } from './credentials';
 import { AuthFailure, AwsError } from './errors';
 import { type FaultRegistry, faultResponse, type Sleeper } from './faults';
 import { kvsOperationHandlers } from './kvs';
-import { VALIDATION_CODES } from './model';
+import { type EndpointKind, VALIDATION_CODES } from './model';
 import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
-import { awsJson, awsQuery, type Protocol, restJson, type WireResponse } from './protocols';
+import { awsJson, awsQuery, type Protocol, restJson, type WireResponse, wrongEndpoint } from './protocols';
 import type { QuotaEnforcer } from './quotas';
 import { serializationError, validateInput } from './shapes';
 import type { SignalingService } from './signaling';
@@ -60,7 +61,7 @@ const refusal = (protocol: Protocol, error: AwsError) => ({
   render: (requestId: string) => protocol.error(error, requestId),
 });
 
-/** The operations, found as AWS finds them: `X-Amz-Target`, the form's `Action`, the path. */
+/** The operations one endpoint serves, found as AWS finds them: `X-Amz-Target`, the form's `Action`, the path. */
 class OperationIndex {
   private readonly byTarget = new Map<string, OperationHandler>();
   private readonly byAction = new Map<string, OperationHandler>();
@@ -97,8 +98,8 @@ class OperationIndex {
       const message = `Could not find operation ${action} for version ${form.get('Version')}`;
       return { unknown: refusal(awsQuery, new AwsError('InvalidAction', 400, message)) };
     }
-    const unknown = new AwsError('UnknownOperationException', 404, `No operation at ${req.method} ${path}`);
-    return { unknown: refusal(restJson, unknown) };
+    // A path no operation of this endpoint has, another endpoint's operation included.
+    return { unknown: { code: 'AccessDeniedException', render: wrongEndpoint } };
   }
 }
 
@@ -150,24 +151,29 @@ function decodeForm(handler: OperationHandler, body: Buffer): Record<string, unk
   return input;
 }
 
-/** The protocol to answer in when the operation cannot be told (a body too large to read). */
-function protocolOf(req: IncomingMessage, path: string): Protocol {
+/** The protocol an endpoint answers in when it cannot tell the operation (a body too large to read). */
+function protocolOf(req: IncomingMessage, path: string, endpoint: EndpointKind): Protocol {
+  if (endpoint === 'signaling') return restJson;
   if (req.headers['x-amz-target'] !== undefined) return awsJson;
   return path === '/' ? awsQuery : restJson;
 }
 
 /**
- * The emulator's request listener: the `/_emulator/*` control API, then STS, SSM and KVS by their
- * protocol (`X-Amz-Target`, the form's `Action`, the path). Each call is SigV4-verified, validated
- * against its shape, authorized, counted against its quota, then run (or answered by an injected
- * fault). A request no operation takes gets what AWS answers: STS's InvalidAction, SSM's
- * UnknownOperationException, for a path `UnknownOperationException` (404). Bodies over 64 KiB get 413.
+ * The request listener of one endpoint: `control` (the emulator's main port: the `/_emulator/*`
+ * control API, STS, SSM and the KVS control plane) or `signaling` (the signaling API). Each call
+ * is SigV4-verified, validated against its shape, authorized, counted against its quota, then run
+ * (or answered by an injected fault). A request for an operation the endpoint does not serve gets
+ * what AWS answers there: KVS's 403 for a path (another endpoint's operation included), STS's
+ * InvalidAction, SSM's UnknownOperationException. Bodies over 64 KiB get 413.
  */
 export function createRouter(
   ctx: EmulatorContext,
   deps: RouterDeps,
+  endpoint: EndpointKind,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const operations = new OperationIndex(operationHandlers(ctx, deps.parameters));
+  const operations = new OperationIndex(
+    operationHandlers(ctx, deps.parameters).filter((h) => h.model.endpoint === endpoint),
+  );
 
   const reply = (res: ServerResponse, response: WireResponse) =>
     send(res, response.status, response.headers, response.body);
@@ -261,14 +267,14 @@ export function createRouter(
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('date', new Date(ctx.now()).toUTCString());
     const { path } = splitTarget(req.url ?? '/');
-    if (path.startsWith(CONTROL_PREFIX)) return control(req, res, path);
+    if (endpoint === 'control' && path.startsWith(CONTROL_PREFIX)) return control(req, res, path);
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY_BYTES);
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       const tooLarge = new AwsError('RequestEntityTooLargeException', 413, 'The request body is too large.');
-      return reject(res, protocolOf(req, path), tooLarge, randomUUID(), true);
+      return reject(res, protocolOf(req, path, endpoint), tooLarge, randomUUID(), true);
     }
     const found = operations.find(req, path, body);
     if ('handler' in found) return operation(req, res, found.handler, body);
@@ -284,4 +290,10 @@ export function createRouter(
       send(res, 500, { 'content-type': 'application/json' }, '{"message":"internal error in the emulator"}');
     });
   };
+}
+
+/** The `upgrade` listener of an endpoint that serves no WebSocket: 404, then the socket closes. */
+export function refuseUpgrade(_req: IncomingMessage, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
 }

@@ -134,7 +134,8 @@ const count = (record: Record<string, number>, key: string) => {
 
 /**
  * A local KVS signaling service: the WebSocket endpoints `GetSignalingChannelEndpoint` returns
- * for protocol WSS (`/master` and `/viewer` on the emulator's port), with the handshake checks of
+ * for protocol WSS (one per role, each on its own port as KVS has a host per role, the WebSocket
+ * at path `/`), with the handshake checks of
  * {@link admitConnection}, the message protocol (`SDP_OFFER`, `SDP_ANSWER`, `ICE_CANDIDATE` with
  * base64 payloads routed by `recipientClientId`, delivered with the sender's `senderClientId`;
  * `STATUS_RESPONSE` for a message that cannot be delivered, when it carried a `correlationId`),
@@ -167,22 +168,26 @@ export class SignalingService implements SignalingControl {
     };
   }
 
-  /** The Connect action of a WebSocket endpoint path, or undefined for any other path. */
-  static actionOf(path: string): ConnectAction | undefined {
-    return path === '/master' ? 'ConnectAsMaster' : path === '/viewer' ? 'ConnectAsViewer' : undefined;
+  /**
+   * The `upgrade` listener of the endpoint of one role (`ConnectAsMaster` or `ConnectAsViewer`, as
+   * KVS's master and viewer hosts are): signaling handshakes at path `/`, anything else gets 404.
+   */
+  upgradeListener(action: ConnectAction): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+    return (req, socket, head) => {
+      this.upgrade(action, req, socket, head).catch(() =>
+        refuse(socket, new AwsError('InternalFailure', 500, 'internal error')),
+      );
+    };
   }
 
-  /** The emulator server's `upgrade` listener: signaling handshakes, anything else gets 404. */
-  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.upgrade(req, socket, head).catch(() =>
-      refuse(socket, new AwsError('InternalFailure', 500, 'internal error')),
-    );
-  };
-
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private async upgrade(
+    action: ConnectAction,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
     const { path, query } = splitTarget(req.url ?? '/');
-    const action = SignalingService.actionOf(path);
-    if (action === undefined || req.method !== 'GET') {
+    if (path !== '/' || req.method !== 'GET') {
       return refuse(
         socket,
         new AwsError('UnknownOperationException', 404, `No WebSocket endpoint at ${path}`),

@@ -192,16 +192,35 @@ export interface EmulatorOptions {
    */
   signaling?: SignalingLimits;
   /**
-   * A TLS certificate and key (PEM) for the signaling service: the WSS endpoints are then
-   * `wss://127.0.0.1:<another port>/…`, and plain `ws://` stays on the emulator's port for tools
-   * that cannot trust the certificate. Default: none, the endpoints are `ws://`.
+   * A TLS certificate and key (PEM) for the signaling endpoints: the WSS endpoints are then
+   * `wss://127.0.0.1:<port>`, and each signaling port also answers plain `ws://` / `http://` for
+   * tools that cannot trust the certificate. Default: none, the endpoints are `ws://`.
    */
   signalingTls?: { readonly cert: string; readonly key: string };
 }
 
+/**
+ * The endpoints `GetSignalingChannelEndpoint` hands out, each on a port of its own as KVS has a
+ * host of its own for each (`https://r-….kinesisvideo.<region>.amazonaws.com`,
+ * `wss://m-…` for the master, `wss://v-…` for viewers): the channels share them, as the channels
+ * of one KVS cell do.
+ */
+export interface SignalingEndpoints {
+  /** The signaling API (`GetIceServerConfig`): `http://127.0.0.1:PORT` (plain HTTP: the function trusts no local CA). */
+  readonly https: string;
+  /** `ConnectAsMaster`: `wss://127.0.0.1:PORT` with `signalingTls`, else `ws://…`; the WebSocket's path is `/`. */
+  readonly master: string;
+  /** `ConnectAsViewer`, as `master`. */
+  readonly viewer: string;
+}
+
 /** A running AWS emulator on 127.0.0.1. */
 export interface Emulator {
-  /** `http://127.0.0.1:PORT`, the endpoint for STS, SSM, KVS and KVS signaling alike. */
+  /**
+   * `http://127.0.0.1:PORT`: STS, SSM and the KVS control plane (each told apart as AWS tells them
+   * apart on one host: SigV4 scope, `X-Amz-Target`, path), and the `/_emulator/*` control API.
+   * Not the signaling API: `GetIceServerConfig` sent here is refused as KVS refuses it.
+   */
   readonly url: string;
   readonly port: number;
   readonly region: string;
@@ -241,17 +260,13 @@ export interface Emulator {
   /** SSM `GetParameter` calls answered so far. */
   parameterReads(): number;
   /**
-   * The KVS signaling WebSocket service (`ws://127.0.0.1:PORT/master` and `/viewer`, the WSS
-   * endpoints `GetSignalingChannelEndpoint` returns): its counters and Connect faults, as
-   * `GET /_emulator/signaling` and `POST /_emulator/signaling/faults` have them.
+   * The KVS signaling WebSocket service (the WSS endpoints of {@link signalingEndpoints}): its
+   * counters and Connect faults, as `GET /_emulator/signaling` and `POST /_emulator/signaling/faults`
+   * have them.
    */
   readonly signaling: SignalingControl;
-  /**
-   * Where the WSS endpoints that `GetSignalingChannelEndpoint` returns live (`…/master`,
-   * `…/viewer`): `wss://127.0.0.1:PORT` with `signalingTls`, else `ws://127.0.0.1:PORT` (the
-   * emulator's own port, which also serves plain `ws://` with TLS on).
-   */
-  readonly signalingUrl: string;
+  /** The signaling endpoints `GetSignalingChannelEndpoint` hands out. */
+  readonly signalingEndpoints: SignalingEndpoints;
   /** Closes the server and every open socket. */
   close(): Promise<void>;
 }

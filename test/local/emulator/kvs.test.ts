@@ -53,20 +53,23 @@ describe('emulated KVS APIs', () => {
       client.send(new GetIceServerConfigCommand({ ChannelARN, ClientId, Service: 'TURN' })),
     );
 
-  it('returns the emulator itself as the HTTPS signaling endpoint', async () => {
+  it('returns the signaling API, an endpoint apart from the control plane, as the HTTPS endpoint', async () => {
     const out = await getEndpoint(session, demoArn);
 
-    expect(out.ResourceEndpointList).toEqual([{ Protocol: 'HTTPS', ResourceEndpoint: emulator.url }]);
+    expect(out.ResourceEndpointList).toEqual([
+      { Protocol: 'HTTPS', ResourceEndpoint: emulator.signalingEndpoints.https },
+    ]);
+    expect(emulator.signalingEndpoints.https).not.toBe(emulator.url);
   });
 
   it('returns one endpoint per requested protocol, in the requested order', async () => {
     const out = await getEndpoint(session, demoArn, ['WSS', 'HTTPS']);
 
     expect(out.ResourceEndpointList?.map((e) => e.Protocol)).toEqual(['WSS', 'HTTPS']);
-    // The emulator serves the signaling WebSocket itself, a path per role (test/local/emulator/signaling.test.ts).
-    expect(out.ResourceEndpointList?.[0]?.ResourceEndpoint).toMatch(
-      /^ws:\/\/127\.0\.0\.1:\d+\/(master|viewer)$/,
-    );
+    // The emulator serves the signaling WebSocket itself, an endpoint per role as KVS has a host per
+    // role (test/local/emulator/signaling.test.ts).
+    expect(out.ResourceEndpointList?.[0]?.ResourceEndpoint).toBe(emulator.signalingEndpoints.viewer);
+    expect(emulator.signalingEndpoints.viewer).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('returns two TURN server sets of three URIs each in the KVS order', async () => {
@@ -230,7 +233,7 @@ describe('emulated KVS ahead of the caller clock', () => {
     const session = await assumeScopedRole(emulator, { durationSeconds: 3600 });
     clock.advanceSeconds(1800);
     const client = new KinesisVideoSignalingClient({
-      endpoint: emulator.url,
+      endpoint: emulator.signalingEndpoints.https,
       region: emulator.region,
       credentials: session,
       maxAttempts: 2,

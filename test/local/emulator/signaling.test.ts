@@ -326,12 +326,12 @@ describe('the signaling service over TLS', () => {
     const socket = await openSocket(url, { ca });
     sockets.push(socket);
 
-    expect(url.startsWith(`${emulator.signalingUrl}/viewer?`)).toBe(true);
-    expect(emulator.signalingUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    expect(url.startsWith(`${emulator.signalingEndpoints.viewer}/?`)).toBe(true);
+    expect(emulator.signalingEndpoints.viewer).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it('keeps plain ws:// on its own port for tools that cannot trust the certificate', async () => {
-    const endpoint = `ws://127.0.0.1:${emulator.port}/viewer`;
+  it('answers plain ws:// on the same port, for tools that cannot trust the certificate', async () => {
+    const endpoint = emulator.signalingEndpoints.viewer.replace(/^wss:/, 'ws:');
 
     const socket = await openSocket(await presignedUrl(emulator, { role: 'viewer', endpoint }));
     sockets.push(socket);

@@ -21,7 +21,7 @@ function form(operation: Operation, input: Record<string, unknown>): string {
 
 /**
  * Sends one operation as an AWS SDK would (its model's protocol, URI, target and signing name,
- * SigV4-signed), to the emulator unless `endpoint` says otherwise.
+ * SigV4-signed), to the endpoint that serves it unless `endpoint` says otherwise.
  */
 export async function callOperation(
   emulator: Emulator,
@@ -31,7 +31,8 @@ export async function callOperation(
   endpoint?: string,
 ): Promise<WireAnswer> {
   const model = OPERATION_MODELS[operation];
-  const base = endpoint ?? emulator.url;
+  const base =
+    endpoint ?? (model.endpoint === 'signaling' ? emulator.signalingEndpoints.https : emulator.url);
   const url = new URL(base);
   const headers: Record<string, string> = { host: url.host };
   let body: string;
