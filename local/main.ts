@@ -53,6 +53,7 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
     authOptions: auth,
     channels,
     corsOrigins: stack.corsOrigins,
+    awsTools: { environment: stack.emulator.toolEnvironment(), scopedRoleArn: stack.emulator.scopedRoleArn },
     details: [
       `  channels   ${channels.join(', ')}`,
       `  AWS        emulator at ${stack.emulator.url} (${stack.emulator.region}); calls: GET ${stack.emulator.url}/_emulator/stats`,

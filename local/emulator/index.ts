@@ -41,6 +41,7 @@ export type {
   OperationQuota,
   QuotaSettings,
   SignalingEndpoints,
+  ToolEnvironment,
   TurnSettings,
 } from './types';
 
@@ -147,6 +148,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       scopedRoleArn: config.scopedRoleArn,
       developerCredentials: { ...config.developerCredentials },
       developerArn: iam.developerArn,
+      toolEnvironment: () => ({
+        AWS_ACCESS_KEY_ID: config.developerCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: config.developerCredentials.secretAccessKey,
+        AWS_ENDPOINT_URL: url,
+        AWS_REGION: config.region,
+        AWS_DEFAULT_REGION: config.region,
+      }),
       channelArns,
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),

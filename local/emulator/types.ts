@@ -214,6 +214,19 @@ export interface SignalingEndpoints {
   readonly viewer: string;
 }
 
+/**
+ * What a script needs to call the emulator as the developer user, as the AWS CLI and the AWS SDKs
+ * read it from the environment (`AWS_ENDPOINT_URL` for every service; boto3 reads the Region
+ * from `AWS_DEFAULT_REGION`, the JavaScript SDK and CLI v2 from `AWS_REGION`).
+ */
+export interface ToolEnvironment {
+  readonly AWS_ACCESS_KEY_ID: string;
+  readonly AWS_SECRET_ACCESS_KEY: string;
+  readonly AWS_ENDPOINT_URL: string;
+  readonly AWS_REGION: string;
+  readonly AWS_DEFAULT_REGION: string;
+}
+
 /** A running AWS emulator on 127.0.0.1. */
 export interface Emulator {
   /**
@@ -234,6 +247,8 @@ export interface Emulator {
   readonly developerCredentials: KeyPair;
   /** `arn:…:iam::ACCOUNT:user/kvs-ice-broker-developer` */
   readonly developerArn: string;
+  /** The developer's credentials, the endpoint and the Region, as environment variables for the AWS CLI and SDKs. */
+  toolEnvironment(): ToolEnvironment;
   /** Channel name to ARN. */
   readonly channelArns: ReadonlyMap<string, string>;
   /** The same JSON as `GET /_emulator/stats`. */
