@@ -28,11 +28,12 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { BLOCKED_CALLERS_FORMAT, KVS_ACTIONS, METRICS } from '../lambda/contract';
+import { BLOCKED_CALLERS_FORMAT, METRICS } from '../lambda/contract';
 import { ENV, SETTINGS } from '../lambda/settings';
 import { accessLogFormat } from './access-log-format';
 import { corsPreflight } from './cors';
 import { functionEnvironment } from './function-environment';
+import { executionRoleStatements, scopedRoleStatements } from './iam-policies';
 import type {
   ExistingChannel,
   IceBrokerAuth,
@@ -45,12 +46,7 @@ import { IceBrokerObservability } from './observability';
 import { flagUnauthenticatedRoute, routeAuthorization } from './route-auth';
 import { warnAboutRisks } from './safety';
 import { SharedTable } from './shared-table';
-import {
-  connectStatement,
-  createSignalingRoutes,
-  type SignalingInvokeArns,
-  signalingInvokeArns,
-} from './signaling';
+import { createSignalingRoutes, type SignalingInvokeArns, signalingInvokeArns } from './signaling';
 
 const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
@@ -146,13 +142,17 @@ export class IceBroker extends Construct {
         'kvs-ice-broker function: writes its logs, assumes the scoped KVS role, reads the blocked-callers parameter, uses the shared table; nothing else',
     });
     this.scopedRole = this.createScopedRole(props.signalingRoles ?? []);
-    // Kept in the role's separate default Policy resource, which breaks the cycle
-    // execution role -> scoped role (this statement) -> execution role (trust policy).
-    this.executionRole.addToPolicy(
-      new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [this.scopedRole.roleArn] }),
-    );
     this.logGroups.function.grantWrite(this.executionRole);
     this.blockedCallersParameter = this.createBlockedCallersParameter();
+    // The statements the local emulator enforces too (lib/iam-policies.ts). Kept in the role's
+    // separate default Policy resource, which breaks the cycle execution role -> scoped role
+    // (sts:AssumeRole) -> execution role (trust policy).
+    const executionStatements = executionRoleStatements({
+      scopedRoleArn: this.scopedRole.roleArn,
+      blockedCallersParameterArn: this.blockedCallersParameter.parameterArn,
+    });
+    for (const statement of executionStatements)
+      this.executionRole.addToPolicy(PolicyStatement.fromJson(statement));
 
     this.function = this.createFunction(props);
     this.sharedTable = new SharedTable(this, 'SharedTable', { function: this.function }).table;
@@ -254,20 +254,20 @@ export class IceBroker extends Construct {
     return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
   }
 
+  /** The scoped role, with the statements the local emulator enforces too (lib/iam-policies.ts). */
   private createScopedRole(signalingRoles: readonly SignalingRole[]): Role {
-    const connect = connectStatement(signalingRoles, Object.values(this.channelArns));
     return new Role(this, 'ScopedRole', {
       assumedBy: new ArnPrincipal(this.executionRole.roleArn),
       maxSessionDuration: Duration.hours(1),
-      description: connect
-        ? 'kvs-ice-broker: the KVS calls that vend ICE servers and the Connect actions of the served signaling roles, on the configured channels only'
-        : 'kvs-ice-broker: the two KVS calls that vend ICE servers, on the configured channels only',
+      description:
+        signalingRoles.length > 0
+          ? 'kvs-ice-broker: the KVS calls that vend ICE servers and the Connect actions of the served signaling roles, on the configured channels only'
+          : 'kvs-ice-broker: the two KVS calls that vend ICE servers, on the configured channels only',
       inlinePolicies: {
         IceServers: new PolicyDocument({
-          statements: [
-            new PolicyStatement({ actions: KVS_ACTIONS, resources: Object.values(this.channelArns) }),
-            ...(connect ? [connect] : []),
-          ],
+          statements: scopedRoleStatements(Object.values(this.channelArns), signalingRoles).map((statement) =>
+            PolicyStatement.fromJson(statement),
+          ),
         }),
       },
     });
@@ -302,7 +302,7 @@ export class IceBroker extends Construct {
     });
   }
 
-  /** The blocked-callers parameter, created empty, and the function's right to read it (that one parameter only). */
+  /** The blocked-callers parameter, created empty. */
   private createBlockedCallersParameter(): StringParameter {
     const parameter = new StringParameter(this, 'BlockedCallers', {
       parameterName: `/${Stack.of(this).stackName}/${this.node.id}/blocked-callers`,
@@ -311,10 +311,8 @@ export class IceBroker extends Construct {
       description:
         'kvs-ice-broker: callers refused with 403 CallerBlocked, {"callerIds":[...],"subjects":[...]}; read by the function every 60 s',
     });
-    // A String parameter (CloudFormation cannot create a SecureString), so no kms:Decrypt.
-    this.executionRole.addToPolicy(
-      new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameter.parameterArn] }),
-    );
+    // A String parameter (CloudFormation cannot create a SecureString), so no kms:Decrypt; the
+    // function's right to read it is among the execution role's statements.
     return parameter;
   }
 

@@ -12,11 +12,9 @@ import {
   HttpRouteKey,
   type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import {
   CLAIM_NAME_PATTERN,
-  CONNECT_ACTIONS,
   MASTER_CLAIM_VIEWING,
   masterClaimProblem,
   parseSignalingRoles,
@@ -102,22 +100,6 @@ export function viewerSlotsProblem(
 ): string | undefined {
   if (viewerSlotsPerCaller === undefined || roles?.includes('viewer')) return undefined;
   return 'only applies with the viewer route (-c signalingRoles=viewer)';
-}
-
-/**
- * The scoped role's statement for the served roles' Connect actions (`ConnectAsViewer`,
- * `ConnectAsMaster`) on the served channels, or undefined when no role is served. Each request's
- * session narrows it further to one role on one channel.
- */
-export function connectStatement(
-  roles: readonly SignalingRole[],
-  channelArns: readonly string[],
-): PolicyStatement | undefined {
-  if (roles.length === 0) return undefined;
-  return new PolicyStatement({
-    actions: roles.map((role) => CONNECT_ACTIONS[role]),
-    resources: [...channelArns],
-  });
 }
 
 /** What the signaling routes share with the ice-servers route. */

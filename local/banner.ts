@@ -1,4 +1,5 @@
 import { ICE_SERVERS_ROUTE_PATH, iceServersPath } from '@kvs-ice-broker/client/contract';
+import type { ToolEnvironment } from './emulator';
 import type { JwtAuthOptions, LocalAuthInfo, LocalAuthOptions } from './gateway/auth-mode';
 import type { ApiServer } from './gateway/server';
 import { ISSUER_ENV } from './identity-provider/token-cli';
@@ -97,6 +98,30 @@ export interface StartupBanner {
   readonly details: readonly string[];
   /** Origins the API answers CORS for (`ServedHandler.corsOrigins`); absent: no CORS line. */
   readonly corsOrigins?: readonly string[];
+  /** The emulator's credentials and endpoint for the AWS CLI and SDKs; absent (`--aws`): no such lines. */
+  readonly awsTools?: AwsToolsBanner;
+}
+
+/** What a script needs to call the emulator as the function does: the environment, and the role to assume. */
+export interface AwsToolsBanner {
+  readonly environment: ToolEnvironment;
+  readonly scopedRoleArn: string;
+}
+
+/**
+ * The emulator as the AWS CLI and boto3 reach it: one shell line (`unset` of what would override
+ * it, then `export` of the developer user's keys, `AWS_ENDPOINT_URL` and the Region, in both
+ * variables the SDKs read), and the scoped role's ARN, which those keys may assume.
+ */
+export function awsToolsLines({ environment, scopedRoleArn }: AwsToolsBanner): string[] {
+  const exports = Object.entries(environment)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+  return [
+    `  AWS tools  unset AWS_PROFILE AWS_SESSION_TOKEN; export ${exports}`,
+    `             (the AWS CLI and boto3 then call the emulator as a developer who may assume the scoped role)`,
+    `  role       ${scopedRoleArn}`,
+  ];
 }
 
 /** The CORS line: which browser origins may call the API, and how to choose them. */
@@ -117,6 +142,7 @@ export async function startupBanner(banner: StartupBanner): Promise<string> {
     `  API        ${banner.api.url}${ICE_SERVERS_ROUTE_PATH}  (POST)`,
     `  demo       ${banner.api.url}/demo  (in a browser: two relay-only peer connections with the vended credentials)`,
     ...banner.details,
+    ...(banner.awsTools ? awsToolsLines(banner.awsTools) : []),
     ...auth.lines,
     ...(banner.corsOrigins ? [corsLine(banner.corsOrigins, banner.auth.mode)] : []),
     `  try        curl -s -X POST ${url} -H 'content-type: application/json'${extra} -d '{"role":"VIEWER"}'`,

@@ -3,9 +3,13 @@ import { resolve } from 'node:path';
 import { BLOCKED_CALLERS_FORMAT } from '../lambda/contract';
 import { InvalidBlockedCallersError, parseBlockedCallers } from '../lambda/core/blocked-callers';
 import { ConfigError } from '../lib/ice-broker-validation';
+import { LOCAL_BLOCKED_CALLERS_PARAMETER } from './emulator/options';
 
-/** The SSM parameter the local runner keeps the blocked-callers list in (in the emulator). */
-export const LOCAL_BLOCKED_CALLERS_PARAMETER = '/kvs-ice-broker-local/blocked-callers';
+/**
+ * The SSM parameter the local runner keeps the blocked-callers list in: the emulator's, whose
+ * execution role may read that parameter alone, as a deployed one may read its stack's.
+ */
+export { LOCAL_BLOCKED_CALLERS_PARAMETER };
 
 /** Prefix of a subject entry in `-c blockedCallers` (other entries are caller ids). */
 const SUBJECT_PREFIX = 'sub:';

@@ -1,7 +1,10 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Worker } from 'node:worker_threads';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { SHARED_TABLE } from '../lambda/contract';
 import { ENV } from '../lambda/settings';
+import { addressedToThisMachine, closeServer, listen } from './http-server';
 
 /** The table name the local runner gives the shared table (a deployment's is CloudFormation's). */
 export const LOCAL_SHARED_TABLE = 'kvs-ice-broker-shared';
@@ -9,7 +12,7 @@ export const LOCAL_SHARED_TABLE = 'kvs-ice-broker-shared';
 /** `SHARED_TABLE_TIMEOUT_MS` for functions using the local store. */
 const LOCAL_TABLE_TIMEOUT_MS = 3000;
 
-/** DynamoDB on loopback (dynalite, in memory) with the shared table, as the function instances reach it. */
+/** DynamoDB on loopback (dynalite in memory, or another store behind a counting proxy) with the shared table, as the function instances reach it. */
 export interface LocalDynamoDb {
   /** `http://127.0.0.1:PORT`: the DynamoDB endpoint of the functions' clients. */
   readonly url: string;
@@ -127,12 +130,7 @@ export async function startLocalDynamoDb(port = 0): Promise<LocalDynamoDb> {
         worker.postMessage('reset');
         await reply;
       },
-      functionEnvironment: () => ({
-        // dynalite shares this machine's cores with the emulator, the API and every instance: under
-        // load it answers in hundreds of milliseconds where DynamoDB answers in a few, so the
-        // deployed 250 ms would send a busy local fleet to its per-instance budgets.
-        [ENV.sharedTableTimeoutMs]: String(LOCAL_TABLE_TIMEOUT_MS),
-      }),
+      functionEnvironment: () => localTableEnvironment(),
       close,
     };
   } catch (error) {
@@ -141,7 +139,72 @@ export async function startLocalDynamoDb(port = 0): Promise<LocalDynamoDb> {
   }
 }
 
-/** Creates the shared table as the stack declares it (key schema; on demand). */
+/** What points a function at a local store's shared table. */
+function localTableEnvironment(): Record<string, string> {
+  return {
+    // A local store shares this machine's cores with the emulator, the API and every instance:
+    // under load it answers in hundreds of milliseconds where DynamoDB answers in a few, so the
+    // deployed 250 ms would send a busy local fleet to its per-instance budgets.
+    [ENV.sharedTableTimeoutMs]: String(LOCAL_TABLE_TIMEOUT_MS),
+  };
+}
+
+/**
+ * Another DynamoDB on this machine (moto's server, DynamoDB Local, LocalStack: a store that speaks
+ * DynamoDB's API and accepts any signature), used instead of dynalite: the shared table is created
+ * in it unless it exists, and the functions reach it through a loopback proxy that counts requests
+ * by operation (`requests()`) and, as the dynalite wrapper does, refuses web pages. Such a store can
+ * do what dynalite does not: moto returns the item of a failed condition
+ * (`ReturnValuesOnConditionCheckFailure`), so the shared budget's AWS path runs locally. `close`
+ * stops the proxy; the store is its owner's. Rejects when the store cannot be reached.
+ */
+export async function connectDynamoDb(endpoint: string): Promise<LocalDynamoDb> {
+  const target = new URL(endpoint);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new Error(`DynamoDB endpoint ${endpoint} is not an http:// or https:// URL`);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  let counts: Record<string, number> = {};
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers.origin !== undefined || !addressedToThisMachine(req)) {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      return res.end('{"message":"the local DynamoDB answers tools on this machine only"}');
+    }
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] || 'unknown';
+    counts[operation] = (counts[operation] ?? 0) + 1;
+    const upstream = send(target, { method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end('{"message":"the DynamoDB endpoint did not answer"}');
+    });
+    req.pipe(upstream);
+  };
+  const proxy = createServer(forward);
+  const url = `http://127.0.0.1:${await listen(proxy, 0)}`;
+  try {
+    await createSharedTable(url);
+  } catch (error) {
+    await closeServer(proxy);
+    throw new Error(
+      `DynamoDB endpoint ${endpoint}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  counts = {};
+  return {
+    url,
+    tableName: LOCAL_SHARED_TABLE,
+    requests: async () => ({ ...counts }),
+    resetRequests: async () => {
+      counts = {};
+    },
+    functionEnvironment: () => localTableEnvironment(),
+    close: () => closeServer(proxy).catch(() => undefined),
+  };
+}
+
+/** Creates the shared table as the stack declares it (key schema; on demand), unless it exists. */
 async function createSharedTable(url: string): Promise<void> {
   const client = new DynamoDBClient({
     endpoint: url,
@@ -158,6 +221,9 @@ async function createSharedTable(url: string): Promise<void> {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
+  } catch (error) {
+    // A store that outlives the runner (DynamoDB Local, LocalStack) keeps the table of a last run.
+    if (!(error instanceof ResourceInUseException)) throw error;
   } finally {
     client.destroy();
   }

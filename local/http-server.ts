@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 
 /**
  * What the local servers (API Gateway stand-in, AWS emulator, dev identity provider) share:
@@ -25,7 +25,7 @@ export function splitTarget(target: string): RawTarget {
 }
 
 /** Listens on 127.0.0.1 (0 picks a free port) and resolves with the port; a taken port is an error that says so. */
-export function listen(server: Server, port: number): Promise<number> {
+export function listen(server: NetServer, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) =>
       reject(

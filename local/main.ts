@@ -44,6 +44,7 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
     port,
     emulatorPort: portFrom(process.env, 'EMULATOR_PORT', 0),
     fleet: { instances: args.instances, sharedTable: args.instances > 1 || config.sharedCache === true },
+    ...(args.dynamodbEndpoint !== undefined ? { dynamodbEndpoint: args.dynamodbEndpoint } : {}),
   });
   const relay = stack.coturn
     ? `live: coturn on 127.0.0.1:${stack.coturn.port} (udp, tcp) and :${stack.coturn.tlsPort} (tls, dtls), log ${stack.coturn.logFile}`
@@ -55,6 +56,7 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
     authOptions: auth,
     channels,
     corsOrigins: stack.corsOrigins,
+    awsTools: { environment: stack.emulator.toolEnvironment(), scopedRoleArn: stack.emulator.scopedRoleArn },
     details: [
       `  channels   ${channels.join(', ')}`,
       `  AWS        emulator at ${stack.emulator.url} (${stack.emulator.region}); calls: GET ${stack.emulator.url}/_emulator/stats`,
@@ -63,7 +65,7 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
       ...(stack.coturn ? caLines(stack.coturn.caFile) : []),
       ...(config.signalingRoles?.length
         ? [
-            `  signaling  POST /v1/channels/{channel}/${signalingRouteNames(config.signalingRoles, auth.mode)} -> presigned ${stack.emulator.signalingUrl}/… (KVS signaling emulated; plain ${stack.emulator.url.replace(/^http/, 'ws')}/… for tools; GET ${stack.emulator.url}/_emulator/signaling)`,
+            `  signaling  POST /v1/channels/{channel}/${signalingRouteNames(config.signalingRoles, auth.mode)} -> presigned ${stack.emulator.signalingEndpoints.viewer}/?… (viewers), ${stack.emulator.signalingEndpoints.master}/?… (master) (KVS signaling emulated; those ports answer plain ws:// too, for tools; GET ${stack.emulator.url}/_emulator/signaling)`,
           ]
         : []),
       `  blocked    ${describeBlockedCallers(config.blockedCallers)}`,

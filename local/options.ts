@@ -26,6 +26,11 @@ export interface RunnerArgs {
   readonly help: boolean;
   /** `--instances N`: function instances, each a process of its own (1: the handler runs in the runner). */
   readonly instances: number;
+  /**
+   * `--dynamodb-endpoint URL`: another DynamoDB for the shared table (moto's server, DynamoDB
+   * Local, LocalStack) instead of the embedded dynalite; unset: dynalite.
+   */
+  readonly dynamodbEndpoint?: string;
 }
 
 /** Most function instances `--instances` starts: each is a Node process of some 100 MB. */
@@ -35,7 +40,7 @@ export const MAX_LOCAL_INSTANCES = 16;
 export const LOCAL_DEFAULT_CHANNEL = 'demo';
 
 /** `npm start -- --help`. */
-export const USAGE = `Usage: npm start -- [-c key=value ...] [--instances N] [--aws]
+export const USAGE = `Usage: npm start -- [-c key=value ...] [--instances N] [--dynamodb-endpoint URL] [--aws]
 
 Serves POST /v1/channels/{channel}/ice-servers on 127.0.0.1:$PORT (default 8080) with the
 deployed handler, against a local AWS emulator and, when coturn is installed, a real TURN relay.
@@ -54,6 +59,9 @@ deployed handler, against a local AWS emulator and, when coturn is installed, a 
                            behind the API in turn (round robin), sharing the emulator and a local
                            DynamoDB (dynalite) with the shared table (call budget, per-caller
                            limit, -c sharedCache=true), as a deployment's instances do
+  --dynamodb-endpoint URL  the shared table in another DynamoDB on this machine (moto's server,
+                           DynamoDB Local, LocalStack) instead of the embedded dynalite; the
+                           table is created there when it does not exist
   --aws                    use real AWS with your own credentials instead of the emulator
                            (or KVS_ICE_BROKER_AWS=1); needs -c channels=<channel ARNs>,
                            -c scopedRoleArn=<a role your profile may assume> (or SCOPED_ROLE_ARN)
@@ -80,6 +88,7 @@ export function parseArgs(
   let realAws = env.KVS_ICE_BROKER_AWS === '1';
   let help = false;
   let instances = 1;
+  let dynamodbEndpoint: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--aws') realAws = true;
@@ -90,6 +99,13 @@ export function parseArgs(
         throw new Error(
           `--instances needs a whole number from 1 to ${MAX_LOCAL_INSTANCES}, got "${raw ?? ''}"`,
         );
+    } else if (arg === '--dynamodb-endpoint' || arg.startsWith('--dynamodb-endpoint=')) {
+      const raw = arg.startsWith('--dynamodb-endpoint=')
+        ? arg.slice('--dynamodb-endpoint='.length)
+        : argv[++i];
+      if (!raw || !URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol))
+        throw new Error(`--dynamodb-endpoint needs an http(s):// URL, got "${raw ?? ''}"`);
+      dynamodbEndpoint = raw;
     } else if (arg === '-h' || arg === '--help') help = true;
     else if (arg === '-c' || arg === '--context' || arg.startsWith('--context=')) {
       const pair = arg.startsWith('--context=') ? arg.slice('--context='.length) : argv[++i];
@@ -99,9 +115,15 @@ export function parseArgs(
     } else throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
   }
   checkContextKeys(Object.keys(context), LOCAL_KEY_NAMES);
-  if (realAws && instances > 1)
-    throw new Error('--instances runs against the emulator only; leave out --aws');
-  return { context, realAws, help, instances };
+  if (realAws && (instances > 1 || dynamodbEndpoint !== undefined))
+    throw new Error('--instances and --dynamodb-endpoint run against the emulator only; leave out --aws');
+  return {
+    context,
+    realAws,
+    help,
+    instances,
+    ...(dynamodbEndpoint !== undefined ? { dynamodbEndpoint } : {}),
+  };
 }
 
 /**

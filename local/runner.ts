@@ -12,13 +12,14 @@ import { servedSignalingRoles } from '../lambda/contract';
 import type { ApiHandler } from '../lambda/http/adapter';
 import { ENV } from '../lambda/settings';
 import { type FunctionResources, functionEnvironment } from '../lib/function-environment';
+import { scopedRoleStatements } from '../lib/iam-policies';
 import {
   LOCAL_BLOCKED_CALLERS_PARAMETER,
   type LocalBlockedCallers,
   publishBlockedCallers,
 } from './blocked-callers';
 import { demoPages } from './demo/server';
-import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb';
+import { connectDynamoDb, type LocalDynamoDb, startLocalDynamoDb } from './dynamodb';
 import { type Emulator, type QuotaSettings, startEmulator } from './emulator';
 import { type LocalFleet, startFunctionInstances } from './fleet/instances';
 import { createLocalHandler, type LocalFunctionInit } from './function';
@@ -61,6 +62,8 @@ export interface LocalStackOptions extends LocalFunctionSettings {
   readonly fleet?: LocalFleet;
   /** The emulator's request-rate quotas; default AWS's, enforced. */
   readonly quotas?: QuotaSettings;
+  /** Another DynamoDB for the shared table (`--dynamodb-endpoint`); default an embedded dynalite. */
+  readonly dynamodbEndpoint?: string;
 }
 
 /** The whole product running on loopback. */
@@ -294,11 +297,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       quotas: options.quotas,
       // wss:// signaling with the local CA whenever the relay's turns: needs it trusted anyway.
       ...(coturn ? { signalingTls: await signalingCertificate() } : {}),
+      // The scoped role grants what the stack's would (lib/iam-policies.ts), nothing more.
+      scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, options.signalingRoles ?? []),
     });
     started.push(emulator);
     const fleet = options.fleet ?? {};
-    const dynamodb =
-      (fleet.sharedTable ?? (fleet.instances ?? 1) > 1) ? await startLocalDynamoDb() : undefined;
+    const wantsTable = fleet.sharedTable ?? (fleet.instances ?? 1) > 1;
+    const dynamodb = !wantsTable
+      ? undefined
+      : options.dynamodbEndpoint
+        ? await connectDynamoDb(options.dynamodbEndpoint)
+        : await startLocalDynamoDb();
     if (dynamodb) started.push(dynamodb);
     const stopPublishing = publishBlockedCallers(options.blockedCallers, {
       setParameter: (name, value) => emulator.setParameter(name, value),

@@ -1,4 +1,11 @@
-import { type CallRecord, type ChannelStats, type EmulatorStats, OPERATIONS, type Operation } from './types';
+import { OPERATIONS, type Operation } from './model';
+import type { CallRecord, ChannelOperation, ChannelStats, EmulatorStats } from './types';
+
+const CHANNEL_OPERATIONS: readonly string[] = [
+  'GetSignalingChannelEndpoint',
+  'GetIceServerConfig',
+] satisfies ChannelOperation[];
+const isChannelOperation = (op: Operation): op is ChannelOperation => CHANNEL_OPERATIONS.includes(op);
 
 /** Default number of recent KVS calls kept for peak-rate analysis. */
 export const RECENT_CALLS_CAPACITY = 20_000;
@@ -36,7 +43,7 @@ export class StatsRecorder {
   recordCall(op: Operation, channel?: string, clientId?: string, throttled = false): void {
     this.operations[op]++;
     if (throttled) this.throttled[op]++;
-    if (op === 'AssumeRole' || channel === undefined) return;
+    if (!isChannelOperation(op) || channel === undefined) return;
     const perChannel = this.channels.get(channel) ?? {
       total: 0,
       GetSignalingChannelEndpoint: 0,

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { StatsRecorder } from './call-stats';
 import { ClockOffsetError, type EmulatorClock } from './clock';
 import { type FaultRegistry, FaultValidationError, operationSchema } from './faults';
+import { OPERATIONS } from './model';
 import { type QuotaEnforcer, quotaSettingsSchema } from './quotas';
 import type { SignalingService } from './signaling';
-import { OPERATIONS } from './types';
 
 /** A control API answer: JSON body, or none for 204. */
 export interface ControlResponse {

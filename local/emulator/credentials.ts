@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SessionPolicy } from './policy';
+import type { PolicyDocument } from './policy';
 import type { KeyPair } from './types';
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -28,14 +28,27 @@ export interface Session extends KeyPair {
   readonly roleArn: string;
   /** `arn:…:sts::ACCOUNT:assumed-role/ROLE/SESSION` */
   readonly assumedRoleArn: string;
+  /** `AROA…:SESSION`: the role's unique id and the session name (GetCallerIdentity's `UserId`). */
+  readonly assumedRoleId: string;
   /** `null`: the session has all of the role's permissions. */
-  readonly policy: SessionPolicy | null;
+  readonly policy: PolicyDocument | null;
 }
 
-/** Who signed a request. */
+/**
+ * Who signed a request: the function's own credentials (a session of its execution role, as
+ * Lambda hands them over), the developer user whose keys `npm start` prints for the AWS CLI and
+ * boto3, or a session of the scoped role that AssumeRole issued.
+ */
 export type Principal =
   | { readonly kind: 'execution' }
+  | { readonly kind: 'developer' }
   | { readonly kind: 'session'; readonly session: Session };
+
+/** A long-term key pair and whose it is. */
+export interface LongTermKey {
+  readonly keyPair: KeyPair;
+  readonly principal: Principal;
+}
 
 /** What the store knows about an access key id: its secret, what else a request must carry, whose it is. */
 export interface KnownKey {
@@ -51,27 +64,30 @@ export interface KnownKey {
 export interface IssueRequest {
   readonly roleArn: string;
   readonly assumedRoleArn: string;
-  readonly policy: SessionPolicy | null;
+  readonly assumedRoleId: string;
+  readonly policy: PolicyDocument | null;
   readonly expiresAt: number;
 }
 
 /** Sessions kept before the oldest are forgotten (a benchmark may assume roles many times). */
 const MAX_SESSIONS = 50_000;
 
-/** The access keys the emulator accepts: the execution key pair and the sessions it issued. */
+/** The access keys the emulator accepts: its long-term keys and the sessions it issued. */
 export class CredentialStore {
   private readonly sessions = new Map<string, Session>();
+  private readonly longTerm: ReadonlyMap<string, LongTermKey>;
 
   constructor(
-    private readonly execution: KeyPair,
+    longTermKeys: readonly LongTermKey[],
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.longTerm = new Map(longTermKeys.map((key) => [key.keyPair.accessKeyId, key]));
+  }
 
-  /** The key with this id (the execution key or an issued session, expired or not), or undefined. */
+  /** The key with this id (a long-term key or an issued session, expired or not), or undefined. */
   lookup(accessKeyId: string): KnownKey | undefined {
-    if (accessKeyId === this.execution.accessKeyId) {
-      return { secretAccessKey: this.execution.secretAccessKey, principal: { kind: 'execution' } };
-    }
+    const longTerm = this.longTerm.get(accessKeyId);
+    if (longTerm) return { secretAccessKey: longTerm.keyPair.secretAccessKey, principal: longTerm.principal };
     const session = this.sessions.get(accessKeyId);
     if (!session) return undefined;
     return {

@@ -30,20 +30,6 @@ export class AuthFailure extends Error {
   }
 }
 
-/** IAM's refusal, in the code and status of the protocol at hand. */
-export const notAuthorized = (
-  code: string,
-  status: number,
-  caller: string,
-  action: string,
-  resource: string,
-) =>
-  new AwsError(
-    code,
-    status,
-    `User: ${caller} is not authorized to perform: ${action} on resource: ${resource}`,
-  );
-
 /** KVS's 404 for a channel that does not exist (or is not active). */
 export const resourceNotFound = () =>
   new AwsError('ResourceNotFoundException', 404, 'The requested channel is not found or not active.');

@@ -1,21 +1,24 @@
-import { createServer } from 'node:http';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
-import { FaultRegistry, Sleeper } from './faults';
+import { type EndpointServer, startEndpoint } from './endpoint-server';
+import { FaultRegistry, OPERATION_FAULT_TARGETS, Sleeper } from './faults';
+import { AccountIam } from './iam';
 import { resolveOptions } from './options';
 import { QuotaEnforcer } from './quotas';
-import { createRouter } from './router';
+import { createRouter, refuseUpgrade } from './router';
 import { SignalingService } from './signaling';
-import { ParameterStore, parameterService } from './ssm';
-import type { Emulator, EmulatorOptions } from './types';
+import { ParameterStore } from './ssm';
+import type { Emulator, EmulatorOptions, SignalingEndpoints } from './types';
 
 // The AWS emulator's public module: everything outside `emulator/` (the runner, the API Gateway
 // stand-in, tests of the whole emulator, benchmarks) imports from here only.
 
 export { ClockOffsetError } from './clock';
 export { FaultValidationError } from './faults';
+export { OPERATION_MODELS, OPERATIONS, type Operation, type OperationModel } from './model';
+export { LOCAL_BLOCKED_CALLERS_PARAMETER } from './options';
 export { AWS_QUOTAS } from './quotas';
 export {
   SIGNALING_LIMITS,
@@ -35,21 +38,25 @@ export type {
   FaultKind,
   FaultSpec,
   KeyPair,
-  Operation,
   OperationQuota,
   QuotaSettings,
+  SignalingEndpoints,
+  ToolEnvironment,
   TurnSettings,
 } from './types';
 
-import { closeServer, listen } from '../http-server';
-
-/** Keep-alive longer than typical SDK agent reuse so idle sockets are not cut mid-request. */
-const KEEP_ALIVE_MS = 65_000;
-
 /**
- * Starts the local AWS wire emulator on 127.0.0.1: STS `AssumeRole` (awsQuery), KVS
- * `GetSignalingChannelEndpoint` and KVS signaling `GetIceServerConfig` (REST-JSON), every
- * request SigV4-verified, plus the `/_emulator/*` control API.
+ * Starts the local AWS wire emulator on 127.0.0.1, its endpoints apart as AWS's are:
+ *
+ * - the control endpoint (the `port` option): STS `AssumeRole` and `GetCallerIdentity`
+ *   (awsQuery), SSM `GetParameter` (awsJson), the KVS control plane (`GetSignalingChannelEndpoint`,
+ *   `DescribeSignalingChannel`, `ListSignalingChannels`; REST-JSON), and the `/_emulator/*`
+ *   control API;
+ * - the signaling API (`GetIceServerConfig`), the master's and the viewers' signaling WebSockets:
+ *   a port each, the endpoints `GetSignalingChannelEndpoint` hands out.
+ *
+ * Every call is SigV4-verified, validated against the AWS models' shapes and authorized by the
+ * account's IAM (the roles' policies as the stack writes them, intersected with session policies).
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const resolved = resolveOptions(options);
@@ -63,82 +70,115 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     ]),
   );
   const stats = new StatsRecorder(config.now);
-  const faults = new FaultRegistry();
+  const faults = new FaultRegistry(OPERATION_FAULT_TARGETS);
   const sleeper = new Sleeper();
   const rateClock = options.rateClock ?? (() => performance.now());
   const quotas = new QuotaEnforcer(options.quotas, rateClock);
   const parameters = new ParameterStore(config.now);
-  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
-  const port = await listen(server, config.port);
-  const url = `http://127.0.0.1:${port}`;
-  const credentials = new CredentialStore(config.executionCredentials, config.now);
+  const iam = new AccountIam(config, [...channelArns.values()]);
+  const credentials = new CredentialStore(
+    [
+      { keyPair: config.executionCredentials, principal: { kind: 'execution' } },
+      { keyPair: config.developerCredentials, principal: { kind: 'developer' } },
+    ],
+    config.now,
+  );
   const signaling = new SignalingService({
     ...config,
     credentials,
+    iam,
     channelArns,
     sleeper,
     rateClock,
     limits: options.signaling,
   });
-  server.on('upgrade', signaling.handleUpgrade);
-  const tls = options.signalingTls ? await signalingTlsServer(options.signalingTls, signaling) : undefined;
-  const signalingUrl = tls ? `wss://127.0.0.1:${tls.port}` : `ws://127.0.0.1:${port}`;
-  server.on(
-    'request',
-    createRouter(
-      { ...config, url, signalingUrl, channelArns, credentials },
-      {
-        stats,
-        faults,
-        sleeper,
-        clock,
-        quotas,
-        parameters: parameterService({ ...config, credentials }, parameters),
-        signaling,
-      },
-    ),
-  );
+  const tls = options.signalingTls;
+  const started: EndpointServer[] = [];
+  const closeAll = () => Promise.all(started.map((server) => server.close())).then(() => undefined);
+  try {
+    // The WebSocket endpoints first: GetSignalingChannelEndpoint names them.
+    const wss = tls ? 'wss' : 'ws';
+    const noRequests = { request: refuseRequest };
+    const master = await startEndpoint(
+      { ...noRequests, upgrade: signaling.upgradeListener('ConnectAsMaster') },
+      0,
+      tls,
+    );
+    started.push(master);
+    const viewer = await startEndpoint(
+      { ...noRequests, upgrade: signaling.upgradeListener('ConnectAsViewer') },
+      0,
+      tls,
+    );
+    started.push(viewer);
+    // The signaling API: plain HTTP, as the function's SDK client trusts no local CA (with a
+    // certificate, the port answers HTTPS too).
+    let routeSignaling: ReturnType<typeof createRouter> = () => undefined;
+    const https = await startEndpoint(
+      { request: (req, res) => routeSignaling(req, res), upgrade: refuseUpgrade },
+      0,
+      tls,
+    );
+    started.push(https);
+    let routeControl: ReturnType<typeof createRouter> = () => undefined;
+    const control = await startEndpoint(
+      { request: (req, res) => routeControl(req, res), upgrade: refuseUpgrade },
+      config.port,
+    );
+    started.push(control);
 
-  return {
-    url,
-    port,
-    region: config.region,
-    partition: config.partition,
-    accountId: config.accountId,
-    executionCredentials: { ...config.executionCredentials },
-    scopedRoleArn: config.scopedRoleArn,
-    channelArns,
-    stats: () => stats.snapshot(),
-    resetStats: () => stats.reset(),
-    setFault: (operation, fault) => faults.set(operation, fault),
-    clearFaults: () => faults.clear(),
-    setQuotas: (settings) => quotas.update(settings),
-    setClockOffset: (offsetMs) => clock.setOffset(offsetMs),
-    setParameter: (name, value) => (value === null ? parameters.delete(name) : parameters.set(name, value)),
-    parameterReads: () => parameters.reads(),
-    signaling,
-    signalingUrl,
-    close: async () => {
-      sleeper.cancelAll();
-      await signaling.close();
-      await Promise.all([closeServer(server), ...(tls ? [closeServer(tls.server)] : [])]);
-    },
-  };
+    const url = `http://127.0.0.1:${control.port}`;
+    const signalingEndpoints: SignalingEndpoints = {
+      https: `http://127.0.0.1:${https.port}`,
+      master: `${wss}://127.0.0.1:${master.port}`,
+      viewer: `${wss}://127.0.0.1:${viewer.port}`,
+    };
+    const ctx = { ...config, url, signalingEndpoints, channelArns, createdAt, credentials, iam };
+    const deps = { stats, faults, sleeper, clock, quotas, parameters, signaling };
+    routeControl = createRouter(ctx, deps, 'control');
+    routeSignaling = createRouter(ctx, deps, 'signaling');
+
+    return {
+      url,
+      port: control.port,
+      region: config.region,
+      partition: config.partition,
+      accountId: config.accountId,
+      executionCredentials: { ...config.executionCredentials },
+      scopedRoleArn: config.scopedRoleArn,
+      developerCredentials: { ...config.developerCredentials },
+      developerArn: iam.developerArn,
+      toolEnvironment: () => ({
+        AWS_ACCESS_KEY_ID: config.developerCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: config.developerCredentials.secretAccessKey,
+        AWS_ENDPOINT_URL: url,
+        AWS_REGION: config.region,
+        AWS_DEFAULT_REGION: config.region,
+      }),
+      channelArns,
+      stats: () => stats.snapshot(),
+      resetStats: () => stats.reset(),
+      setFault: (operation, fault) => faults.set(operation, fault),
+      clearFaults: () => faults.clear(),
+      setQuotas: (settings) => quotas.update(settings),
+      setClockOffset: (offsetMs) => clock.setOffset(offsetMs),
+      setParameter: (name, value) => (value === null ? parameters.delete(name) : parameters.set(name, value)),
+      parameterReads: () => parameters.reads(),
+      signaling,
+      signalingEndpoints,
+      close: async () => {
+        sleeper.cancelAll();
+        await signaling.close();
+        await closeAll();
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
 }
 
-/** The signaling service's TLS listener on 127.0.0.1 (a free port): WebSocket upgrades only. */
-async function signalingTlsServer(
-  tls: { readonly cert: string; readonly key: string },
-  signaling: SignalingService,
-): Promise<{ server: TlsServer; port: number }> {
-  const server = createTlsServer({ cert: tls.cert, key: tls.key }, (_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only');
-  });
-  server.on('upgrade', signaling.handleUpgrade);
-  return { server, port: await listen(server, 0) };
+/** A WebSocket endpoint's answer to a plain request: 426, it speaks WebSocket only. */
+function refuseRequest(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('WebSocket only');
 }

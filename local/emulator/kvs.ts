@@ -1,64 +1,41 @@
 import { createHash } from 'node:crypto';
+import { resourceNotFound } from './errors';
 import {
-  type ChannelOperation,
+  authorizeKvs,
   type ChannelRef,
-  CLIENT_ID,
   channelOperation,
+  channelRef,
   invalidArgument,
-  optionalString,
+  requireChannel,
 } from './kvs-access';
-import type { EmulatorContext, OperationHandler } from './operation';
+import { type EmulatorContext, handler, type OperationHandler } from './operation';
 import { mintTurnCredentials } from './turn-credentials';
 
-const PROTOCOLS = new Set(['HTTPS', 'WSS', 'WEBRTC']);
-const ROLES = new Set(['MASTER', 'VIEWER']);
 /** What KVS returns when the request names no protocols. */
 const DEFAULT_PROTOCOLS = ['WSS', 'HTTPS'];
 /** KVS's hard TURN credential lifetime, seconds. */
 const TURN_TTL_SECONDS = 300;
 const TURN_SERVER_SETS = 2;
+/** A signaling channel's default message TTL (CreateSignalingChannel's `MessageTtlSeconds`). */
+const MESSAGE_TTL_SECONDS = 60;
 
-/** The requested protocols and role (KVS's default role is MASTER). */
+/** The requested protocols and role (KVS's default role is MASTER); the shape has checked their values. */
 function requestedEndpoints(config: unknown): { protocols: string[]; role: string } {
-  if (config === undefined || config === null) return { protocols: DEFAULT_PROTOCOLS, role: 'MASTER' };
-  if (typeof config !== 'object' || Array.isArray(config)) {
-    throw invalidArgument('SingleMasterChannelEndpointConfiguration must be an object.');
-  }
-  const { Protocols, Role } = config as Record<string, unknown>;
-  if (Role !== undefined && !ROLES.has(Role as string))
-    throw invalidArgument('Role must be MASTER or VIEWER.');
-  const role = typeof Role === 'string' ? Role : 'MASTER';
-  if (Protocols === undefined) return { protocols: DEFAULT_PROTOCOLS, role };
-  const valid =
-    Array.isArray(Protocols) &&
-    Protocols.length >= 1 &&
-    Protocols.length <= 5 &&
-    Protocols.every((p) => PROTOCOLS.has(p));
-  if (!valid) throw invalidArgument('Protocols must list 1 to 5 of HTTPS, WSS, WEBRTC.');
-  return { protocols: [...new Set(Protocols as string[])], role };
+  const { Protocols, Role } = (config ?? {}) as { Protocols?: string[]; Role?: string };
+  return { protocols: Protocols ? [...new Set(Protocols)] : DEFAULT_PROTOCOLS, role: Role ?? 'MASTER' };
 }
 
 /**
- * The emulator serves the HTTPS (signaling API) endpoint and the WSS (signaling WebSocket) one,
- * a path per role as KVS has a host per role; WEBRTC gets a realistic but unserved KVS host name.
+ * The endpoint of a protocol, as KVS hands them out: the signaling API's HTTPS endpoint, the WSS
+ * endpoint of the role (a host per role on KVS, a port per role here), and for WEBRTC a realistic
+ * but unserved KVS host name.
  */
 function endpointFor(ctx: EmulatorContext, protocol: string, role: string, channel: ChannelRef): string {
-  if (protocol === 'HTTPS') return ctx.url;
-  if (protocol === 'WSS') return `${ctx.signalingUrl}/${role === 'VIEWER' ? 'viewer' : 'master'}`;
+  if (protocol === 'HTTPS') return ctx.signalingEndpoints.https;
+  if (protocol === 'WSS')
+    return role === 'VIEWER' ? ctx.signalingEndpoints.viewer : ctx.signalingEndpoints.master;
   const id = createHash('sha256').update(channel.arn).digest('hex').slice(0, 8);
   return `https://w-${id}.kinesisvideo.${ctx.region}.${ctx.dnsSuffix}`;
-}
-
-/** KVS `GetSignalingChannelEndpoint`'s answer (control plane): an endpoint per protocol asked for. */
-function signalingChannelEndpoints(
-  ctx: EmulatorContext,
-  input: Record<string, unknown>,
-  channel: ChannelRef,
-) {
-  const { protocols, role } = requestedEndpoints(input.SingleMasterChannelEndpointConfiguration);
-  const list = () =>
-    protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role, channel) }));
-  return { answer: () => JSON.stringify({ ResourceEndpointList: list() }) };
 }
 
 function iceServerList(ctx: EmulatorContext, channelArn: string) {
@@ -75,29 +52,93 @@ function iceServerList(ctx: EmulatorContext, channelArn: string) {
   });
 }
 
-/** KVS signaling `GetIceServerConfig`'s answer (served at the HTTPS channel endpoint): TURN server sets. */
-function iceServerConfig(ctx: EmulatorContext, input: Record<string, unknown>, channel: ChannelRef) {
-  const clientId = optionalString(input.ClientId, 'ClientId', CLIENT_ID);
-  optionalString(input.Username, 'Username', CLIENT_ID);
-  if (input.Service !== undefined && input.Service !== 'TURN') throw invalidArgument('Service must be TURN.');
-  return { clientId, answer: () => JSON.stringify({ IceServerList: iceServerList(ctx, channel.arn) }) };
+/** `DescribeSignalingChannel`'s and `ListSignalingChannels`' `ChannelInfo` of an emulated channel. */
+function channelInfo(ctx: EmulatorContext, name: string, arn: string) {
+  return {
+    ChannelName: name,
+    ChannelARN: arn,
+    ChannelType: 'SINGLE_MASTER',
+    ChannelStatus: 'ACTIVE',
+    // REST-JSON timestamps are epoch seconds.
+    CreationTime: ctx.createdAt / 1000,
+    SingleMasterConfiguration: { MessageTtlSeconds: MESSAGE_TTL_SECONDS },
+    Version: createHash('sha256').update(arn).digest('hex').slice(0, 20),
+  };
 }
 
-/** The two KVS operations the broker calls, as REST-JSON handlers (see {@link channelOperation}). */
+/** KVS `DescribeSignalingChannel` (control plane): a channel by name or by ARN. */
+function describeSignalingChannel(ctx: EmulatorContext): OperationHandler {
+  return handler('DescribeSignalingChannel', (input, principal) => {
+    const { ChannelName, ChannelARN } = input as { ChannelName?: string; ChannelARN?: string };
+    if ((ChannelName === undefined) === (ChannelARN === undefined))
+      throw invalidArgument('Specify either ChannelName or ChannelARN, not both.');
+    const channel = ChannelARN !== undefined ? channelRef(ChannelARN) : undefined;
+    const name = channel?.name ?? String(ChannelName);
+    const arn =
+      channel?.arn ??
+      ctx.channelArns.get(name) ??
+      `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/${name}/*`;
+    authorizeKvs(ctx, principal, 'DescribeSignalingChannel', arn, 'AccessDeniedException');
+    return {
+      channel: name,
+      run: () => {
+        if (channel) requireChannel(ctx, channel);
+        else if (!ctx.channelArns.has(name)) throw resourceNotFound();
+        return JSON.stringify({ ChannelInfo: channelInfo(ctx, name, arn) });
+      },
+    };
+  });
+}
+
+/** KVS `ListSignalingChannels` (control plane): the channels by name, a page at a time. */
+function listSignalingChannels(ctx: EmulatorContext): OperationHandler {
+  return handler('ListSignalingChannels', (input, principal) => {
+    const { MaxResults, NextToken, ChannelNameCondition } = input as {
+      MaxResults?: number;
+      NextToken?: string;
+      ChannelNameCondition?: { ComparisonValue?: string };
+    };
+    const start =
+      NextToken === undefined || NextToken === '' ? 0 : Number(Buffer.from(NextToken, 'base64').toString());
+    if (!Number.isSafeInteger(start) || start < 0) throw invalidArgument('NextToken is not valid.');
+    authorizeKvs(ctx, principal, 'ListSignalingChannels', '*', 'AccessDeniedException');
+    return {
+      run: () => {
+        const prefix = ChannelNameCondition?.ComparisonValue ?? '';
+        const all = [...ctx.channelArns]
+          .filter(([name]) => name.startsWith(prefix))
+          .sort(([a], [b]) => a.localeCompare(b));
+        const end = start + (MaxResults ?? 10_000);
+        const page = all.slice(start, end).map(([name, arn]) => channelInfo(ctx, name, arn));
+        const next = end < all.length ? { NextToken: Buffer.from(String(end)).toString('base64') } : {};
+        return JSON.stringify({ ChannelInfoList: page, ...next });
+      },
+    };
+  });
+}
+
+/** The KVS operations: the control plane's three, and the signaling API's GetIceServerConfig. */
 export function kvsOperationHandlers(ctx: EmulatorContext): OperationHandler[] {
-  const operations: ChannelOperation[] = [
-    {
+  return [
+    channelOperation(ctx, {
       operation: 'GetSignalingChannelEndpoint',
-      path: '/getSignalingChannelEndpoint',
       deniedCode: 'AccessDeniedException',
-      accept: (input, channel) => signalingChannelEndpoints(ctx, input, channel),
-    },
-    {
+      accept: (input, channel) => {
+        const { protocols, role } = requestedEndpoints(input.SingleMasterChannelEndpointConfiguration);
+        const list = () =>
+          protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role, channel) }));
+        return { answer: () => JSON.stringify({ ResourceEndpointList: list() }) };
+      },
+    }),
+    describeSignalingChannel(ctx),
+    listSignalingChannels(ctx),
+    channelOperation(ctx, {
       operation: 'GetIceServerConfig',
-      path: '/v1/get-ice-server-config',
       deniedCode: 'NotAuthorizedException',
-      accept: (input, channel) => iceServerConfig(ctx, input, channel),
-    },
+      accept: (input, channel) => ({
+        clientId: typeof input.ClientId === 'string' ? input.ClientId : undefined,
+        answer: () => JSON.stringify({ IceServerList: iceServerList(ctx, channel.arn) }),
+      }),
+    }),
   ];
-  return operations.map((operation) => channelOperation(ctx, operation));
 }

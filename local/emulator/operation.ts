@@ -1,17 +1,22 @@
 import type { CredentialStore, Principal } from './credentials';
+import type { AccountIam } from './iam';
+import { OPERATION_MODELS, type Operation, type OperationModel } from './model';
 import type { EmulatorConfig } from './options';
-import type { Protocol } from './protocols';
-import type { Operation } from './types';
+import { PROTOCOLS, type Protocol } from './protocols';
+import type { SignalingEndpoints } from './types';
 
 /** Everything an operation needs to know about the emulated account. */
 export interface EmulatorContext extends EmulatorConfig {
-  /** `http://127.0.0.1:PORT`: the HTTPS signaling endpoint KVS hands out. */
+  /** `http://127.0.0.1:PORT`: STS, SSM and the KVS control plane. */
   readonly url: string;
-  /** `ws://127.0.0.1:PORT`: the base of the WSS endpoints KVS hands out (`/master`, `/viewer`). */
-  readonly signalingUrl: string;
+  /** The signaling endpoints `GetSignalingChannelEndpoint` hands out. */
+  readonly signalingEndpoints: SignalingEndpoints;
   /** Channel name to ARN. */
   readonly channelArns: ReadonlyMap<string, string>;
+  /** When the channels were created (epoch milliseconds, the emulator clock at start): their ARNs end in it. */
+  readonly createdAt: number;
   readonly credentials: CredentialStore;
+  readonly iam: AccountIam;
 }
 
 /** A request that passed validation and authorization and is about to reach its operation. */
@@ -23,19 +28,20 @@ export interface PreparedCall {
   run(requestId: string): string;
 }
 
-/** One AWS operation: where it is routed, how it is signed and spelled, what it does. */
+/** One AWS operation: its row of the model table, and what it does. */
 export interface OperationHandler {
   readonly operation: Operation;
-  readonly path: string;
-  /** SigV4 service name in the credential scope. */
-  readonly service: 'sts' | 'kinesisvideo';
+  readonly model: OperationModel;
   readonly protocol: Protocol;
-  /** Parses, validates and authorizes a request; throws an AwsError to reject it. */
-  prepare(body: Buffer, principal: Principal): PreparedCall;
+  /**
+   * Checks what the shapes cannot (semantics, authorization) of an input that passed its shape's
+   * validation; throws an AwsError to reject it.
+   */
+  prepare(input: Record<string, unknown>, principal: Principal): PreparedCall;
 }
 
-/** The ARN IAM names in an access-denied message for this principal. */
-export const callerArn = (ctx: EmulatorContext, principal: Principal): string =>
-  principal.kind === 'session'
-    ? principal.session.assumedRoleArn
-    : `arn:${ctx.partition}:iam::${ctx.accountId}:user/kvs-ice-broker-execution`;
+/** A handler for `operation` (its model and protocol from the table) with the given behaviour. */
+export const handler = (operation: Operation, prepare: OperationHandler['prepare']): OperationHandler => {
+  const model = OPERATION_MODELS[operation];
+  return { operation, model, protocol: PROTOCOLS[model.protocol], prepare };
+};

@@ -1,5 +1,13 @@
+import type { PolicyStatementJson } from '../../lib/iam-policies';
 import { randomKeyId, randomSecretAccessKey } from './credentials';
+import { defaultScopedRolePolicy } from './iam';
 import type { EmulatorOptions, KeyPair, TurnSettings } from './types';
+
+/**
+ * The SSM parameter the local deployment keeps its blocked-callers list in (the runner publishes
+ * it there, the function reads it), and so the one the emulated execution role may read.
+ */
+export const LOCAL_BLOCKED_CALLERS_PARAMETER = '/kvs-ice-broker-local/blocked-callers';
 
 /** Valid options with every default applied. */
 export interface EmulatorConfig {
@@ -11,7 +19,10 @@ export interface EmulatorConfig {
   readonly accountId: string;
   readonly channels: readonly string[];
   readonly executionCredentials: KeyPair;
+  readonly developerCredentials: KeyPair;
   readonly scopedRoleArn: string;
+  readonly scopedRolePolicy: (channelArns: readonly string[]) => readonly PolicyStatementJson[];
+  readonly blockedCallersParameter: string;
   readonly turn: TurnSettings;
   readonly now: () => number;
 }
@@ -22,6 +33,8 @@ const ACCOUNT = /^\d{12}$/;
 export const CHANNEL_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
 const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+/** SSM's parameter names: a path of `[a-zA-Z0-9_.-]` segments, from the root. */
+const PARAMETER_NAME = /^(\/[a-zA-Z0-9_.-]+)+$/;
 
 /** `aws-cn` for `cn-*` regions, `aws-us-gov` for `us-gov-*`, otherwise `aws`. */
 function partitionOf(region: string): string {
@@ -87,6 +100,13 @@ export function resolveOptions(options: EmulatorOptions): EmulatorConfig {
   const scopedRoleArn =
     options.scopedRoleArn ?? `arn:${partition}:iam::${accountId}:role/kvs-ice-broker-scoped`;
   check(ROLE_ARN.test(scopedRoleArn), `invalid scopedRoleArn ${JSON.stringify(scopedRoleArn)}`);
+  const scopedRolePolicy = options.scopedRolePolicy ?? defaultScopedRolePolicy;
+  check(typeof scopedRolePolicy === 'function', 'scopedRolePolicy must be a function of the channel ARNs');
+  const blockedCallersParameter = options.blockedCallersParameter ?? LOCAL_BLOCKED_CALLERS_PARAMETER;
+  check(
+    PARAMETER_NAME.test(blockedCallersParameter),
+    `invalid blockedCallersParameter ${JSON.stringify(blockedCallersParameter)} (a path such as /app/blocked-callers)`,
+  );
   return {
     port,
     region,
@@ -95,7 +115,10 @@ export function resolveOptions(options: EmulatorOptions): EmulatorConfig {
     accountId,
     channels: [...options.channels],
     executionCredentials: { ...executionCredentials },
+    developerCredentials: { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecretAccessKey() },
     scopedRoleArn,
+    scopedRolePolicy,
+    blockedCallersParameter,
     turn: { ...options.turn },
     now: options.now ?? Date.now,
   };

@@ -7,8 +7,8 @@ interface Statement {
   readonly resources: readonly string[];
 }
 
-/** A parsed IAM session policy (identity-based, Allow/Deny with Action and Resource). */
-export interface SessionPolicy {
+/** A parsed IAM policy (identity-based or a session policy: Allow/Deny with Action and Resource). */
+export interface PolicyDocument {
   readonly statements: readonly Statement[];
 }
 
@@ -48,13 +48,29 @@ function parseStatement(raw: unknown): Statement {
 }
 
 /** Parses a session policy document; throws `MalformedPolicyDocument` like STS does. */
-export function parseSessionPolicy(document: string): SessionPolicy {
+export function parseSessionPolicy(document: string): PolicyDocument {
   let json: unknown;
   try {
     json = JSON.parse(document);
   } catch {
     throw malformed('Syntax errors in policy.');
   }
+  return parsePolicyJson(json);
+}
+
+/**
+ * A role's identity-based policy from its statements (lib/iam-policies.ts), for the emulator to
+ * enforce as IAM does; throws a TypeError when they are not a policy IAM would accept.
+ */
+export function policyFromStatements(statements: readonly unknown[]): PolicyDocument {
+  try {
+    return parsePolicyJson({ Version: '2012-10-17', Statement: [...statements] });
+  } catch (error) {
+    throw new TypeError(`startEmulator: invalid role policy: ${(error as Error).message}`);
+  }
+}
+
+function parsePolicyJson(json: unknown): PolicyDocument {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw malformed('Syntax errors in policy.');
   const { Version, Statement, ...rest } = json as Record<string, unknown>;
@@ -102,9 +118,55 @@ const matches = (statement: Statement, action: string, resource: string): boolea
   statement.actions.some((a) => globMatch(a, action)) &&
   statement.resources.some((r) => globMatch(r, resource));
 
-/** IAM evaluation for one request: an explicit Deny wins, otherwise an Allow is needed. */
-export function policyAllows(policy: SessionPolicy, action: string, resource: string): boolean {
+/** One policy's verdict on a request: an explicit Deny wins, otherwise an Allow is needed. */
+function verdict(policy: PolicyDocument, action: string, resource: string): 'allow' | 'deny' | 'none' {
   const lowerAction = action.toLowerCase();
   const matching = policy.statements.filter((s) => matches(s, lowerAction, resource));
-  return matching.length > 0 && matching.every((s) => s.allow);
+  if (matching.some((s) => !s.allow)) return 'deny';
+  return matching.length > 0 ? 'allow' : 'none';
+}
+
+/** IAM evaluation for one request against one policy: an explicit Deny wins, otherwise an Allow is needed. */
+export const policyAllows = (policy: PolicyDocument, action: string, resource: string): boolean =>
+  verdict(policy, action, resource) === 'allow';
+
+/** Why IAM refused a request, as its access-denied messages say it. */
+export type Denial = 'identityDeny' | 'sessionDeny' | 'noIdentityAllow' | 'noSessionAllow';
+
+/**
+ * IAM's decision for a principal whose permissions are an identity-based policy (a role's or a
+ * user's) and, for a role session, the session policy passed to AssumeRole: an explicit Deny in
+ * either wins, then both must allow (the session gets the intersection; IAM User Guide, "Policy
+ * evaluation logic" and "Session policies"). Returns undefined when allowed, else why not.
+ */
+export function evaluate(
+  identity: PolicyDocument,
+  session: PolicyDocument | null,
+  action: string,
+  resource: string,
+): Denial | undefined {
+  const byIdentity = verdict(identity, action, resource);
+  const bySession = session === null ? 'allow' : verdict(session, action, resource);
+  if (byIdentity === 'deny') return 'identityDeny';
+  if (bySession === 'deny') return 'sessionDeny';
+  if (byIdentity !== 'allow') return 'noIdentityAllow';
+  if (bySession !== 'allow') return 'noSessionAllow';
+  return undefined;
+}
+
+/**
+ * The end of IAM's access-denied message for a denial (IAM User Guide, "Access denied error
+ * message examples"): `… because no session policy allows the kinesisvideo:ConnectAsMaster action`.
+ */
+export function denialReason(denial: Denial, action: string): string {
+  switch (denial) {
+    case 'identityDeny':
+      return 'with an explicit deny in an identity-based policy';
+    case 'sessionDeny':
+      return 'with an explicit deny in a session policy';
+    case 'noIdentityAllow':
+      return `because no identity-based policy allows the ${action} action`;
+    case 'noSessionAllow':
+      return `because no session policy allows the ${action} action`;
+  }
 }

@@ -1,4 +1,5 @@
-import { type AuthFailureReason, AwsError, resourceNotFound } from './errors';
+import { type AuthFailureReason, AwsError } from './errors';
+import { MESSAGE_MEMBERS, type ProtocolName } from './model';
 
 const XML_ENTITIES: Record<string, string> = {
   '&': '&amp;',
@@ -23,15 +24,14 @@ export interface WireResponse {
 
 /** How one AWS protocol spells errors and successes on the wire. */
 export interface Protocol {
+  readonly name: ProtocolName;
   authError(reason: AuthFailureReason, message: string): AwsError;
   throttle(): AwsError;
   serverError(status: number): AwsError;
-  /** `null` when the protocol's operations have no not-found error (STS). */
-  notFound(): AwsError | null;
   error(error: AwsError, requestId: string): WireResponse;
   ok(body: string, requestId: string): WireResponse;
-  /** A 200 body the SDK's deserializer rejects. */
-  malformed(requestId: string): WireResponse;
+  /** A 200 body of `operation` that the SDK's deserializer rejects. */
+  malformed(operation: string, requestId: string): WireResponse;
 }
 
 const serverError = (status: number): AwsError =>
@@ -41,33 +41,64 @@ const serverError = (status: number): AwsError =>
     'An internal error occurred.',
   );
 
-/** The code and status each protocol answers a failed SigV4 check with, as STS and KVS do. */
-const AUTH_ERRORS: Record<AuthFailureReason, { awsQuery: [string, number]; restJson: [string, number] }> = {
+/** The code and status each protocol answers a failed SigV4 check with, as STS, KVS and SSM do. */
+const AUTH_ERRORS: Record<AuthFailureReason, Record<ProtocolName, [string, number]>> = {
   missing: {
     awsQuery: ['MissingAuthenticationToken', 403],
     restJson: ['MissingAuthenticationTokenException', 403],
+    awsJson: ['MissingAuthenticationTokenException', 400],
   },
-  incomplete: { awsQuery: ['IncompleteSignature', 400], restJson: ['IncompleteSignatureException', 400] },
-  unknownKey: { awsQuery: ['InvalidClientTokenId', 403], restJson: ['UnrecognizedClientException', 403] },
-  signature: { awsQuery: ['SignatureDoesNotMatch', 403], restJson: ['InvalidSignatureException', 403] },
-  stale: { awsQuery: ['SignatureDoesNotMatch', 403], restJson: ['InvalidSignatureException', 403] },
-  expired: { awsQuery: ['ExpiredToken', 400], restJson: ['ExpiredTokenException', 403] },
+  incomplete: {
+    awsQuery: ['IncompleteSignature', 400],
+    restJson: ['IncompleteSignatureException', 400],
+    awsJson: ['IncompleteSignatureException', 400],
+  },
+  unknownKey: {
+    awsQuery: ['InvalidClientTokenId', 403],
+    restJson: ['UnrecognizedClientException', 403],
+    awsJson: ['UnrecognizedClientException', 400],
+  },
+  signature: {
+    awsQuery: ['SignatureDoesNotMatch', 403],
+    restJson: ['InvalidSignatureException', 403],
+    awsJson: ['InvalidSignatureException', 400],
+  },
+  stale: {
+    awsQuery: ['SignatureDoesNotMatch', 403],
+    restJson: ['InvalidSignatureException', 403],
+    awsJson: ['InvalidSignatureException', 400],
+  },
+  expired: {
+    awsQuery: ['ExpiredToken', 400],
+    restJson: ['ExpiredTokenException', 403],
+    awsJson: ['ExpiredTokenException', 400],
+  },
 };
 
-const authError = (protocol: 'awsQuery' | 'restJson', reason: AuthFailureReason, message: string) => {
+const authError = (protocol: ProtocolName, reason: AuthFailureReason, message: string) => {
   const [code, status] = AUTH_ERRORS[reason][protocol];
   return new AwsError(code, status, message);
 };
+
+/**
+ * The member a JSON error body carries its message in: the modelled error's own (`Message` for
+ * most KVS errors, `message` for InvalidClientException and SessionExpiredException, as the
+ * models declare them and botocore reads them into `e.response`), `message` for errors no model
+ * declares (authentication, serialization).
+ */
+const messageBody = (error: AwsError): Record<string, string> => ({
+  [MESSAGE_MEMBERS.get(error.code) ?? 'message']: error.message,
+});
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const xmlHeaders = (requestId: string) => ({ 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
 
 /** STS: awsQuery, XML bodies. */
 export const awsQuery: Protocol = {
+  name: 'awsQuery',
   authError: (reason, message) => authError('awsQuery', reason, message),
   throttle: () => new AwsError('Throttling', 400, 'Rate exceeded'),
   serverError,
-  notFound: () => null,
   error: (error, requestId) => ({
     status: error.status,
     headers: xmlHeaders(requestId),
@@ -77,33 +108,79 @@ export const awsQuery: Protocol = {
       `<RequestId>${requestId}</RequestId></ErrorResponse>`,
   }),
   ok: (body, requestId) => ({ status: 200, headers: xmlHeaders(requestId), body }),
-  malformed: (requestId) => ({
+  malformed: (operation, requestId) => ({
     status: 200,
     headers: xmlHeaders(requestId),
-    body: `<AssumeRoleResponse xmlns="${STS_NS}"><AssumeRoleResult><Credentials><AccessKeyId>AS`,
+    body: `<${operation}Response xmlns="${STS_NS}"><${operation}Result><Credentials><AccessKeyId>AS`,
   }),
 };
 
-const jsonHeaders = (requestId: string) => ({
-  'content-type': 'application/json',
+const jsonHeaders = (contentType: string, requestId: string) => ({
+  'content-type': contentType,
   'x-amzn-requestid': requestId,
 });
 
-/** KVS and KVS signaling: REST-JSON. */
+/** KVS and KVS signaling: REST-JSON; the error code travels in `x-amzn-ErrorType`. */
 export const restJson: Protocol = {
+  name: 'restJson',
   authError: (reason, message) => authError('restJson', reason, message),
   throttle: () => new AwsError('ClientLimitExceededException', 400, 'The request was throttled.'),
   serverError,
-  notFound: resourceNotFound,
   error: (error, requestId) => ({
     status: error.status,
-    headers: { ...jsonHeaders(requestId), 'x-amzn-errortype': error.code },
-    body: JSON.stringify({ message: error.message }),
+    headers: { ...jsonHeaders('application/json', requestId), 'x-amzn-errortype': error.code },
+    body: JSON.stringify(messageBody(error)),
   }),
-  ok: (body, requestId) => ({ status: 200, headers: jsonHeaders(requestId), body }),
-  malformed: (requestId) => ({
+  ok: (body, requestId) => ({ status: 200, headers: jsonHeaders('application/json', requestId), body }),
+  malformed: (_operation, requestId) => ({
     status: 200,
-    headers: jsonHeaders(requestId),
+    headers: jsonHeaders('application/json', requestId),
     body: '{"IceServerList":[{"Uris":',
   }),
 };
+
+const AWS_JSON_1_1 = 'application/x-amz-json-1.1';
+
+/** SSM: awsJson 1.1, the operation in `X-Amz-Target`, the error code in the body's `__type`. */
+export const awsJson: Protocol = {
+  name: 'awsJson',
+  authError: (reason, message) => authError('awsJson', reason, message),
+  throttle: () => new AwsError('ThrottlingException', 400, 'Rate exceeded'),
+  serverError: (status) =>
+    status === 503
+      ? new AwsError('ServiceUnavailable', 503, 'The service is unavailable.')
+      : new AwsError('InternalServerError', status, 'An internal error occurred.'),
+  error: (error, requestId) => ({
+    status: error.status,
+    headers: jsonHeaders(AWS_JSON_1_1, requestId),
+    body: JSON.stringify({ __type: error.code, ...messageBody(error) }),
+  }),
+  ok: (body, requestId) => ({ status: 200, headers: jsonHeaders(AWS_JSON_1_1, requestId), body }),
+  malformed: (_operation, requestId) => ({
+    status: 200,
+    headers: jsonHeaders(AWS_JSON_1_1, requestId),
+    body: '{"Parameter":{"Name":',
+  }),
+};
+
+/** Each protocol by name. */
+export const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = { awsQuery, restJson, awsJson };
+
+/**
+ * KVS's answer to an operation sent to the wrong endpoint (`GetIceServerConfig` to the control
+ * plane's `kinesisvideo.<region>.amazonaws.com` instead of the channel's HTTPS endpoint), or to
+ * a path no operation has: 403 with an XML body and no `x-amzn-ErrorType`, so the SDKs report the
+ * status alone (botocore: "An error occurred (403) when calling the GetIceServerConfig operation";
+ * aws/aws-cli#5857, aws/aws-sdk#405; the Ruby SDK says Forbidden, aws/aws-sdk-ruby#2293). One
+ * report (boto/boto3#2909) saw `UnknownOperationException` instead; the 403 is the answer three
+ * reports with bodies agree on, so the emulator gives it.
+ */
+export function wrongEndpoint(requestId: string): WireResponse {
+  return {
+    status: 403,
+    headers: { 'content-type': 'application/xml', 'x-amzn-requestid': requestId },
+    body:
+      '<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n' +
+      '</AccessDeniedException>\n',
+  };
+}

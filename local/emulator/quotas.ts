@@ -1,22 +1,34 @@
 import { z } from 'zod';
-import { OPERATIONS, type Operation, type OperationQuota, type QuotaSettings } from './types';
+import { OPERATIONS, type Operation } from './model';
+import type { OperationQuota, QuotaSettings } from './types';
 
 /**
- * The request-rate quotas AWS enforces on the three operations, per account and Region (and for
- * `GetIceServerConfig` per channel too):
+ * The request-rate quotas AWS enforces on the emulated operations, per account and Region (and
+ * for some per channel too):
  *
  * - `GetIceServerConfig`: 5 TPS per channel (hard) and 100 TPS per account and Region (soft),
  *   from the KVS WebRTC developer guide, "TURN service quotas".
- * - `GetSignalingChannelEndpoint`: 300 TPS per account (hard), no per-channel quota, from the
- *   same guide, "Control plane API service quotas".
- * - `AssumeRole`: STS's request quota of 600 requests per second per account and Region. The IAM
- *   user guide's quotas page in the reference library predates it; the figure is the one users
- *   hit (awslabs/mountpoint-s3#1358). Configurable, like every quota here.
+ * - `GetSignalingChannelEndpoint`: 300 TPS per account (hard), no per-channel quota;
+ *   `DescribeSignalingChannel`: 300 TPS per account and 5 per channel; `ListSignalingChannels`:
+ *   50 TPS per account (all hard), from the same guide, "Control plane API service quotas"
+ *   (https://docs.aws.amazon.com/kinesisvideostreams-webrtc-dg/latest/devguide/kvswebrtc-limits.html).
+ * - `AssumeRole` and `GetCallerIdentity`: STS's request quota of 600 requests per second per
+ *   account and Region. The IAM user guide's quotas page in the reference library predates it;
+ *   the figure is the one users hit (awslabs/mountpoint-s3#1358).
+ * - `GetParameter`: Parameter Store's default throughput, 40 TPS per account and Region (shared
+ *   with GetParameters and GetParametersByPath; "Systems Manager endpoints and quotas",
+ *   https://docs.aws.amazon.com/general/latest/gr/ssm.html), answered `ThrottlingException`.
+ *
+ * Configurable, like every quota here.
  */
 export const AWS_QUOTAS: Readonly<Record<Operation, OperationQuota>> = {
   AssumeRole: { perAccount: 600 },
+  GetCallerIdentity: { perAccount: 600 },
   GetSignalingChannelEndpoint: { perAccount: 300 },
+  DescribeSignalingChannel: { perAccount: 300, perChannel: 5 },
+  ListSignalingChannels: { perAccount: 50 },
   GetIceServerConfig: { perChannel: 5, perAccount: 100 },
+  GetParameter: { perAccount: 40 },
 };
 
 /** A quota's window: "N TPS" read as its strictest form, at most N calls in any one second. */
@@ -47,7 +59,7 @@ export function admitArrival(times: number[], perSecond: number, now: number): b
 const tps = z.int().min(1).max(100_000);
 /** An account-wide operation's quota: the limit is required (an empty object would lift it). */
 const accountQuota = z.strictObject({ perAccount: tps });
-/** `GetIceServerConfig`, limited per channel and per account: at least one of them. */
+/** An operation limited per channel and per account: at least one of them. */
 const channelQuota = z
   .strictObject({ perAccount: tps.optional(), perChannel: tps.optional() })
   .refine((quota) => quota.perAccount !== undefined || quota.perChannel !== undefined, {
@@ -60,8 +72,12 @@ export const quotaSettingsSchema = z.strictObject({
   limits: z
     .strictObject({
       AssumeRole: accountQuota.optional(),
+      GetCallerIdentity: accountQuota.optional(),
       GetSignalingChannelEndpoint: accountQuota.optional(),
+      DescribeSignalingChannel: channelQuota.optional(),
+      ListSignalingChannels: accountQuota.optional(),
       GetIceServerConfig: channelQuota.optional(),
+      GetParameter: accountQuota.optional(),
     } satisfies Record<Operation, unknown>)
     .optional(),
 });

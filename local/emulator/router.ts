@@ -1,22 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, fromThisMachine, readBody, splitTarget } from '../http-server';
 import type { StatsRecorder } from './call-stats';
 import type { EmulatorClock } from './clock';
 import { handleControl } from './control';
+import type { Principal } from './credentials';
 import { AuthFailure, AwsError } from './errors';
 import { type FaultRegistry, faultResponse, type Sleeper } from './faults';
 import { kvsOperationHandlers } from './kvs';
+import { type EndpointKind, VALIDATION_CODES } from './model';
 import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
-import { type Protocol, restJson, type WireResponse } from './protocols';
+import { awsJson, awsQuery, type Protocol, restJson, type WireResponse, wrongEndpoint } from './protocols';
 import type { QuotaEnforcer } from './quotas';
+import { serializationError, validateInput } from './shapes';
 import type { SignalingService } from './signaling';
 import { rawRequest } from './sigv4';
 import { authenticate } from './sigv4-verifier';
-import type { parameterService } from './ssm';
-import { assumeRoleHandler } from './sts';
+import { type ParameterStore, parameterHandler } from './ssm';
+import { stsHandlers } from './sts';
 
-/** Largest request body accepted; every real STS/KVS request is far below it. */
+/** Largest request body accepted; every real STS/KVS/SSM request is far below it. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** The emulator's state that outlives a request: call counters, faults, their delays, the clock, the quotas. */
@@ -26,8 +30,8 @@ export interface RouterDeps {
   readonly sleeper: Sleeper;
   readonly clock: EmulatorClock;
   readonly quotas: QuotaEnforcer;
-  /** SSM `GetParameter` (`POST /` with its `X-Amz-Target`), for the blocked-callers list. */
-  readonly parameters: ReturnType<typeof parameterService>;
+  /** SSM Parameter Store's parameters (`GetParameter`), for the blocked-callers list. */
+  readonly parameters: ParameterStore;
   /** The KVS signaling WebSocket service, for its control routes (`/_emulator/signaling…`). */
   readonly signaling: SignalingService;
 }
@@ -41,17 +45,134 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
   res.end(body);
 }
 
+/** Every operation's handler (the table of local/emulator/model.ts, with behaviour). */
+export function operationHandlers(ctx: EmulatorContext, parameters: ParameterStore): OperationHandler[] {
+  return [...stsHandlers(ctx), ...kvsOperationHandlers(ctx), parameterHandler(ctx, parameters)];
+}
+
+/** An operation found for a request, or the answer AWS gives a request no operation there takes. */
+type Dispatch =
+  | { readonly handler: OperationHandler }
+  | { readonly unknown: { readonly code: string; render(requestId: string): WireResponse } };
+
+/** An error answered in `protocol` to a request no operation takes. */
+const refusal = (protocol: Protocol, error: AwsError) => ({
+  code: error.code,
+  render: (requestId: string) => protocol.error(error, requestId),
+});
+
+/** The operations one endpoint serves, found as AWS finds them: `X-Amz-Target`, the form's `Action`, the path. */
+class OperationIndex {
+  private readonly byTarget = new Map<string, OperationHandler>();
+  private readonly byAction = new Map<string, OperationHandler>();
+  private readonly byPath = new Map<string, OperationHandler>();
+
+  constructor(handlers: readonly OperationHandler[]) {
+    for (const handler of handlers) {
+      const { protocol, target, http } = handler.model;
+      if (protocol === 'awsJson' && target) this.byTarget.set(target, handler);
+      else if (protocol === 'awsQuery' && target) this.byAction.set(target, handler);
+      else this.byPath.set(`${http.method} ${http.requestUri}`, handler);
+    }
+  }
+
+  find(req: IncomingMessage, path: string, body: Buffer): Dispatch {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && this.byTarget.size > 0) {
+      const handler = this.byTarget.get(target);
+      if (handler) return { handler };
+      return {
+        unknown: refusal(
+          awsJson,
+          new AwsError('UnknownOperationException', 400, `Unknown operation ${target}`),
+        ),
+      };
+    }
+    const route = this.byPath.get(`${req.method} ${path}`);
+    if (route) return { handler: route };
+    if (req.method === 'POST' && path === '/' && this.byAction.size > 0) {
+      const form = new URLSearchParams(body.toString('utf8'));
+      const action = form.get('Action');
+      const handler = action === null ? undefined : this.byAction.get(action);
+      if (handler && form.get('Version') === '2011-06-15') return { handler };
+      const message = `Could not find operation ${action} for version ${form.get('Version')}`;
+      return { unknown: refusal(awsQuery, new AwsError('InvalidAction', 400, message)) };
+    }
+    // A path no operation of this endpoint has, another endpoint's operation included.
+    return { unknown: { code: 'AccessDeniedException', render: wrongEndpoint } };
+  }
+}
+
+/** The input of a request, decoded by its protocol: a JSON object, or the form's declared members. */
+function decodeInput(handler: OperationHandler, body: Buffer): Record<string, unknown> {
+  const { model } = handler;
+  if (model.protocol === 'awsQuery') return decodeForm(handler, body);
+  let value: unknown;
+  try {
+    value = JSON.parse(body.length === 0 ? '{}' : body.toString('utf8'));
+  } catch {
+    throw serializationError('The request body is not valid JSON.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw serializationError('The request body must be a JSON object.');
+  const input = value as Record<string, unknown>;
+  validateInput(model.input, input, VALIDATION_CODES[model.service], true);
+  return input;
+}
+
 /**
- * The emulator's request listener: the `/_emulator/*` control API, then STS / KVS / KVS
- * signaling by path (POST only), each call SigV4-verified before its operation runs. Bodies over
- * 64 KiB get `RequestEntityTooLargeException` (413); unknown paths `UnknownOperationException` (404).
+ * An awsQuery form's members: strings, integers where the shape says so. A member of the
+ * operation the emulator does not model (`PolicyArns`, `Tags`, `ExternalId`, …) is refused rather
+ * than ignored: AWS would act on it (a managed session policy narrows the session), so ignoring
+ * it would make the emulator more permissive than AWS.
+ */
+function decodeForm(handler: OperationHandler, body: Buffer): Record<string, unknown> {
+  const { model } = handler;
+  const code = VALIDATION_CODES[model.service];
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
+    if (key === 'Action' || key === 'Version') continue;
+    const member = model.input.members[key.split('.')[0] ?? key];
+    if (member === undefined)
+      throw new AwsError(code, 400, `${key} is not supported by the local emulator's ${handler.operation}.`);
+    if (member.type === 'integer' || member.type === 'long') {
+      if (!/^-?\d{1,15}$/.test(value)) {
+        const at = `${key.charAt(0).toLowerCase()}${key.slice(1)}`;
+        throw new AwsError(
+          code,
+          400,
+          `1 validation error detected: Value '${value}' at '${at}' is not a number`,
+        );
+      }
+      input[key] = Number(value);
+    } else input[key] = value;
+  }
+  validateInput(model.input, input, code, false);
+  return input;
+}
+
+/** The protocol an endpoint answers in when it cannot tell the operation (a body too large to read). */
+function protocolOf(req: IncomingMessage, path: string, endpoint: EndpointKind): Protocol {
+  if (endpoint === 'signaling') return restJson;
+  if (req.headers['x-amz-target'] !== undefined) return awsJson;
+  return path === '/' ? awsQuery : restJson;
+}
+
+/**
+ * The request listener of one endpoint: `control` (the emulator's main port: the `/_emulator/*`
+ * control API, STS, SSM and the KVS control plane) or `signaling` (the signaling API). Each call
+ * is SigV4-verified, validated against its shape, authorized, counted against its quota, then run
+ * (or answered by an injected fault). A request for an operation the endpoint does not serve gets
+ * what AWS answers there: KVS's 403 for a path (another endpoint's operation included), STS's
+ * InvalidAction, SSM's UnknownOperationException. Bodies over 64 KiB get 413.
  */
 export function createRouter(
   ctx: EmulatorContext,
   deps: RouterDeps,
+  endpoint: EndpointKind,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const handlers = new Map<string, OperationHandler>(
-    [assumeRoleHandler(ctx), ...kvsOperationHandlers(ctx)].map((h) => [h.path, h]),
+  const operations = new OperationIndex(
+    operationHandlers(ctx, deps.parameters).filter((h) => h.model.endpoint === endpoint),
   );
 
   const reply = (res: ServerResponse, response: WireResponse) =>
@@ -107,7 +228,7 @@ export function createRouter(
         res.socket?.destroy();
         return;
       }
-      const injected = faultResponse(fault, protocol, requestId);
+      const injected = faultResponse(fault, handler, requestId);
       if (injected) return reply(res, injected);
     }
     try {
@@ -118,27 +239,23 @@ export function createRouter(
     }
   }
 
-  async function operation(req: IncomingMessage, res: ServerResponse, handler: OperationHandler) {
+  async function operation(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: OperationHandler,
+    body: Buffer,
+  ) {
     const requestId = randomUUID();
-    const { protocol } = handler;
+    const { protocol, model } = handler;
     let call: PreparedCall;
     try {
-      const body = await readBody(req, MAX_BODY_BYTES);
-      const principal = await authenticate(rawRequest(req, body), ctx.credentials, {
+      const principal: Principal = await authenticate(rawRequest(req, body), ctx.credentials, {
         region: ctx.region,
-        service: handler.service,
+        service: model.service,
         now: ctx.now,
       });
-      call = handler.prepare(body, principal);
+      call = handler.prepare(decodeInput(handler, body), principal);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        const tooLarge = new AwsError(
-          'RequestEntityTooLargeException',
-          413,
-          'The request body is too large.',
-        );
-        return reject(res, protocol, tooLarge, requestId, true);
-      }
       if (error instanceof AuthFailure)
         return reject(res, protocol, protocol.authError(error.reason, error.message), requestId);
       if (error instanceof AwsError) return reject(res, protocol, error, requestId);
@@ -150,29 +267,33 @@ export function createRouter(
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('date', new Date(ctx.now()).toUTCString());
     const { path } = splitTarget(req.url ?? '/');
-    if (path.startsWith(CONTROL_PREFIX)) return control(req, res, path);
-    if (deps.parameters.accepts(req, path)) return deps.parameters.serve(req, res);
-    const handler = handlers.get(path);
-    if (handler && req.method === 'POST') return operation(req, res, handler);
-    req.resume();
-    const unknown = new AwsError('UnknownOperationException', 404, `No operation at ${req.method} ${path}`);
-    reject(res, restJson, unknown, randomUUID());
+    if (endpoint === 'control' && path.startsWith(CONTROL_PREFIX)) return control(req, res, path);
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      const tooLarge = new AwsError('RequestEntityTooLargeException', 413, 'The request body is too large.');
+      return reject(res, protocolOf(req, path, endpoint), tooLarge, randomUUID(), true);
+    }
+    const found = operations.find(req, path, body);
+    if ('handler' in found) return operation(req, res, found.handler, body);
+    deps.stats.recordRejection(found.unknown.code);
+    reply(res, found.unknown.render(randomUUID()));
   }
 
   return (req, res) => {
-    route(req, res).catch((error: unknown) => {
+    route(req, res).catch(() => {
       if (req.destroyed || res.destroyed) return; // the client went away mid-request
-      if (error instanceof BodyTooLargeError) {
-        return send(
-          res,
-          413,
-          { 'content-type': 'application/json', connection: 'close' },
-          '{"message":"body too large"}',
-        );
-      }
       deps.stats.recordRejection('InternalFailure');
       if (res.headersSent) return res.destroy();
       send(res, 500, { 'content-type': 'application/json' }, '{"message":"internal error in the emulator"}');
     });
   };
+}
+
+/** The `upgrade` listener of an endpoint that serves no WebSocket: 404, then the socket closes. */
+export function refuseUpgrade(_req: IncomingMessage, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
 }

@@ -3,7 +3,8 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { CredentialStore, Principal } from './credentials';
 import { AwsError } from './errors';
-import { CHANNEL_ARN, CLIENT_ID, invalidArgument, sessionMay } from './kvs-access';
+import type { AccountIam } from './iam';
+import { CHANNEL_ARN, CLIENT_ID, invalidArgument } from './kvs-access';
 import { CREDENTIAL, parseAmzDate, SIGNATURE } from './sigv4';
 import { MAX_CLOCK_SKEW_MS } from './sigv4-verifier';
 
@@ -29,6 +30,8 @@ export interface ConnectExpectation {
   readonly partition: string;
   readonly accountId: string;
   readonly credentials: CredentialStore;
+  /** Whether the signer may connect: the scoped role's policy and the session's, intersected. */
+  readonly iam: AccountIam;
   /** Emulator clock, epoch milliseconds. */
   readonly now: () => number;
 }
@@ -111,8 +114,8 @@ async function signatureOf(
  * authentication (`X-Amz-Algorithm`, `-Credential`, `-Date`, `-Expires` at most 300, `-SignedHeaders`
  * with `host`, `-Security-Token`, `-Signature`) by credentials the emulator issued, not expired,
  * signed for this Region and `kinesisvideo`; then `X-Amz-ChannelARN` (and for viewers
- * `X-Amz-ClientId`, `[a-zA-Z0-9_.-]{1,256}` not starting with `AWS_`), then the session policy's
- * permission for the action on that channel. Throws an {@link AwsError}: 400
+ * `X-Amz-ClientId`, `[a-zA-Z0-9_.-]{1,256}` not starting with `AWS_`), then the permission for
+ * the action on that channel (the scoped role's policy intersected with the session's). Throws an {@link AwsError}: 400
  * `InvalidArgumentException`, 403 `AccessDeniedException`; messages never name a secret, token or
  * signature.
  */
@@ -171,7 +174,7 @@ export async function admitConnection(
   return authorize(request.action, params, key.principal, expected);
 }
 
-/** The channel, the viewer's ClientId, and the session policy's permission for the action. */
+/** The channel, the viewer's ClientId, and the permission for the action (role policy ∩ session policy). */
 function authorize(
   action: ConnectAction,
   params: Map<string, string>,
@@ -190,7 +193,7 @@ function authorize(
       throw invalidArgument('X-Amz-ClientId must match [a-zA-Z0-9_.-]{1,256} and must not start with AWS_.');
     }
   }
-  if (!sessionMay(expected, principal, `kinesisvideo:${action}`, channelArn)) {
+  if (expected.iam.denial(principal, `kinesisvideo:${action}`, channelArn) !== undefined) {
     throw accessDenied(`The caller is not authorized to perform kinesisvideo:${action} on ${channelArn}.`);
   }
   return { action, channelArn, channel, ...(action === 'ConnectAsViewer' ? { clientId } : {}) };

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { splitTarget } from '../http-server';
 import { AwsError } from './errors';
-import { FaultRegistry, type Sleeper } from './faults';
+import { FaultRegistry, type FaultTarget, faultError, type Sleeper } from './faults';
+import type { ModelledError } from './model';
+import { restJson } from './protocols';
 import { admitArrival } from './quotas';
 import {
   type AdmittedConnection,
@@ -40,6 +42,18 @@ export interface SignalingLimits {
   readonly idleTimeoutMs?: number;
   readonly goAwayGraceMs?: number;
 }
+
+/**
+ * The errors of `ConnectAsMaster` and `ConnectAsViewer` (KVS WebRTC developer guide, "WebSocket
+ * APIs"; no AWS SDK models them): what a Connect fault may answer.
+ */
+const CONNECT_ERRORS: readonly ModelledError[] = [
+  { code: 'InvalidArgumentException', status: 400, messageMember: 'message' },
+  { code: 'AccessDeniedException', status: 403, messageMember: 'message' },
+  { code: 'ResourceNotFoundException', status: 404, messageMember: 'message' },
+  { code: 'ClientLimitExceededException', status: 400, messageMember: 'message' },
+];
+const CONNECT_FAULT_TARGET: FaultTarget = { errors: CONNECT_ERRORS, perChannel: true };
 
 /** The actions a client may send (`action`), as KVS names them. */
 const ACTIONS = ['SDP_OFFER', 'SDP_ANSWER', 'ICE_CANDIDATE'] as const;
@@ -120,7 +134,8 @@ const count = (record: Record<string, number>, key: string) => {
 
 /**
  * A local KVS signaling service: the WebSocket endpoints `GetSignalingChannelEndpoint` returns
- * for protocol WSS (`/master` and `/viewer` on the emulator's port), with the handshake checks of
+ * for protocol WSS (one per role, each on its own port as KVS has a host per role, the WebSocket
+ * at path `/`), with the handshake checks of
  * {@link admitConnection}, the message protocol (`SDP_OFFER`, `SDP_ANSWER`, `ICE_CANDIDATE` with
  * base64 payloads routed by `recipientClientId`, delivered with the sender's `senderClientId`;
  * `STATUS_RESPONSE` for a message that cannot be delivered, when it carried a `correlationId`),
@@ -130,7 +145,10 @@ const count = (record: Record<string, number>, key: string) => {
 export class SignalingService implements SignalingControl {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly channels = new Map<string, ChannelState>();
-  private readonly faultRegistry = new FaultRegistry<ConnectAction>();
+  private readonly faultRegistry = new FaultRegistry<ConnectAction>({
+    ConnectAsMaster: CONNECT_FAULT_TARGET,
+    ConnectAsViewer: CONNECT_FAULT_TARGET,
+  });
   private readonly limits: Required<SignalingLimits>;
   private counters = SignalingService.emptyCounters();
 
@@ -150,22 +168,26 @@ export class SignalingService implements SignalingControl {
     };
   }
 
-  /** The Connect action of a WebSocket endpoint path, or undefined for any other path. */
-  static actionOf(path: string): ConnectAction | undefined {
-    return path === '/master' ? 'ConnectAsMaster' : path === '/viewer' ? 'ConnectAsViewer' : undefined;
+  /**
+   * The `upgrade` listener of the endpoint of one role (`ConnectAsMaster` or `ConnectAsViewer`, as
+   * KVS's master and viewer hosts are): signaling handshakes at path `/`, anything else gets 404.
+   */
+  upgradeListener(action: ConnectAction): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+    return (req, socket, head) => {
+      this.upgrade(action, req, socket, head).catch(() =>
+        refuse(socket, new AwsError('InternalFailure', 500, 'internal error')),
+      );
+    };
   }
 
-  /** The emulator server's `upgrade` listener: signaling handshakes, anything else gets 404. */
-  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.upgrade(req, socket, head).catch(() =>
-      refuse(socket, new AwsError('InternalFailure', 500, 'internal error')),
-    );
-  };
-
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private async upgrade(
+    action: ConnectAction,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
     const { path, query } = splitTarget(req.url ?? '/');
-    const action = SignalingService.actionOf(path);
-    if (action === undefined || req.method !== 'GET') {
+    if (path !== '/' || req.method !== 'GET') {
       return refuse(
         socket,
         new AwsError('UnknownOperationException', 404, `No WebSocket endpoint at ${path}`),
@@ -186,7 +208,9 @@ export class SignalingService implements SignalingControl {
         this.counters.faultsInjected[action]++;
         if (fault.latencyMs) await this.options.sleeper.sleep(fault.latencyMs);
         if (fault.kind === 'drop') return void socket.destroy();
-        const injected = faultError(fault.kind, fault.status);
+        // A handshake has no body to malform: a malformed answer is a server error.
+        const kind = fault.kind === 'malformed' ? 'serverError' : fault.kind;
+        const injected = faultError({ ...fault, kind }, CONNECT_ERRORS, restJson);
         if (injected) throw injected;
       }
       this.checkLimits(admitted);
@@ -420,25 +444,6 @@ export class SignalingService implements SignalingControl {
 export { CONNECT_ACTIONS };
 
 const invalid = (message: string) => new AwsError('InvalidArgumentException', 400, message);
-
-/** The error an injected fault answers a handshake with; undefined for latency only. */
-function faultError(kind: string | undefined, status: number | undefined): AwsError | undefined {
-  switch (kind) {
-    case 'throttle':
-      return new AwsError('ClientLimitExceededException', 400, 'The request was throttled.');
-    case 'serverError':
-    case 'malformed':
-      return new AwsError('InternalFailure', status ?? 500, 'An internal error occurred.');
-    case 'notFound':
-      return new AwsError(
-        'ResourceNotFoundException',
-        404,
-        'The requested channel is not found or not active.',
-      );
-    default:
-      return undefined;
-  }
-}
 
 function send(socket: WebSocket, message: unknown): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));

@@ -111,7 +111,7 @@ export function createSigV4Verifier(scope: {
 }): SigV4Verifier {
   const now = scope.now ?? Date.now;
   const keyPair = { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecretAccessKey() };
-  const store = new CredentialStore(keyPair, now);
+  const store = new CredentialStore([{ keyPair, principal: { kind: 'developer' } }], now);
   const expected = { region: scope.region, service: scope.service, now };
   return {
     keyPair,

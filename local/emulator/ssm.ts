@@ -1,14 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from '../http-server';
-import type { CredentialStore } from './credentials';
-import { AuthFailure, AwsError } from './errors';
-import { rawRequest } from './sigv4';
-import { authenticate } from './sigv4-verifier';
+import { AwsError } from './errors';
+import { type EmulatorContext, handler, type OperationHandler } from './operation';
 
-/** SSM's `X-Amz-Target` for the one operation the emulator serves (awsJson 1.1). */
-const GET_PARAMETER_TARGET = 'AmazonSSM.GetParameter';
-const MAX_BODY_BYTES = 64 * 1024;
 /** SSM Parameter Store's limit for a standard parameter's value. */
 const MAX_VALUE_BYTES = 4096;
 
@@ -49,7 +41,7 @@ export class ParameterStore {
     return this.values.get(name);
   }
 
-  /** `GetParameter` calls answered since the emulator started, successful or not. */
+  /** `GetParameter` calls that reached the store since the emulator started, found or not. */
   reads(): number {
     return this.readCount;
   }
@@ -60,103 +52,33 @@ export class ParameterStore {
   }
 }
 
-/** Where the SSM endpoint finds its account and credentials. */
-export interface ParameterServiceContext {
-  readonly region: string;
-  readonly partition: string;
-  readonly accountId: string;
-  readonly credentials: CredentialStore;
-  readonly now: () => number;
-}
-
-/** An SSM error as awsJson 1.1 spells it: `__type` in the body. */
-function errorResponse(res: ServerResponse, error: AwsError): void {
-  write(res, error.status, { __type: error.code, message: error.message });
-}
-
-function write(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'x-amzn-requestid': randomUUID(),
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-/** The code SSM answers a failed SigV4 check with (awsJson services share them). */
-const AUTH_CODES: Record<AuthFailure['reason'], [string, number]> = {
-  missing: ['MissingAuthenticationTokenException', 400],
-  incomplete: ['IncompleteSignatureException', 400],
-  unknownKey: ['UnrecognizedClientException', 400],
-  signature: ['InvalidSignatureException', 400],
-  stale: ['InvalidSignatureException', 400],
-  expired: ['ExpiredTokenException', 400],
-};
-
 /**
- * SSM `GetParameter` on the emulator's port: `POST /` with `X-Amz-Target: AmazonSSM.GetParameter`,
- * SigV4-verified for service `ssm`. Only the function's own (execution) credentials may read, as
- * its role allows; a scoped session gets `AccessDeniedException`. `accepts` tells the router which
- * requests are SSM's (STS shares the path `/`).
+ * SSM `GetParameter` (awsJson 1.1, `X-Amz-Target: AmazonSSM.GetParameter` on the control
+ * endpoint): the caller needs `ssm:GetParameter` on the parameter, which the execution role has
+ * for the blocked-callers parameter alone (as the stack grants it) and no scoped session has.
  */
-export function parameterService(ctx: ParameterServiceContext, store: ParameterStore) {
-  return {
-    accepts: (req: IncomingMessage, path: string): boolean =>
-      path === '/' && req.method === 'POST' && req.headers['x-amz-target'] === GET_PARAMETER_TARGET,
-
-    async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-      const body = await readBody(req, MAX_BODY_BYTES);
-      let principal: Awaited<ReturnType<typeof authenticate>>;
-      try {
-        principal = await authenticate(rawRequest(req, body), ctx.credentials, {
-          region: ctx.region,
-          service: 'ssm',
-          now: ctx.now,
+export function parameterHandler(ctx: EmulatorContext, store: ParameterStore): OperationHandler {
+  return handler('GetParameter', (input, principal) => {
+    const name = String(input.Name);
+    const arn = `arn:${ctx.partition}:ssm:${ctx.region}:${ctx.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
+    ctx.iam.authorize(principal, 'ssm:GetParameter', arn, 'AccessDeniedException', 400);
+    return {
+      run: () => {
+        store.countRead();
+        const parameter = store.get(name);
+        if (!parameter) throw new AwsError('ParameterNotFound', 400, '');
+        return JSON.stringify({
+          Parameter: {
+            Name: name,
+            Type: 'String',
+            Value: parameter.value,
+            Version: parameter.version,
+            LastModifiedDate: parameter.lastModified / 1000,
+            ARN: arn,
+            DataType: 'text',
+          },
         });
-      } catch (error) {
-        if (!(error instanceof AuthFailure)) throw error;
-        const [code, status] = AUTH_CODES[error.reason];
-        return errorResponse(res, new AwsError(code, status, error.message));
-      }
-      store.countRead();
-      let name: unknown;
-      try {
-        name = (JSON.parse(body.toString('utf8')) as { Name?: unknown }).Name;
-      } catch {
-        return errorResponse(
-          res,
-          new AwsError('SerializationException', 400, 'The request body is not JSON'),
-        );
-      }
-      if (typeof name !== 'string' || name === '')
-        return errorResponse(res, new AwsError('ValidationException', 400, 'Name is required'));
-      const arn = `arn:${ctx.partition}:ssm:${ctx.region}:${ctx.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
-      if (principal.kind !== 'execution') {
-        const who = principal.session.assumedRoleArn;
-        return errorResponse(
-          res,
-          new AwsError(
-            'AccessDeniedException',
-            400,
-            `User: ${who} is not authorized to perform: ssm:GetParameter on resource: ${arn}`,
-          ),
-        );
-      }
-      const parameter = store.get(name);
-      if (!parameter) return errorResponse(res, new AwsError('ParameterNotFound', 400, ''));
-      write(res, 200, {
-        Parameter: {
-          Name: name,
-          Type: 'String',
-          Value: parameter.value,
-          Version: parameter.version,
-          LastModifiedDate: parameter.lastModified / 1000,
-          ARN: arn,
-          DataType: 'text',
-        },
-      });
-    },
-  };
+      },
+    };
+  });
 }

@@ -1,17 +1,9 @@
+import type { PolicyStatementJson } from '../../lib/iam-policies';
+import type { Operation } from './model';
 import type { SignalingControl, SignalingLimits } from './signaling';
 
-/** The three AWS operations the emulator serves. */
-export type Operation = 'AssumeRole' | 'GetSignalingChannelEndpoint' | 'GetIceServerConfig';
-
-/** {@link Operation} as a list, for validation and per-operation counters. */
-export const OPERATIONS = [
-  'AssumeRole',
-  'GetSignalingChannelEndpoint',
-  'GetIceServerConfig',
-] as const satisfies readonly Operation[];
-
 /** Every {@link FaultKind}. */
-export const FAULT_KINDS = ['throttle', 'serverError', 'malformed', 'drop', 'notFound'] as const;
+export const FAULT_KINDS = ['throttle', 'serverError', 'malformed', 'drop', 'notFound', 'error'] as const;
 
 /** What an injected fault does to a matching call. */
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -26,18 +18,23 @@ export interface FaultSpec {
    * - `serverError`: `InternalFailure` (500, or `status`) / `ServiceUnavailable` (503).
    * - `malformed`: a 200 response whose body the SDK cannot deserialize.
    * - `drop`: the socket is destroyed without any response.
-   * - `notFound`: `ResourceNotFoundException` (404); KVS operations only.
+   * - `notFound`: `ResourceNotFoundException` (404); the operations that model it only.
+   * - `error`: the modelled error `code` of the operation (`SessionExpiredException`,
+   *   `PackedPolicyTooLarge`, `ParameterNotFound`, …), with the model's HTTP status
+   *   (`OPERATION_MODELS[operation].errors`).
    *
    * Omitted: no error, only `latencyMs`.
    */
   kind?: FaultKind;
+  /** With kind `error`: one of the operation's modelled error codes. */
+  code?: string;
   /** HTTP status for `serverError`, 500-599 (default 500). */
   status?: number;
   /** Milliseconds (real time) to wait before answering; combinable with `kind`. */
   latencyMs?: number;
   /** Apply to the next N matching calls, then clear itself. Default: until cleared. */
   times?: number;
-  /** Only calls for this channel name (KVS operations only). Default: every call. */
+  /** Only calls for this channel name (KVS channel operations only). Default: every call. */
   channel?: string;
 }
 
@@ -46,9 +43,12 @@ export interface ActiveFault extends FaultSpec {
   remaining?: number;
 }
 
+/** The KVS operations the broker calls per channel, counted per channel in {@link EmulatorStats}. */
+export type ChannelOperation = 'GetSignalingChannelEndpoint' | 'GetIceServerConfig';
+
 /** One KVS call that reached its operation (see {@link EmulatorStats}). */
 export interface CallRecord {
-  op: Exclude<Operation, 'AssumeRole'>;
+  op: ChannelOperation;
   /** Channel name, from the request's ChannelARN. */
   channel: string;
   /** `ClientId` of a GetIceServerConfig call, `null` when absent (always null for the endpoint call). */
@@ -81,7 +81,7 @@ export interface EmulatorStats {
   since: string;
   /** Calls per operation. */
   operations: Record<Operation, number>;
-  /** KVS calls per channel name, in total and per operation. */
+  /** GetSignalingChannelEndpoint and GetIceServerConfig calls per channel name, in total and per operation. */
   channels: Record<string, ChannelStats>;
   /** GetIceServerConfig calls per `ClientId` (calls without one are not listed). */
   clientIds: Record<string, number>;
@@ -145,10 +145,27 @@ export interface EmulatorOptions {
   accountId?: string;
   /** Names of the signaling channels that exist. */
   channels: string[];
-  /** Default: a random `AKIA…` key pair. */
+  /**
+   * The function's own credentials: a session of its execution role, whose permissions are the
+   * stack's `executionRoleStatements` (lib/iam-policies.ts). Default: a random `AKIA…` key pair.
+   */
   executionCredentials?: KeyPair;
   /** Default `arn:${partition}:iam::${account}:role/kvs-ice-broker-scoped`. */
   scopedRoleArn?: string;
+  /**
+   * The scoped role's identity-based policy, given the ARNs of the emulated channels: what the
+   * stack writes, `scopedRoleStatements(channelArns, signalingRoles)` of lib/iam-policies.ts. A
+   * scoped session may do only what both this and its session policy allow. Default: a stack
+   * without signaling routes, `scopedRoleStatements(channelArns, [])`: the two KVS calls, no
+   * Connect action.
+   */
+  scopedRolePolicy?: (channelArns: readonly string[]) => readonly PolicyStatementJson[];
+  /**
+   * The SSM parameter the execution role may read (`ssm:GetParameter` on it alone, as the stack
+   * grants on its blocked-callers parameter). Default `LOCAL_BLOCKED_CALLERS_PARAMETER`, the name
+   * the local runner publishes the list under.
+   */
+  blockedCallersParameter?: string;
   turn: TurnSettings;
   /**
    * Clock in epoch milliseconds; default `Date.now`. Drives expiry, SigV4 skew and the `Date`
@@ -175,16 +192,48 @@ export interface EmulatorOptions {
    */
   signaling?: SignalingLimits;
   /**
-   * A TLS certificate and key (PEM) for the signaling service: the WSS endpoints are then
-   * `wss://127.0.0.1:<another port>/…`, and plain `ws://` stays on the emulator's port for tools
-   * that cannot trust the certificate. Default: none, the endpoints are `ws://`.
+   * A TLS certificate and key (PEM) for the signaling endpoints: the WSS endpoints are then
+   * `wss://127.0.0.1:<port>`, and each signaling port also answers plain `ws://` / `http://` for
+   * tools that cannot trust the certificate. Default: none, the endpoints are `ws://`.
    */
   signalingTls?: { readonly cert: string; readonly key: string };
 }
 
+/**
+ * The endpoints `GetSignalingChannelEndpoint` hands out, each on a port of its own as KVS has a
+ * host of its own for each (`https://r-….kinesisvideo.<region>.amazonaws.com`,
+ * `wss://m-…` for the master, `wss://v-…` for viewers): the channels share them, as the channels
+ * of one KVS cell do.
+ */
+export interface SignalingEndpoints {
+  /** The signaling API (`GetIceServerConfig`): `http://127.0.0.1:PORT` (plain HTTP: the function trusts no local CA). */
+  readonly https: string;
+  /** `ConnectAsMaster`: `wss://127.0.0.1:PORT` with `signalingTls`, else `ws://…`; the WebSocket's path is `/`. */
+  readonly master: string;
+  /** `ConnectAsViewer`, as `master`. */
+  readonly viewer: string;
+}
+
+/**
+ * What a script needs to call the emulator as the developer user, as the AWS CLI and the AWS SDKs
+ * read it from the environment (`AWS_ENDPOINT_URL` for every service; boto3 reads the Region
+ * from `AWS_DEFAULT_REGION`, the JavaScript SDK and CLI v2 from `AWS_REGION`).
+ */
+export interface ToolEnvironment {
+  readonly AWS_ACCESS_KEY_ID: string;
+  readonly AWS_SECRET_ACCESS_KEY: string;
+  readonly AWS_ENDPOINT_URL: string;
+  readonly AWS_REGION: string;
+  readonly AWS_DEFAULT_REGION: string;
+}
+
 /** A running AWS emulator on 127.0.0.1. */
 export interface Emulator {
-  /** `http://127.0.0.1:PORT`, the endpoint for STS, KVS and KVS signaling alike. */
+  /**
+   * `http://127.0.0.1:PORT`: STS, SSM and the KVS control plane (each told apart as AWS tells them
+   * apart on one host: SigV4 scope, `X-Amz-Target`, path), and the `/_emulator/*` control API.
+   * Not the signaling API: `GetIceServerConfig` sent here is refused as KVS refuses it.
+   */
   readonly url: string;
   readonly port: number;
   readonly region: string;
@@ -194,6 +243,12 @@ export interface Emulator {
   readonly accountId: string;
   readonly executionCredentials: KeyPair;
   readonly scopedRoleArn: string;
+  /** The developer IAM user's key pair: may assume the scoped role, describe and list channels. */
+  readonly developerCredentials: KeyPair;
+  /** `arn:…:iam::ACCOUNT:user/kvs-ice-broker-developer` */
+  readonly developerArn: string;
+  /** The developer's credentials, the endpoint and the Region, as environment variables for the AWS CLI and SDKs. */
+  toolEnvironment(): ToolEnvironment;
   /** Channel name to ARN. */
   readonly channelArns: ReadonlyMap<string, string>;
   /** The same JSON as `GET /_emulator/stats`. */
@@ -212,24 +267,21 @@ export interface Emulator {
   setClockOffset(offsetMs: number): void;
   /**
    * Sets the SSM `String` parameter `name` (a new version), or with `null` deletes it: what
-   * `GetParameter` (`POST /`, `X-Amz-Target: AmazonSSM.GetParameter`) answers. Only the execution
-   * credentials may read parameters. Throws a RangeError on an empty value or one over 4 KB.
+   * `GetParameter` (`POST /`, `X-Amz-Target: AmazonSSM.GetParameter`) answers. The execution
+   * credentials may read `blockedCallersParameter` only. Throws a RangeError on an empty value or
+   * one over 4 KB.
    */
   setParameter(name: string, value: string | null): void;
   /** SSM `GetParameter` calls answered so far. */
   parameterReads(): number;
   /**
-   * The KVS signaling WebSocket service (`ws://127.0.0.1:PORT/master` and `/viewer`, the WSS
-   * endpoints `GetSignalingChannelEndpoint` returns): its counters and Connect faults, as
-   * `GET /_emulator/signaling` and `POST /_emulator/signaling/faults` have them.
+   * The KVS signaling WebSocket service (the WSS endpoints of {@link signalingEndpoints}): its
+   * counters and Connect faults, as `GET /_emulator/signaling` and `POST /_emulator/signaling/faults`
+   * have them.
    */
   readonly signaling: SignalingControl;
-  /**
-   * Where the WSS endpoints that `GetSignalingChannelEndpoint` returns live (`…/master`,
-   * `…/viewer`): `wss://127.0.0.1:PORT` with `signalingTls`, else `ws://127.0.0.1:PORT` (the
-   * emulator's own port, which also serves plain `ws://` with TLS on).
-   */
-  readonly signalingUrl: string;
+  /** The signaling endpoints `GetSignalingChannelEndpoint` hands out. */
+  readonly signalingEndpoints: SignalingEndpoints;
   /** Closes the server and every open socket. */
   close(): Promise<void>;
 }

@@ -73,8 +73,10 @@ describe(suiteName, options, () => {
       await peerOptions(sub),
     );
     const url = new URL(connection.signaling.url);
-    // TLS with the local CA, which the browser trusts as it does for the relay's turns:.
+    // TLS with the local CA, which the browser trusts as it does for the relay's turns:, and the
+    // WebSocket at path /, as KVS serves it (wss://v-….kinesisvideo….amazonaws.com/?X-Amz-…).
     expect(url.protocol).toBe('wss:');
+    expect(url.pathname).toBe('/');
     change(url);
     beforeOpen();
     return page.evaluate(([c, u]) => window.kvsSignalingDemo.openWithUrl(c, u), [

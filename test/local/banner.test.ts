@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authBanner, startupBanner } from '../../local/banner';
+import { authBanner, awsToolsLines, startupBanner } from '../../local/banner';
 import { type LocalAuth, type LocalAuthOptions, startLocalAuth } from '../../local/gateway/auth-mode';
 
 const SITE = { region: 'cn-north-1', partition: 'aws-cn', accountId: '123456789012' };
@@ -187,5 +187,30 @@ describe('start-up text of npm start', () => {
     expect(await line('jwt', [])).toBe(
       "  CORS       no browser origin but the API's own (-c corsAllowOrigins=<origins> for apps on others)",
     );
+  });
+});
+
+describe('the start-up lines for AWS tools', () => {
+  const environment = {
+    AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00',
+    AWS_SECRET_ACCESS_KEY: 'secret/with+characters=',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+    AWS_REGION: 'cn-north-1',
+    AWS_DEFAULT_REGION: 'cn-north-1',
+  };
+
+  it('prints one shell line the AWS CLI and boto3 read, and the scoped role to assume', () => {
+    const lines = awsToolsLines({
+      environment,
+      scopedRoleArn: 'arn:aws-cn:iam::123456789012:role/kvs-ice-broker-scoped',
+    });
+
+    expect(lines).toEqual([
+      '  AWS tools  unset AWS_PROFILE AWS_SESSION_TOKEN; export AWS_ACCESS_KEY_ID=AKIAEXAMPLEEXAMPLE00 ' +
+        'AWS_SECRET_ACCESS_KEY=secret/with+characters= AWS_ENDPOINT_URL=http://127.0.0.1:4566 ' +
+        'AWS_REGION=cn-north-1 AWS_DEFAULT_REGION=cn-north-1',
+      '             (the AWS CLI and boto3 then call the emulator as a developer who may assume the scoped role)',
+      '  role       arn:aws-cn:iam::123456789012:role/kvs-ice-broker-scoped',
+    ]);
   });
 });

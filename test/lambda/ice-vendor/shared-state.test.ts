@@ -18,17 +18,43 @@ import {
 import type { MetricName } from '../../../lambda/core/metrics';
 import { FallbackViewerSlots, InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
 import { RequestSummaries } from '../../../lambda/http/request-summary';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../../local/dynamodb';
+import {
+  connectDynamoDb,
+  LOCAL_SHARED_TABLE,
+  type LocalDynamoDb,
+  startLocalDynamoDb,
+} from '../../../local/dynamodb';
+import { motoMissing, startMoto } from '../../support/moto';
 import { request, startVendor, type VendorUnderTest } from './support/vendor';
 
 const LIMITS: BudgetLimits = budgetLimits(DEFAULT_TUNING);
 const DEMO_CHANNEL_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/viewer-turns/1700000000000';
 
+/**
+ * The DynamoDB implementations the shared state runs on: dynalite (in process, what `npm start`
+ * uses by default) and moto's server (another implementation, which, as AWS does, returns the item
+ * of a failed condition: the budget's AWS path). moto runs where python3 has it (CI makes sure:
+ * .ci/run); elsewhere its half is skipped, saying what to install.
+ */
+const BACKENDS = [
+  { name: 'dynalite', missing: undefined, start: () => startLocalDynamoDb(), returnsFailedItem: false },
+  {
+    name: "moto's server",
+    missing: motoMissing,
+    start: async (): Promise<LocalDynamoDb> => {
+      const moto = await startMoto();
+      const table = await connectDynamoDb(moto.url).catch(async (error: unknown) => {
+        await moto.close();
+        throw error;
+      });
+      return { ...table, close: () => table.close().then(() => moto.close()) };
+    },
+    returnsFailedItem: true,
+  },
+] as const;
+
+/** The store of the backend whose tests run now (the backends' describe blocks run one after the other). */
 let dynamodb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamodb = await startLocalDynamoDb();
-});
-afterAll(() => dynamodb.close());
 
 /**
  * The shared table as one function instance reaches it: its own client, like every instance. The
@@ -42,7 +68,7 @@ function tableAt(endpoint: string, timeoutMs = 10_000): SharedTable {
     credentials: { accessKeyId: 'TEST', secretAccessKey: 'test-secret' },
     maxAttempts: 1,
   });
-  return new SharedTable({ client, tableName: dynamodb.tableName, timeoutMs });
+  return new SharedTable({ client, tableName: LOCAL_SHARED_TABLE, timeoutMs });
 }
 
 /**
@@ -90,94 +116,245 @@ const outcomes = (results: PromiseSettledResult<unknown>[]) => ({
     .map((r) => r.reason as { code?: string; retryAfterSeconds?: number }),
 });
 
-describe('the call budget every instance shares (DynamoDB)', () => {
-  it('admits at most 5 GetIceServerConfig calls per second per channel across instances', async () => {
-    const [a, b] = [instance({ maxWaitMs: 0 }), instance({ maxWaitMs: 0 })];
-    const call = callOn('hot');
+describe.each(BACKENDS)('shared state on $name', (backend) => {
+  describe.skipIf(backend.missing)(backend.missing ? `(skipped: ${backend.missing})` : 'in DynamoDB', () => {
+    beforeAll(async () => {
+      dynamodb = await backend.start();
+    }, 180_000);
+    afterAll(() => dynamodb?.close());
 
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
-    );
+    describe('the call budget every instance shares (DynamoDB)', () => {
+      it('admits at most 5 GetIceServerConfig calls per second per channel across instances', async () => {
+        const [a, b] = [instance({ maxWaitMs: 0 }), instance({ maxWaitMs: 0 })];
+        const call = callOn('hot');
 
-    const { admitted, refused } = outcomes(results);
-    expect(admitted).toBe(5);
-    expect(refused.every((e) => e.code === 'Throttled' && (e.retryAfterSeconds ?? 0) >= 1)).toBe(true);
-  });
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
+        );
 
-  it('lets a waiting call through once a slot of the channel frees, within the wait bound', async () => {
-    const [a, b] = [instance({ perChannelPerSecond: 1 }), instance({ perChannelPerSecond: 1 })];
-    const call = callOn('wait');
-    const release = await a.acquire(call);
-    const started = Date.now(); // the call ends now: its slot frees a second later, however slow DynamoDB is
-    await release();
+        const { admitted, refused } = outcomes(results);
+        expect(admitted).toBe(5);
+        expect(refused.every((e) => e.code === 'Throttled' && (e.retryAfterSeconds ?? 0) >= 1)).toBe(true);
+      });
 
-    await b.acquire(call);
+      it('lets a waiting call through once a slot of the channel frees, within the wait bound', async () => {
+        const [a, b] = [instance({ perChannelPerSecond: 1 }), instance({ perChannelPerSecond: 1 })];
+        const call = callOn('wait');
+        const release = await a.acquire(call);
+        const started = Date.now(); // the call ends now: its slot frees a second later, however slow DynamoDB is
+        await release();
 
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-  });
+        await b.acquire(call);
 
-  it('admits at most the account limit per second across the channels of one account', async () => {
-    const [a, b] = [
-      instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
-      instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
-    ];
-    const accountId = String(account++);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      });
 
-    const results = await Promise.allSettled(
-      ['c1', 'c2', 'c3', 'c4', 'c5'].map((name, i) =>
-        (i % 2 === 0 ? a : b).acquire(callOn(name, undefined, accountId)),
-      ),
-    );
+      it('admits at most the account limit per second across the channels of one account', async () => {
+        const [a, b] = [
+          instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
+          instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
+        ];
+        const accountId = String(account++);
 
-    expect(outcomes(results).admitted).toBe(3);
-  });
+        const results = await Promise.allSettled(
+          ['c1', 'c2', 'c3', 'c4', 'c5'].map((name, i) =>
+            (i % 2 === 0 ? a : b).acquire(callOn(name, undefined, accountId)),
+          ),
+        );
 
-  it('refuses a caller past its issuances per minute on any instance, with Retry-After', async () => {
-    const [a, b] = [instance({ perCallerPerMinute: 2 }), instance({ perCallerPerMinute: 2 })];
-    await a.acquire(callOn('x1', 'u-leaked'));
-    await b.acquire(callOn('x2', 'u-leaked'));
+        expect(outcomes(results).admitted).toBe(3);
+      });
 
-    const error = await a.acquire(callOn('x3', 'u-leaked')).catch((e: unknown) => e);
+      it('refuses a caller past its issuances per minute on any instance, with Retry-After', async () => {
+        const [a, b] = [instance({ perCallerPerMinute: 2 }), instance({ perCallerPerMinute: 2 })];
+        await a.acquire(callOn('x1', 'u-leaked'));
+        await b.acquire(callOn('x2', 'u-leaked'));
 
-    expect(error).toMatchObject({ code: 'Throttled' });
-    expect((error as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(50);
-  });
+        const error = await a.acquire(callOn('x3', 'u-leaked')).catch((e: unknown) => e);
 
-  it("gives back a refused call's caller slot", async () => {
-    const budget = instance({ perCallerPerMinute: 1, perChannelPerSecond: 1, maxWaitMs: 0 });
-    const full = callOn('full', 'u-other');
-    await budget.acquire(full);
-    await budget.acquire({ ...full, clientId: 'u-bob' }).catch(() => undefined); // the channel is full
+        expect(error).toMatchObject({ code: 'Throttled' });
+        expect((error as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(50);
+      });
 
-    await expect(budget.acquire(callOn('free', 'u-bob'))).resolves.toBeTypeOf('function');
-  });
+      it("gives back a refused call's caller slot", async () => {
+        const budget = instance({ perCallerPerMinute: 1, perChannelPerSecond: 1, maxWaitMs: 0 });
+        const full = callOn('full', 'u-other');
+        await budget.acquire(full);
+        await budget.acquire({ ...full, clientId: 'u-bob' }).catch(() => undefined); // the channel is full
 
-  it('keeps the slot of a call still in flight past its guard, so that it frees a second after the answer', async () => {
-    const [a, b] = [
-      instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
-      instance({ perChannelPerSecond: 1, maxWaitMs: 5000 }),
-    ];
-    const call = callOn('slow-kvs');
-    const release = await a.acquire(call);
-    await new Promise((resolve) => setTimeout(resolve, 1600)); // the call is still in flight
-    const waiting = b.acquire(call).then(() => Date.now());
+        await expect(budget.acquire(callOn('free', 'u-bob'))).resolves.toBeTypeOf('function');
+      });
 
-    const answeredAt = Date.now();
-    await release();
+      it('keeps the slot of a call still in flight past its guard, so that it frees a second after the answer', async () => {
+        const [a, b] = [
+          instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
+          instance({ perChannelPerSecond: 1, maxWaitMs: 5000 }),
+        ];
+        const call = callOn('slow-kvs');
+        const release = await a.acquire(call);
+        await new Promise((resolve) => setTimeout(resolve, 1600)); // the call is still in flight
+        const waiting = b.acquire(call).then(() => Date.now());
 
-    expect(await waiting).toBeGreaterThanOrEqual(answeredAt + 900);
-  });
+        const answeredAt = Date.now();
+        await release();
 
-  it('writes nothing more for a call that answered within its guard', async () => {
-    // The guard is wide so that the test does not depend on how fast a busy machine gets here.
-    const budget = instance({}, 60_000);
-    const release = await budget.acquire(callOn('quick', 'u-quick'));
-    await dynamodb.resetRequests();
-    await new Promise((resolve) => setTimeout(resolve, ARRIVAL_GUARD_MS + 50)); // a slow machine
+        expect(await waiting).toBeGreaterThanOrEqual(answeredAt + 900);
+      });
 
-    await release();
+      it('writes nothing more for a call that answered within its guard', async () => {
+        // The guard is wide so that the test does not depend on how fast a busy machine gets here.
+        const budget = instance({}, 60_000);
+        const release = await budget.acquire(callOn('quick', 'u-quick'));
+        await dynamodb.resetRequests();
+        await new Promise((resolve) => setTimeout(resolve, ARRIVAL_GUARD_MS + 50)); // a slow machine
 
-    expect(await dynamodb.requests()).toEqual({});
+        await release();
+
+        expect(await dynamodb.requests()).toEqual({});
+      });
+      it(
+        backend.returnsFailedItem
+          ? 'takes the item of a failed condition from the answer, with no second read (ReturnValuesOnConditionCheckFailure)'
+          : 'reads the item of a failed condition once more, where the store does not return it',
+        async () => {
+          const [a, b] = [
+            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
+            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
+          ];
+          const call = callOn('raced');
+          await a.acquire(call);
+          await dynamodb.resetRequests();
+
+          // b has seen nothing of the window: it tries slot 0, which a holds.
+          const refused = await b.acquire(call).catch((error: unknown) => error);
+
+          expect(refused).toMatchObject({ code: 'Throttled' });
+          expect(await dynamodb.requests()).toEqual(
+            backend.returnsFailedItem ? { UpdateItem: 1 } : { UpdateItem: 1, GetItem: 1 },
+          );
+        },
+      );
+    });
+
+    describe("the viewer route's turn of ClientIds every instance shares", () => {
+      it('hands a caller its slots in turn, whichever instance serves it', async () => {
+        const instances = [
+          new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+          new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+        ];
+
+        const taken = [];
+        for (let i = 0; i < 7; i++) taken.push(await instances[i % 2]?.next(DEMO_CHANNEL_ARN, 'u-turns', 3));
+
+        expect(taken).toEqual([0, 1, 2, 0, 1, 2, 0]);
+      });
+
+      it('keeps a count per caller and per channel', async () => {
+        const slots = new DynamoDbViewerSlots(tableAt(dynamodb.url));
+
+        const alice = await slots.next(DEMO_CHANNEL_ARN, 'u-alice-own', 3);
+        const bob = await slots.next(DEMO_CHANNEL_ARN, 'u-bob-own', 3);
+        const aliceElsewhere = await slots.next(`${DEMO_CHANNEL_ARN}9`, 'u-alice-own', 3);
+
+        expect([alice, bob, aliceElsewhere]).toEqual([0, 0, 0]);
+      });
+    });
+
+    describe('the shared ICE cache (sharedCache)', () => {
+      const config = (fetchedAt: number) => ({
+        sets: [
+          {
+            uris: ['turn:127.0.0.1:3478?transport=udp'],
+            username: `${fetchedAt}:u`,
+            password: 'p',
+            expiresAt: fetchedAt + 300_000,
+          },
+        ],
+        fetchedAt,
+      });
+
+      it('returns what another instance stored', async () => {
+        await new DynamoDbIceCache(tableAt(dynamodb.url)).put('k1', config(1000));
+
+        expect(await new DynamoDbIceCache(tableAt(dynamodb.url)).get('k1')).toEqual(config(1000));
+      });
+
+      it('never replaces a newer answer with an older one', async () => {
+        const cache = new DynamoDbIceCache(tableAt(dynamodb.url));
+        await cache.put('k2', config(2000));
+
+        await cache.put('k2', config(1000));
+
+        expect((await cache.get('k2'))?.fetchedAt).toBe(2000);
+      });
+
+      describe('between two vendors (two function instances)', () => {
+        let first: VendorUnderTest;
+        let second: VendorUnderTest;
+        afterEach(() => Promise.all([first?.close(), second?.close()]));
+
+        it('makes no second GetIceServerConfig call when the caller comes back on another instance', async () => {
+          first = await startVendor({ sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)) });
+          second = await startVendor({
+            sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)),
+            emulator: first.emulator,
+          });
+          const asked = await first.vendor.vend(request({ clientId: 'u-roaming' }));
+
+          const again = await second.vendor.vend(request({ clientId: 'u-roaming' }));
+
+          expect(first.iceCalls()).toBe(1);
+          expect(again.iceServers).toEqual(asked.iceServers);
+        });
+
+        it('logs the answers served from the shared table as cache "shared", each counted SharedCacheHit', async () => {
+          const summaries = new RequestSummaries();
+          first = await startVendor({ sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)) });
+          second = await startVendor({
+            sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)),
+            emulator: first.emulator,
+            observe: (metrics) => summaries.observe(metrics),
+          });
+          await first.vendor.vend(request({ clientId: 'u-returning' }));
+          const vend = () =>
+            summaries.run(async () => {
+              await second.vendor.vend(request({ clientId: 'u-returning' }));
+              return summaries.current();
+            });
+
+          // Two requests at once: the second joins the first one's read of the table.
+          const logged = await Promise.all([vend(), vend()]);
+
+          expect(logged).toEqual([
+            { cache: 'shared', upstreamCalls: 0 },
+            { cache: 'shared', upstreamCalls: 0 },
+          ]);
+          expect(second.metricCount('SharedCacheHit')).toBe(2);
+          expect(first.iceCalls()).toBe(1);
+        });
+      });
+    });
+
+    describe('the local DynamoDB', () => {
+      it('refuses a web page (a request with an Origin), so no page can read the shared cache', async () => {
+        const response = await fetch(dynamodb.url, {
+          method: 'POST',
+          headers: {
+            origin: 'https://evil.example',
+            // dynalite checks that a request is signed, not by whom.
+            authorization:
+              'AWS4-HMAC-SHA256 Credential=ANY/20261130/us-west-2/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
+            'x-amz-date': '20261130T000000Z',
+            'x-amz-target': 'DynamoDB_20120810.Scan',
+            'content-type': 'application/x-amz-json-1.0',
+          },
+          body: JSON.stringify({ TableName: dynamodb.tableName }),
+        });
+
+        expect(response.status).toBe(403);
+        expect(await response.text()).not.toContain('password');
+      });
+    });
   });
 });
 
@@ -254,125 +431,5 @@ describe('when DynamoDB fails', () => {
 
     expect(taken).toEqual([0, 1, 2, 0, 1]);
     expect(warnings).toEqual(['shared viewer turn unavailable, this instance counts it alone']);
-  });
-});
-
-describe("the viewer route's turn of ClientIds every instance shares", () => {
-  it('hands a caller its slots in turn, whichever instance serves it', async () => {
-    const instances = [
-      new DynamoDbViewerSlots(tableAt(dynamodb.url)),
-      new DynamoDbViewerSlots(tableAt(dynamodb.url)),
-    ];
-
-    const taken = [];
-    for (let i = 0; i < 7; i++) taken.push(await instances[i % 2]?.next(DEMO_CHANNEL_ARN, 'u-turns', 3));
-
-    expect(taken).toEqual([0, 1, 2, 0, 1, 2, 0]);
-  });
-
-  it('keeps a count per caller and per channel', async () => {
-    const slots = new DynamoDbViewerSlots(tableAt(dynamodb.url));
-
-    const alice = await slots.next(DEMO_CHANNEL_ARN, 'u-alice-own', 3);
-    const bob = await slots.next(DEMO_CHANNEL_ARN, 'u-bob-own', 3);
-    const aliceElsewhere = await slots.next(`${DEMO_CHANNEL_ARN}9`, 'u-alice-own', 3);
-
-    expect([alice, bob, aliceElsewhere]).toEqual([0, 0, 0]);
-  });
-});
-
-describe('the shared ICE cache (sharedCache)', () => {
-  const config = (fetchedAt: number) => ({
-    sets: [
-      {
-        uris: ['turn:127.0.0.1:3478?transport=udp'],
-        username: `${fetchedAt}:u`,
-        password: 'p',
-        expiresAt: fetchedAt + 300_000,
-      },
-    ],
-    fetchedAt,
-  });
-
-  it('returns what another instance stored', async () => {
-    await new DynamoDbIceCache(tableAt(dynamodb.url)).put('k1', config(1000));
-
-    expect(await new DynamoDbIceCache(tableAt(dynamodb.url)).get('k1')).toEqual(config(1000));
-  });
-
-  it('never replaces a newer answer with an older one', async () => {
-    const cache = new DynamoDbIceCache(tableAt(dynamodb.url));
-    await cache.put('k2', config(2000));
-
-    await cache.put('k2', config(1000));
-
-    expect((await cache.get('k2'))?.fetchedAt).toBe(2000);
-  });
-
-  describe('between two vendors (two function instances)', () => {
-    let first: VendorUnderTest;
-    let second: VendorUnderTest;
-    afterEach(() => Promise.all([first?.close(), second?.close()]));
-
-    it('makes no second GetIceServerConfig call when the caller comes back on another instance', async () => {
-      first = await startVendor({ sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)) });
-      second = await startVendor({
-        sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)),
-        emulator: first.emulator,
-      });
-      const asked = await first.vendor.vend(request({ clientId: 'u-roaming' }));
-
-      const again = await second.vendor.vend(request({ clientId: 'u-roaming' }));
-
-      expect(first.iceCalls()).toBe(1);
-      expect(again.iceServers).toEqual(asked.iceServers);
-    });
-
-    it('logs the answers served from the shared table as cache "shared", each counted SharedCacheHit', async () => {
-      const summaries = new RequestSummaries();
-      first = await startVendor({ sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)) });
-      second = await startVendor({
-        sharedCache: new DynamoDbIceCache(tableAt(dynamodb.url)),
-        emulator: first.emulator,
-        observe: (metrics) => summaries.observe(metrics),
-      });
-      await first.vendor.vend(request({ clientId: 'u-returning' }));
-      const vend = () =>
-        summaries.run(async () => {
-          await second.vendor.vend(request({ clientId: 'u-returning' }));
-          return summaries.current();
-        });
-
-      // Two requests at once: the second joins the first one's read of the table.
-      const logged = await Promise.all([vend(), vend()]);
-
-      expect(logged).toEqual([
-        { cache: 'shared', upstreamCalls: 0 },
-        { cache: 'shared', upstreamCalls: 0 },
-      ]);
-      expect(second.metricCount('SharedCacheHit')).toBe(2);
-      expect(first.iceCalls()).toBe(1);
-    });
-  });
-});
-
-describe('the local DynamoDB', () => {
-  it('refuses a web page (a request with an Origin), so no page can read the shared cache', async () => {
-    const response = await fetch(dynamodb.url, {
-      method: 'POST',
-      headers: {
-        origin: 'https://evil.example',
-        // dynalite checks that a request is signed, not by whom.
-        authorization:
-          'AWS4-HMAC-SHA256 Credential=ANY/20261130/us-west-2/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
-        'x-amz-date': '20261130T000000Z',
-        'x-amz-target': 'DynamoDB_20120810.Scan',
-        'content-type': 'application/x-amz-json-1.0',
-      },
-      body: JSON.stringify({ TableName: dynamodb.tableName }),
-    });
-
-    expect(response.status).toBe(403);
-    expect(await response.text()).not.toContain('password');
   });
 });

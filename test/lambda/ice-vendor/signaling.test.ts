@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChannelArn } from '../../../lambda/contract';
 import { ChannelDirectory } from '../../../lambda/core/channels';
 import { SignalingVendor } from '../../../lambda/core/signaling';
+import { SERVES_SIGNALING } from '../../local/emulator/support/emulator';
 import { openSocket } from '../../local/emulator/support/signaling';
 import { startVendor, type VendorUnderTest } from './support/vendor';
 
@@ -9,7 +10,7 @@ describe('the signaling use case against the wire emulator', () => {
   let under: VendorUnderTest;
   let signaling: SignalingVendor;
   beforeAll(async () => {
-    under = await startVendor();
+    under = await startVendor({ emulatorOptions: SERVES_SIGNALING });
     const channels = [...under.emulator.channelArns.values()].flatMap((arn) => parseChannelArn(arn) ?? []);
     signaling = new SignalingVendor({
       channels: new ChannelDirectory(channels),

@@ -66,8 +66,12 @@ describe('emulator control API and stats', () => {
 
     expect(stats.operations).toEqual({
       AssumeRole: 1,
+      GetCallerIdentity: 0,
       GetSignalingChannelEndpoint: 1,
+      DescribeSignalingChannel: 0,
+      ListSignalingChannels: 0,
       GetIceServerConfig: 3,
+      GetParameter: 0,
     });
   });
 
@@ -141,11 +145,7 @@ describe('emulator control API and stats', () => {
     const response = await control('stats/reset', { method: 'POST' });
 
     expect(response.status).toBe(204);
-    expect(emulator.stats().operations).toEqual({
-      AssumeRole: 0,
-      GetSignalingChannelEndpoint: 0,
-      GetIceServerConfig: 0,
-    });
+    expect(Object.values(emulator.stats().operations)).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('POST /_emulator/faults sets a fault the SDK then sees', async () => {
@@ -264,17 +264,19 @@ describe('emulator control API and stats', () => {
     expect(response.status).toBe(405);
   });
 
-  it('answers 404 JSON for an unknown path', async () => {
+  it("answers a path no operation has as KVS's endpoints do: 403 with an XML body and no error type", async () => {
     const response = await fetch(`${emulator.url}/nope`);
 
-    expect(response.status).toBe(404);
-    expect(response.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
-    expect(await response.json()).toEqual({ message: expect.any(String) });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toBeNull();
+    expect(await response.text()).toContain(
+      '<Message>Unable to determine service/operation name to be authorized</Message>',
+    );
   });
 
-  it('answers 404 for a GET on an AWS API path', async () => {
-    const response = await fetch(`${emulator.url}/v1/get-ice-server-config`);
+  it('answers a GET on an AWS API path as a path no operation has (KVS operations are POSTs)', async () => {
+    const response = await fetch(`${emulator.url}/getSignalingChannelEndpoint`);
 
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(403);
   });
 });

@@ -8,6 +8,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scopedRoleStatements } from '../../../lib/iam-policies';
 import type { Emulator } from '../../../local/emulator';
 import {
   assumeScopedRole,
@@ -52,20 +53,23 @@ describe('emulated KVS APIs', () => {
       client.send(new GetIceServerConfigCommand({ ChannelARN, ClientId, Service: 'TURN' })),
     );
 
-  it('returns the emulator itself as the HTTPS signaling endpoint', async () => {
+  it('returns the signaling API, an endpoint apart from the control plane, as the HTTPS endpoint', async () => {
     const out = await getEndpoint(session, demoArn);
 
-    expect(out.ResourceEndpointList).toEqual([{ Protocol: 'HTTPS', ResourceEndpoint: emulator.url }]);
+    expect(out.ResourceEndpointList).toEqual([
+      { Protocol: 'HTTPS', ResourceEndpoint: emulator.signalingEndpoints.https },
+    ]);
+    expect(emulator.signalingEndpoints.https).not.toBe(emulator.url);
   });
 
   it('returns one endpoint per requested protocol, in the requested order', async () => {
     const out = await getEndpoint(session, demoArn, ['WSS', 'HTTPS']);
 
     expect(out.ResourceEndpointList?.map((e) => e.Protocol)).toEqual(['WSS', 'HTTPS']);
-    // The emulator serves the signaling WebSocket itself, a path per role (test/local/emulator/signaling.test.ts).
-    expect(out.ResourceEndpointList?.[0]?.ResourceEndpoint).toMatch(
-      /^ws:\/\/127\.0\.0\.1:\d+\/(master|viewer)$/,
-    );
+    // The emulator serves the signaling WebSocket itself, an endpoint per role as KVS has a host per
+    // role (test/local/emulator/signaling.test.ts).
+    expect(out.ResourceEndpointList?.[0]?.ResourceEndpoint).toBe(emulator.signalingEndpoints.viewer);
+    expect(emulator.signalingEndpoints.viewer).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('returns two TURN server sets of three URIs each in the KVS order', async () => {
@@ -142,13 +146,15 @@ describe('emulated KVS APIs', () => {
     expect(error).toBeInstanceOf(AccessDeniedException);
   });
 
-  it('answers ResourceNotFoundException (404) for a channel that does not exist', async () => {
+  it('refuses a channel the scoped role does not grant before it says whether the channel exists', async () => {
     const ghost = demoArn.replace('/demo/', '/ghost/');
 
     const error = await rejectionOf(getIce(session, ghost));
 
-    expect(error).toBeInstanceOf(ResourceNotFoundException);
-    expect(error.$metadata).toMatchObject({ httpStatusCode: 404 });
+    expect(error).toBeInstanceOf(NotAuthorizedException);
+    expect(error.message).toBe(
+      `User: arn:aws:sts::123456789012:assumed-role/kvs-ice-broker-scoped/emulator-test is not authorized to perform: kinesisvideo:GetIceServerConfig on resource: ${ghost} because no identity-based policy allows the kinesisvideo:GetIceServerConfig action`,
+    );
   });
 
   it('rejects a ClientId outside [a-zA-Z0-9_.-]{1,256} with InvalidArgumentException', async () => {
@@ -161,6 +167,32 @@ describe('emulated KVS APIs', () => {
     const error = await rejectionOf(getIce(session, 'not-an-arn'));
 
     expect(error).toBeInstanceOf(InvalidArgumentException);
+  });
+});
+
+describe('a channel the scoped role grants that no longer exists', () => {
+  let emulator: Emulator;
+  const ghostOf = (arn: string) => arn.replace('/demo/', '/ghost/');
+
+  beforeAll(async () => {
+    // As a stack deployed for a channel that was deleted since: the role still names it.
+    emulator = await startTestEmulator({
+      scopedRolePolicy: (arns) => scopedRoleStatements([...arns, ...arns.map(ghostOf)], []),
+    });
+  });
+  afterAll(() => emulator.close());
+
+  it('answers ResourceNotFoundException (404)', async () => {
+    const session = await assumeScopedRole(emulator);
+    const client = signalingClient(emulator, session);
+
+    const error = await rejectionOf(
+      client.send(new GetIceServerConfigCommand({ ChannelARN: ghostOf(channelArn(emulator, 'demo')) })),
+    );
+    client.destroy();
+
+    expect(error).toBeInstanceOf(ResourceNotFoundException);
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 404 });
   });
 });
 
@@ -201,7 +233,7 @@ describe('emulated KVS ahead of the caller clock', () => {
     const session = await assumeScopedRole(emulator, { durationSeconds: 3600 });
     clock.advanceSeconds(1800);
     const client = new KinesisVideoSignalingClient({
-      endpoint: emulator.url,
+      endpoint: emulator.signalingEndpoints.https,
       region: emulator.region,
       credentials: session,
       maxAttempts: 2,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AwsError } from '../../../local/emulator/errors';
-import { globMatch, parseSessionPolicy, policyAllows } from '../../../local/emulator/policy';
+import { evaluate, globMatch, parseSessionPolicy, policyAllows } from '../../../local/emulator/policy';
 
 const DEMO = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
 const LOBBY = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/lobby/1700000000000';
@@ -121,5 +121,38 @@ describe('globMatch', () => {
     const pattern = `${'a*'.repeat(50)}b`;
 
     expect(globMatch(pattern, 'a'.repeat(2000))).toBe(false);
+  });
+});
+
+describe('a role session: the role policy intersected with the session policy', () => {
+  const role = policy({ Effect: 'Allow', Action: ICE, Resource: DEMO });
+  const everything = policy({ Effect: 'Allow', Action: '*', Resource: '*' });
+
+  it('allows what both allow', () => {
+    expect(evaluate(role, everything, ICE, DEMO)).toBeUndefined();
+  });
+
+  it('refuses what the session policy allows but the role does not', () => {
+    expect(evaluate(role, everything, ICE, LOBBY)).toBe('noIdentityAllow');
+  });
+
+  it('refuses what the role allows but the session policy does not', () => {
+    expect(evaluate(role, policy({ Effect: 'Allow', Action: ICE, Resource: LOBBY }), ICE, DEMO)).toBe(
+      'noSessionAllow',
+    );
+  });
+
+  it('gives the session all of the role without a session policy', () => {
+    expect(evaluate(role, null, ICE, DEMO)).toBeUndefined();
+  });
+
+  it("lets an explicit Deny in either win over the other's Allow", () => {
+    const deny = policy(
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Action: ICE, Resource: DEMO },
+    );
+
+    expect(evaluate(role, deny, ICE, DEMO)).toBe('sessionDeny');
+    expect(evaluate(deny, everything, ICE, DEMO)).toBe('identityDeny');
   });
 });

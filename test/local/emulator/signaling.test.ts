@@ -6,7 +6,7 @@ import type WebSocket from 'ws';
 import type { Emulator } from '../../../local/emulator';
 import { createRelayCertificate, ensureLocalCa } from '../../../local/relay/certificate';
 import { tampered } from '../../support/tamper';
-import { rejectionOf, startTestEmulator } from './support/emulator';
+import { rejectionOf, SERVES_SIGNALING, startTestEmulator } from './support/emulator';
 import {
   closed,
   HandshakeRefused,
@@ -48,7 +48,10 @@ describe('the local KVS signaling service', () => {
   let emulator: Emulator;
   beforeAll(async () => {
     // Generous Connect rates: these tests connect many peers quickly; the quota has its own tests.
-    emulator = await startTestEmulator({ signaling: { connectsPerSecondPerChannel: 100 } });
+    emulator = await startTestEmulator({
+      ...SERVES_SIGNALING,
+      signaling: { connectsPerSecondPerChannel: 100 },
+    });
   });
   afterAll(() => emulator?.close());
 
@@ -225,6 +228,7 @@ describe('the signaling limits of the KVS WebRTC developer guide', () => {
   let emulator: Emulator;
   beforeAll(async () => {
     emulator = await startTestEmulator({
+      ...SERVES_SIGNALING,
       signaling: { maxConnectionMs: 1500, goAwayGraceMs: 1000, idleTimeoutMs: 60_000 },
     });
   });
@@ -232,7 +236,7 @@ describe('the signaling limits of the KVS WebRTC developer guide', () => {
 
   it('allows 3 Connects per second per channel and refuses the 4th with ClientLimitExceededException', async () => {
     // Its own emulator, whose rate clock stands still: the four Connects fall in one second however slow the machine.
-    const emulator = await startTestEmulator({ rateClock: () => 0 });
+    const emulator = await startTestEmulator({ ...SERVES_SIGNALING, rateClock: () => 0 });
     onTestFinished(() => emulator.close());
     const urls = await Promise.all(
       ['a', 'b', 'c', 'd'].map((clientId) =>
@@ -262,7 +266,7 @@ describe('the signaling limits of the KVS WebRTC developer guide', () => {
 describe('the idle timeout', () => {
   let emulator: Emulator;
   beforeAll(async () => {
-    emulator = await startTestEmulator({ signaling: { idleTimeoutMs: 500 } });
+    emulator = await startTestEmulator({ ...SERVES_SIGNALING, signaling: { idleTimeoutMs: 500 } });
   });
   afterAll(() => emulator?.close());
 
@@ -278,6 +282,7 @@ describe('the viewers per channel', () => {
   beforeAll(async () => {
     // The default idle timeout (10 min): a viewer idle while the next ones connect stays connected.
     emulator = await startTestEmulator({
+      ...SERVES_SIGNALING,
       signaling: { viewersPerChannel: 2, connectsPerSecondPerChannel: 100 },
     });
   });
@@ -303,6 +308,7 @@ describe('the signaling service over TLS', () => {
     const leaf = await createRelayCertificate(dir, authority);
     ca = await readFile(authority.certFile, 'utf8');
     emulator = await startTestEmulator({
+      ...SERVES_SIGNALING,
       signalingTls: {
         cert: await readFile(leaf.certFile, 'utf8'),
         key: await readFile(leaf.keyFile, 'utf8'),
@@ -320,12 +326,12 @@ describe('the signaling service over TLS', () => {
     const socket = await openSocket(url, { ca });
     sockets.push(socket);
 
-    expect(url.startsWith(`${emulator.signalingUrl}/viewer?`)).toBe(true);
-    expect(emulator.signalingUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    expect(url.startsWith(`${emulator.signalingEndpoints.viewer}/?`)).toBe(true);
+    expect(emulator.signalingEndpoints.viewer).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it('keeps plain ws:// on its own port for tools that cannot trust the certificate', async () => {
-    const endpoint = `ws://127.0.0.1:${emulator.port}/viewer`;
+  it('answers plain ws:// on the same port, for tools that cannot trust the certificate', async () => {
+    const endpoint = emulator.signalingEndpoints.viewer.replace(/^wss:/, 'ws:');
 
     const socket = await openSocket(await presignedUrl(emulator, { role: 'viewer', endpoint }));
     sockets.push(socket);

@@ -129,7 +129,7 @@ describe('SigV4 verification', () => {
   });
 
   it('rejects a request without an Authorization header with MissingAuthenticationTokenException', async () => {
-    const response = await fetch(`${emulator.url}/v1/get-ice-server-config`, {
+    const response = await fetch(`${emulator.signalingEndpoints.https}/v1/get-ice-server-config`, {
       method: 'POST',
       body: iceBody(),
     });

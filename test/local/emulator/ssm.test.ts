@@ -12,6 +12,8 @@ let emulator: Emulator;
 beforeEach(async () => {
   emulator = await startEmulator({
     channels: ['demo'],
+    // The parameter the execution role may read, as the stack grants it on its own.
+    blockedCallersParameter: NAME,
     turn: { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-secret' },
   });
 });

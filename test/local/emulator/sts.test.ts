@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import {
   AssumeRoleCommand,
   type AssumeRoleCommandInput,
   MalformedPolicyDocumentException,
+  PackedPolicyTooLargeException,
 } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../../local/emulator';
+import { packedPolicySize } from '../../../local/emulator/sts';
 import {
   type Credentials,
   FakeClock,
@@ -125,6 +128,45 @@ describe('emulated STS AssumeRole', () => {
     );
 
     expect(error.name).toBe('ValidationError');
+  });
+
+  it('reports PackedPolicySize, the percentage of the packed budget a session policy takes', async () => {
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:GetIceServerConfig', Resource: '*' }],
+    });
+
+    const withPolicy = await assume({ Policy: policy });
+    const without = await assume();
+
+    expect(withPolicy.PackedPolicySize).toBe(packedPolicySize(policy));
+    expect(withPolicy.PackedPolicySize).toBeGreaterThan(0);
+    expect(withPolicy.PackedPolicySize).toBeLessThan(20);
+    expect(without.PackedPolicySize).toBeUndefined();
+  });
+
+  it('refuses a session policy that packs to more than its budget with PackedPolicyTooLarge (400)', async () => {
+    // Random printable characters: under 2048 characters, but little for compression to find.
+    const noise = [...randomBytes(1900)].map((byte) => String.fromCharCode(0x23 + (byte % 0x58))).join('');
+    const policy = JSON.stringify({ Statement: { Effect: 'Allow', Action: '*', Resource: noise } });
+
+    const error = await rejectionOf(assume({ Policy: policy }));
+
+    expect(policy.length).toBeLessThanOrEqual(2048);
+    expect(error).toBeInstanceOf(PackedPolicyTooLargeException);
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 400 });
+    expect(error.message).toBe(`Packed policy consumes ${packedPolicySize(policy)}% of allotted space.`);
+  });
+
+  it('refuses an AssumeRole member it does not model (PolicyArns) rather than ignore what AWS would apply', async () => {
+    const error = await rejectionOf(
+      assume({ PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }] }),
+    );
+
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe(
+      "PolicyArns.member.1.arn is not supported by the local emulator's AssumeRole.",
+    );
   });
 
   it('rejects an Action other than AssumeRole with InvalidAction', async () => {

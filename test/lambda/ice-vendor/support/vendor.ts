@@ -9,7 +9,7 @@ import type { MetricName, Metrics } from '../../../../lambda/core/metrics';
 import type { VendRequest } from '../../../../lambda/core/model';
 import type { SharedIceCache } from '../../../../lambda/core/ports';
 import { IceVendor, type VendorPolicy } from '../../../../lambda/core/vendor';
-import { type Emulator, type KeyPair, startEmulator } from '../../../../local/emulator';
+import { type Emulator, type EmulatorOptions, type KeyPair, startEmulator } from '../../../../local/emulator';
 import type { FakeClock } from '../../../local/emulator/support/emulator';
 
 export { FakeClock } from '../../../local/emulator/support/emulator';
@@ -47,6 +47,8 @@ export async function startVendor(
     emulator?: Emulator;
     /** Wraps the vendor's metrics (as the handler's per-request summaries observe them). */
     observe?: (metrics: Metrics) => Metrics;
+    /** Options of the emulator this vendor starts (e.g. the scoped role's policy). */
+    emulatorOptions?: Partial<EmulatorOptions>;
   } = {},
 ): Promise<VendorUnderTest> {
   const now = options.clock?.now;
@@ -56,6 +58,7 @@ export async function startVendor(
       channels: ['demo', 'lobby'],
       turn: { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-secret' },
       now,
+      ...options.emulatorOptions,
     }));
   const defaults = clientDefaults({
     connectionTimeoutMs: 1000,

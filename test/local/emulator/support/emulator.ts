@@ -3,6 +3,7 @@ import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoSignalingClient } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { scopedRoleStatements } from '../../../../lib/iam-policies';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../../../local/emulator';
 
 export const TURN = { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'test-turn-secret' };
@@ -26,13 +27,26 @@ export class FakeClock {
   }
 }
 
+/**
+ * What a stack that serves both signaling routes grants its scoped role (lib/iam-policies.ts):
+ * the Connect actions besides the ICE calls. The emulator's default is a stack without them.
+ */
+export const SERVES_SIGNALING: Partial<EmulatorOptions> = {
+  scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, ['viewer', 'master']),
+};
+
 export function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<Emulator> {
   return startEmulator({ channels: ['demo', 'lobby'], turn: TURN, ...overrides });
 }
 
-/** SDK client settings pointing at the emulator, one attempt each (no retry delays in tests). */
-const clientConfig = (emulator: Emulator, credentials: Credentials, systemClockOffset = 0) => ({
-  endpoint: emulator.url,
+/** SDK client settings pointing at an endpoint of the emulator, one attempt each (no retry delays in tests). */
+const clientConfig = (
+  emulator: Emulator,
+  credentials: Credentials,
+  systemClockOffset = 0,
+  endpoint = emulator.url,
+) => ({
+  endpoint,
   region: emulator.region,
   credentials,
   maxAttempts: 1,
@@ -54,12 +68,15 @@ export function kvsClient(
   return new KinesisVideoClient(clientConfig(emulator, credentials, systemClockOffset));
 }
 
+/** A KVS signaling client at the channels' HTTPS endpoint, where KVS serves GetIceServerConfig. */
 export function signalingClient(
   emulator: Emulator,
   credentials: Credentials,
   systemClockOffset = 0,
 ): KinesisVideoSignalingClient {
-  return new KinesisVideoSignalingClient(clientConfig(emulator, credentials, systemClockOffset));
+  return new KinesisVideoSignalingClient(
+    clientConfig(emulator, credentials, systemClockOffset, emulator.signalingEndpoints.https),
+  );
 }
 
 /** Runs `use` with an SDK client and destroys the client afterwards, whatever the outcome. */
@@ -127,6 +144,8 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Re
 
 export interface RawCall {
   path: string;
+  /** The endpoint to send to; default the one that serves `path` (the signaling API for GetIceServerConfig). */
+  endpoint?: string;
   body: string;
   credentials: Credentials;
   service?: string;
@@ -139,7 +158,10 @@ export interface RawCall {
 
 /** Signs a POST with SigV4 the way the SDK does and sends it with fetch, bypassing the SDK. */
 export async function signedFetch(emulator: Emulator, call: RawCall): Promise<Response> {
-  const url = new URL(emulator.url);
+  const base =
+    call.endpoint ??
+    (call.path === '/v1/get-ice-server-config' ? emulator.signalingEndpoints.https : emulator.url);
+  const url = new URL(base);
   const signer = new SignatureV4({
     credentials: call.credentials,
     region: call.region ?? emulator.region,
@@ -161,5 +183,5 @@ export async function signedFetch(emulator: Emulator, call: RawCall): Promise<Re
   );
   const { host: _host, ...headers } = signed.headers;
   call.tamper?.(headers);
-  return fetch(`${emulator.url}${call.path}`, { method: 'POST', headers, body: call.body });
+  return fetch(`${base}${call.path}`, { method: 'POST', headers, body: call.body });
 }

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionRoleStatements, scopedRoleStatements } from '../../lib/iam-policies';
+import { logicalId, removeCloudAssemblies, type Synthesized, synthesize } from './support/synth';
+
+// The local emulator enforces the statements of lib/iam-policies.ts; the stack must write exactly
+// those, or a grant left out would pass locally and fail on AWS.
+
+const LOBBY_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/lobby/1716796800123';
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+/**
+ * What statements allow, as sorted `Effect action resource` grants: CDK writes one-element lists
+ * as their element and merges statements of the same resources (`minimizePolicies`).
+ */
+const grants = (statements: Statement[]): string[] =>
+  statements
+    .flatMap((statement) =>
+      [statement.Action]
+        .flat()
+        .flatMap((action) =>
+          [statement.Resource]
+            .flat()
+            .map((resource) => `${statement.Effect} ${action} ${JSON.stringify(resource)}`),
+        ),
+    )
+    .sort();
+
+describe('the IAM statements the stack writes are those the emulator enforces', () => {
+  let s: Synthesized;
+
+  afterAll(removeCloudAssemblies);
+  beforeAll(() => {
+    s = synthesize({ channels: LOBBY_ARN, createChannels: 'demo', signalingRoles: 'viewer,master' });
+  });
+
+  it("writes the scoped role's policy as scopedRoleStatements", () => {
+    const { broker } = s.stack;
+    const role = s.template.toJSON().Resources[logicalId(s, broker.scopedRole)];
+    const written: Statement[] = role.Properties.Policies.flatMap(
+      (policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement,
+    );
+
+    const expected: Statement[] = s.stack.resolve(
+      scopedRoleStatements(Object.values(broker.channelArns), ['viewer', 'master']),
+    );
+
+    expect(grants(written)).toEqual(grants(expected));
+  });
+
+  it("writes the execution role's STS and SSM statements as executionRoleStatements", () => {
+    const { broker } = s.stack;
+    const roleId = logicalId(s, broker.executionRole);
+    const policies = s.template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: roleId }] },
+    });
+    const written: Statement[] = Object.values(policies).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement,
+    );
+
+    const expected: Statement[] = s.stack.resolve(
+      executionRoleStatements({
+        scopedRoleArn: broker.scopedRole.roleArn,
+        blockedCallersParameterArn: broker.blockedCallersParameter.parameterArn,
+      }),
+    );
+
+    const stsAndSsm = grants(written).filter((grant) => /^Allow (sts|ssm):/.test(grant));
+    expect(stsAndSsm).toEqual(grants(expected));
+  });
+});
