@@ -1,4 +1,4 @@
-import type { SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import {
   type Channel,
   MASTER_CLAIM_VIEWING,
@@ -41,7 +41,7 @@ export type FunctionConfig = {
   /** The served channels, with the Region and partition each ARN carries (`CHANNELS`). */
   readonly channels: readonly Channel[];
   /** The presigned signaling routes served (`SIGNALING_ROLES`); never `master` with auth mode `none`. */
-  readonly signalingRoles: readonly SignalingRole[];
+  readonly signalingRoles: readonly ChannelRole[];
 };
 
 /** The numbers of {@link FunctionConfig} that tune the vending core and its budgets. */
@@ -161,7 +161,7 @@ function readSignalingRoles(
   config: Pick<FunctionConfig, 'authMode' | 'masterChannelsClaim' | 'channelsClaim'>,
   env: Environment,
   problems: string[],
-): readonly SignalingRole[] {
+): readonly ChannelRole[] {
   const parsed = parseSignalingRoles(env[ENV.signalingRoles] ?? '');
   if ('problem' in parsed) {
     problems.push(`${ENV.signalingRoles}: ${parsed.problem}`);

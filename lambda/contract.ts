@@ -4,15 +4,15 @@
  * modes, the shared table's keys and the metrics. The settings through which the stack configures
  * the function are lambda/settings.ts. Both sides import these files; neither restates a value of them.
  */
-import { SIGNALING_ROLES, type SignalingRole } from '@kvs-ice-broker/client/contract';
+import { CHANNEL_ROLES, type ChannelRole } from '@kvs-ice-broker/client/contract';
 
 /** The only KVS actions the scoped role (and each session of it) may use. */
 export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
 
 /** The KVS action of each role's signaling connection (`ConnectAsViewer` / `ConnectAsMaster`). */
-export const CONNECT_ACTIONS: Readonly<Record<SignalingRole, string>> = {
-  viewer: 'kinesisvideo:ConnectAsViewer',
-  master: 'kinesisvideo:ConnectAsMaster',
+export const CONNECT_ACTIONS: Readonly<Record<ChannelRole, string>> = {
+  VIEWER: 'kinesisvideo:ConnectAsViewer',
+  MASTER: 'kinesisvideo:ConnectAsMaster',
 };
 
 /** KVS accepts a presigned signaling URL for at most this many seconds (`X-Amz-Expires`). */
@@ -32,11 +32,11 @@ export const CLAIM_NAME_PATTERN = /^[\x21-\x7E]{1,256}$/;
  */
 export function masterClaimProblem(
   mode: string,
-  roles: readonly SignalingRole[],
+  roles: readonly ChannelRole[],
   claim: string | undefined,
   channelsClaim?: string,
 ): 'missing' | 'unused' | 'viewing' | undefined {
-  const jwtMaster = mode === 'jwt' && roles.includes('master');
+  const jwtMaster = mode === 'jwt' && roles.includes('MASTER');
   if (jwtMaster && claim === undefined) return 'missing';
   if (!jwtMaster && claim !== undefined) return 'unused';
   if (claim !== undefined && claim === channelsClaim) return 'viewing';
@@ -47,33 +47,41 @@ export function masterClaimProblem(
 export const MASTER_CLAIM_VIEWING = 'the same claim would let every caller who may view a channel master it';
 
 /**
- * The signaling roles of a `signalingRoles` value: `""` (none, the default), `viewer` or
- * `viewer,master` (the master role only beside the viewer role), comma-separated in any order.
- * Returns a problem (a sentence) instead when the value is none of these.
+ * The roles of a `signalingRoles` setting (context key, construct prop, `SIGNALING_ROLES`), which
+ * spells each {@link ChannelRole} in lower case as the routes' paths do: `""` (none, the default),
+ * `viewer` or `viewer,master` (the master role only beside the viewer role), comma-separated in
+ * any order. Returns a problem (a sentence) instead when the value is none of these.
  */
-export function parseSignalingRoles(value: string): readonly SignalingRole[] | { problem: string } {
+export function parseSignalingRoles(value: string): readonly ChannelRole[] | { problem: string } {
   const items = value
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
-  const unknown = items.find((item) => !SIGNALING_ROLES.some((role) => role === item));
+  const unknown = items.find((item) => !CHANNEL_ROLES.some((role) => role.toLowerCase() === item));
   if (unknown !== undefined)
     return { problem: `"${unknown}" is not a signaling role; use "", "viewer" or "viewer,master"` };
-  const roles = SIGNALING_ROLES.filter((role) => items.includes(role));
+  const roles = signalingRolesOf(items);
   if (roles.length !== items.length) return { problem: 'a role is listed more than once' };
-  if (roles.includes('master') && !roles.includes('viewer'))
+  if (roles.includes('MASTER') && !roles.includes('VIEWER'))
     return { problem: 'the master role needs the viewer role too; use "viewer,master"' };
   return roles;
 }
+
+/**
+ * The roles a `signalingRoles` setting's items spell (`viewer` is `VIEWER`), in
+ * {@link CHANNEL_ROLES} order; an item that spells no role is left out (see {@link parseSignalingRoles}).
+ */
+export const signalingRolesOf = (items: readonly string[] = []): ChannelRole[] =>
+  CHANNEL_ROLES.filter((role) => items.includes(role.toLowerCase()));
 
 /**
  * The signaling roles a deployment serves: auth mode `none` never serves the master role (an
  * anonymous caller must not take over a channel's camera), whatever `signalingRoles` says.
  */
 export const servedSignalingRoles = (
-  roles: readonly SignalingRole[],
+  roles: readonly ChannelRole[],
   mode: AuthMode,
-): readonly SignalingRole[] => (mode === 'none' ? roles.filter((role) => role !== 'master') : roles);
+): readonly ChannelRole[] => (mode === 'none' ? roles.filter((role) => role !== 'MASTER') : roles);
 
 /**
  * How callers authenticate (context `auth`): `jwt` (API Gateway JWT authorizer), `iam` (SigV4,

@@ -5,7 +5,7 @@
  * (and anything else) can evaluate the same statements the template carries. ARNs may be CDK
  * tokens; `PolicyStatement.fromJson` keeps them.
  */
-import type { SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import { CONNECT_ACTIONS, KVS_ACTIONS } from '../lambda/contract';
 
 /** One `Allow` statement of an identity-based policy, as IAM's policy JSON spells it. */
@@ -23,7 +23,7 @@ export interface PolicyStatementJson {
  */
 export function scopedRoleStatements(
   channelArns: readonly string[],
-  signalingRoles: readonly SignalingRole[],
+  signalingRoles: readonly ChannelRole[],
 ): PolicyStatementJson[] {
   const resources = [...channelArns];
   const statements: PolicyStatementJson[] = [

@@ -2,7 +2,7 @@
  * The props of the `IceBroker` construct (lib/ice-broker.ts): what a deployment chooses, each
  * with its documentation and default. lib/ice-broker-validation.ts checks them, all at once.
  */
-import type { SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import type { Duration } from 'aws-cdk-lib';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ObservabilityProps } from './observability';
@@ -189,7 +189,8 @@ export interface IceBrokerProps {
   readonly minRemainingTtl?: Duration;
 
   /**
-   * The presigned signaling routes: `['viewer']` adds `POST /v1/channels/{channel}/viewer`,
+   * The presigned signaling routes, each role ({@link ChannelRole}) spelled in lower case as in
+   * the route's path: `['viewer']` adds `POST /v1/channels/{channel}/viewer`,
    * `['viewer', 'master']` also `POST /v1/channels/{channel}/master`. Each answers with the
    * channel's ICE servers and its WSS endpoint presigned for that role, and the scoped role
    * gains that role's Connect action (`kinesisvideo:ConnectAsViewer` / `ConnectAsMaster`) on the
@@ -198,7 +199,7 @@ export interface IceBrokerProps {
    *
    * @default - none: only the ice-servers route
    */
-  readonly signalingRoles?: readonly SignalingRole[];
+  readonly signalingRoles?: readonly Lowercase<ChannelRole>[];
 
   /**
    * Viewer connections one caller may hold on one channel at once, through the viewer route: each

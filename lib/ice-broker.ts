@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ICE_SERVERS_ROUTE_PATH, iceServersPath, type SignalingRole } from '@kvs-ice-broker/client/contract';
+import { type ChannelRole, ICE_SERVERS_ROUTE_PATH, iceServersPath } from '@kvs-ice-broker/client/contract';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   HttpApi,
@@ -28,7 +28,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { BLOCKED_CALLERS_FORMAT, METRICS } from '../lambda/contract';
+import { BLOCKED_CALLERS_FORMAT, METRICS, signalingRolesOf } from '../lambda/contract';
 import { ENV, SETTINGS } from '../lambda/settings';
 import { accessLogFormat } from './access-log-format';
 import { corsPreflight } from './cors';
@@ -108,9 +108,9 @@ export class IceBroker extends Construct {
    */
   public readonly invokeArns: Readonly<Record<string, string>>;
   /** The signaling routes (`POST /v1/channels/{channel}/viewer|master`) of the served roles. */
-  public readonly signalingRoutes: Partial<Record<SignalingRole, HttpRoute>>;
+  public readonly signalingRoutes: Partial<Record<ChannelRole, HttpRoute>>;
   /**
-   * By signaling role, then channel name, the `execute-api` ARN that `execute-api:Invoke` must
+   * By role, then channel name, the `execute-api` ARN that `execute-api:Invoke` must
    * allow to connect in that role (IAM grants viewing and mastering apart).
    */
   public readonly signalingInvokeArns: SignalingInvokeArns;
@@ -121,6 +121,7 @@ export class IceBroker extends Construct {
     super(scope, id);
     validateIceBrokerProps(props);
     this.auth = props.auth;
+    const signalingRoles = signalingRolesOf(props.signalingRoles);
     const retention: RetentionDays = props.logRetention ?? SETTINGS.logRetention.default;
 
     this.createdChannels = (props.createChannels ?? []).map(
@@ -141,7 +142,7 @@ export class IceBroker extends Construct {
       description:
         'kvs-ice-broker function: writes its logs, assumes the scoped KVS role, reads the blocked-callers parameter, uses the shared table; nothing else',
     });
-    this.scopedRole = this.createScopedRole(props.signalingRoles ?? []);
+    this.scopedRole = this.createScopedRole(signalingRoles);
     this.logGroups.function.grantWrite(this.executionRole);
     this.blockedCallersParameter = this.createBlockedCallersParameter();
     // The statements the local emulator enforces too (lib/iam-policies.ts). Kept in the role's
@@ -176,7 +177,7 @@ export class IceBroker extends Construct {
       payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
     });
     this.route = this.createRoute(integration, authorizer, authorizationScopes);
-    this.signalingRoutes = createSignalingRoutes(this, props.signalingRoles ?? [], {
+    this.signalingRoutes = createSignalingRoutes(this, signalingRoles, {
       httpApi: this.api,
       integration,
       authorizer,
@@ -201,10 +202,8 @@ export class IceBroker extends Construct {
         this.api.arnForExecuteApi(HttpMethod.POST, iceServersPath(name), this.stage.stageName),
       ]),
     );
-    this.signalingInvokeArns = signalingInvokeArns(
-      props.signalingRoles ?? [],
-      Object.keys(this.channelArns),
-      (path) => this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
+    this.signalingInvokeArns = signalingInvokeArns(signalingRoles, Object.keys(this.channelArns), (path) =>
+      this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
     );
   }
 
@@ -235,7 +234,7 @@ export class IceBroker extends Construct {
    */
   public grantConnect(
     grantee: IGrantable,
-    role: SignalingRole,
+    role: ChannelRole,
     channels: readonly string[] = Object.keys(this.channelArns),
   ): Grant {
     const arns = this.signalingInvokeArns[role];
@@ -243,7 +242,7 @@ export class IceBroker extends Construct {
       throw new ConfigError(
         PROP_NAMES.subject,
         this.auth.mode !== 'iam' ? 'auth' : 'signalingRoles',
-        `grantConnect needs mode "iam" and the ${role} role among signalingRoles`,
+        `grantConnect needs mode "iam" and the ${role.toLowerCase()} role among signalingRoles`,
       );
     }
     const resourceArns = channels.map((name) => {
@@ -255,7 +254,7 @@ export class IceBroker extends Construct {
   }
 
   /** The scoped role, with the statements the local emulator enforces too (lib/iam-policies.ts). */
-  private createScopedRole(signalingRoles: readonly SignalingRole[]): Role {
+  private createScopedRole(signalingRoles: readonly ChannelRole[]): Role {
     return new Role(this, 'ScopedRole', {
       assumedBy: new ArnPrincipal(this.executionRole.roleArn),
       maxSessionDuration: Duration.hours(1),

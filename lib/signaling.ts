@@ -3,7 +3,7 @@
  * `signalingRoles`): which roles a deployment serves, the problems of their settings, the routes,
  * and the Connect actions the scoped role gains for them.
  */
-import { SIGNALING_ROUTE_PATHS, type SignalingRole, signalingPath } from '@kvs-ice-broker/client/contract';
+import { type ChannelRole, SIGNALING_ROUTE_PATHS, signalingPath } from '@kvs-ice-broker/client/contract';
 import {
   type HttpApi,
   HttpMethod,
@@ -22,8 +22,8 @@ import {
 
 /** The settings of the signaling routes, as the broker's props carry them. */
 export interface SignalingSettings {
-  /** The roles whose routes exist; empty (the default) for none. */
-  readonly signalingRoles?: readonly SignalingRole[];
+  /** The roles whose routes exist, in lower case (`viewer`, `master`); empty (the default) for none. */
+  readonly signalingRoles?: readonly Lowercase<ChannelRole>[];
   readonly auth: {
     readonly mode: string;
     readonly channelsClaim?: string;
@@ -96,7 +96,7 @@ export function signalingProblems(settings: SignalingSettings): SignalingProblem
  */
 export function viewerSlotsProblem(
   viewerSlotsPerCaller: number | undefined,
-  roles: readonly SignalingRole[] | undefined,
+  roles: readonly Lowercase<ChannelRole>[] | undefined,
 ): string | undefined {
   if (viewerSlotsPerCaller === undefined || roles?.includes('viewer')) return undefined;
   return 'only applies with the viewer route (-c signalingRoles=viewer)';
@@ -113,13 +113,13 @@ export interface SignalingRouteOptions {
 /** One `POST` route per served role, behind the same function and authorizer as the ice-servers route. */
 export function createSignalingRoutes(
   scope: Construct,
-  roles: readonly SignalingRole[],
+  roles: readonly ChannelRole[],
   options: SignalingRouteOptions,
-): Partial<Record<SignalingRole, HttpRoute>> {
+): Partial<Record<ChannelRole, HttpRoute>> {
   return Object.fromEntries(
     roles.map((role) => [
       role,
-      new HttpRoute(scope, role === 'viewer' ? 'ViewerRoute' : 'MasterRoute', {
+      new HttpRoute(scope, role === 'VIEWER' ? 'ViewerRoute' : 'MasterRoute', {
         ...options,
         routeKey: HttpRouteKey.with(SIGNALING_ROUTE_PATHS[role], HttpMethod.POST),
       }),
@@ -128,11 +128,11 @@ export function createSignalingRoutes(
 }
 
 /** By role, then channel name: the `execute-api` ARN of that role's route on that channel. */
-export type SignalingInvokeArns = Partial<Record<SignalingRole, Readonly<Record<string, string>>>>;
+export type SignalingInvokeArns = Partial<Record<ChannelRole, Readonly<Record<string, string>>>>;
 
 /** The `execute-api` ARNs of each served role's route, per channel (IAM grants each role apart). */
 export function signalingInvokeArns(
-  roles: readonly SignalingRole[],
+  roles: readonly ChannelRole[],
   channels: readonly string[],
   arnFor: (path: string) => string,
 ): SignalingInvokeArns {

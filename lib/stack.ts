@@ -64,7 +64,7 @@ export class KvsIceBrokerStack extends Stack {
       Action: 'execute-api:Invoke',
       Resource: Object.values(arns),
     });
-    const { viewer, master } = this.broker.signalingInvokeArns;
+    const { VIEWER: viewer, MASTER: master } = this.broker.signalingInvokeArns;
     if (viewer === undefined) {
       return {
         description:

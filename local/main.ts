@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { BLOCKED_CALLERS_FORMAT, servedSignalingRoles } from '../lambda/contract';
+import {
+  type AuthMode,
+  BLOCKED_CALLERS_FORMAT,
+  servedSignalingRoles,
+  signalingRolesOf,
+} from '../lambda/contract';
 import { startupBanner } from './banner';
 import { LOCAL_BLOCKED_CALLERS_PARAMETER, type LocalBlockedCallers } from './blocked-callers';
 import type { LocalDynamoDb } from './dynamodb';
@@ -26,13 +31,12 @@ function caLines(caFile: string): string[] {
 }
 
 /** The signaling routes served, as the banner names them: auth mode `none` never serves master, and says so. */
-function signalingRouteNames(
-  roles: Parameters<typeof servedSignalingRoles>[0],
-  mode: Parameters<typeof servedSignalingRoles>[1],
-): string {
+function signalingRouteNames(setting: readonly string[], mode: AuthMode): string {
+  const roles = signalingRolesOf(setting);
   const served = servedSignalingRoles(roles, mode);
   const left = roles.filter((role) => !served.includes(role));
-  return `${served.join('|')}${left.length > 0 ? ` (not ${left.join(', ')}: auth=${mode} never serves it)` : ''}`;
+  const spelled = (list: readonly string[]) => list.map((role) => role.toLowerCase());
+  return `${spelled(served).join('|')}${left.length > 0 ? ` (not ${spelled(left).join(', ')}: auth=${mode} never serves it)` : ''}`;
 }
 
 /** The emulated product: AWS emulator, coturn when installed, the local API; returns how to stop it. */

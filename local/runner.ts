@@ -2,13 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ICE_SERVERS_ROUTE_PATH,
-  SIGNALING_ROUTE_PATHS,
-  type SignalingRole,
-} from '@kvs-ice-broker/client/contract';
+import { ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
 import type { AwsClientOptions } from '../lambda/aws/clients';
-import { servedSignalingRoles } from '../lambda/contract';
+import { servedSignalingRoles, signalingRolesOf } from '../lambda/contract';
 import type { ApiHandler } from '../lambda/http/adapter';
 import { ENV } from '../lambda/settings';
 import { type FunctionResources, functionEnvironment } from '../lib/function-environment';
@@ -180,11 +176,11 @@ async function startFunction(init: LocalFunctionInit, fleet: LocalFleet = {}): P
   return startFunctionInstances({ count, init, script: fleet.script, stdout: fleet.stdout });
 }
 
-/** The routes a deployment with these roles has (auth mode `none` never has the master route). */
-function apiRoutes(roles: readonly SignalingRole[], auth: LocalAuthInfo): string[] {
+/** The routes a deployment with this `signalingRoles` setting has (auth mode `none` never has the master route). */
+function apiRoutes(setting: readonly string[] | undefined, auth: LocalAuthInfo): string[] {
   return [
     ICE_SERVERS_ROUTE_PATH,
-    ...servedSignalingRoles(roles, auth.mode).map((role) => SIGNALING_ROUTE_PATHS[role]),
+    ...servedSignalingRoles(signalingRolesOf(setting), auth.mode).map((role) => SIGNALING_ROUTE_PATHS[role]),
   ];
 }
 
@@ -222,7 +218,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
         return (await loading).handler(event, context);
       },
       gate: auth.gate,
-      routes: apiRoutes(options.signalingRoles ?? [], auth.info),
+      routes: apiRoutes(options.signalingRoles, auth.info),
       cors: cors.rules,
       pages,
     });
@@ -298,7 +294,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // wss:// signaling with the local CA whenever the relay's turns: needs it trusted anyway.
       ...(coturn ? { signalingTls: await signalingCertificate() } : {}),
       // The scoped role grants what the stack's would (lib/iam-policies.ts), nothing more.
-      scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, options.signalingRoles ?? []),
+      scopedRolePolicy: (channelArns) =>
+        scopedRoleStatements(channelArns, signalingRolesOf(options.signalingRoles)),
     });
     started.push(emulator);
     const fleet = options.fleet ?? {};

@@ -31,7 +31,7 @@ const SESSION_SECONDS = 3600;
 
 /**
  * Session policy: the scoped role's session may touch only this one channel, and only with the
- * actions of its purpose (a `viewer` or `master` session's credentials end up in a presigned URL
+ * actions of its purpose (a `VIEWER` or `MASTER` session's credentials end up in a presigned URL
  * a client holds: they allow that role's Connect action and nothing else).
  */
 export const sessionPolicy = (channelArn: string, purpose: SessionPurpose = 'ice'): string =>
@@ -48,7 +48,7 @@ export const sessionPolicy = (channelArn: string, purpose: SessionPurpose = 'ice
 
 /** A readable session name (`ice-<channel>`, `viewer-<channel>`, …) within STS's `[\w+=,.@-]{2,64}`. */
 export const roleSessionName = (channelName: string, purpose: SessionPurpose = 'ice'): string =>
-  `${purpose}-${channelName}`.slice(0, 64);
+  `${purpose.toLowerCase()}-${channelName}`.slice(0, 64);
 
 interface Credentials {
   accessKeyId: string;

@@ -1,4 +1,4 @@
-import type { ChannelRole, SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import type { TurnServerSet } from './model';
 
 /**
@@ -54,10 +54,10 @@ export interface IceServerConfigRequest {
 
 /**
  * What a session's policy allows on its one channel: `ice`, the two calls that vend ICE servers
- * (and find the endpoints); `viewer` or `master`, only that role's Connect action, for sessions
+ * (and find the endpoints); a {@link ChannelRole}, only that role's Connect action, for sessions
  * whose credentials go into presigned URLs that clients hold.
  */
-export type SessionPurpose = 'ice' | SignalingRole;
+export type SessionPurpose = 'ice' | ChannelRole;
 
 /**
  * Opens sessions of the scoped role (STS `AssumeRole`) whose session policy allows only the

@@ -1,4 +1,4 @@
-import type { ChannelRole, IceServer, SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole, IceServer } from '@kvs-ice-broker/client/contract';
 import { type Channel, PRESIGNED_URL_MAX_SECONDS } from '../contract';
 import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
@@ -7,9 +7,8 @@ import type { Clock } from './ports';
 import type { IceVendor } from './vendor';
 import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';
 
-/** One request on a signaling route: the ICE route's request, for one signaling role. */
-export interface SignalingRequest extends Omit<VendRequest, 'role'> {
-  readonly role: SignalingRole;
+/** One request on a signaling route: the ICE route's request, for the route's role. */
+export interface SignalingRequest extends VendRequest {
   /**
    * The channels the caller may master: `'all'` (auth `iam`: IAM grants the route per channel),
    * the names the token's master channels claim lists (auth `jwt`), none (auth `none`).
@@ -56,7 +55,7 @@ export interface SignalingVendorOptions {
   /** Vends the ICE servers, and owns the sessions, endpoints, deadline and retries of every upstream step. */
   readonly ice: IceVendor;
   /** The roles this deployment serves (context `signalingRoles`). */
-  readonly roles: readonly SignalingRole[];
+  readonly roles: readonly ChannelRole[];
   /** One request's budget for all upstream work (the ICE vendor's `deadlineMs`). */
   readonly deadlineMs: number;
   /** Viewer connections one caller may hold on one channel at once (context `viewerSlotsPerCaller`). */
@@ -68,8 +67,6 @@ export interface SignalingVendorOptions {
 
 /** A presigned URL is never signed for less than this: a client needs a moment to connect. */
 const MIN_URL_SECONDS = 10;
-
-const KVS_ROLE: Readonly<Record<SignalingRole, ChannelRole>> = { viewer: 'VIEWER', master: 'MASTER' };
 
 /**
  * The signaling use case, beside the ICE vendor: one call answers with the channel's ICE servers
@@ -95,18 +92,15 @@ export class SignalingVendor {
    */
   async connect(request: SignalingRequest): Promise<SignalingResult> {
     const { role } = request;
-    if (!this.options.roles.includes(role)) {
-      throw new VendingError('ChannelNotAllowed', `this API does not serve the ${role} role`);
-    }
+    if (!this.options.roles.includes(role)) throw notServed(role);
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
-    if (role === 'master') requireMaster(channel, request.masterChannels);
-    const pool = role === 'viewer' ? viewerPoolOf(request) : undefined;
-    const kvsRole = KVS_ROLE[role];
+    if (role === 'MASTER') requireMaster(channel, request.masterChannels);
+    const pool = role === 'VIEWER' ? viewerPoolOf(request) : undefined;
     const signal = AbortSignal.timeout(this.options.deadlineMs);
     const { ice, viewerSlotsPerCaller: of } = this.options;
     const [servers, endpoints, session, slot] = await Promise.all([
-      ice.vend({ ...request, role: kvsRole }),
-      ice.signalingEndpoints(channel, kvsRole, signal),
+      ice.vend(request),
+      ice.signalingEndpoints(channel, role, signal),
       ice.session(channel, role, signal),
       pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
     ]);
@@ -128,7 +122,7 @@ export class SignalingVendor {
       expiresInSeconds,
     });
     return {
-      role: kvsRole,
+      role,
       ...(clientId !== undefined && slot !== undefined ? { clientId, viewerSlot: { slot, of } } : {}),
       channelArn: channel.arn,
       region: channel.region,
@@ -149,6 +143,10 @@ export class SignalingVendor {
     await Promise.all(this.options.roles.map((role) => this.options.ice.session(channel, role, signal)));
   }
 }
+
+/** 403 `ChannelNotAllowed` for a role this deployment does not serve (the route spells it in lower case). */
+export const notServed = (role: ChannelRole): VendingError =>
+  new VendingError('ChannelNotAllowed', `this API does not serve the ${role.toLowerCase()} role`);
 
 /** The viewer's pool; throws 403 `CallerNotIdentified` when the request has none to bound it by. */
 function viewerPoolOf(request: SignalingRequest): string {

@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SIGNALING_ROLES, SIGNALING_ROUTE_PATHS, type SignalingRole } from '@kvs-ice-broker/client/contract';
+import { CHANNEL_ROLES, type ChannelRole, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { upstreamStatus } from '../aws/errors';
 import type { CallerGate } from '../core/blocked-callers';
 import { VendingError } from '../core/errors';
 import type { Clock } from '../core/ports';
-import type { SignalingVendor } from '../core/signaling';
+import { notServed, type SignalingVendor } from '../core/signaling';
 import type { IceVendor } from '../core/vendor';
 import { type AuthSettings, type Caller, callerOf } from './identity';
 import { parseSignalingRequest, parseVendRequest } from './request';
@@ -40,9 +40,9 @@ function failureDetails(error: unknown): Record<string, unknown> {
   return { errorCode: error.code, upstreamError: cause?.name, upstreamStatus: upstreamStatus(cause) };
 }
 
-/** The signaling role of a signaling route's event (by its route key), or undefined for the ICE route. */
-function signalingRoleOf(event: APIGatewayProxyEventV2): SignalingRole | undefined {
-  return SIGNALING_ROLES.find((role) => event.routeKey === `POST ${SIGNALING_ROUTE_PATHS[role]}`);
+/** The role of a signaling route's event (by its route key), or undefined for the ICE route. */
+function signalingRoleOf(event: APIGatewayProxyEventV2): ChannelRole | undefined {
+  return CHANNEL_ROLES.find((role) => event.routeKey === `POST ${SIGNALING_ROUTE_PATHS[role]}`);
 }
 
 /** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
@@ -59,8 +59,8 @@ export function createApiHandler({
   const handle: ApiHandler = async (event, context) => {
     const started = clock();
     /** A signaling route: the bundle, logged without its URL (it carries credentials). */
-    const connect = async (role: SignalingRole, caller: Caller) => {
-      if (!signaling) throw new VendingError('ChannelNotAllowed', `this API does not serve the ${role} role`);
+    const connect = async (role: ChannelRole, caller: Caller) => {
+      if (!signaling) throw notServed(role);
       const result = await signaling.connect(parseSignalingRequest(event, caller, role));
       logger.info('vended signaling connection', {
         outcome: 'ok',

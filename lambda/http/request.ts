@@ -1,4 +1,4 @@
-import { CHANNEL_ROLES, type SignalingRole, TRANSPORTS } from '@kvs-ice-broker/client/contract';
+import { CHANNEL_ROLES, type ChannelRole, TRANSPORTS } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
@@ -80,7 +80,7 @@ export function parseVendRequest(event: APIGatewayProxyEventV2, caller: Caller):
 export function parseSignalingRequest(
   event: APIGatewayProxyEventV2,
   caller: Caller,
-  role: SignalingRole,
+  role: ChannelRole,
 ): SignalingRequest {
   const channel = channelName(event);
   const body = parseBody(event, SignalingBody);

@@ -110,7 +110,7 @@ function references(node: unknown): string[] {
 
 describe('docs/openapi.json', () => {
   it('documents the routes the stack can deploy, and no other', () => {
-    const routes = [ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS.viewer, SIGNALING_ROUTE_PATHS.master];
+    const routes = [ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS.VIEWER, SIGNALING_ROUTE_PATHS.MASTER];
     expect(Object.keys(document.paths)).toEqual(routes);
     for (const route of routes) {
       expect(Object.keys(document.paths[route] ?? {}).sort()).toEqual(['parameters', 'post']);

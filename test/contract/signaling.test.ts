@@ -1,4 +1,4 @@
-import { SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
+import { CHANNEL_ROLES, type ChannelRole, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/runner';
 import { startAuthStack } from '../local/gateway/support/stack';
@@ -7,7 +7,7 @@ import { document, jsonContent, type Operation, type RequestBody, resolve } from
 import { schemaProblem } from './support/validators';
 
 /** A signaling route's operation, as documented. */
-function operation(role: 'viewer' | 'master'): Operation {
+function operation(role: ChannelRole): Operation {
   const documented = document.paths[SIGNALING_ROUTE_PATHS[role]]?.post;
   if (!documented) throw new Error(`docs/openapi.json documents no POST ${SIGNALING_ROUTE_PATHS[role]}`);
   return documented;
@@ -15,7 +15,7 @@ function operation(role: 'viewer' | 'master'): Operation {
 
 /** Why an answer departs from the viewer route's documented response for its status, if it does. */
 function violation(status: number, body: unknown): string | undefined {
-  const response = operation('viewer').responses[String(status)];
+  const response = operation('VIEWER').responses[String(status)];
   if (!response) return `status ${status} is not documented`;
   return schemaProblem(jsonContent(resolve(response)).schema, body);
 }
@@ -56,7 +56,7 @@ describe('the signaling routes as docs/openapi.json documents them', () => {
   it.each(REQUEST_SAMPLES)(
     'accepts %s exactly when the documented request schema does',
     async (body, accepted) => {
-      const requestSchema = jsonContent(resolve(operation('viewer').requestBody as RequestBody)).schema;
+      const requestSchema = jsonContent(resolve(operation('VIEWER').requestBody as RequestBody)).schema;
 
       const answer = await post(body);
 
@@ -67,7 +67,7 @@ describe('the signaling routes as docs/openapi.json documents them', () => {
   );
 
   it('refuses transports that leave no TURN server with the 400 the viewer route documents', async () => {
-    const badRequest = resolve(operation('viewer').responses['400'] ?? { description: '' });
+    const badRequest = resolve(operation('VIEWER').responses['400'] ?? { description: '' });
     const documented = jsonContent(badRequest).examples?.transportNotOffered?.value;
 
     const answer = await post('{"transports":["tcp"]}');
@@ -78,7 +78,7 @@ describe('the signaling routes as docs/openapi.json documents them', () => {
   });
 
   it('keeps the example answers of both routes valid against their schema', () => {
-    for (const role of ['viewer', 'master'] as const) {
+    for (const role of CHANNEL_ROLES) {
       const ok = jsonContent(resolve(operation(role).responses['200'] ?? { $ref: '' }));
       for (const example of Object.values(ok.examples ?? {})) {
         expect(schemaProblem(ok.schema, example.value)).toBeUndefined();

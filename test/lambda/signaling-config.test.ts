@@ -14,17 +14,17 @@ describe('the signaling settings at cold start', () => {
   });
 
   it.each([
-    ['viewer', ['viewer']],
-    ['viewer,master', ['viewer', 'master']],
-    [' master , viewer ', ['viewer', 'master']],
-  ])('reads SIGNALING_ROLES "%s"', (value, roles) => {
+    ['viewer', ['VIEWER']],
+    ['viewer,master', ['VIEWER', 'MASTER']],
+    [' master , viewer ', ['VIEWER', 'MASTER']],
+  ])('reads SIGNALING_ROLES "%s" as the channel roles %j', (value, roles) => {
     expect(loadConfig({ ...base, AUTH_MODE: 'iam', SIGNALING_ROLES: value }).signalingRoles).toEqual(roles);
   });
 
   it('never serves the master role in auth mode none', () => {
     const config = loadConfig({ ...base, AUTH_MODE: 'none', SIGNALING_ROLES: 'viewer,master' });
 
-    expect(config.signalingRoles).toEqual(['viewer']);
+    expect(config.signalingRoles).toEqual(['VIEWER']);
   });
 
   it.each([

@@ -42,7 +42,7 @@ describe('the IAM statements the stack writes are those the emulator enforces', 
     );
 
     const expected: Statement[] = s.stack.resolve(
-      scopedRoleStatements(Object.values(broker.channelArns), ['viewer', 'master']),
+      scopedRoleStatements(Object.values(broker.channelArns), ['VIEWER', 'MASTER']),
     );
 
     expect(grants(written)).toEqual(grants(expected));

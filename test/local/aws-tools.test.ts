@@ -72,7 +72,7 @@ describe.each([
       region,
       channels: ['demo', 'lobby'],
       turn: TURN,
-      scopedRolePolicy: (arns) => scopedRoleStatements(arns, ['viewer']),
+      scopedRolePolicy: (arns) => scopedRoleStatements(arns, ['VIEWER']),
     });
     const [exportLine = '', , roleLine = ''] = awsToolsLines({
       environment: emulator.toolEnvironment(),

@@ -15,26 +15,26 @@ export const iceServersPath = (channel: string): string =>
 /** What KVS accepts as a signaling channel name, and so the `{channel}` of every route. */
 export const CHANNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,256}$/;
 
-/** The roles a peer can take on a channel, as KVS names them (`ChannelRole`). */
+/**
+ * The roles a peer can take on a channel, as KVS names them (`ChannelRole`): what the API answers
+ * and what KVS takes. A signaling route's path, and the deployment setting `signalingRoles`, spell
+ * a role in lower case (`viewer`, `master`).
+ */
 export const CHANNEL_ROLES = ['VIEWER', 'MASTER'] as const;
 export type ChannelRole = (typeof CHANNEL_ROLES)[number];
 
 /**
- * The presigned signaling routes, one per role (the deployment's context `signalingRoles` says
+ * The presigned signaling routes, one per role (the deployment's setting `signalingRoles` says
  * which exist): each answers with everything a peer needs to join the channel in that role. The
- * role is in the path so that IAM can grant each route per channel.
+ * role is in the path, in lower case, so that IAM can grant each route per channel.
  */
 export const SIGNALING_ROUTE_PATHS = {
-  viewer: '/v1/channels/{channel}/viewer',
-  master: '/v1/channels/{channel}/master',
-} as const;
-
-/** The signaling roles as the routes (and the context key `signalingRoles`) name them. */
-export const SIGNALING_ROLES = ['viewer', 'master'] as const;
-export type SignalingRole = (typeof SIGNALING_ROLES)[number];
+  VIEWER: '/v1/channels/{channel}/viewer',
+  MASTER: '/v1/channels/{channel}/master',
+} as const satisfies Readonly<Record<ChannelRole, string>>;
 
 /** A signaling route's path for one channel, as IAM sees it in `execute-api` ARNs (not encoded). */
-export const signalingPath = (role: SignalingRole, channel: string): string =>
+export const signalingPath = (role: ChannelRole, channel: string): string =>
   SIGNALING_ROUTE_PATHS[role].replace('{channel}', channel);
 
 /**

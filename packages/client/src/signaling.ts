@@ -148,8 +148,8 @@ export class SignalingConnector {
     // The checks are IceServerClient's (a TypeError naming the option).
     checkOptions(OWNER, options);
     this.urls = {
-      VIEWER: requestUrl(options, (channel) => signalingPath('viewer', channel), OWNER),
-      MASTER: requestUrl(options, (channel) => signalingPath('master', channel), OWNER),
+      VIEWER: requestUrl(options, (channel) => signalingPath('VIEWER', channel), OWNER),
+      MASTER: requestUrl(options, (channel) => signalingPath('MASTER', channel), OWNER),
     };
     this.fetchFn = fetchOf(options);
     this.body = JSON.stringify({

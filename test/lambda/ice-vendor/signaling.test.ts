@@ -15,7 +15,7 @@ describe('the signaling use case against the wire emulator', () => {
     signaling = new SignalingVendor({
       channels: new ChannelDirectory(channels),
       ice: under.vendor,
-      roles: ['viewer', 'master'],
+      roles: ['VIEWER', 'MASTER'],
       deadlineMs: 6000,
       viewerSlotsPerCaller: 3,
     });
@@ -33,7 +33,7 @@ describe('the signaling use case against the wire emulator', () => {
 
     const bundle = await signaling.connect({
       channel: 'demo',
-      role: 'viewer',
+      role: 'VIEWER',
       clientId: 'u-alice',
       viewerPool: 'u-alice',
       grantedChannels: 'all',
@@ -49,7 +49,7 @@ describe('the signaling use case against the wire emulator', () => {
   it('signs URLs with the real AWS adapter that the emulated KVS signaling service accepts', async () => {
     const bundle = await signaling.connect({
       channel: 'lobby',
-      role: 'master',
+      role: 'MASTER',
       clientId: 'iam-camera',
       grantedChannels: 'all',
       masterChannels: 'all',

@@ -4,7 +4,7 @@ import {
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import type { SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
@@ -81,8 +81,8 @@ export function buildHandler({
   /** The deployment's auth mode; `none` (anonymous callers) unless a test is about identity. */
   authMode?: AuthMode;
   channelsClaim?: string;
-  /** The signaling routes served; none unless a test is about them. */
-  signalingRoles?: readonly SignalingRole[];
+  /** The signaling routes served (`SIGNALING_ROLES`, in lower case); none unless a test is about them. */
+  signalingRoles?: readonly Lowercase<ChannelRole>[];
   masterChannelsClaim?: string;
   viewerSlotsPerCaller?: number;
 } = {}) {
@@ -119,7 +119,7 @@ export function event(
   channel: string,
   body?: unknown,
   overrides: Partial<APIGatewayProxyEventV2> = {},
-  route: 'ice-servers' | SignalingRole = 'ice-servers',
+  route: 'ice-servers' | Lowercase<ChannelRole> = 'ice-servers',
 ): APIGatewayProxyEventV2 {
   return {
     version: '2.0',

@@ -201,7 +201,7 @@ describe('signaling routes', () => {
     });
     const role = new Role(broker, 'CameraRole', { assumedBy: new AccountRootPrincipal() });
 
-    broker.grantConnect(role, 'master', ['backyard']);
+    broker.grantConnect(role, 'MASTER', ['backyard']);
 
     const policies = Object.values(
       Template.fromStack(Stack.of(broker)).findResources('AWS::IAM::Policy', {

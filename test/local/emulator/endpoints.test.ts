@@ -117,7 +117,7 @@ describe('the endpoints of KVS, apart', () => {
   });
 
   it('presigns the signaling WebSocket at path /, as KVS serves it', async () => {
-    const url = new URL(await presignedUrl(emulator, { role: 'viewer' }));
+    const url = new URL(await presignedUrl(emulator, { role: 'VIEWER' }));
 
     const socket = await openSocket(url.toString());
     sockets.push(socket);
@@ -128,7 +128,7 @@ describe('the endpoints of KVS, apart', () => {
 
   it('refuses a WebSocket at any other path (the old /viewer) with 404', async () => {
     const url = await presignedUrl(emulator, {
-      role: 'viewer',
+      role: 'VIEWER',
       endpoint: `${emulator.signalingEndpoints.viewer}/viewer`,
     });
 
@@ -140,7 +140,7 @@ describe('the endpoints of KVS, apart', () => {
 
   it('offers no WebSocket on the control plane or the signaling API', async () => {
     for (const base of [emulator.url, emulator.signalingEndpoints.https]) {
-      const url = await presignedUrl(emulator, { role: 'viewer', endpoint: base.replace(/^http/, 'ws') });
+      const url = await presignedUrl(emulator, { role: 'VIEWER', endpoint: base.replace(/^http/, 'ws') });
 
       const error = await rejectionOf(openSocket(url));
 

@@ -39,7 +39,7 @@ describe('a scoped session of a stack serving the viewer route (-c signalingRole
   let broad: Required<Credentials>;
   beforeAll(async () => {
     emulator = await startTestEmulator({
-      scopedRolePolicy: (arns) => scopedRoleStatements(arns, ['viewer']),
+      scopedRolePolicy: (arns) => scopedRoleStatements(arns, ['VIEWER']),
     });
     broad = await assumeScopedRole(emulator, { policy: EVERYTHING_KVS });
   });
@@ -62,7 +62,7 @@ describe('a scoped session of a stack serving the viewer route (-c signalingRole
   });
 
   it('is refused ConnectAsMaster (403), which the role does not grant, though its session policy allows it', async () => {
-    const url = await presignedUrl(emulator, { role: 'master', purpose: 'master' });
+    const url = await presignedUrl(emulator, { role: 'MASTER', purpose: 'MASTER' });
 
     const error = await rejectionOf(openSocket(url));
 
@@ -71,7 +71,7 @@ describe('a scoped session of a stack serving the viewer route (-c signalingRole
   });
 
   it('may connect as a viewer, which the role grants', async () => {
-    const socket = await openSocket(await presignedUrl(emulator, { role: 'viewer' }));
+    const socket = await openSocket(await presignedUrl(emulator, { role: 'VIEWER' }));
     socket.terminate();
 
     expect(emulator.signaling.stats().connects.ConnectAsViewer).toBe(1);

@@ -56,16 +56,16 @@ describe('the local KVS signaling service', () => {
   afterAll(() => emulator?.close());
 
   it('returns a WSS endpoint per role that a plain WebSocket client can open with a presigned URL', async () => {
-    const viewer = await connect(emulator, { role: 'viewer' });
-    const master = await connect(emulator, { role: 'master' });
+    const viewer = await connect(emulator, { role: 'VIEWER' });
+    const master = await connect(emulator, { role: 'MASTER' });
 
     expect(viewer.readyState).toBe(viewer.OPEN);
     expect(master.readyState).toBe(master.OPEN);
   });
 
   it("delivers a viewer's SDP_OFFER to the master with the viewer's senderClientId", async () => {
-    const master = await connect(emulator, { role: 'master', channel: 'lobby' });
-    const viewer = await connect(emulator, { role: 'viewer', channel: 'lobby', clientId: 'alice.tab1' });
+    const master = await connect(emulator, { role: 'MASTER', channel: 'lobby' });
+    const viewer = await connect(emulator, { role: 'VIEWER', channel: 'lobby', clientId: 'alice.tab1' });
 
     const received = nextMessage(master);
     viewer.send(message('SDP_OFFER', OFFER));
@@ -76,9 +76,9 @@ describe('the local KVS signaling service', () => {
   });
 
   it("delivers the master's SDP_ANSWER only to the viewer it names", async () => {
-    const master = await connect(emulator, { role: 'master', channel: 'lobby' });
-    const first = await connect(emulator, { role: 'viewer', channel: 'lobby', clientId: 'first' });
-    const second = await connect(emulator, { role: 'viewer', channel: 'lobby', clientId: 'second' });
+    const master = await connect(emulator, { role: 'MASTER', channel: 'lobby' });
+    const first = await connect(emulator, { role: 'VIEWER', channel: 'lobby', clientId: 'first' });
+    const second = await connect(emulator, { role: 'VIEWER', channel: 'lobby', clientId: 'second' });
     const toSecond: unknown[] = [];
     second.on('message', (data) => toSecond.push(data.toString()));
 
@@ -97,8 +97,8 @@ describe('the local KVS signaling service', () => {
   });
 
   it('answers a message it cannot deliver with a STATUS_RESPONSE carrying its correlationId', async () => {
-    const viewer = await connect(emulator, { role: 'viewer', channel: 'lobby', clientId: 'lonely' });
-    const master = await connect(emulator, { role: 'master', channel: 'lobby' });
+    const viewer = await connect(emulator, { role: 'VIEWER', channel: 'lobby', clientId: 'lonely' });
+    const master = await connect(emulator, { role: 'MASTER', channel: 'lobby' });
 
     const status = nextMessage(master);
     master.send(message('SDP_ANSWER', ANSWER, { recipientClientId: 'nobody', correlationId: 'answer-1' }));
@@ -118,7 +118,7 @@ describe('the local KVS signaling service', () => {
   });
 
   it('refuses a presigned URL whose signature was changed, at the handshake (403)', async () => {
-    const url = new URL(await presignedUrl(emulator, { role: 'viewer' }));
+    const url = new URL(await presignedUrl(emulator, { role: 'VIEWER' }));
     const signature = url.searchParams.get('X-Amz-Signature') ?? '';
     url.searchParams.set('X-Amz-Signature', tampered(signature));
 
@@ -128,14 +128,14 @@ describe('the local KVS signaling service', () => {
   });
 
   it('refuses a presigned URL whose ClientId was changed after signing (403)', async () => {
-    const url = new URL(await presignedUrl(emulator, { role: 'viewer', clientId: 'alice.tab1' }));
+    const url = new URL(await presignedUrl(emulator, { role: 'VIEWER', clientId: 'alice.tab1' }));
     url.searchParams.set('X-Amz-ClientId', 'mallory');
 
     expect(await refusal(openSocket(url.toString()))).toMatchObject({ status: 403 });
   });
 
   it('refuses an expired presigned URL (403)', async () => {
-    const url = await presignedUrl(emulator, { role: 'viewer', expiresInSeconds: 10 });
+    const url = await presignedUrl(emulator, { role: 'VIEWER', expiresInSeconds: 10 });
     emulator.setClockOffset(11_000);
     try {
       expect(await refusal(openSocket(url))).toMatchObject({
@@ -148,25 +148,25 @@ describe('the local KVS signaling service', () => {
   });
 
   it('refuses a URL signed for more than 300 seconds (403)', async () => {
-    const url = await presignedUrl(emulator, { role: 'viewer', expiresInSeconds: 301 });
+    const url = await presignedUrl(emulator, { role: 'VIEWER', expiresInSeconds: 301 });
 
     expect(await refusal(openSocket(url))).toMatchObject({ status: 403 });
   });
 
   it("refuses a viewer session's URL on the master endpoint: its policy allows only ConnectAsViewer (403)", async () => {
-    const url = await presignedUrl(emulator, { role: 'master', purpose: 'viewer' });
+    const url = await presignedUrl(emulator, { role: 'MASTER', purpose: 'VIEWER' });
 
     expect(await refusal(openSocket(url))).toMatchObject({ status: 403, errorType: 'AccessDeniedException' });
   });
 
   it('refuses a session whose policy allows only the ICE calls (403)', async () => {
-    const url = await presignedUrl(emulator, { role: 'viewer', purpose: 'ice' });
+    const url = await presignedUrl(emulator, { role: 'VIEWER', purpose: 'ice' });
 
     expect(await refusal(openSocket(url))).toMatchObject({ status: 403 });
   });
 
   it('refuses a viewer URL signed without X-Amz-ClientId (400 InvalidArgumentException)', async () => {
-    const url = await presignedUrl(emulator, { role: 'viewer', clientId: null });
+    const url = await presignedUrl(emulator, { role: 'VIEWER', clientId: null });
 
     expect(await refusal(openSocket(url))).toMatchObject({
       status: 400,
@@ -175,10 +175,10 @@ describe('the local KVS signaling service', () => {
   });
 
   it('gives a new master precedence: messages reach it alone, and the older one stays open, unreached', async () => {
-    const old = await connect(emulator, { role: 'master' });
+    const old = await connect(emulator, { role: 'MASTER' });
     const oldInbox = inbox(old);
-    const newer = await connect(emulator, { role: 'master' });
-    const viewerSocket = await connect(emulator, { role: 'viewer', clientId: 'asks-the-master' });
+    const newer = await connect(emulator, { role: 'MASTER' });
+    const viewerSocket = await connect(emulator, { role: 'VIEWER', clientId: 'asks-the-master' });
 
     const received = nextMessage(newer);
     viewerSocket.send(message('SDP_OFFER', OFFER));
@@ -190,10 +190,10 @@ describe('the local KVS signaling service', () => {
   });
 
   it('gives a new connection with the same viewer ClientId precedence, and counts the ClientId once', async () => {
-    const old = await connect(emulator, { role: 'viewer', clientId: 'same' });
+    const old = await connect(emulator, { role: 'VIEWER', clientId: 'same' });
     const oldInbox = inbox(old);
-    const newer = await connect(emulator, { role: 'viewer', clientId: 'same' });
-    const master = await connect(emulator, { role: 'master' });
+    const newer = await connect(emulator, { role: 'VIEWER', clientId: 'same' });
+    const master = await connect(emulator, { role: 'MASTER' });
 
     const received = nextMessage(newer);
     master.send(message('SDP_ANSWER', ANSWER, { recipientClientId: 'same' }));
@@ -207,7 +207,7 @@ describe('the local KVS signaling service', () => {
   it('answers a Connect fault like the other operations (throttle: 400 ClientLimitExceededException)', async () => {
     emulator.signaling.setFault('ConnectAsViewer', { kind: 'throttle', times: 1 });
 
-    const error = await refusal(connect(emulator, { role: 'viewer' }));
+    const error = await refusal(connect(emulator, { role: 'VIEWER' }));
 
     expect(error).toMatchObject({ status: 400, errorType: 'ClientLimitExceededException' });
     expect(emulator.signaling.stats().faultsInjected.ConnectAsViewer).toBeGreaterThanOrEqual(1);
@@ -240,7 +240,7 @@ describe('the signaling limits of the KVS WebRTC developer guide', () => {
     onTestFinished(() => emulator.close());
     const urls = await Promise.all(
       ['a', 'b', 'c', 'd'].map((clientId) =>
-        presignedUrl(emulator, { role: 'viewer', channel: 'lobby', clientId }),
+        presignedUrl(emulator, { role: 'VIEWER', channel: 'lobby', clientId }),
       ),
     );
 
@@ -253,7 +253,7 @@ describe('the signaling limits of the KVS WebRTC developer guide', () => {
   });
 
   it('sends GO_AWAY a grace period before the maximum connection duration, then closes', async () => {
-    const master = await connect(emulator, { role: 'master' });
+    const master = await connect(emulator, { role: 'MASTER' });
     const end = closed(master);
 
     const goAway = await nextMessage(master);
@@ -271,7 +271,7 @@ describe('the idle timeout', () => {
   afterAll(() => emulator?.close());
 
   it('closes a connection that sent nothing for the idle timeout', async () => {
-    const viewer = await connect(emulator, { role: 'viewer' });
+    const viewer = await connect(emulator, { role: 'VIEWER' });
 
     expect(await closed(viewer)).toMatchObject({ code: 1000, reason: 'idle timeout' });
   });
@@ -289,10 +289,10 @@ describe('the viewers per channel', () => {
   afterAll(() => emulator?.close());
 
   it('refuses a viewer beyond the viewers per channel with ClientLimitExceededException', async () => {
-    await connect(emulator, { role: 'viewer', channel: 'lobby', clientId: 'one' });
-    await connect(emulator, { role: 'viewer', channel: 'lobby', clientId: 'two' });
+    await connect(emulator, { role: 'VIEWER', channel: 'lobby', clientId: 'one' });
+    await connect(emulator, { role: 'VIEWER', channel: 'lobby', clientId: 'two' });
 
-    const error = await refusal(connect(emulator, { role: 'viewer', channel: 'lobby', clientId: 'three' }));
+    const error = await refusal(connect(emulator, { role: 'VIEWER', channel: 'lobby', clientId: 'three' }));
 
     expect(error).toMatchObject({ status: 400, errorType: 'ClientLimitExceededException' });
   });
@@ -321,7 +321,7 @@ describe('the signaling service over TLS', () => {
   });
 
   it('returns wss:// endpoints that a client trusting the local CA opens with a presigned URL', async () => {
-    const url = await presignedUrl(emulator, { role: 'viewer' });
+    const url = await presignedUrl(emulator, { role: 'VIEWER' });
 
     const socket = await openSocket(url, { ca });
     sockets.push(socket);
@@ -333,7 +333,7 @@ describe('the signaling service over TLS', () => {
   it('answers plain ws:// on the same port, for tools that cannot trust the certificate', async () => {
     const endpoint = emulator.signalingEndpoints.viewer.replace(/^wss:/, 'ws:');
 
-    const socket = await openSocket(await presignedUrl(emulator, { role: 'viewer', endpoint }));
+    const socket = await openSocket(await presignedUrl(emulator, { role: 'VIEWER', endpoint }));
     sockets.push(socket);
 
     expect(socket.readyState).toBe(socket.OPEN);

@@ -11,7 +11,7 @@ describe('the local API routes the signaling routes a deployment has, as API Gat
   beforeAll(async () => {
     api = await startApiServer({
       port: 0,
-      routes: [ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS.viewer],
+      routes: [ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS.VIEWER],
       handler: async (event) => {
         events.push(event);
         return { statusCode: 200, body: '{}' };

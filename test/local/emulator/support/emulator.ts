@@ -32,7 +32,7 @@ export class FakeClock {
  * the Connect actions besides the ICE calls. The emulator's default is a stack without them.
  */
 export const SERVES_SIGNALING: Partial<EmulatorOptions> = {
-  scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, ['viewer', 'master']),
+  scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, ['VIEWER', 'MASTER']),
 };
 
 export function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<Emulator> {

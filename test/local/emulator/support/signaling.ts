@@ -1,5 +1,5 @@
 import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-video';
-import type { SignalingRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import WebSocket from 'ws';
 import { clientDefaults } from '../../../../lambda/aws/clients';
 import { AwsSessionProvider } from '../../../../lambda/aws/sessions';
@@ -10,7 +10,7 @@ import { assumeScopedRole, channelArn, kvsClient, kvsPolicy, stsClient, withClie
 
 /** What a signaling connection request is made of. */
 export interface ConnectRequest {
-  readonly role: SignalingRole;
+  readonly role: ChannelRole;
   readonly channel?: string;
   /** `X-Amz-ClientId`; default `viewer-1` for viewers, none for the master; `null`: none at all. */
   readonly clientId?: string | null;
@@ -23,11 +23,7 @@ export interface ConnectRequest {
 }
 
 /** The channel's WSS endpoint for a role, from `GetSignalingChannelEndpoint`, as the broker finds it. */
-export async function wssEndpoint(
-  emulator: Emulator,
-  role: SignalingRole,
-  channel = 'demo',
-): Promise<string> {
+export async function wssEndpoint(emulator: Emulator, role: ChannelRole, channel = 'demo'): Promise<string> {
   const credentials = await assumeScopedRole(emulator, { policy: kvsPolicy(channelArn(emulator, channel)) });
   const out = await withClient(kvsClient(emulator, credentials), (kvs) =>
     kvs.send(
@@ -35,7 +31,7 @@ export async function wssEndpoint(
         ChannelARN: channelArn(emulator, channel),
         SingleMasterChannelEndpointConfiguration: {
           Protocols: ['WSS', 'HTTPS'],
-          Role: role === 'viewer' ? 'VIEWER' : 'MASTER',
+          Role: role,
         },
       }),
     ),
@@ -64,7 +60,7 @@ export async function presignedUrl(emulator: Emulator, request: ConnectRequest):
       clientId:
         request.clientId === null
           ? undefined
-          : request.role === 'viewer'
+          : request.role === 'VIEWER'
             ? (request.clientId ?? 'viewer-1')
             : request.clientId,
       expiresInSeconds: request.expiresInSeconds ?? 300,
