@@ -9,11 +9,20 @@ import { CHANNEL_ROLES, type ChannelRole } from '@kvs-ice-broker/client/contract
 /** The only KVS actions the scoped role (and each session of it) may use. */
 export const KVS_ACTIONS = ['kinesisvideo:GetSignalingChannelEndpoint', 'kinesisvideo:GetIceServerConfig'];
 
-/** The KVS action of each role's signaling connection (`ConnectAsViewer` / `ConnectAsMaster`). */
-export const CONNECT_ACTIONS: Readonly<Record<ChannelRole, string>> = {
-  VIEWER: 'kinesisvideo:ConnectAsViewer',
-  MASTER: 'kinesisvideo:ConnectAsMaster',
-};
+/**
+ * The KVS action of each role's signaling connection: the WebSocket API a presigned URL opens
+ * (`ConnectAsViewer` / `ConnectAsMaster`), which IAM names `kinesisvideo:<action>`
+ * ({@link connectPermission}). The scoped role, the sessions and the local emulator all name them from here.
+ */
+export const CONNECT_ACTIONS = {
+  VIEWER: 'ConnectAsViewer',
+  MASTER: 'ConnectAsMaster',
+} as const satisfies Readonly<Record<ChannelRole, string>>;
+/** A Connect action of {@link CONNECT_ACTIONS}. */
+export type ConnectAction = (typeof CONNECT_ACTIONS)[ChannelRole];
+
+/** The IAM action that lets a session connect in `role`: `kinesisvideo:ConnectAsViewer` / `kinesisvideo:ConnectAsMaster`. */
+export const connectPermission = (role: ChannelRole): string => `kinesisvideo:${CONNECT_ACTIONS[role]}`;
 
 /** KVS accepts a presigned signaling URL for at most this many seconds (`X-Amz-Expires`). */
 export const PRESIGNED_URL_MAX_SECONDS = 300;

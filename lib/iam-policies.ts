@@ -6,7 +6,7 @@
  * tokens; `PolicyStatement.fromJson` keeps them.
  */
 import type { ChannelRole } from '@kvs-ice-broker/client/contract';
-import { CONNECT_ACTIONS, KVS_ACTIONS } from '../lambda/contract';
+import { connectPermission, KVS_ACTIONS } from '../lambda/contract';
 
 /** One `Allow` statement of an identity-based policy, as IAM's policy JSON spells it. */
 export interface PolicyStatementJson {
@@ -30,7 +30,7 @@ export function scopedRoleStatements(
     { Effect: 'Allow', Action: [...KVS_ACTIONS], Resource: resources },
   ];
   if (signalingRoles.length > 0) {
-    const connect = signalingRoles.map((role) => CONNECT_ACTIONS[role]);
+    const connect = signalingRoles.map(connectPermission);
     statements.push({ Effect: 'Allow', Action: connect, Resource: resources });
   }
   return statements;

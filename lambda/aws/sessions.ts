@@ -8,7 +8,7 @@ import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Channel } from '../contract';
-import { CONNECT_ACTIONS, KVS_ACTIONS } from '../contract';
+import { connectPermission, KVS_ACTIONS } from '../contract';
 import { VendingError } from '../core/errors';
 import { turnServerSets } from '../core/ice-servers';
 import { type Metrics, noMetrics } from '../core/metrics';
@@ -40,7 +40,7 @@ export const sessionPolicy = (channelArn: string, purpose: SessionPurpose = 'ice
     Statement: [
       {
         Effect: 'Allow',
-        Action: purpose === 'ice' ? KVS_ACTIONS : [CONNECT_ACTIONS[purpose]],
+        Action: purpose === 'ice' ? KVS_ACTIONS : [connectPermission(purpose)],
         Resource: channelArn,
       },
     ],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONNECT_ACTIONS } from '../../lambda/contract';
 import type { StatsRecorder } from './call-stats';
 import { ClockOffsetError, type EmulatorClock } from './clock';
 import { type FaultRegistry, FaultValidationError, operationSchema } from './faults';
@@ -86,7 +87,7 @@ function setQuotas(quotas: QuotaEnforcer, body: Buffer): ControlResponse {
 
 const signalingFaultSchema = z.union([
   z.strictObject({ clear: z.literal(true) }),
-  z.strictObject({ operation: z.enum(['ConnectAsMaster', 'ConnectAsViewer']), fault: z.unknown() }),
+  z.strictObject({ operation: z.enum(Object.values(CONNECT_ACTIONS)), fault: z.unknown() }),
 ]);
 
 /** `POST /_emulator/signaling/faults`: a fault of one Connect action (as `/_emulator/faults` takes them), or clear all. */
@@ -94,7 +95,9 @@ function setSignalingFaults(signaling: SignalingService, body: Buffer): ControlR
   const parsed = signalingFaultSchema.safeParse(parseJson(body));
   if (!parsed.success) {
     return badRequest(
-      '{"operation": "ConnectAsMaster" | "ConnectAsViewer", "fault": {...} | null} or {"clear": true} expected',
+      `{"operation": ${Object.values(CONNECT_ACTIONS)
+        .map((action) => `"${action}"`)
+        .join(' | ')}, "fault": {...} | null} or {"clear": true} expected`,
     );
   }
   const request = parsed.data;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONNECT_ACTIONS } from '../../lambda/contract';
 import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
@@ -100,13 +101,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const wss = tls ? 'wss' : 'ws';
     const noRequests = { request: refuseRequest };
     const master = await startEndpoint(
-      { ...noRequests, upgrade: signaling.upgradeListener('ConnectAsMaster') },
+      { ...noRequests, upgrade: signaling.upgradeListener(CONNECT_ACTIONS.MASTER) },
       0,
       tls,
     );
     started.push(master);
     const viewer = await startEndpoint(
-      { ...noRequests, upgrade: signaling.upgradeListener('ConnectAsViewer') },
+      { ...noRequests, upgrade: signaling.upgradeListener(CONNECT_ACTIONS.VIEWER) },
       0,
       tls,
     );

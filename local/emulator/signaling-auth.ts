@@ -1,15 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { ConnectAction } from '../../lambda/contract';
 import type { CredentialStore, Principal } from './credentials';
 import { AwsError } from './errors';
 import type { AccountIam } from './iam';
 import { CHANNEL_ARN, CLIENT_ID, invalidArgument } from './kvs-access';
 import { CREDENTIAL, parseAmzDate, SIGNATURE } from './sigv4';
 import { MAX_CLOCK_SKEW_MS } from './sigv4-verifier';
-
-/** The signaling roles, by the Connect action their WebSocket endpoint serves. */
-export type ConnectAction = 'ConnectAsMaster' | 'ConnectAsViewer';
 
 /** KVS refuses a presigned URL signed for longer than this (`X-Amz-Expires`, seconds). */
 export const MAX_EXPIRES_SECONDS = 300;

@@ -1,18 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { ConnectAction } from '../../lambda/contract';
 import { splitTarget } from '../http-server';
 import { AwsError } from './errors';
 import { FaultRegistry, type FaultTarget, faultError, type Sleeper } from './faults';
 import type { ModelledError } from './model';
 import { restJson } from './protocols';
 import { admitArrival } from './quotas';
-import {
-  type AdmittedConnection,
-  admitConnection,
-  type ConnectAction,
-  type ConnectExpectation,
-} from './signaling-auth';
+import { type AdmittedConnection, admitConnection, type ConnectExpectation } from './signaling-auth';
 import type { ActiveFault } from './types';
 
 /**
@@ -58,7 +54,6 @@ const CONNECT_FAULT_TARGET: FaultTarget = { errors: CONNECT_ERRORS, perChannel: 
 /** The actions a client may send (`action`), as KVS names them. */
 const ACTIONS = ['SDP_OFFER', 'SDP_ANSWER', 'ICE_CANDIDATE'] as const;
 type Action = (typeof ACTIONS)[number];
-const CONNECT_ACTIONS: readonly ConnectAction[] = ['ConnectAsMaster', 'ConnectAsViewer'];
 /** `correlationId` and `recipientClientId`: `[a-zA-Z0-9_.-]{1,256}`. */
 const ID = /^[a-zA-Z0-9_.-]{1,256}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -440,8 +435,6 @@ export class SignalingService implements SignalingControl {
     return new Promise((resolve) => this.wss.close(() => resolve()));
   }
 }
-
-export { CONNECT_ACTIONS };
 
 const invalid = (message: string) => new AwsError('InvalidArgumentException', 400, message);
 
