@@ -1,5 +1,5 @@
 import { type AwsCredentialsSource, IceServerClient, IceServerError } from '@kvs-ice-broker/client';
-import { type Transport, transportOf } from '@kvs-ice-broker/client/contract';
+import { type IceServer, type Transport, transportOf } from '@kvs-ice-broker/client/contract';
 import type { AnswerValidator } from './openapi';
 import { type AllocateOutcome, type AllocateRequest, turnAllocate } from './turn-allocate';
 
@@ -77,12 +77,6 @@ interface Captured {
   latencyMs?: number;
 }
 
-interface TurnServer {
-  readonly urls: string | readonly string[];
-  readonly username?: string;
-  readonly credential?: string;
-}
-
 /** A reason a person can act on, for the API step's failure. */
 function apiReason(error: IceServerError): string {
   const hints: Partial<Record<string, string>> = {
@@ -148,12 +142,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       failure ?? (problem !== undefined ? `the answer does not match docs/openapi.json: ${problem}` : null),
   } as const;
   if (api.reason !== null) return { ok: false, ...base, api, ttl: null, uris: [] };
-  const answer = captured.body as { ttl: number; iceServers: TurnServer[] };
+  // The answer matched docs/openapi.json: every server's `urls` is an array.
+  const answer = captured.body as { ttl: number; iceServers: IceServer[] };
   const uris = await Promise.all(
-    answer.iceServers.flatMap((server) => {
-      const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
-      return urls.filter((uri) => /^turns?:/.test(uri)).map((uri) => checkUri(uri, server, options));
-    }),
+    answer.iceServers.flatMap((server) =>
+      server.urls.filter((uri) => /^turns?:/.test(uri)).map((uri) => checkUri(uri, server, options)),
+    ),
   );
   const noTurn = uris.length === 0;
   const ok =
@@ -167,7 +161,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   };
 }
 
-async function checkUri(uri: string, server: TurnServer, options: CheckOptions): Promise<UriCheck> {
+async function checkUri(uri: string, server: IceServer, options: CheckOptions): Promise<UriCheck> {
   const transport = transportOf(uri) ?? 'unknown';
   const endpoint = turnEndpoint(uri);
   const skip = (result: UriCheck['result'], reason: string): UriCheck => ({

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { transportOf } from '@kvs-ice-broker/client/contract';
+import { type IceServer, transportOf } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
 import { requirements, TOOLS } from '../../support/requirements';
 import { tampered } from '../../support/tamper';
 import { runUclient, type UclientTransport } from './support/uclient';
-import { type IceServerLike, pickWeriftTurnServer } from './support/werift-ice-servers';
+import { pickWeriftTurnServer } from './support/werift-ice-servers';
 import { openRelayDataChannel } from './support/werift-peers';
 
 const { missing, options } = requirements(TOOLS.turnserver);
@@ -13,15 +13,12 @@ const suiteName = missing
   ? `real TURN relay (${missing})`
   : 'credentials from the local API relay real traffic through coturn';
 
-interface TurnServer {
-  urls: string[];
-  username: string;
-  credential: string;
-}
+/** A TURN server set of an answer: an ICE server with its credentials. */
+type TurnServer = Required<IceServer>;
 
 describe('pickWeriftTurnServer', () => {
-  const servers: IceServerLike[] = [
-    { urls: 'stun:stun.example:443' },
+  const servers: IceServer[] = [
+    { urls: ['stun:stun.example:443'] },
     {
       urls: ['turns:relay.example:443?transport=udp', 'turns:relay.example:443?transport=tcp'],
       username: 'u',
@@ -47,7 +44,7 @@ describe('pickWeriftTurnServer', () => {
 
 describe(suiteName, options, () => {
   let stack: LocalStack;
-  let iceServers: IceServerLike[];
+  let iceServers: IceServer[];
   let turn: TurnServer;
 
   beforeAll(async () => {

@@ -1,11 +1,4 @@
-import { type Transport, transportOf } from '@kvs-ice-broker/client/contract';
-
-/** An `RTCIceServer` as the broker returns it (W3C shape: `urls` may be a string or an array). */
-export interface IceServerLike {
-  readonly urls: string | readonly string[];
-  readonly username?: string;
-  readonly credential?: string;
-}
+import { type IceServer, type Transport, transportOf } from '@kvs-ice-broker/client/contract';
 
 /** TURN transports werift 0.24 speaks: `turn:…?transport=udp|tcp` and `turns:…?transport=tcp` (TLS). */
 export type WeriftTurnTransport = Exclude<Transport, 'dtls'>;
@@ -28,21 +21,20 @@ function isWeriftTransport(transport: Transport | undefined): transport is Werif
  * first URI with credentials and a supported transport (or exactly `transport`, when given) wins.
  */
 export function pickWeriftTurnServer(
-  servers: readonly IceServerLike[],
+  servers: readonly IceServer[],
   transport?: WeriftTurnTransport,
 ): WeriftTurnServer {
   for (const server of servers) {
     const { username, credential } = server;
     if (username === undefined || credential === undefined) continue;
-    const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
-    for (const url of urls) {
+    for (const url of server.urls) {
       const kind = transportOf(url);
       if (isWeriftTransport(kind) && (transport === undefined || kind === transport)) {
         return { urls: url, username, credential, transport: kind };
       }
     }
   }
-  const all = servers.flatMap((server) => (typeof server.urls === 'string' ? [server.urls] : server.urls));
+  const all = servers.flatMap((server) => server.urls);
   throw new Error(
     `No TURN URI with credentials that werift can use${transport ? ` over ${transport}` : ''} ` +
       `(it speaks turn: over udp/tcp and turns: over tcp, not DTLS); got: ${all.join(', ') || 'none'}`,

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { IceServer } from '@kvs-ice-broker/client/contract';
 import {
   type RTCIceCandidatePairStats,
   type RTCIceCandidateStats,
@@ -6,7 +7,7 @@ import {
   type RTCStats,
   type RTCTransportStats,
 } from 'werift';
-import { type IceServerLike, pickWeriftTurnServer, type WeriftTurnTransport } from './werift-ice-servers';
+import { pickWeriftTurnServer, type WeriftTurnTransport } from './werift-ice-servers';
 
 export interface RelayChannelOptions {
   /** Reject when the echo has not come back within this long (default 15 s). */
@@ -105,7 +106,7 @@ function iceProgress(peers: readonly Peer[], gathered: Map<Peer, number>, errors
  * Rejects when the echo does not arrive within `timeoutMs`, saying how far ICE got.
  */
 export async function openRelayDataChannel(
-  iceServers: readonly IceServerLike[],
+  iceServers: readonly IceServer[],
   options: RelayChannelOptions = {},
 ): Promise<RelayChannelResult> {
   const started = performance.now();
