@@ -1,8 +1,14 @@
-import { type IceServer, TRANSPORTS, type Transport, transportOf } from '@kvs-ice-broker/client/contract';
+import {
+  type IceServer,
+  type IceServersAnswer,
+  TRANSPORTS,
+  type Transport,
+  transportOf,
+} from '@kvs-ice-broker/client/contract';
 import type { Channel } from '../contract';
 import { invalidRequest, VendingError } from './errors';
 import { type Metrics, noMetrics } from './metrics';
-import type { TurnServerSet, VendRequest, VendResult } from './model';
+import type { TurnServerSet, VendRequest } from './model';
 
 /** The KVS STUN URL for a channel's region and partition (no API call needed). */
 export function stunUrl(channel: Pick<Channel, 'region' | 'partition'>): string {
@@ -70,17 +76,18 @@ function noTransport(wanted: ReadonlySet<Transport>, sets: readonly TurnServerSe
 }
 
 /**
- * Shapes KVS server sets into the response: STUN first, then one entry per TURN set that
- * still has `minRemainingMs` of validity and at least one URI of the requested transports.
- * A `transports` filter that leaves no TURN set is the caller's error (400), not a STUN-only 200.
+ * Shapes KVS server sets into the ICE servers route's answer: STUN first, then one entry per TURN
+ * set that still has `minRemainingMs` of validity and at least one URI of the requested
+ * transports. A `transports` filter that leaves no TURN set is the caller's error (400), not a
+ * STUN-only 200.
  */
-export function toVendResult(
+export function iceServersAnswer(
   channel: Channel,
   sets: readonly TurnServerSet[],
   request: Pick<VendRequest, 'transports' | 'maxServerSets'>,
   now: number,
   minRemainingMs: number,
-): VendResult {
+): IceServersAnswer {
   const fresh = sets.filter((set) => set.expiresAt - now >= minRemainingMs && set.expiresAt > now);
   if (fresh.length === 0) {
     throw new VendingError(

@@ -1,4 +1,4 @@
-import type { ChannelRole, IceServer } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole, SignalingAnswer } from '@kvs-ice-broker/client/contract';
 import { type Channel, PRESIGNED_URL_MAX_SECONDS } from '../contract';
 import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
@@ -19,35 +19,6 @@ export interface SignalingRequest extends VendRequest {
    * source IP); required for the viewer role.
    */
   readonly viewerPool?: string;
-}
-
-/** Everything a peer needs to join a channel in one role: the body of the signaling routes. */
-export interface SignalingResult {
-  /** KVS `ChannelRole`, as the KVS SDKs take it. */
-  readonly role: ChannelRole;
-  /**
-   * Viewers only: the `X-Amz-ClientId` the URL was signed with, `<caller's stable id>.v<slot>`:
-   * one of the caller's {@link SignalingResult.viewerSlot} `of` ClientIds on this channel, the
-   * least recently handed out. A connection with it replaces any older one with the same ClientId
-   * (KVS gives the newest precedence), so the caller's `of`-th next connection replaces its oldest.
-   */
-  readonly clientId?: string;
-  /** Viewers only: which of the caller's ClientIds on this channel `clientId` is (`slot`, from 0), of how many (`of`). */
-  readonly viewerSlot?: { readonly slot: number; readonly of: number };
-  readonly channelArn: string;
-  /** The channel's Region, from its ARN. */
-  readonly region: string;
-  readonly signaling: {
-    /** The channel's WSS endpoint for the role, SigV4-presigned (credentials in the query: never log it). */
-    readonly url: string;
-    /** ISO-8601 time after which KVS refuses the URL; connect before then (at most 300 s away). */
-    readonly expiresAt: string;
-  };
-  readonly iceServers: IceServer[];
-  /** Whole seconds the TURN credentials of `iceServers` are still valid. */
-  readonly ttl: number;
-  /** ISO-8601 time of the earliest TURN credential expiry. */
-  readonly expiresAt: string;
 }
 
 export interface SignalingVendorOptions {
@@ -90,7 +61,7 @@ export class SignalingVendor {
    * 403 `CallerNotIdentified` (a viewer without a viewer pool), and whatever the ICE vendor throws
    * (400, 404, 429, 502, 503, 504).
    */
-  async connect(request: SignalingRequest): Promise<SignalingResult> {
+  async connect(request: SignalingRequest): Promise<SignalingAnswer> {
     const { role } = request;
     if (!this.options.roles.includes(role)) throw notServed(role);
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);

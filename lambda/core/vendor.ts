@@ -1,12 +1,12 @@
-import type { ChannelRole } from '@kvs-ice-broker/client/contract';
+import type { ChannelRole, IceServersAnswer } from '@kvs-ice-broker/client/contract';
 import type { Channel } from '../contract';
 import { abortable } from './abort';
 import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget';
 import type { ChannelDirectory } from './channels';
 import { upstreamTimeout, VendingError } from './errors';
-import { toVendResult } from './ice-servers';
+import { iceServersAnswer } from './ice-servers';
 import { type MetricName, type Metrics, noMetrics } from './metrics';
-import type { TurnServerSet, VendRequest, VendResult } from './model';
+import type { TurnServerSet, VendRequest } from './model';
 import type {
   Clock,
   IceConfig,
@@ -152,7 +152,7 @@ export class IceVendor {
    * quota, spent), 502 `UpstreamError`, 503 `Unavailable`, 504 `UpstreamTimeout` (past
    * `deadlineMs`).
    */
-  async vend(request: VendRequest): Promise<VendResult> {
+  async vend(request: VendRequest): Promise<IceServersAnswer> {
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
     // Per role too: each role has its own signaling endpoint, and KVS answers for that endpoint.
     const key = `${channel.arn}|${request.role}|${request.clientId ?? ''}`;
@@ -173,9 +173,14 @@ export class IceVendor {
     }
   }
 
-  private serve(channel: Channel, config: IceConfig, request: VendRequest, outcome: MetricName): VendResult {
+  private serve(
+    channel: Channel,
+    config: IceConfig,
+    request: VendRequest,
+    outcome: MetricName,
+  ): IceServersAnswer {
     this.metrics.add(outcome, 'Count', 1);
-    const result = toVendResult(
+    const result = iceServersAnswer(
       channel,
       config.sets,
       request,

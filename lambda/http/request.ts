@@ -1,4 +1,10 @@
-import { CHANNEL_ROLES, type ChannelRole, TRANSPORTS } from '@kvs-ice-broker/client/contract';
+import {
+  CHANNEL_ROLES,
+  type ChannelRole,
+  type IceServersRequestBody,
+  type SignalingRequestBody,
+  TRANSPORTS,
+} from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
@@ -17,9 +23,13 @@ const ServerFields = {
   transports: z.optional(z.array(z.enum(TRANSPORTS)).check(z.minLength(1), z.maxLength(TRANSPORTS.length))),
   maxServerSets: z.optional(z.int().check(z.minimum(1), z.maximum(16))),
 };
-const Body = z.strictObject({ role: z.optional(z.enum(CHANNEL_ROLES)), ...ServerFields });
-/** The signaling routes take the ICE route's fields but `role`, which their path names. */
-const SignalingBody = z.strictObject(ServerFields);
+/** The contract's {@link IceServersRequestBody}: its fields and bounds, and no other field. */
+const Body: z.ZodMiniType<IceServersRequestBody> = z.strictObject({
+  role: z.optional(z.enum(CHANNEL_ROLES)),
+  ...ServerFields,
+});
+/** The contract's {@link SignalingRequestBody}: the ICE route's fields but `role`, which the path names. */
+const SignalingBody: z.ZodMiniType<SignalingRequestBody> = z.strictObject(ServerFields);
 
 function describe(error: z.core.$ZodError): string {
   return error.issues

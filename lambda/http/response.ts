@@ -1,8 +1,11 @@
-import type { ErrorCode } from '@kvs-ice-broker/client/contract';
+import type {
+  ErrorAnswer,
+  ErrorCode,
+  IceServersAnswer,
+  SignalingAnswer,
+} from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { VendingError } from '../core/errors';
-import type { VendResult } from '../core/model';
-import type { SignalingResult } from '../core/signaling';
 
 const STATUS: Record<ErrorCode, number> = {
   InvalidRequest: 400,
@@ -21,7 +24,7 @@ const DEFAULT_RETRY_AFTER: Partial<Record<ErrorCode, number>> = { Throttled: 1, 
 
 function json(
   statusCode: number,
-  body: unknown,
+  body: IceServersAnswer | SignalingAnswer | ErrorAnswer,
   headers: Record<string, string> = {},
 ): APIGatewayProxyStructuredResultV2 {
   return {
@@ -31,8 +34,9 @@ function json(
   };
 }
 
-export const okResponse = (result: VendResult | SignalingResult): APIGatewayProxyStructuredResultV2 =>
-  json(200, result);
+/** A 200 with one of the contract's answers. */
+export const okResponse = (answer: IceServersAnswer | SignalingAnswer): APIGatewayProxyStructuredResultV2 =>
+  json(200, answer);
 
 /** The one place errors become HTTP: known errors keep their safe message, anything else is a generic 500. */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
@@ -42,7 +46,8 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
   const retryAfter = known.retryAfterSeconds ?? DEFAULT_RETRY_AFTER[code];
   const headers: Record<string, string> =
     retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
-  return json(STATUS[code], { error: { code, message } }, headers) as APIGatewayProxyStructuredResultV2 & {
+  const body: ErrorAnswer = { error: { code, message } };
+  return json(STATUS[code], body, headers) as APIGatewayProxyStructuredResultV2 & {
     statusCode: number;
   };
 }

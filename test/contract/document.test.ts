@@ -1,8 +1,13 @@
 import {
   CHANNEL_NAME_PATTERN,
+  type ErrorAnswer,
   type ErrorCode,
   ICE_SERVERS_ROUTE_PATH,
+  type IceServersAnswer,
+  type IceServersRequestBody,
   SIGNALING_ROUTE_PATHS,
+  type SignalingAnswer,
+  type SignalingRequestBody,
 } from '@kvs-ice-broker/client/contract';
 import { describe, expect, it } from 'vitest';
 import { VendingError } from '../../lambda/core/errors';
@@ -197,5 +202,73 @@ describe('docs/openapi.json', () => {
     });
 
     expect(unresolved).toEqual([]);
+  });
+});
+
+/**
+ * One value of each wire type of the contract (packages/client/src/contract.ts) with every field
+ * set: `satisfies Required<…>` fails type-checking when the type gains or loses a field the sample
+ * does not, so the samples' keys are the types' keys.
+ */
+const ICE_SERVERS_ANSWER = {
+  iceServers: [
+    { urls: ['stun:stun.kinesisvideo.us-west-2.amazonaws.com:443'] },
+    {
+      urls: ['turns:34-219-1-2.t-4f692171.kinesisvideo.us-west-2.amazonaws.com:443?transport=udp'],
+      username: '1767225600:djE6YXJuOmF3cz',
+      credential: 'wJalrXUtnFEMI/K7MDENG',
+    },
+  ],
+  ttl: 280,
+  expiresAt: '2026-01-01T00:00:00.000Z',
+  channelArn: 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000',
+} satisfies Required<IceServersAnswer>;
+const SIGNALING_ANSWER = {
+  ...ICE_SERVERS_ANSWER,
+  role: 'VIEWER',
+  clientId: 'u-alice.v0',
+  viewerSlot: { slot: 0, of: 3 },
+  region: 'us-west-2',
+  signaling: {
+    url: 'wss://v-1a2b3c4d.kinesisvideo.us-west-2.amazonaws.com/?X-Amz-ChannelARN=x',
+    expiresAt: '2025-12-31T23:59:00.000Z',
+  },
+} satisfies Required<SignalingAnswer>;
+const ERROR_ANSWER = {
+  error: { code: 'InvalidRequest', message: 'request body is not valid JSON' },
+} satisfies Required<ErrorAnswer>;
+const ICE_SERVERS_REQUEST = {
+  role: 'MASTER',
+  transports: ['udp', 'tls'],
+  maxServerSets: 1,
+} satisfies Required<IceServersRequestBody>;
+const SIGNALING_REQUEST = { transports: ['tls'], maxServerSets: 1 } satisfies Required<SignalingRequestBody>;
+
+/** The property names a component schema documents, sorted (`path`: a nested object's properties). */
+function documentedFields(schema: string, ...path: string[]): string[] {
+  let node = pointee(`#/components/schemas/${schema}`) as { properties?: Record<string, unknown> };
+  for (const name of path) node = node.properties?.[name] as typeof node;
+  return Object.keys(node.properties ?? {}).sort();
+}
+const fields = (value: object) => Object.keys(value).sort();
+
+describe("the contract's wire types", () => {
+  it.each([
+    ['IceServersAnswer', 'IceServersResponse', ICE_SERVERS_ANSWER],
+    ['SignalingAnswer', 'SignalingConnection', SIGNALING_ANSWER],
+    ['ErrorAnswer', 'ErrorInvalidRequest', ERROR_ANSWER],
+    ['IceServersRequestBody', 'IceServersRequest', ICE_SERVERS_REQUEST],
+    ['SignalingRequestBody', 'SignalingRequest', SIGNALING_REQUEST],
+  ])('name in %s the fields docs/openapi.json documents in %s, of the types it says', (_, schema, sample) => {
+    expect(fields(sample)).toEqual(documentedFields(schema));
+    expect(schemaProblem({ $ref: `#/components/schemas/${schema}` }, sample)).toBeUndefined();
+  });
+
+  it("name the signaling answer's nested fields as docs/openapi.json does", () => {
+    expect(fields(SIGNALING_ANSWER.signaling)).toEqual(documentedFields('SignalingConnection', 'signaling'));
+    expect(fields(SIGNALING_ANSWER.viewerSlot)).toEqual(
+      documentedFields('SignalingConnection', 'viewerSlot'),
+    );
+    expect(fields(ERROR_ANSWER.error)).toEqual(documentedFields('ErrorInvalidRequest', 'error'));
   });
 });

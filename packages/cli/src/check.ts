@@ -1,5 +1,11 @@
 import { type AwsCredentialsSource, IceServerClient, IceServerError } from '@kvs-ice-broker/client';
-import { type IceServer, type Transport, transportOf } from '@kvs-ice-broker/client/contract';
+import {
+  type IceServer,
+  type IceServersAnswer,
+  iceServersPath,
+  type Transport,
+  transportOf,
+} from '@kvs-ice-broker/client/contract';
 import type { AnswerValidator } from './openapi';
 import { type AllocateOutcome, type AllocateRequest, turnAllocate } from './turn-allocate';
 
@@ -122,7 +128,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       return response;
     },
   });
-  const route = `${options.url.replace(/\/+$/, '')}/v1/channels/${encodeURIComponent(options.channel)}/ice-servers`;
+  const route = `${options.url.replace(/\/+$/, '')}${iceServersPath(encodeURIComponent(options.channel))}`;
   const base = { url: route, channel: options.channel };
   let failure: string | null = null;
   try {
@@ -142,8 +148,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       failure ?? (problem !== undefined ? `the answer does not match docs/openapi.json: ${problem}` : null),
   } as const;
   if (api.reason !== null) return { ok: false, ...base, api, ttl: null, uris: [] };
-  // The answer matched docs/openapi.json: every server's `urls` is an array.
-  const answer = captured.body as { ttl: number; iceServers: IceServer[] };
+  // The answer matched docs/openapi.json, whose IceServersResponse the contract's type is.
+  const answer = captured.body as IceServersAnswer;
   const uris = await Promise.all(
     answer.iceServers.flatMap((server) =>
       server.urls.filter((uri) => /^turns?:/.test(uri)).map((uri) => checkUri(uri, server, options)),

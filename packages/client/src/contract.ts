@@ -67,6 +67,110 @@ export interface IceServer {
 }
 
 /**
+ * The JSON body of `POST /v1/channels/{channel}/ice-servers`. Every field is optional: an empty
+ * body (or none) asks for every ICE server as a viewer. A field not listed here is refused with
+ * 400 `InvalidRequest`, as is a body over 4096 bytes.
+ */
+export interface IceServersRequestBody {
+  /**
+   * The role the peer takes on the channel; default `VIEWER`. The function asks KVS for that
+   * role's signaling endpoint; the answer has the same shape either way.
+   */
+  readonly role?: ChannelRole;
+  /**
+   * Keep only TURN URIs of these kinds (1 to 4 of {@link TRANSPORTS}); default all. A TURN server
+   * set left with no URI is dropped (the STUN server always stays); a filter that leaves none is
+   * refused with 400 `InvalidRequest` naming the transports offered.
+   */
+  readonly transports?: readonly Transport[];
+  /**
+   * At most this many TURN server sets (an integer, 1 to 16), counted after `transports`; default
+   * all (KVS hands out two; one makes ICE gathering quicker).
+   */
+  readonly maxServerSets?: number;
+}
+
+/**
+ * The JSON body of a signaling route (`POST /v1/channels/{channel}/viewer|master`): the ICE
+ * servers route's fields but `role`, which the path names (a `role` field is refused with 400
+ * `InvalidRequest`).
+ */
+export type SignalingRequestBody = Omit<IceServersRequestBody, 'role'>;
+
+/** The 200 answer of `POST /v1/channels/{channel}/ice-servers`. */
+export interface IceServersAnswer {
+  /**
+   * `RTCIceServer` dictionaries for `new RTCPeerConnection({ iceServers })`: the channel's STUN
+   * server first (`stun:stun.kinesisvideo.<region>.amazonaws.com:443`, `.amazonaws.com.cn` in
+   * China; no credentials), then the TURN server sets of KVS `GetIceServerConfig`, each with the
+   * short-lived `username` and `credential` its URIs share.
+   */
+  readonly iceServers: IceServer[];
+  /**
+   * Whole seconds (0 to 300) the TURN credentials are still valid when the function answers: at
+   * least the deployment's `minRemainingTtl` (default 120). Count it from the answer's arrival,
+   * on the device's own clock.
+   */
+  readonly ttl: number;
+  /** The earliest expiry among the TURN server sets: ISO 8601, UTC, on the broker's clock. */
+  readonly expiresAt: string;
+  /** The signaling channel's ARN (`arn:<partition>:kinesisvideo:<region>:<account>:channel/<name>/<creation time>`). */
+  readonly channelArn: string;
+}
+
+/**
+ * The 200 answer of a signaling route (`POST /v1/channels/{channel}/viewer|master`): everything a
+ * peer needs to join the channel in that role, the fields of the KVS SDKs' signaling client
+ * configuration, the presigned signaling URL in place of AWS credentials, and the ICE servers
+ * (as {@link IceServersAnswer}, from the same call).
+ */
+export interface SignalingAnswer extends IceServersAnswer {
+  /** The KVS channel role the URL connects as (`ConnectAsViewer` / `ConnectAsMaster`). */
+  readonly role: ChannelRole;
+  /**
+   * Viewers only: the `X-Amz-ClientId` the URL is signed for, `<caller's stable id>.v<slot>`
+   * (`anonymous-<hash of the source IP>.v<slot>` with auth `none`): one of the caller's
+   * `viewerSlot.of` ClientIds on this channel, the least recently handed out. A connection with it
+   * takes precedence over any older one with the same ClientId (KVS), which then receives no more
+   * signaling messages. The master has none.
+   */
+  readonly clientId?: string;
+  /**
+   * Viewers only: which of the caller's viewer ClientIds on this channel `clientId` is (`slot`,
+   * from 0), of how many (`of`, the deployment's `viewerSlotsPerCaller`, 1 to 10).
+   */
+  readonly viewerSlot?: { readonly slot: number; readonly of: number };
+  /** The channel's Region, from its ARN. */
+  readonly region: string;
+  readonly signaling: {
+    /**
+     * The channel's WSS endpoint for the role (KVS `GetSignalingChannelEndpoint`), SigV4-presigned
+     * in its query by a session of the scoped role allowed only this role's Connect action on this
+     * one channel. Open it as a WebSocket, as is. It carries credentials: never log or share it.
+     */
+    readonly url: string;
+    /**
+     * When KVS stops accepting the URL: ISO 8601, UTC, on the broker's clock; at most 300 seconds
+     * after the answer and never after the signing session. Ask again for every (re)connect.
+     */
+    readonly expiresAt: string;
+  };
+}
+
+/**
+ * The body of every error the function answers with, whatever its status (see {@link ERROR_CODES}).
+ * API Gateway's own refusals (401, 403, 429, 500 before the function runs) are `{"message": …}` instead.
+ */
+export interface ErrorAnswer {
+  readonly error: {
+    /** What went wrong, stable and meant for programs. */
+    readonly code: ErrorCode;
+    /** What went wrong, for people: safe to show, and may change. Never upstream error text or credentials. */
+    readonly message: string;
+  };
+}
+
+/**
  * The error codes of the API's `{"error": {"code", "message"}}` answers, each with its HTTP
  * status: 400 `InvalidRequest`; 403 `ChannelNotAllowed`, `CallerNotIdentified`, `CallerBlocked`;
  * 404 `ChannelNotFound`; 429 `Throttled` (with `Retry-After`); 502 `UpstreamError`;

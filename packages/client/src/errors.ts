@@ -1,4 +1,5 @@
-import type { ErrorCode } from './contract';
+import type { ErrorAnswer, ErrorCode } from './contract';
+import type { Unchecked } from './http';
 
 /**
  * Why {@link IceServerError} was thrown:
@@ -78,12 +79,15 @@ const GATEWAY_CODES: Readonly<Record<number, IceServerErrorCode>> = {
   429: 'TooManyRequests',
 };
 
-/** The code for an error answer: the broker's `error.code` when the body has one, else API Gateway's by status. */
+/**
+ * The code for an error answer: the broker's `error.code` when the body is its {@link ErrorAnswer},
+ * else API Gateway's by status.
+ */
 export function errorCodeOf(status: number, body: unknown): { code: IceServerErrorCode; message?: string } {
   if (typeof body === 'object' && body !== null) {
-    const error = (body as { error?: unknown }).error;
+    const { error } = body as Unchecked<ErrorAnswer>;
     if (typeof error === 'object' && error !== null) {
-      const { code, message } = error as { code?: unknown; message?: unknown };
+      const { code, message } = error as Unchecked<ErrorAnswer['error']>;
       if (typeof code === 'string' && code !== '') {
         return { code: code as IceServerErrorCode, ...(typeof message === 'string' ? { message } : {}) };
       }

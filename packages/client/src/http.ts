@@ -30,6 +30,9 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
+/** A JSON answer of shape `T` (a contract type) before its fields are checked: each may be missing or of any type. */
+export type Unchecked<T> = { readonly [K in keyof T]?: unknown };
+
 /** A `fetch`, called as a plain function. */
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 

@@ -1,14 +1,23 @@
-import type { ChannelRole, IceServer, Transport } from './contract';
+import type { ChannelRole, IceServer, IceServersAnswer, IceServersRequestBody, Transport } from './contract';
 import type { IceServerError } from './errors';
-import { checkOptions, type FetchFn, fetchOf, postJson, type RetryPolicy, requestUrl } from './http';
+import {
+  checkOptions,
+  type FetchFn,
+  fetchOf,
+  postJson,
+  type RetryPolicy,
+  requestUrl,
+  type Unchecked,
+} from './http';
 import type { AwsCredentialsSource } from './sigv4';
 
 export { authHeaders, parseRetryAfter, requestUrl } from './http';
 
-/** What {@link IceServerClient.getIceServers} resolves to. */
-export interface IceServers {
-  /** The STUN server and the TURN server sets, for `new RTCPeerConnection({ iceServers })`. */
-  readonly iceServers: IceServer[];
+/**
+ * What {@link IceServerClient.getIceServers} resolves to: the route's {@link IceServersAnswer}, with
+ * `ttl` and `expiresAt` as of now, on this device's clocks.
+ */
+export interface IceServers extends Pick<IceServersAnswer, 'iceServers' | 'channelArn'> {
   /**
    * Whole seconds the TURN credentials are still valid, now: the answer's `ttl` less the time
    * since it arrived, measured on this client's monotonic clock (so a skewed wall clock does not matter).
@@ -16,8 +25,6 @@ export interface IceServers {
   readonly ttl: number;
   /** When the credentials expire, on this device's clock (`Date.now()` + `ttl`); for display and timers. */
   readonly expiresAt: Date;
-  /** The signaling channel's ARN, as the broker resolved it. */
-  readonly channelArn: string;
 }
 
 /** `iam` mode: who signs the requests (SigV4, service `execute-api`). */
@@ -95,11 +102,11 @@ const DEFAULTS = {
   maxDelayMs: 10_000,
 } as const;
 
+/** The fields of an answer the client uses (its `expiresAt` is on the broker's clock: `ttl` is not). */
+type AnswerFields = Pick<IceServersAnswer, 'iceServers' | 'ttl' | 'channelArn'>;
+
 /** An answer as it arrived, stamped with this client's monotonic clock. */
-interface Cached {
-  readonly iceServers: IceServer[];
-  readonly ttl: number;
-  readonly channelArn: string;
+interface Cached extends AnswerFields {
   /** `performance.now()` when the answer arrived. */
   readonly receivedAt: number;
 }
@@ -119,7 +126,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 
 function isIceServer(value: unknown): value is IceServer {
   if (typeof value !== 'object' || value === null) return false;
-  const { urls, username, credential } = value as Record<string, unknown>;
+  const { urls, username, credential } = value as Unchecked<IceServer>;
   return (
     Array.isArray(urls) &&
     urls.every((url) => typeof url === 'string') &&
@@ -128,10 +135,10 @@ function isIceServer(value: unknown): value is IceServer {
   );
 }
 
-/** The 200 body, checked: `iceServers`, `ttl` (seconds ≥ 0) and `channelArn`; undefined when it is not the API's. */
-function readAnswer(body: unknown): Omit<Cached, 'receivedAt'> | undefined {
+/** The 200 body's {@link IceServersAnswer} fields, checked: `iceServers`, `ttl` (seconds ≥ 0) and `channelArn`; undefined when it is not the API's. */
+function readAnswer(body: unknown): AnswerFields | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const { iceServers, ttl, channelArn } = body as Record<string, unknown>;
+  const { iceServers, ttl, channelArn } = body as Unchecked<IceServersAnswer>;
   if (!Array.isArray(iceServers) || !iceServers.every(isIceServer)) return undefined;
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) return undefined;
   if (typeof channelArn !== 'string') return undefined;
@@ -170,11 +177,12 @@ export class IceServerClient {
   constructor(private readonly options: IceServerClientOptions) {
     checkOptions('IceServerClient', options);
     this.url = requestUrl(options);
-    this.body = JSON.stringify({
+    const body: IceServersRequestBody = {
       ...(options.role !== undefined ? { role: options.role } : {}),
       ...(options.transports !== undefined ? { transports: [...options.transports] } : {}),
       ...(options.maxServerSets !== undefined ? { maxServerSets: options.maxServerSets } : {}),
-    });
+    };
+    this.body = JSON.stringify(body);
     this.fetchFn = fetchOf(options);
     this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.refreshMarginSeconds = options.refreshMarginSeconds ?? DEFAULTS.refreshMarginSeconds;

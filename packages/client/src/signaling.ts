@@ -1,4 +1,10 @@
-import { type ChannelRole, type IceServer, signalingPath } from './contract';
+import {
+  type ChannelRole,
+  type IceServer,
+  type SignalingAnswer,
+  type SignalingRequestBody,
+  signalingPath,
+} from './contract';
 import {
   checkOptions,
   type FetchFn,
@@ -7,27 +13,17 @@ import {
   postJson,
   type RetryPolicy,
   requestUrl,
+  type Unchecked,
 } from './http';
 import type { IceServerClientOptions } from './ice-server-client';
 
 /**
  * Everything a peer needs to join a channel in one role, from one call to the broker
  * (`POST /v1/channels/{channel}/viewer|master`): the fields of the SDK's `SignalingClient`
- * configuration, the presigned signaling URL, and the ICE servers.
+ * configuration, the presigned signaling URL, and the ICE servers. The route's
+ * {@link SignalingAnswer}, with its expiries as `Date`s on this device's clock.
  */
-export interface SignalingConnection {
-  readonly role: ChannelRole;
-  /**
-   * Viewers: the `X-Amz-ClientId` the URL is signed for, one of the caller's `viewerSlot.of`
-   * ClientIds on the channel, handed out in turn (a connection with it replaces an older one with
-   * the same ClientId). Absent for the master.
-   */
-  readonly clientId?: string;
-  /** Viewers: which of the caller's ClientIds on the channel this is (`slot`, from 0), of how many (`of`). */
-  readonly viewerSlot?: { readonly slot: number; readonly of: number };
-  readonly channelArn: string;
-  /** The channel's Region. */
-  readonly region: string;
+export interface SignalingConnection extends Omit<SignalingAnswer, 'signaling' | 'expiresAt'> {
   readonly signaling: {
     /** The channel's WSS endpoint for the role, presigned (it carries credentials: never log or share it). */
     readonly url: string;
@@ -36,10 +32,6 @@ export interface SignalingConnection {
     /** When KVS stops accepting the URL, on this device's clock (at most 300 s away). */
     readonly expiresAt: Date;
   };
-  /** STUN and TURN servers for `new RTCPeerConnection({ iceServers })`. */
-  readonly iceServers: IceServer[];
-  /** Whole seconds the TURN credentials are valid, from when the answer arrived. */
-  readonly ttl: number;
   /** When the TURN credentials expire, on this device's clock. */
   readonly expiresAt: Date;
 }
@@ -85,39 +77,52 @@ function parseUrl(text: unknown): URL | undefined {
   }
 }
 
-/** The answer's fields, checked; undefined when the body is not a signaling route's answer. */
-function readConnection(body: unknown, receivedAt: number): SignalingConnection | undefined {
+/** The body's {@link SignalingAnswer} fields, checked; undefined when it is not a signaling route's answer. */
+function readAnswer(body: unknown): SignalingAnswer | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const b = body as Record<string, unknown>;
-  const signaling = b.signaling as Record<string, unknown> | undefined;
+  const b = body as Unchecked<SignalingAnswer>;
+  const signaling = b.signaling as Unchecked<SignalingAnswer['signaling']> | undefined;
   const url = parseUrl(signaling?.url);
-  const signedFor = Date.parse(String(signaling?.expiresAt)) - Date.parse(String(b.expiresAt));
   if (
     (b.role !== 'VIEWER' && b.role !== 'MASTER') ||
     typeof b.channelArn !== 'string' ||
     typeof b.region !== 'string' ||
     !url ||
     !Array.isArray(b.iceServers) ||
-    typeof b.ttl !== 'number' ||
-    Number.isNaN(signedFor)
+    typeof b.ttl !== 'number'
   ) {
     return undefined;
   }
-  // Both expiries are on the broker's clock: keep their difference, anchored at receipt with `ttl`.
-  const iceExpiresAt = receivedAt + b.ttl * 1000;
   return {
     role: b.role,
     ...(typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
     ...(isViewerSlot(b.viewerSlot) ? { viewerSlot: { slot: b.viewerSlot.slot, of: b.viewerSlot.of } } : {}),
     channelArn: b.channelArn,
     region: b.region,
+    signaling: { url: url.toString(), expiresAt: String(signaling?.expiresAt) },
+    iceServers: b.iceServers as IceServer[],
+    ttl: b.ttl,
+    expiresAt: String(b.expiresAt),
+  };
+}
+
+/**
+ * The connection an answer that arrived at `receivedAt` (epoch ms, this device's clock) describes;
+ * undefined when its expiries are not times.
+ */
+function connectionOf(answer: SignalingAnswer, receivedAt: number): SignalingConnection | undefined {
+  const signedFor = Date.parse(answer.signaling.expiresAt) - Date.parse(answer.expiresAt);
+  if (Number.isNaN(signedFor)) return undefined;
+  // Both expiries are on the broker's clock: keep their difference, anchored at receipt with `ttl`.
+  const iceExpiresAt = receivedAt + answer.ttl * 1000;
+  const url = new URL(answer.signaling.url);
+  return {
+    ...answer,
     signaling: {
-      url: url.toString(),
+      url: answer.signaling.url,
       endpoint: `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`,
       expiresAt: new Date(iceExpiresAt + signedFor),
     },
-    iceServers: b.iceServers as IceServer[],
-    ttl: b.ttl,
     expiresAt: new Date(iceExpiresAt),
   };
 }
@@ -152,10 +157,11 @@ export class SignalingConnector {
       MASTER: requestUrl(options, (channel) => signalingPath('MASTER', channel), OWNER),
     };
     this.fetchFn = fetchOf(options);
-    this.body = JSON.stringify({
+    const body: SignalingRequestBody = {
       ...(options.transports !== undefined ? { transports: [...options.transports] } : {}),
       ...(options.maxServerSets !== undefined ? { maxServerSets: options.maxServerSets } : {}),
-    });
+    };
+    this.body = JSON.stringify(body);
     this.retry = { ...DEFAULT_RETRY, maxAttempts: options.maxAttempts ?? DEFAULT_RETRY.maxAttempts };
   }
 
@@ -179,7 +185,10 @@ export class SignalingConnector {
         timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         retry: this.retry,
         // The connection's expiries are `Date`s: the arrival on the wall clock.
-        read: (body, receivedAt) => readConnection(body, Date.now() - (performance.now() - receivedAt)),
+        read: (body, receivedAt) => {
+          const answer = readAnswer(body);
+          return answer && connectionOf(answer, Date.now() - (performance.now() - receivedAt));
+        },
         expected: 'a signaling connection',
       },
       options.signal,
