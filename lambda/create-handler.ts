@@ -8,7 +8,7 @@ import { AwsSessionProvider } from './aws/sessions';
 import { sharedState } from './aws/shared-table';
 import { type FunctionConfig, vendorTuning } from './config';
 import { METRICS } from './contract';
-import { CallerGate } from './core/blocked-callers';
+import { BlockedCallersCheck } from './core/blocked-callers';
 import { ChannelDirectory } from './core/channels';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
@@ -40,7 +40,7 @@ export interface HandlerOptions {
 
 /**
  * The function's composition root: the logger, the metrics, the SDK clients, the vending core,
- * the signaling vendor, the blocked-callers gate and the shared table, built once from a parsed
+ * the signaling vendor, the blocked-callers check and the shared table, built once from a parsed
  * configuration (`loadConfig`, lambda/config.ts), and the handler that adapts API Gateway events to
  * them. lambda/handler.ts calls it at cold start with the function's environment; the local
  * runner and the tests call it with theirs. Its cold-start work (see {@link HandlerOptions.prewarm})
@@ -107,7 +107,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
         })
       : undefined;
   // The operator's blocked callers (the SSM parameter, cached BLOCKED_CALLERS_MAX_AGE_SECONDS).
-  const blockedCallers = new CallerGate({
+  const blockedCallers = new BlockedCallersCheck({
     source:
       options.blockedCallers ??
       blockedCallersParameter({

@@ -21,7 +21,7 @@ import { type LocalFleet, startFunctionInstances } from './fleet/instances';
 import { createLocalHandler, type LocalFunctionInit } from './function';
 import { type LocalAuthInfo, type LocalAuthOptions, startLocalAuth } from './gateway/auth-mode';
 import { localCors } from './gateway/cors';
-import type { AuthSite } from './gateway/iam-gate';
+import type { AuthSite } from './gateway/iam-authorizer';
 import { type ApiServer, startApiServer } from './gateway/server';
 import type { LocalFunctionSettings } from './options';
 import { createRelayCertificate, ensureLocalCa } from './relay/certificate';
@@ -146,7 +146,7 @@ export interface ServeOptions extends LocalFunctionSettings {
   readonly auth?: LocalAuthOptions;
   /** Origins that get CORS headers (and preflight answers). */
   readonly corsAllowOrigins?: readonly string[];
-  /** Region, partition and account the auth gate speaks for. */
+  /** Region, partition and account the IAM authorizer speaks for. */
   readonly site: AuthSite;
   /** Where the function's SDK clients find AWS: the emulator, or the developer's own account. */
   readonly aws: AwsClientOptions;
@@ -196,7 +196,7 @@ export interface ServedHandler {
 }
 
 /**
- * The local API in front of the deployed function, with the auth gate and CORS a deployment with
+ * The local API in front of the deployed function, with the authorizer and CORS a deployment with
  * the same context would have, and the function built from the variables that deployment would
  * give it (lib/function-environment.ts) over `env`.
  */
@@ -217,7 +217,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
         if (loading === undefined) throw new Error('the function has not started');
         return (await loading).handler(event, context);
       },
-      gate: auth.gate,
+      authorizer: auth.authorizer,
       routes: apiRoutes(options.signalingRoles, auth.info),
       cors: cors.rules,
       pages,

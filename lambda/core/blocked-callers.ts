@@ -103,26 +103,26 @@ export interface BlockableCaller {
   readonly subject?: string;
 }
 
-export interface CallerGateOptions {
+export interface BlockedCallersCheckOptions {
   /**
-   * The list's current raw value (the parameter's `Value`). The adapter may cache it: the gate
+   * The list's current raw value (the parameter's `Value`). The adapter may cache it: the check
    * asks on every request of an identified caller, and caching is what bounds how fast a block
    * takes effect. Rejects when the value cannot be read.
    */
   readonly source: () => Promise<string>;
   /** Records `BlockedCallersUnreadable` and logs the reason of each failed read. */
   readonly metrics: Metrics;
-  /** After a failed read, how long the gate relies on what it has before it asks again (default 5000). */
+  /** After a failed read, how long the check relies on what it has before it asks again (default 5000). */
   readonly retryAfterFailureMs?: number;
   readonly clock?: Clock;
 }
 
-/** Seconds a client should wait after the gate found no list to check callers against. */
+/** Seconds a client should wait after the check found no list to check callers against. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Refuses callers an operator blocked (403 `CallerBlocked`), from a list that changes without a
- * deploy. Fails closed without opening the gate or taking the service down:
+ * deploy. Fails closed, without letting a blocked caller through or taking the service down:
  * - a failed read, or a value that is not a valid list, keeps the last good list in force (a
  *   block never lapses), is counted (`BlockedCallersUnreadable`) and logged, and is retried after
  *   `retryAfterFailureMs`;
@@ -130,14 +130,14 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  *   start), identified callers get 503 `Unavailable` with `Retry-After`: nobody is served
  *   unchecked. Anonymous callers (auth `none`) are never checked, so never refused.
  */
-export class CallerGate {
+export class BlockedCallersCheck {
   private lastGood: BlockedCallers | undefined;
   private lastRaw: string | undefined;
   private retryAt = 0;
   private readonly clock: Clock;
   private readonly retryAfterFailureMs: number;
 
-  constructor(private readonly options: CallerGateOptions) {
+  constructor(private readonly options: BlockedCallersCheckOptions) {
     this.clock = options.clock ?? Date.now;
     this.retryAfterFailureMs = options.retryAfterFailureMs ?? 5000;
   }

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CHANNEL_ROLES, type ChannelRole, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { upstreamStatus } from '../aws/errors';
-import type { CallerGate } from '../core/blocked-callers';
+import type { BlockedCallersCheck } from '../core/blocked-callers';
 import { VendingError } from '../core/errors';
 import type { Clock } from '../core/ports';
 import { notServed, type SignalingVendor } from '../core/signaling';
@@ -17,7 +17,7 @@ export interface ApiHandlerDependencies {
   /** Serves the signaling routes (`POST /v1/channels/{channel}/viewer|master`); absent: they are refused. */
   readonly signaling?: Pick<SignalingVendor, 'connect'>;
   /** The operator's list of blocked callers (403 `CallerBlocked`); absent: nobody is blocked. */
-  readonly blockedCallers?: Pick<CallerGate, 'check'>;
+  readonly blockedCallers?: Pick<BlockedCallersCheck, 'check'>;
   /** The deployment's auth mode (and `jwt` channels claim): whom a request must come from. */
   readonly auth: AuthSettings;
   readonly logger: Logger;

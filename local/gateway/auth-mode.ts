@@ -1,9 +1,9 @@
 import { startLocalIssuer } from '../identity-provider/issuer';
 import type { MintRequest } from '../identity-provider/token-minter';
-import { type AuthSite, type DevCredentials, iamGate } from './iam-gate';
+import { type AuthSite, type DevCredentials, iamAuthorizer } from './iam-authorizer';
 import { issuerKeys } from './issuer-keys';
-import { jwtGate } from './jwt-gate';
-import type { Gate } from './server';
+import { jwtAuthorizer } from './jwt-authorizer';
+import type { Authorizer } from './server';
 
 /** How the local API authenticates callers; the same choice as the deployment's `-c auth=…`. */
 export type LocalAuthOptions =
@@ -44,8 +44,8 @@ export const LOCAL_AUDIENCE = 'kvs-ice-broker-local';
 
 /** What an auth mode puts in front of the function, started. */
 export interface LocalAuth {
-  /** Absent in `none` mode: every request reaches the function. */
-  readonly gate?: Gate;
+  /** The routes' authorizer; absent in `none` mode: every request reaches the function. */
+  readonly authorizer?: Authorizer;
   readonly info: LocalAuthInfo;
   /** Stops the local issuer, if one was started. */
   close(): Promise<void>;
@@ -55,11 +55,11 @@ const nothingToClose = async (): Promise<void> => undefined;
 
 async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
   const audience = options.audience?.length ? options.audience : [LOCAL_AUDIENCE];
-  const gate = (issuer: string) =>
-    jwtGate({ issuer, audience, scopes: options.scopes, keys: issuerKeys(issuer) });
+  const authorizer = (issuer: string) =>
+    jwtAuthorizer({ issuer, audience, scopes: options.scopes, keys: issuerKeys(issuer) });
   if (options.issuer) {
     return {
-      gate: gate(options.issuer),
+      authorizer: authorizer(options.issuer),
       info: { mode: 'jwt', audience },
       close: nothingToClose,
     };
@@ -71,7 +71,7 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
     masterChannelsClaim: options.masterChannelsClaim,
   });
   return {
-    gate: gate(issuer.url),
+    authorizer: authorizer(issuer.url),
     info: { mode: 'jwt', issuerUrl: issuer.url, audience, mintToken: (claims) => issuer.mint(claims) },
     close: () => issuer.close(),
   };
@@ -86,9 +86,9 @@ async function startJwt(options: JwtAuthOptions): Promise<LocalAuth> {
 export async function startLocalAuth(options: LocalAuthOptions, site: AuthSite): Promise<LocalAuth> {
   if (options.mode === 'jwt') return startJwt(options);
   if (options.mode === 'none') return { info: { mode: 'none' }, close: nothingToClose };
-  const { gate, credentials } = iamGate(site);
+  const { authorizer, credentials } = iamAuthorizer(site);
   return {
-    gate,
+    authorizer,
     info: { mode: 'iam', credentials },
     close: nothingToClose,
   };

@@ -24,17 +24,17 @@ export interface Rejection {
 }
 
 /**
- * A gate's verdict: pass, with what the function sees as `requestContext.authorizer` (absent:
+ * An authorizer's verdict: pass, with what the function sees as `requestContext.authorizer` (absent:
  * no authorizer context), or reject with API Gateway's answer (the function is not invoked).
  */
-export type GateDecision = { authorizer?: Record<string, unknown> } | { reject: Rejection };
+export type AuthorizerDecision = { authorizer?: Record<string, unknown> } | { reject: Rejection };
 
 /**
  * The local form of an API Gateway authorizer: decides whether a request reaches the function,
  * and as whom. Gets the request and its whole body (SigV4 signs the body); may reject but never throws
  * for a bad credential.
  */
-export type Gate = (req: IncomingMessage, body: Buffer) => Promise<GateDecision>;
+export type Authorizer = (req: IncomingMessage, body: Buffer) => Promise<AuthorizerDecision>;
 
 /** How {@link startApiServer} serves. */
 export interface ApiServerOptions {
@@ -42,8 +42,8 @@ export interface ApiServerOptions {
   readonly port: number;
   /** The function, invoked with a payload 2.0 event and a Lambda context for each routed request. */
   readonly handler: ApiHandler;
-  /** Authentication in front of the function; none lets every request through. */
-  readonly gate?: Gate;
+  /** The routes' authorizer, in front of the function; none lets every request through. */
+  readonly authorizer?: Authorizer;
   /** CORS as the deployed API has it configured; absent: no CORS headers, no preflight answers. */
   readonly cors?: CorsRules;
   /** The API's routes (POST path templates), as the deployment has them; default the ice-servers route alone. */
@@ -95,8 +95,8 @@ export function logFailure(what: string, error: unknown): void {
 
 /**
  * A local stand-in for the HTTP API: routes like the deployed API (404 `{"message":"Not Found"}`
- * elsewhere), answers CORS preflights before the gate, refuses bodies over 1 MiB with 413, runs
- * the gate, turns each request into a payload 2.0 event and invokes the very same handler. A
+ * elsewhere), answers CORS preflights before the authorizer, refuses bodies over 1 MiB with 413, runs
+ * the authorizer, turns each request into a payload 2.0 event and invokes the very same handler. A
  * handler that throws gets API Gateway's 500 `{"message":"Internal Server Error"}`, and its error
  * goes to the log ({@link logFailure}). Rejects when the port is taken.
  */
@@ -122,7 +122,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       throw error;
     });
     if (!body) return message(res, 413, 'Request Entity Too Large');
-    const decision = options.gate ? await options.gate(req, body) : {};
+    const decision = options.authorizer ? await options.authorizer(req, body) : {};
     if ('reject' in decision) {
       const { status, message: text, headers } = decision.reject;
       return message(res, status, text, headers);

@@ -68,7 +68,7 @@ describe('start-up lines about auth', () => {
     });
 
     it('prints a dev token that the local API accepts', async () => {
-      const decision = await auth.gate?.(
+      const decision = await auth.authorizer?.(
         { headers: { authorization: `Bearer ${devToken()}` } } as IncomingMessage,
         Buffer.alloc(0),
       );
@@ -105,7 +105,7 @@ describe('start-up lines about auth', () => {
       const scope = /--scope "([^"]*)"/.exec(hint)?.[1];
       const token = await auth.info.mintToken?.({ sub: 'alice', ...(scope ? { scope } : {}) });
 
-      const decision = await auth.gate?.(
+      const decision = await auth.authorizer?.(
         { headers: { authorization: `Bearer ${token}` } } as IncomingMessage,
         Buffer.alloc(0),
       );
@@ -120,7 +120,7 @@ describe('start-up lines about auth', () => {
         ?.trim()
         .split(/\s+/)[1];
 
-      const decision = await auth.gate?.(
+      const decision = await auth.authorizer?.(
         { headers: { authorization: `Bearer ${token}` } } as IncomingMessage,
         Buffer.alloc(0),
       );

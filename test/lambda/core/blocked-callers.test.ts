@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CallerGate,
+  BlockedCallersCheck,
   InvalidBlockedCallersError,
   parseBlockedCallers,
 } from '../../../lambda/core/blocked-callers';
@@ -10,8 +10,8 @@ import type { MetricName, Metrics } from '../../../lambda/core/metrics';
 const BLOCKED = JSON.stringify({ callerIds: ['u-blocked'], subjects: ['mallory'] });
 const EMPTY = '{"callerIds":[],"subjects":[]}';
 
-/** A gate over a source whose answers the test sets, with a clock it moves and the metrics it records. */
-function gateOver(first: string | Error) {
+/** A blocked-callers check over a source whose answers the test sets, with a clock it moves and the metrics it records. */
+function checkOver(first: string | Error) {
   let answer: string | Error = first;
   let reads = 0;
   let now = 1_000_000;
@@ -21,7 +21,7 @@ function gateOver(first: string | Error) {
     add: (name) => recorded.push(name),
     warn: (_message, fields) => warnings.push(fields),
   };
-  const gate = new CallerGate({
+  const blockedCallers = new BlockedCallersCheck({
     source: async () => {
       reads++;
       if (answer instanceof Error) throw answer;
@@ -32,7 +32,7 @@ function gateOver(first: string | Error) {
     clock: () => now,
   });
   return {
-    gate,
+    blockedCallers,
     answer: (next: string | Error) => {
       answer = next;
     },
@@ -112,42 +112,42 @@ describe('parseBlockedCallers', () => {
   });
 });
 
-describe('CallerGate', () => {
+describe('BlockedCallersCheck', () => {
   it('refuses a listed caller id with 403 CallerBlocked', async () => {
-    const { gate } = gateOver(BLOCKED);
+    const { blockedCallers } = checkOver(BLOCKED);
 
-    const error = await refusal(gate.check({ clientId: 'u-blocked' }));
+    const error = await refusal(blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
   });
 
   it('refuses a caller whose token subject is listed, whatever its id', async () => {
-    const { gate } = gateOver(BLOCKED);
+    const { blockedCallers } = checkOver(BLOCKED);
 
-    const error = await refusal(gate.check({ clientId: 'u-other', subject: 'mallory' }));
+    const error = await refusal(blockedCallers.check({ clientId: 'u-other', subject: 'mallory' }));
 
     expect(error.code).toBe('CallerBlocked');
   });
 
   it('lets callers that are not listed through', async () => {
-    const { gate } = gateOver(BLOCKED);
+    const { blockedCallers } = checkOver(BLOCKED);
 
-    await expect(gate.check({ clientId: 'u-fine', subject: 'alice' })).resolves.toBeUndefined();
+    await expect(blockedCallers.check({ clientId: 'u-fine', subject: 'alice' })).resolves.toBeUndefined();
   });
 
   it('never reads the list for anonymous callers (auth none), whom it cannot name', async () => {
-    const { gate, reads } = gateOver(new Error('SSM is down'));
+    const { blockedCallers, reads } = checkOver(new Error('SSM is down'));
 
-    await expect(gate.check({})).resolves.toBeUndefined();
+    await expect(blockedCallers.check({})).resolves.toBeUndefined();
     expect(reads()).toBe(0);
   });
 
   it('keeps the last good list in force when a read fails: a blocked caller stays blocked', async () => {
-    const sut = gateOver(BLOCKED);
-    await sut.gate.check({ clientId: 'u-fine' });
+    const sut = checkOver(BLOCKED);
+    await sut.blockedCallers.check({ clientId: 'u-fine' });
     sut.answer(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }));
 
-    const error = await refusal(sut.gate.check({ clientId: 'u-blocked' }));
+    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
     expect(sut.recorded).toEqual(['BlockedCallersUnreadable']);
@@ -155,11 +155,11 @@ describe('CallerGate', () => {
   });
 
   it('keeps the last good list in force when the value becomes invalid, and logs the problem', async () => {
-    const sut = gateOver(BLOCKED);
-    await sut.gate.check({ clientId: 'u-fine' });
+    const sut = checkOver(BLOCKED);
+    await sut.blockedCallers.check({ clientId: 'u-fine' });
     sut.answer('u-blocked,u-other');
 
-    const error = await refusal(sut.gate.check({ clientId: 'u-blocked' }));
+    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
     expect(sut.warnings).toEqual([
@@ -168,12 +168,14 @@ describe('CallerGate', () => {
   });
 
   it('refuses a list with a padded subject without blocking its trimmed form, logging the index, not the value', async () => {
-    const sut = gateOver(BLOCKED);
-    await sut.gate.check({ clientId: 'u-fine' });
+    const sut = checkOver(BLOCKED);
+    await sut.blockedCallers.check({ clientId: 'u-fine' });
     sut.answer(JSON.stringify({ subjects: ['mallory', ' alice '] }));
 
-    await expect(sut.gate.check({ clientId: 'u-alice', subject: 'alice' })).resolves.toBeUndefined();
-    const error = await refusal(sut.gate.check({ clientId: 'u-other', subject: 'mallory' }));
+    await expect(
+      sut.blockedCallers.check({ clientId: 'u-alice', subject: 'alice' }),
+    ).resolves.toBeUndefined();
+    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-other', subject: 'mallory' }));
 
     expect(error.code).toBe('CallerBlocked');
     expect(sut.warnings).toEqual([
@@ -186,17 +188,19 @@ describe('CallerGate', () => {
   });
 
   it('matches the token subject exactly: a listed subject blocks neither another case nor a padded form', async () => {
-    const { gate } = gateOver(JSON.stringify({ subjects: ['alice'] }));
+    const { blockedCallers } = checkOver(JSON.stringify({ subjects: ['alice'] }));
 
-    await expect(gate.check({ clientId: 'u-1', subject: 'Alice' })).resolves.toBeUndefined();
-    await expect(gate.check({ clientId: 'u-2', subject: ' alice ' })).resolves.toBeUndefined();
-    expect((await refusal(gate.check({ clientId: 'u-3', subject: 'alice' }))).code).toBe('CallerBlocked');
+    await expect(blockedCallers.check({ clientId: 'u-1', subject: 'Alice' })).resolves.toBeUndefined();
+    await expect(blockedCallers.check({ clientId: 'u-2', subject: ' alice ' })).resolves.toBeUndefined();
+    expect((await refusal(blockedCallers.check({ clientId: 'u-3', subject: 'alice' }))).code).toBe(
+      'CallerBlocked',
+    );
   });
 
   it('answers 503 Unavailable with Retry-After while no list was ever read, and serves nobody unchecked', async () => {
-    const { gate, warnings } = gateOver(new Error('SSM is down'));
+    const { blockedCallers, warnings } = checkOver(new Error('SSM is down'));
 
-    const error = await refusal(gate.check({ clientId: 'u-fine' }));
+    const error = await refusal(blockedCallers.check({ clientId: 'u-fine' }));
 
     expect(error.code).toBe('Unavailable');
     expect(error.retryAfterSeconds).toBeGreaterThan(0);
@@ -204,24 +208,24 @@ describe('CallerGate', () => {
   });
 
   it('asks again only after the retry delay once a read failed', async () => {
-    const sut = gateOver(new Error('SSM is down'));
-    await refusal(sut.gate.check({ clientId: 'u-fine' }));
-    await refusal(sut.gate.check({ clientId: 'u-fine' }));
+    const sut = checkOver(new Error('SSM is down'));
+    await refusal(sut.blockedCallers.check({ clientId: 'u-fine' }));
+    await refusal(sut.blockedCallers.check({ clientId: 'u-fine' }));
     expect(sut.reads()).toBe(1);
     sut.answer(EMPTY);
 
     sut.advance(5000);
-    await sut.gate.check({ clientId: 'u-fine' });
+    await sut.blockedCallers.check({ clientId: 'u-fine' });
 
     expect(sut.reads()).toBe(2);
   });
 
   it('applies a new list as soon as the source returns it', async () => {
-    const sut = gateOver(EMPTY);
-    await sut.gate.check({ clientId: 'u-blocked' });
+    const sut = checkOver(EMPTY);
+    await sut.blockedCallers.check({ clientId: 'u-blocked' });
     sut.answer(BLOCKED);
 
-    const error = await refusal(sut.gate.check({ clientId: 'u-blocked' }));
+    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
   });

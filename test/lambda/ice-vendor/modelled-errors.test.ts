@@ -2,7 +2,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ErrorCode } from '@kvs-ice-broker/client/contract';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { blockedCallersParameter } from '../../../lambda/aws/blocked-callers-parameter';
-import { CallerGate } from '../../../lambda/core/blocked-callers';
+import { BlockedCallersCheck } from '../../../lambda/core/blocked-callers';
 import type { MetricName } from '../../../lambda/core/metrics';
 import {
   type Emulator,
@@ -99,7 +99,7 @@ describe('the blocked-callers list when GetParameter answers a modelled error', 
   afterEach(() => emulator.clearFaults());
   afterAll(() => emulator.close());
 
-  function gate() {
+  function blockedCallersCheck() {
     const counted: MetricName[] = [];
     const client = new SSMClient({
       region: emulator.region,
@@ -113,24 +113,24 @@ describe('the blocked-callers list when GetParameter answers a modelled error', 
       maxAgeSeconds: 0,
     });
     let now = 0;
-    const callerGate = new CallerGate({
+    const blockedCallers = new BlockedCallersCheck({
       source,
       metrics: { add: (name) => counted.push(name) },
       retryAfterFailureMs: 1,
       clock: () => now++,
     });
-    return { callerGate, counted, client };
+    return { blockedCallers, counted, client };
   }
 
   it.each(OPERATION_MODELS.GetParameter.errors.map((error) => error.code))(
     'keeps the last good list in force through %s, and counts BlockedCallersUnreadable',
     async (code) => {
-      const { callerGate, counted, client } = gate();
-      await callerGate.load();
+      const { blockedCallers, counted, client } = blockedCallersCheck();
+      await blockedCallers.load();
       emulator.setFault('GetParameter', { kind: 'error', code });
 
-      const blocked = await rejectionOf(callerGate.check({ subject: 'mallory' }));
-      await callerGate.check({ subject: 'alice' });
+      const blocked = await rejectionOf(blockedCallers.check({ subject: 'mallory' }));
+      await blockedCallers.check({ subject: 'alice' });
       client.destroy();
 
       expect(blocked.code).toBe('CallerBlocked');
@@ -142,9 +142,9 @@ describe('the blocked-callers list when GetParameter answers a modelled error', 
     'answers identified callers 503 Unavailable through %s when no list was ever read',
     async (code) => {
       emulator.setFault('GetParameter', { kind: 'error', code });
-      const { callerGate, client } = gate();
+      const { blockedCallers, client } = blockedCallersCheck();
 
-      const error = await rejectionOf(callerGate.check({ subject: 'alice' }));
+      const error = await rejectionOf(blockedCallers.check({ subject: 'alice' }));
       client.destroy();
 
       expect(error.code).toBe('Unavailable');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiGatewayClaims } from '../../../lambda/http/claims';
-import { tokenScopes } from '../../../local/gateway/jwt-gate';
+import { tokenScopes } from '../../../local/gateway/jwt-authorizer';
 
 describe('JWT claims as API Gateway passes them to the function', () => {
   it('keeps string claims as they are', () => {

@@ -1,6 +1,6 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { DevCredentials } from '../../../../local/gateway/iam-gate';
+import type { DevCredentials } from '../../../../local/gateway/iam-authorizer';
 
 /** The headers (`host` included) of a JSON POST of `body` to `url`, SigV4-signed as an AWS SDK signs execute-api calls. */
 export async function signedHeaders(

@@ -1,6 +1,6 @@
 import { createSigV4Verifier, type SigV4Refusal } from '../emulator';
 import { splitTarget } from '../http-server';
-import type { Gate } from './server';
+import type { Authorizer } from './server';
 
 /** Where the local API runs, for the IAM user's ARN and the SigV4 credential scope. */
 export interface AuthSite {
@@ -19,9 +19,9 @@ export interface DevCredentials {
   region: string;
 }
 
-/** The IAM gate, and the one key pair it accepts. */
-export interface IamGate {
-  readonly gate: Gate;
+/** The IAM authorizer, and the one key pair it accepts. */
+export interface IamAuthorizer {
+  readonly authorizer: Authorizer;
   /** Long-term dev keys of the local IAM user, fresh for each start. */
   readonly credentials: DevCredentials;
 }
@@ -57,10 +57,10 @@ function logRefusal(method: string, path: string, refusal: SigV4Refusal): void {
  * with the dev credentials, verified by the emulator's verifier; anything else gets API
  * Gateway's 403 `{"message":"Forbidden"}`. The function sees `authorizer.iam` as for an IAM user.
  */
-export function iamGate(site: AuthSite): IamGate {
+export function iamAuthorizer(site: AuthSite): IamAuthorizer {
   const verifier = createSigV4Verifier({ region: site.region, service: 'execute-api' });
   const credentials = { ...verifier.keyPair, region: site.region };
-  const authorizer = {
+  const context = {
     iam: {
       accessKey: credentials.accessKeyId,
       accountId: site.accountId,
@@ -71,11 +71,11 @@ export function iamGate(site: AuthSite): IamGate {
       userId: verifier.userId,
     },
   };
-  const gate: Gate = async (req, body) => {
+  const authorizer: Authorizer = async (req, body) => {
     const refusal = await verifier.verify(req, body);
-    if (refusal === undefined) return { authorizer };
+    if (refusal === undefined) return { authorizer: context };
     logRefusal(req.method ?? 'GET', splitTarget(req.url ?? '/').path, refusal);
     return { reject: { status: 403, message: 'Forbidden' } };
   };
-  return { gate, credentials };
+  return { authorizer, credentials };
 }

@@ -1,10 +1,10 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { apiGatewayClaims } from '../../lambda/http/claims';
 import { verifyJwt } from './jwt-verifier';
-import type { Gate, GateDecision } from './server';
+import type { Authorizer, AuthorizerDecision } from './server';
 
 /** A route's JWT authorizer, as `-c auth=jwt` configures it for a deployment. */
-export interface JwtGateConfig {
+export interface JwtAuthorizerConfig {
   /** `iss` a token must carry (the issuer URL). */
   readonly issuer: string;
   /** Accepted `aud` (or `client_id`) values. */
@@ -24,7 +24,7 @@ export function tokenScopes(payload: JWTPayload): string[] {
 
 const quoted = (text: string) => `"${text.replace(/["\\]/g, '')}"`;
 
-const unauthorized = (challenge: string): GateDecision => ({
+const unauthorized = (challenge: string): AuthorizerDecision => ({
   reject: { status: 401, message: 'Unauthorized', headers: { 'www-authenticate': challenge } },
 });
 
@@ -38,7 +38,7 @@ function bearerToken(header: string | undefined): string | undefined {
  * The JWT authorizer of the local API: 401 for a missing or invalid token, 403 when the route's
  * scopes are not granted; otherwise the function sees `authorizer.jwt = { claims, scopes }`.
  */
-export function jwtGate(config: JwtGateConfig): Gate {
+export function jwtAuthorizer(config: JwtAuthorizerConfig): Authorizer {
   const required = config.scopes ?? [];
   return async (req) => {
     const token = bearerToken(req.headers.authorization);

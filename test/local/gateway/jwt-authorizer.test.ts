@@ -1,15 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuerKeys } from '../../../local/gateway/issuer-keys';
-import { jwtGate } from '../../../local/gateway/jwt-gate';
-import type { GateDecision } from '../../../local/gateway/server';
+import { jwtAuthorizer } from '../../../local/gateway/jwt-authorizer';
+import type { AuthorizerDecision } from '../../../local/gateway/server';
 import { type LocalIssuer, startLocalIssuer } from '../../../local/identity-provider/issuer';
 
 const AUDIENCE = 'kvs-ice-broker-local';
 
 const requestWith = (authorization: string) => ({ headers: { authorization } }) as IncomingMessage;
 
-describe('the JWT gate hands the function what API Gateway hands it', () => {
+describe('the JWT authorizer hands the function what API Gateway hands it', () => {
   let issuer: LocalIssuer;
 
   beforeAll(async () => {
@@ -19,15 +19,15 @@ describe('the JWT gate hands the function what API Gateway hands it', () => {
     await issuer?.close();
   });
 
-  const gate = (scopes?: string[]) =>
-    jwtGate({ issuer: issuer.url, audience: [AUDIENCE], scopes, keys: issuerKeys(issuer.url) });
-  const authorizerOf = (decision: GateDecision) =>
+  const authorizer = (scopes?: string[]) =>
+    jwtAuthorizer({ issuer: issuer.url, audience: [AUDIENCE], scopes, keys: issuerKeys(issuer.url) });
+  const authorizerOf = (decision: AuthorizerDecision) =>
     'authorizer' in decision ? decision.authorizer : decision;
 
   it('passes every claim as a string, with scopes null when the route requires none', async () => {
     const token = await issuer.mint({ sub: 'alice', channels: ['demo', 'lobby'], scope: 'ice:vend' });
 
-    const decision = await gate()(requestWith(`Bearer ${token}`), Buffer.alloc(0));
+    const decision = await authorizer()(requestWith(`Bearer ${token}`), Buffer.alloc(0));
 
     expect(authorizerOf(decision)).toEqual({
       jwt: {
@@ -48,7 +48,7 @@ describe('the JWT gate hands the function what API Gateway hands it', () => {
   it("lists the token's scopes when the route requires scopes", async () => {
     const token = await issuer.mint({ sub: 'alice', scope: 'ice:vend profile' });
 
-    const decision = await gate(['ice:vend'])(requestWith(`Bearer ${token}`), Buffer.alloc(0));
+    const decision = await authorizer(['ice:vend'])(requestWith(`Bearer ${token}`), Buffer.alloc(0));
 
     expect(authorizerOf(decision)).toMatchObject({ jwt: { scopes: ['ice:vend', 'profile'] } });
   });
@@ -56,7 +56,10 @@ describe('the JWT gate hands the function what API Gateway hands it', () => {
   it('accepts a token that carries any one of the required scopes', async () => {
     const token = await issuer.mint({ sub: 'alice', scope: 'ice:admin' });
 
-    const decision = await gate(['ice:vend', 'ice:admin'])(requestWith(`Bearer ${token}`), Buffer.alloc(0));
+    const decision = await authorizer(['ice:vend', 'ice:admin'])(
+      requestWith(`Bearer ${token}`),
+      Buffer.alloc(0),
+    );
 
     expect(decision).toHaveProperty('authorizer');
   });
@@ -64,7 +67,7 @@ describe('the JWT gate hands the function what API Gateway hands it', () => {
   it('accepts the bare token without the Bearer prefix', async () => {
     const token = await issuer.mint({ sub: 'alice' });
 
-    const decision = await gate()(requestWith(token), Buffer.alloc(0));
+    const decision = await authorizer()(requestWith(token), Buffer.alloc(0));
 
     expect(decision).toHaveProperty('authorizer');
   });
