@@ -8,7 +8,7 @@ import {
   servedSignalingRoles,
 } from './contract';
 import type { BudgetLimits } from './core/budget';
-import { DEFAULT_BACKOFF } from './core/retry';
+import { DEFAULT_BACKOFF, type UpstreamTuning } from './core/retry';
 import type { VendorTuning } from './core/vendor';
 import {
   ENV,
@@ -209,12 +209,16 @@ export function budgetLimits(tuning: Tuning): BudgetLimits {
   };
 }
 
+/** Every upstream step's deadline and retries, for these tuning values. */
+export function upstreamTuning(tuning: Tuning): UpstreamTuning {
+  return { deadlineMs: tuning.deadlineMs, retry: { attempts: tuning.upstreamAttempts, ...DEFAULT_BACKOFF } };
+}
+
 /** The vending core's policy for these tuning values. */
 export function vendorTuning(tuning: Tuning): VendorTuning {
   return {
+    ...upstreamTuning(tuning),
     minRemainingTtlSeconds: tuning.minRemainingTtlSeconds,
-    deadlineMs: tuning.deadlineMs,
     budget: budgetLimits(tuning),
-    retry: { attempts: tuning.upstreamAttempts, ...DEFAULT_BACKOFF },
   };
 }

@@ -6,9 +6,10 @@ import { type AwsClientOptions, clientDefaults, clientLocation } from './aws/cli
 import { emfMetrics } from './aws/emf-metrics';
 import { AwsSessionProvider } from './aws/sessions';
 import { sharedState } from './aws/shared-table';
-import { type FunctionConfig, vendorTuning } from './config';
+import { type FunctionConfig, upstreamTuning, vendorTuning } from './config';
 import { METRICS } from './contract';
 import { BlockedCallersCheck } from './core/blocked-callers';
+import { ChannelAccess } from './core/channel-access';
 import { ChannelDirectory } from './core/channels';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
@@ -39,7 +40,8 @@ export interface HandlerOptions {
 }
 
 /**
- * The function's composition root: the logger, the metrics, the SDK clients, the vending core,
+ * The function's composition root: the logger, the metrics, the SDK clients, the channels'
+ * sessions and endpoints (one {@link ChannelAccess}, which both use cases share), the ICE vendor,
  * the signaling vendor, the blocked-callers check and the shared table, built once from a parsed
  * configuration (`loadConfig`, lambda/config.ts), and the handler that adapts API Gateway events to
  * them. lambda/handler.ts calls it at cold start with the function's environment; the local
@@ -75,8 +77,8 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   // With the stack's shared table (SHARED_TABLE): the call budget every instance shares, and with
   // sharedCache the shared ICE answers; without it (a local single instance), the instance's own budget.
   const shared = sharedState(config, { metrics, warn: sdkWarning, aws, clock });
-  const vendor = new IceVendor({
-    channels,
+  // The channels' scoped sessions and signaling endpoints, which both use cases reach KVS with.
+  const access = new ChannelAccess({
     sessions: new AwsSessionProvider({
       sts: new STSClient({ ...defaults, ...clientLocation(aws, 'sts') }),
       scopedRoleArn: config.scopedRoleArn,
@@ -87,6 +89,13 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
       clock,
       metrics,
     }),
+    policy: upstreamTuning(config),
+    clock,
+    metrics,
+  });
+  const vendor = new IceVendor({
+    channels,
+    access,
     policy: vendorTuning(config),
     clock,
     metrics,
@@ -99,6 +108,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
       ? new SignalingVendor({
           channels,
           ice: vendor,
+          access,
           roles: config.signalingRoles,
           deadlineMs: config.deadlineMs,
           viewerSlotsPerCaller: config.viewerSlotsPerCaller,

@@ -38,6 +38,12 @@ export class VendingError extends Error {
 
 export const invalidRequest = (message: string): VendingError => new VendingError('InvalidRequest', message);
 
+/** A deadline that passed (`signal` aborted) becomes 504 `UpstreamTimeout`; other failures keep their meaning. */
+export function asVendingError(error: unknown, signal?: AbortSignal): unknown {
+  if (error instanceof VendingError) return error;
+  return signal?.aborted ? upstreamTimeout(error) : error;
+}
+
 /** The client's deadline for the upstream work passed (adapters name the call when they know it). */
 export const upstreamTimeout = (cause?: unknown): VendingError =>
   new VendingError(

@@ -1,5 +1,6 @@
 import type { ChannelRole, SignalingAnswer } from '@kvs-ice-broker/client/contract';
 import { type Channel, PRESIGNED_URL_MAX_SECONDS } from '../contract';
+import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
 import type { ChannelGrant, VendRequest } from './model';
@@ -23,8 +24,10 @@ export interface SignalingRequest extends VendRequest {
 
 export interface SignalingVendorOptions {
   readonly channels: ChannelDirectory;
-  /** Vends the ICE servers, and owns the sessions, endpoints, deadline and retries of every upstream step. */
-  readonly ice: IceVendor;
+  /** Vends the ICE servers of each answer. */
+  readonly ice: Pick<IceVendor, 'vend'>;
+  /** The channels' scoped sessions and signaling endpoints, which the ICE vendor shares. */
+  readonly access: ChannelAccess;
   /** The roles this deployment serves (context `signalingRoles`). */
   readonly roles: readonly ChannelRole[];
   /** One request's budget for all upstream work (the ICE vendor's `deadlineMs`). */
@@ -58,8 +61,8 @@ export class SignalingVendor {
   /**
    * The connection bundle for `request.role` on `request.channel`. Throws `VendingError`: 403
    * `ChannelNotAllowed` (role not served, channel not served or not granted, master not granted),
-   * 403 `CallerNotIdentified` (a viewer without a viewer pool), and whatever the ICE vendor throws
-   * (400, 404, 429, 502, 503, 504).
+   * 403 `CallerNotIdentified` (a viewer without a viewer pool), and whatever the ICE vendor and
+   * the channel access throw (400, 404, 429, 502, 503, 504).
    */
   async connect(request: SignalingRequest): Promise<SignalingAnswer> {
     const { role } = request;
@@ -68,11 +71,11 @@ export class SignalingVendor {
     if (role === 'MASTER') requireMaster(channel, request.masterChannels);
     const pool = role === 'VIEWER' ? viewerPoolOf(request) : undefined;
     const signal = AbortSignal.timeout(this.options.deadlineMs);
-    const { ice, viewerSlotsPerCaller: of } = this.options;
-    const [servers, endpoints, session, slot] = await Promise.all([
+    const { ice, access, viewerSlotsPerCaller: of } = this.options;
+    const [servers, { endpoints }, session, slot] = await Promise.all([
       ice.vend(request),
-      ice.signalingEndpoints(channel, role, signal),
-      ice.session(channel, role, signal),
+      access.endpoints(channel, role, signal),
+      access.session(channel, role, signal),
       pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
     ]);
     const now = this.clock();
@@ -111,7 +114,7 @@ export class SignalingVendor {
   async prewarm(channelName: string): Promise<void> {
     const channel = this.options.channels.resolve(channelName, 'all');
     const signal = AbortSignal.timeout(this.options.deadlineMs);
-    await Promise.all(this.options.roles.map((role) => this.options.ice.session(channel, role, signal)));
+    await Promise.all(this.options.roles.map((role) => this.options.access.session(channel, role, signal)));
   }
 }
 

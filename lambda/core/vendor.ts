@@ -2,32 +2,22 @@ import type { ChannelRole, IceServersAnswer } from '@kvs-ice-broker/client/contr
 import type { Channel } from '../contract';
 import { abortable } from './abort';
 import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget';
+import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
-import { upstreamTimeout, VendingError } from './errors';
+import { asVendingError, VendingError } from './errors';
 import { iceServersAnswer } from './ice-servers';
 import { type MetricName, type Metrics, noMetrics } from './metrics';
 import type { TurnServerSet, VendRequest } from './model';
-import type {
-  Clock,
-  IceConfig,
-  ScopedSession,
-  SessionProvider,
-  SessionPurpose,
-  SharedIceCache,
-  SignalingEndpoints,
-} from './ports';
+import type { Clock, IceConfig, ScopedSession, SharedIceCache } from './ports';
 import { RefreshingCache } from './refreshing-cache';
-import { type RetryPolicy, withRetries } from './retry';
+import { type UpstreamTuning, upstreamStep } from './retry';
 
 /** What an operator tunes (lambda/config.ts owns the values, their defaults and bounds). */
-export interface VendorTuning {
+export interface VendorTuning extends UpstreamTuning {
   /** Never return credentials with less than this many seconds left. */
   readonly minRemainingTtlSeconds: number;
-  /** One request's budget for all upstream work, well under the Lambda timeout. */
-  readonly deadlineMs: number;
   /** The limits of upstream `GetIceServerConfig` calls (per channel, account and caller), and the wait for them. */
   readonly budget: BudgetLimits;
-  readonly retry: RetryPolicy;
 }
 
 /** The vendor's whole policy: the tuning plus its own constants. */
@@ -38,22 +28,20 @@ export interface VendorPolicy extends VendorTuning {
    * cache for a while, whatever `minRemainingTtlSeconds` is.
    */
   readonly refreshAheadSeconds: number;
-  /** How long a channel's signaling endpoint is reused (the KVS C SDK uses 10 h). */
-  readonly endpointTtlMs: number;
-  /** Bounds of the three caches, so memory cannot grow without limit. */
-  readonly maxEntries: { readonly sessions: number; readonly endpoints: number; readonly iceConfigs: number };
+  /** Bound of the ICE configurations' cache, so memory cannot grow without limit. */
+  readonly maxEntries: { readonly iceConfigs: number };
 }
 
 /** The vendor's own constants; tests may override them. */
 const CONSTANTS: Omit<VendorPolicy, keyof VendorTuning> = {
   refreshAheadSeconds: 30,
-  endpointTtlMs: 10 * 3600_000,
-  maxEntries: { sessions: 1000, endpoints: 2000, iceConfigs: 10_000 },
+  maxEntries: { iceConfigs: 10_000 },
 };
 
 export interface IceVendorOptions {
   readonly channels: ChannelDirectory;
-  readonly sessions: SessionProvider;
+  /** The channels' scoped sessions and signaling endpoints, which the signaling use case shares. */
+  readonly access: ChannelAccess;
   readonly policy: VendorTuning & Partial<VendorPolicy>;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
@@ -73,31 +61,18 @@ interface Peer {
   readonly role: ChannelRole;
   readonly clientId?: string;
 }
-interface Endpoint extends SignalingEndpoints {
-  readonly fetchedAt: number;
-}
-/** A session to open: of which channel, for what. */
-interface SessionKey {
-  readonly channel: Channel;
-  readonly purpose: SessionPurpose;
-}
-
-/** Session credentials are renewed this long before they expire, and never used in their last minute. */
-const SESSION_REFRESH_AHEAD_MS = 5 * 60_000;
-const SESSION_MIN_VALIDITY_MS = 60_000;
 
 /**
  * The vending use case: resolve the channel, then serve TURN credentials from the cache, or
- * fetch them through a scoped session bound to the channel, within the upstream budget, with
- * bounded retries, inside one deadline. Free of AWS SDK imports: everything upstream is a port.
+ * fetch them through the channel's scoped session and endpoint ({@link ChannelAccess}), within the
+ * upstream budget, with bounded retries, inside one deadline. Free of AWS SDK imports: everything
+ * upstream is a port.
  */
 export class IceVendor {
   private readonly policy: VendorPolicy;
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly budget: CallBudget;
-  private readonly sessions: RefreshingCache<ScopedSession, SessionKey>;
-  private readonly endpoints: RefreshingCache<Endpoint, { session: ScopedSession; peer: Peer }>;
   private readonly iceConfigs: RefreshingCache<IceConfig, Peer>;
   /** Until when a cached ICE answer is served without refreshing it. */
   private readonly iceFreshUntil: (config: IceConfig) => number;
@@ -111,20 +86,6 @@ export class IceVendor {
     this.clock = clock;
     this.metrics = options.metrics ?? noMetrics;
     this.budget = options.budget ?? new InstanceCallBudget(policy.budget, clock, policy.retry.sleep);
-    this.sessions = new RefreshingCache({
-      max: policy.maxEntries.sessions,
-      clock,
-      load: (_, key) => this.openSession(key),
-      freshUntil: (session) => session.expiresAt - SESSION_REFRESH_AHEAD_MS,
-      usableUntil: (session) => session.expiresAt - SESSION_MIN_VALIDITY_MS,
-    });
-    this.endpoints = new RefreshingCache({
-      max: policy.maxEntries.endpoints,
-      clock,
-      load: (_, { session, peer }) => this.findEndpoint(session, peer),
-      freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-      usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-    });
     const minRemainingMs = policy.minRemainingTtlSeconds * 1000;
     const servableUntil = (config: IceConfig) =>
       Math.min(...config.sets.map((set) => set.expiresAt)) - minRemainingMs;
@@ -193,63 +154,7 @@ export class IceVendor {
 
   /** Opens the session and finds the endpoint of a channel ahead of its first request; failures are left for later. */
   async prewarm(channelName: string): Promise<void> {
-    const channel = this.options.channels.resolve(channelName, 'all');
-    const peer: Peer = { channel, role: 'VIEWER' };
-    const session = await this.iceSession(channel);
-    await this.endpoints.get(endpointKey(peer), { session, peer });
-  }
-
-  /**
-   * A cached session of the scoped role for `purpose` on `channel` (`viewer` / `master`: a session
-   * whose policy allows only that role's Connect action, for presigned URLs), opened or refreshed
-   * within the deadline and retries of any upstream step. Rejects with `VendingError`.
-   */
-  async session(channel: Channel, purpose: SessionPurpose, signal: AbortSignal): Promise<ScopedSession> {
-    try {
-      const key = { channel, purpose };
-      const { value } = await abortable(this.sessions.get(sessionKey(key), key), signal);
-      return value;
-    } catch (error) {
-      throw asVendingError(error, signal);
-    }
-  }
-
-  /**
-   * The channel's signaling endpoints for `role` (WSS and HTTPS, from the one cached
-   * `GetSignalingChannelEndpoint` call the ICE servers use too). Rejects with `VendingError`.
-   */
-  async signalingEndpoints(
-    channel: Channel,
-    role: ChannelRole,
-    signal: AbortSignal,
-  ): Promise<SignalingEndpoints> {
-    const peer: Peer = { channel, role };
-    try {
-      const session = await abortable(this.iceSession(channel), signal);
-      const { value } = await abortable(this.endpoints.get(endpointKey(peer), { session, peer }), signal);
-      return value;
-    } catch (error) {
-      this.forget(peer, error);
-      throw asVendingError(error, signal);
-    }
-  }
-
-  private async iceSession(channel: Channel): Promise<ScopedSession> {
-    const key: SessionKey = { channel, purpose: 'ice' };
-    return (await this.sessions.get(sessionKey(key), key)).value;
-  }
-
-  private openSession({ channel, purpose }: SessionKey): Promise<ScopedSession> {
-    this.metrics.add('AssumeRoleCalls', 'Count', 1);
-    return this.upstream((signal) => this.options.sessions.openSession(channel, signal, purpose));
-  }
-
-  private async findEndpoint(session: ScopedSession, peer: Peer): Promise<Endpoint> {
-    this.metrics.add('EndpointCalls', 'Count', 1);
-    const endpoints = await this.upstream((signal) =>
-      session.getSignalingEndpoints(peer.channel.arn, peer.role, signal),
-    );
-    return { ...endpoints, fetchedAt: this.clock() };
+    await this.options.access.prewarm(this.options.channels.resolve(channelName, 'all'));
   }
 
   /**
@@ -265,7 +170,7 @@ export class IceVendor {
       return await this.loadIceConfig(key, peer, signal, issuance);
     } catch (error) {
       // KVS refused the cached scoped session (it expired early by AWS's clock, or was revoked):
-      // forget() dropped it, so one more load opens a new session, within the same deadline.
+      // the channel access forgot it, so one more load opens a new session, within the same deadline.
       if (!(error instanceof VendingError) || error.credentialsRefusedBy !== 'KVS' || signal.aborted)
         throw error;
       return this.loadIceConfig(key, peer, signal, issuance);
@@ -282,29 +187,33 @@ export class IceVendor {
     try {
       const shared = await this.sharedIceConfig(key, signal);
       if (shared) return shared;
-      const session = await this.iceSession(channel);
-      const { value: endpoint } = await this.endpoints.get(endpointKey(peer), { session, peer });
-      const sets = await this.upstream(async () => {
-        // A retry is the same issuance: its call still counts against KVS's quotas, not the caller's limit.
-        const release = await this.budget.acquire(
-          { channel, clientId: issuance.counted ? undefined : clientId },
-          signal,
-        );
-        issuance.counted = true;
-        try {
-          const request = { endpoint: endpoint.https, channelArn: channel.arn, clientId };
-          return await this.callGetIceServerConfig(session, request, signal);
-        } finally {
-          await release();
-        }
-      }, signal);
+      const { session, endpoints } = await this.options.access.endpoints(channel, peer.role);
+      const sets = await upstreamStep(
+        this.policy,
+        this.metrics,
+        async () => {
+          // A retry is the same issuance: its call still counts against KVS's quotas, not the caller's limit.
+          const release = await this.budget.acquire(
+            { channel, clientId: issuance.counted ? undefined : clientId },
+            signal,
+          );
+          issuance.counted = true;
+          try {
+            const request = { endpoint: endpoints.https, channelArn: channel.arn, clientId };
+            return await this.callGetIceServerConfig(session, request, signal);
+          } finally {
+            await release();
+          }
+        },
+        signal,
+      );
       // Never cache an empty answer: it has no expiry, so it would never be refreshed.
       if (sets.length === 0) throw new VendingError('UpstreamError', 'KVS returned no TURN server set');
       const config = { sets, fetchedAt: this.clock() };
       await this.shareIceConfig(key, config, signal);
       return config;
     } catch (error) {
-      this.forget(peer, error);
+      this.options.access.forget(channel, peer.role, error);
       throw error;
     }
   }
@@ -335,24 +244,6 @@ export class IceVendor {
     }
   }
 
-  /**
-   * One upstream step of a (shared) cache load: retried within its own deadline, so a load that
-   * outlives the request that started it still ends, and a passed deadline is a 504.
-   */
-  private async upstream<T>(
-    call: (signal: AbortSignal) => Promise<T>,
-    signal = AbortSignal.timeout(this.policy.deadlineMs),
-  ): Promise<T> {
-    try {
-      return await withRetries(this.policy.retry, () => call(signal), signal);
-    } catch (error) {
-      const failure = asVendingError(error, signal);
-      if (failure instanceof VendingError && UPSTREAM_FAILURES.has(failure.code))
-        this.metrics.add('UpstreamErrors', 'Count', 1);
-      throw failure;
-    }
-  }
-
   private async callGetIceServerConfig(
     session: ScopedSession,
     request: Parameters<ScopedSession['getIceServerConfig']>[0],
@@ -370,27 +261,4 @@ export class IceVendor {
       this.metrics.add('IceConfigLatency', 'Milliseconds', this.clock() - started);
     }
   }
-
-  /** Drops what a failure shows to be wrong: the endpoint when it is gone, the session when KVS refuses it. */
-  private forget(peer: Peer, error: unknown): void {
-    if (!(error instanceof VendingError)) return;
-    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable')
-      this.endpoints.delete(endpointKey(peer));
-    if (error.code === 'UpstreamError' || error.credentialsRefusedBy !== undefined) {
-      this.endpoints.delete(endpointKey(peer));
-      this.sessions.delete(sessionKey({ channel: peer.channel, purpose: 'ice' }));
-    }
-  }
-}
-
-/** The answers that mean STS or KVS failed (metric `UpstreamErrors`); throttling has its own metric. */
-const UPSTREAM_FAILURES: ReadonlySet<string> = new Set(['UpstreamError', 'Unavailable', 'UpstreamTimeout']);
-
-const endpointKey = (peer: Peer) => `${peer.channel.arn}|${peer.role}`;
-const sessionKey = (key: SessionKey) => `${key.purpose}|${key.channel.name}`;
-
-/** A deadline that passed becomes 504; other failures keep their meaning. */
-function asVendingError(error: unknown, signal: AbortSignal): unknown {
-  if (error instanceof VendingError) return error;
-  return signal.aborted ? upstreamTimeout(error) : error;
 }

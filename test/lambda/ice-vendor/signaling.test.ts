@@ -15,6 +15,7 @@ describe('the signaling use case against the wire emulator', () => {
     signaling = new SignalingVendor({
       channels: new ChannelDirectory(channels),
       ice: under.vendor,
+      access: under.access,
       roles: ['VIEWER', 'MASTER'],
       deadlineMs: 6000,
       viewerSlotsPerCaller: 3,

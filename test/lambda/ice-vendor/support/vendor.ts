@@ -3,6 +3,7 @@ import { clientDefaults } from '../../../../lambda/aws/clients';
 import { AwsSessionProvider } from '../../../../lambda/aws/sessions';
 import { DEFAULT_TUNING, vendorTuning } from '../../../../lambda/config';
 import { parseChannelArn } from '../../../../lambda/contract';
+import { ChannelAccess } from '../../../../lambda/core/channel-access';
 import { ChannelDirectory } from '../../../../lambda/core/channels';
 import { VendingError } from '../../../../lambda/core/errors';
 import type { MetricName, Metrics } from '../../../../lambda/core/metrics';
@@ -16,6 +17,8 @@ export { FakeClock } from '../../../local/emulator/support/emulator';
 
 export interface VendorUnderTest {
   readonly vendor: IceVendor;
+  /** The vendor's sessions and endpoints, for a signaling vendor to share. */
+  readonly access: ChannelAccess;
   readonly emulator: Emulator;
   iceCalls(): number;
   endpointCalls(): number;
@@ -78,8 +81,12 @@ export async function startVendor(
   const count = (name: MetricName) => counts.get(name) ?? 0;
   const counted: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
   const metrics = options.observe?.(counted) ?? counted;
-  const vendor = new IceVendor({
-    channels: new ChannelDirectory(channels),
+  const policy = {
+    ...vendorTuning(DEFAULT_TUNING),
+    retry: { attempts: 3, baseMs: 10, capMs: 50 },
+    ...options.policy,
+  };
+  const access = new ChannelAccess({
     sessions: new AwsSessionProvider({
       sts,
       scopedRoleArn: emulator.scopedRoleArn,
@@ -88,11 +95,14 @@ export async function startVendor(
       kinesisVideoEndpoint: emulator.url,
       clock: now,
     }),
-    policy: {
-      ...vendorTuning(DEFAULT_TUNING),
-      retry: { attempts: 3, baseMs: 10, capMs: 50 },
-      ...options.policy,
-    },
+    policy: { deadlineMs: policy.deadlineMs, retry: policy.retry },
+    clock: now,
+    metrics,
+  });
+  const vendor = new IceVendor({
+    channels: new ChannelDirectory(channels),
+    access,
+    policy,
     clock: now,
     metrics,
     sharedCache: options.sharedCache,
@@ -100,6 +110,7 @@ export async function startVendor(
   const ops = () => emulator.stats().operations;
   return {
     vendor,
+    access,
     emulator,
     iceCalls: () => ops().GetIceServerConfig,
     endpointCalls: () => ops().GetSignalingChannelEndpoint,
