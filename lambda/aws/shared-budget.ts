@@ -51,38 +51,56 @@ const ITEM_LINGER_MS = 3600_000;
 /** Slot `i` of a window item: the attribute holding when it frees, epoch ms. */
 const slotName = (i: number) => `s${i}`;
 
-/** One slot this instance holds: which window (and its limit), which slot, and until when. */
-interface Held {
+/** One window of a call: its kind, its item's key and its limit (slots). */
+interface Window {
   readonly kind: WindowKind;
   readonly key: string;
   readonly limit: number;
+}
+
+/** One slot this instance holds for a call. */
+interface Held extends Window {
   readonly slot: number;
+  /** When the slot frees as the table has it (epoch ms); moved by extensions and settling. */
   until: number;
+  /** A write moving `until` that has not answered yet: the call's end waits for it before deciding. */
+  moving?: Promise<void>;
+}
+
+/** A window with no free slot: when its earliest slot frees, as far as this instance knows. */
+interface Full {
+  readonly freeAt: number;
 }
 
 /**
  * The call budget every function instance shares, in the shared DynamoDB table: the same
- * windows as the per-instance budget (per caller, per channel, per account, in that order),
- * each a sliding window kept as one item with one attribute per slot, holding when that slot
- * frees. A call takes one free slot of each of its windows with one conditional UpdateItem per
- * window (`SET sN = :until IF sN <= :now`), so at most `limit` calls can hold a window's slots
- * at once, whichever instance sends them: a sliding window, not fixed windows, because KVS's 5
- * calls per second per channel is a hard limit that two back-to-back fixed windows would
- * exceed (5 at the end of one second, 5 at the start of the next). Cache hits write nothing.
+ * windows as the per-instance budget (per caller, per channel, per account), each a sliding
+ * window kept as one item with one attribute per slot, holding when that slot frees. A call takes
+ * one free slot of each of its windows with one conditional UpdateItem per window
+ * (`SET sN = :until IF sN <= :now`), all of them sent at once (one round trip), so at most `limit`
+ * calls can hold a window's slots at once, whichever instance sends them: a sliding window, not
+ * fixed windows, because KVS's 5 calls per second per channel is a hard limit that two
+ * back-to-back fixed windows would exceed (5 at the end of one second, 5 at the start of the
+ * next). Cache hits write nothing. Windows this instance last saw full are taken first, so that a
+ * refusal, or a wait, holds no slot of the call's other windows.
  *
  * A channel or account slot is held for one second plus {@link ARRIVAL_GUARD_MS} from when it is
  * taken, and for as long as its call is in flight beyond that (extended a second at a time), then
  * until one second after the answer: KVS counts a call when it arrives, which is somewhere between
- * sending and the answer. A call answered within the guard writes nothing more.
+ * sending and the answer. A call answered within the guard writes nothing more; one answered while
+ * its extension is on its way waits for it and writes nothing more either, unless it must.
  *
  * Each instance remembers the last state of each window it saw (every write returns it), picks
- * a slot it believes free, and learns the true state from a failed condition. A full window
- * means a wait until its earliest slot frees (up to `maxWaitMs`; never for the caller window),
- * else 429 with that time as `Retry-After`; slots already taken for the call are given back.
- * Rejects with `SharedStateUnavailable` when DynamoDB fails or is slow: the caller falls back.
+ * a slot it believes free and that none of its own calls is taking, and learns the true state from
+ * a failed condition. A full window means a wait until its earliest slot frees (up to `maxWaitMs`;
+ * never for the caller window), else 429 with that time as `Retry-After`; slots already taken for
+ * the call are given back. Rejects with `SharedStateUnavailable` when DynamoDB fails or is slow:
+ * the caller falls back.
  */
 export class SharedCallBudget implements CallBudget {
   private readonly known = new LRUCache<string, number[]>({ max: KNOWN_WINDOWS });
+  /** Per window, the slots this instance's calls are taking right now, and until when. */
+  private readonly taking = new Map<string, Map<number, number>>();
   /** Per window, the end of the queue of this instance's calls for it (see {@link inTurn}). */
   private readonly turns = new Map<string, Promise<void>>();
   private readonly clock: Clock;
@@ -98,35 +116,23 @@ export class SharedCallBudget implements CallBudget {
   async acquire(request: BudgetRequest, signal?: AbortSignal): Promise<Release> {
     const { limits } = this.options;
     const giveUpAt = this.clock() + limits.maxWaitMs;
+    const windows = windowKeys(request).map(({ kind, key }) => ({
+      kind,
+      key,
+      limit: windowLimit(limits, kind),
+    }));
+    // Windows last seen full go first: their refusal, or their wait, then holds no slot of the others.
+    const now = this.clock();
+    const full = windows.filter((window) => this.freeSlots(window.key, window.limit, now).length === 0);
     const held: Held[] = [];
     try {
-      for (const { kind, key } of windowKeys(request)) {
-        const attempt = async (): Promise<Held | { freeAt: number }> => {
-          const now = this.clock();
-          const until = now + WINDOW_MS[kind] + (kind === 'caller' ? 0 : this.guardMs);
-          const taken = await this.take(key, windowLimit(limits, kind), until, now, signal);
-          if (typeof taken !== 'number') {
-            if (kind === 'caller' || taken.freeAt > giveUpAt)
-              throw windowFull(kind, limits, taken.freeAt - now);
-            return taken;
-          }
-          return { kind, key, limit: windowLimit(limits, kind), slot: taken, until };
-        };
-        let slot = await attempt();
-        // A full window: this instance's waiters queue for it (see inTurn) and take the slots as they free.
-        if ('freeAt' in slot) {
-          const first = slot;
-          slot = await this.inTurn(key, signal, async () => {
-            for (let next = first; ; ) {
-              await this.sleep(Math.max(0, next.freeAt - this.clock()), signal);
-              const taken = await attempt();
-              if (!('freeAt' in taken)) return taken;
-              next = taken;
-            }
-          });
-        }
-        held.push(slot);
-      }
+      await this.takeAll(full, giveUpAt, held, signal);
+      await this.takeAll(
+        windows.filter((window) => !full.includes(window)),
+        giveUpAt,
+        held,
+        signal,
+      );
     } catch (error) {
       // With DynamoDB failing, giving slots back would only wait for more timeouts; they expire.
       if (!(error instanceof SharedStateUnavailable)) await this.giveBack(held);
@@ -140,11 +146,76 @@ export class SharedCallBudget implements CallBudget {
   }
 
   /**
+   * Takes a slot of every window in `windows` at once, pushing each into `held` as it is taken.
+   * The first window to fail ends the others' waits (not their writes, which may have landed:
+   * what they took is in `held`, for the caller to give back) and is what this rejects with.
+   */
+  private async takeAll(
+    windows: readonly Window[],
+    giveUpAt: number,
+    held: Held[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const stop = new AbortController();
+    const waits = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    let failure: { error: unknown } | undefined;
+    await Promise.all(
+      windows.map((window) =>
+        this.takeWindow(window, giveUpAt, signal, waits).then(
+          (slot) => {
+            held.push(slot);
+          },
+          (error: unknown) => {
+            failure ??= { error };
+            stop.abort(error);
+          },
+        ),
+      ),
+    );
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * One slot of `window`, waiting in turn for one to free when it is full. Writes follow `signal`
+   * (the request's); waits also end when `waits` aborts (another window of the call failed).
+   */
+  private async takeWindow(
+    window: Window,
+    giveUpAt: number,
+    signal: AbortSignal | undefined,
+    waits: AbortSignal,
+  ): Promise<Held> {
+    const { limits } = this.options;
+    const { kind, key, limit } = window;
+    const attempt = async (): Promise<Held | Full> => {
+      const now = this.clock();
+      const until = now + WINDOW_MS[kind] + (kind === 'caller' ? 0 : this.guardMs);
+      const taken = await this.take(key, limit, until, now, signal);
+      if (typeof taken !== 'number') {
+        if (kind === 'caller' || taken.freeAt > giveUpAt) throw windowFull(kind, limits, taken.freeAt - now);
+        return taken;
+      }
+      return { ...window, slot: taken, until };
+    };
+    const slot = await attempt();
+    if (!('freeAt' in slot)) return slot;
+    // A full window: this instance's waiters queue for it (see inTurn) and take the slots as they free.
+    return this.inTurn(key, waits, async () => {
+      for (let next = slot; ; ) {
+        await this.sleep(Math.max(0, next.freeAt - this.clock()), waits);
+        const taken = await attempt();
+        if (!('freeAt' in taken)) return taken;
+        next = taken;
+      }
+    });
+  }
+
+  /**
    * Runs `work` once this instance's earlier calls for window `key` are done with it: the calls of
    * one instance that wait for a full window queue here, in order, instead of all racing each
    * other (and every other instance) for each slot that frees, a write and a read per loser.
    */
-  private async inTurn<T>(key: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  private async inTurn<T>(key: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
     const before = this.turns.get(key) ?? Promise.resolve();
     let finished = () => {};
     const mine = new Promise<void>((resolve) => {
@@ -173,19 +244,22 @@ export class SharedCallBudget implements CallBudget {
     until: number,
     now: number,
     signal?: AbortSignal,
-  ): Promise<number | { freeAt: number }> {
+  ): Promise<number | Full> {
     let confirmed = false;
     for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
       let free = this.freeSlots(key, limit, now);
-      if (free.length === 0 && !confirmed) {
+      if (free.length === 0 && !confirmed && this.taking.get(key) === undefined) {
         // What this instance last saw may be out of date (another one gave a slot back): look.
         this.remember(key, await this.options.table.get(key, signal), limit);
         confirmed = true;
         free = this.freeSlots(key, limit, now);
       }
-      if (free.length === 0) return { freeAt: Math.min(...(this.known.get(key) ?? [now]).slice(0, limit)) };
+      if (free.length === 0) return { freeAt: Math.min(...this.ends(key, limit)) };
       // A random free slot, so that instances that saw the same state rarely pick the same one.
       const slot = free[Math.floor(Math.random() * free.length)] ?? 0;
+      const taking = this.taking.get(key) ?? new Map<number, number>();
+      taking.set(slot, until);
+      this.taking.set(key, taking);
       try {
         const item = await this.options.table.update(
           key,
@@ -213,15 +287,24 @@ export class SharedCallBudget implements CallBudget {
         // DynamoDB returns the item with the failure; a store that does not is read once more.
         this.remember(key, error.Item ?? (await this.options.table.get(key, signal)), limit);
         confirmed = true;
+      } finally {
+        taking.delete(slot);
+        if (taking.size === 0 && this.taking.get(key) === taking) this.taking.delete(key);
       }
     }
     return { freeAt: now + RACE_BACKOFF_MS };
   }
 
-  /** The slots of window `key` this instance believes free at `now`. */
-  private freeSlots(key: string, limit: number, now: number): number[] {
+  /** When each slot of window `key` frees, as this instance knows it: what it last saw, and what its own calls are taking. */
+  private ends(key: string, limit: number): number[] {
     const slots = this.known.get(key) ?? [];
-    return Array.from({ length: limit }, (_, i) => i).filter((i) => (slots[i] ?? 0) <= now);
+    const taking = this.taking.get(key);
+    return Array.from({ length: limit }, (_, i) => taking?.get(i) ?? slots[i] ?? 0);
+  }
+
+  /** The slots of window `key` this instance believes free at `now`, and none of its calls is taking. */
+  private freeSlots(key: string, limit: number, now: number): number[] {
+    return this.ends(key, limit).flatMap((end, i) => (end <= now ? [i] : []));
   }
 
   private remember(key: string, item: Item | undefined, limit: number): void {
@@ -246,7 +329,8 @@ export class SharedCallBudget implements CallBudget {
           timers.delete(timer);
           if (stopped) return;
           const now = this.clock();
-          await this.move(slot, now + WINDOW_MS[slot.kind] + IN_FLIGHT_STEP_MS);
+          slot.moving = this.move(slot, now + WINDOW_MS[slot.kind] + IN_FLIGHT_STEP_MS);
+          await slot.moving;
           if (!stopped) extendAt(slot, now + IN_FLIGHT_STEP_MS);
         },
         Math.max(0, at - this.clock()),
@@ -262,14 +346,16 @@ export class SharedCallBudget implements CallBudget {
   }
 
   /**
-   * At the end of a call, each channel or account slot frees one second after the answer: a write
-   * when that is later than the slot's end (an extension that did not land), or when it gives back
-   * more than {@link GIVE_BACK_EARLY_MS} of an extension to a window that was full when last seen;
-   * none for a call that answered within its guard.
+   * At the end of a call, each channel or account slot frees one second after the answer: once an
+   * extension on its way has landed, a write when that is later than the slot's end, or when it
+   * gives back more than {@link GIVE_BACK_EARLY_MS} of an extension to a window that was full when
+   * last seen; none for a call that answered within its guard.
    */
   private async settle(held: Held[]): Promise<void> {
+    const answeredAt = this.clock();
+    const freeAt = answeredAt + WINDOW_MS.channel;
+    await Promise.all(held.map((slot) => slot.moving));
     const now = this.clock();
-    const freeAt = now + WINDOW_MS.channel;
     const late = (slot: Held) => freeAt > slot.until;
     const wanted = (slot: Held) =>
       slot.until - freeAt > GIVE_BACK_EARLY_MS && this.freeSlots(slot.key, slot.limit, now).length === 0;

@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ARRIVAL_GUARD_MS, SharedCallBudget } from '../../../lambda/aws/shared-budget';
 import { DynamoDbIceCache } from '../../../lambda/aws/shared-cache';
-import { SharedTable } from '../../../lambda/aws/shared-table';
+import { isConditionFailure, SharedTable, type Update } from '../../../lambda/aws/shared-table';
 import { DynamoDbViewerSlots } from '../../../lambda/aws/shared-viewer-slots';
 import { budgetLimits, DEFAULT_TUNING } from '../../../lambda/config';
 import { parseChannelArn } from '../../../lambda/contract';
@@ -69,6 +69,69 @@ function tableAt(endpoint: string, timeoutMs = 10_000): SharedTable {
     maxAttempts: 1,
   });
   return new SharedTable({ client, tableName: LOCAL_SHARED_TABLE, timeoutMs });
+}
+
+/**
+ * The shared table as one instance reaches it, recording what its budget asks: the writes and
+ * reads of each kind of item (the key's prefix: `caller`, `channel`, `account`), how many writes found their
+ * condition false (a lost race), and the most on their way at once. While `paused`, writes wait
+ * (counted in `waiting`) until `resume()`.
+ */
+class RecordingTable extends SharedTable {
+  readonly writes: Record<string, number> = {};
+  readonly reads: Record<string, number> = {};
+  conditionFailures = 0;
+  mostAtOnce = 0;
+  waiting = 0;
+  private atOnce = 0;
+  private gate: Promise<void> | undefined;
+  private open = () => {};
+
+  constructor(endpoint: string) {
+    const client = new DynamoDBClient({
+      endpoint,
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'TEST', secretAccessKey: 'test-secret' },
+      maxAttempts: 1,
+    });
+    super({ client, tableName: LOCAL_SHARED_TABLE, timeoutMs: 10_000 });
+  }
+
+  pause(): void {
+    this.gate ??= new Promise((resolve) => {
+      this.open = resolve;
+    });
+  }
+
+  resume(): void {
+    this.gate = undefined;
+    this.open();
+  }
+
+  override get(key: string, signal?: AbortSignal) {
+    const kind = key.slice(0, key.indexOf('|'));
+    this.reads[kind] = (this.reads[kind] ?? 0) + 1;
+    return super.get(key, signal);
+  }
+
+  override async update(key: string, update: Update, signal?: AbortSignal) {
+    const kind = key.slice(0, key.indexOf('|'));
+    this.writes[kind] = (this.writes[kind] ?? 0) + 1;
+    if (this.gate) {
+      this.waiting++;
+      await this.gate;
+      this.waiting--;
+    }
+    this.mostAtOnce = Math.max(this.mostAtOnce, ++this.atOnce);
+    try {
+      return await super.update(key, update, signal);
+    } catch (error) {
+      if (isConditionFailure(error)) this.conditionFailures++;
+      throw error;
+    } finally {
+      this.atOnce--;
+    }
+  }
 }
 
 /**
@@ -201,6 +264,42 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         expect(await waiting).toBeGreaterThanOrEqual(answeredAt + 900);
       });
 
+      it("sends a cold call's caller, channel and account writes out together: one round trip, not three", async () => {
+        const table = new RecordingTable(dynamodb.url);
+        const budget = endedAfterTest(new SharedCallBudget({ table, limits: LIMITS }));
+
+        await budget.acquire(callOn('together', 'u-together'));
+
+        expect(table.writes).toEqual({ caller: 1, channel: 1, account: 1 });
+        expect(table.mostAtOnce).toBe(3);
+      });
+
+      it('lets the calls of one instance take different slots, so that none loses a race to another of its own', async () => {
+        const table = new RecordingTable(dynamodb.url);
+        const budget = endedAfterTest(new SharedCallBudget({ table, limits: { ...LIMITS, maxWaitMs: 0 } }));
+        const call = callOn('crowded');
+
+        const results = await Promise.allSettled(Array.from({ length: 5 }, () => budget.acquire(call)));
+
+        expect(outcomes(results).admitted).toBe(5);
+        expect(table.conditionFailures).toBe(0);
+      });
+
+      it('writes one extension, not two, for a call that answers while its extension is on its way', async () => {
+        const table = new RecordingTable(dynamodb.url);
+        // No guard: the call is in flight past it as soon as it is admitted, so its slot is extended.
+        const budget = endedAfterTest(new SharedCallBudget({ table, limits: LIMITS, arrivalGuardMs: 0 }));
+        const release = await budget.acquire(callOn('answers-meanwhile'));
+        table.pause();
+        await vi.waitFor(() => expect(table.waiting).toBeGreaterThan(0), { timeout: 10_000 });
+
+        const ended = release(); // the call answers while the extension waits
+        table.resume();
+        await ended;
+
+        expect(table.writes.channel).toBe(2); // its slot taken, then extended once
+      });
+
       it('writes nothing more for a call that answered within its guard', async () => {
         // The guard is wide so that the test does not depend on how fast a busy machine gets here.
         const budget = instance({}, 60_000);
@@ -217,20 +316,18 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
           ? 'takes the item of a failed condition from the answer, with no second read (ReturnValuesOnConditionCheckFailure)'
           : 'reads the item of a failed condition once more, where the store does not return it',
         async () => {
-          const [a, b] = [
-            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
-            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
-          ];
+          const limits = { ...LIMITS, perChannelPerSecond: 1, maxWaitMs: 0 };
+          const table = new RecordingTable(dynamodb.url);
+          const [a, b] = [instance(limits), endedAfterTest(new SharedCallBudget({ table, limits }))];
           const call = callOn('raced');
           await a.acquire(call);
-          await dynamodb.resetRequests();
 
           // b has seen nothing of the window: it tries slot 0, which a holds.
           const refused = await b.acquire(call).catch((error: unknown) => error);
 
           expect(refused).toMatchObject({ code: 'Throttled' });
-          expect(await dynamodb.requests()).toEqual(
-            backend.returnsFailedItem ? { UpdateItem: 1 } : { UpdateItem: 1, GetItem: 1 },
+          expect([table.writes.channel, table.reads.channel]).toEqual(
+            backend.returnsFailedItem ? [1, undefined] : [1, 1],
           );
         },
       );
