@@ -36,6 +36,13 @@ export const ARRIVAL_GUARD_MS = 250;
 /** While a call is in flight past its guard, its slots are extended this far ahead at a time (one write each). */
 const IN_FLIGHT_STEP_MS = 1000;
 
+/**
+ * The most time before a slot's end at which a write must be sent that moves it (an extension, or
+ * a call's end): a second, or the table's timeout when shorter, by which the write has landed or
+ * is known to have failed (see {@link SharedCallBudget}).
+ */
+const LAND_BY_MS = WINDOW_MS.channel;
+
 /** At the end of a call, a slot held longer than needed is given back early when that frees more than this. */
 const GIVE_BACK_EARLY_MS = 250;
 
@@ -87,8 +94,10 @@ interface Full {
  * A channel or account slot is held for one second plus {@link ARRIVAL_GUARD_MS} from when it is
  * taken, and for as long as its call is in flight beyond that (extended a second at a time), then
  * until one second after the answer: KVS counts a call when it arrives, which is somewhere between
- * sending and the answer. A call answered within the guard writes nothing more; one answered while
- * its extension is on its way waits for it and writes nothing more either, unless it must.
+ * sending and the answer. A call answered within the guard writes nothing more; one answered later,
+ * but before its slot's end is the table's timeout away, moves its end once (no extension: until
+ * the slot ends, no other instance can take it); one answered while its extension is on its way
+ * waits for it and writes nothing more either, unless it must.
  *
  * Each instance remembers the last state of each window it saw (every write returns it), picks
  * a slot it believes free and that none of its own calls is taking, and learns the true state from
@@ -106,11 +115,14 @@ export class SharedCallBudget implements CallBudget {
   private readonly clock: Clock;
   private readonly sleep: Sleep;
   private readonly guardMs: number;
+  /** How long before a slot's end a write moving it is sent (see {@link LAND_BY_MS}). */
+  private readonly landMs: number;
 
   constructor(private readonly options: SharedCallBudgetOptions) {
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? realSleep;
     this.guardMs = options.arrivalGuardMs ?? ARRIVAL_GUARD_MS;
+    this.landMs = Math.min(LAND_BY_MS, options.table.timeoutMs);
   }
 
   async acquire(request: BudgetRequest, signal?: AbortSignal): Promise<Release> {
@@ -315,10 +327,13 @@ export class SharedCallBudget implements CallBudget {
   }
 
   /**
-   * While the call is in flight: each channel or account slot, when the time its guard covers has
-   * passed, is extended to one second plus {@link IN_FLIGHT_STEP_MS} ahead, and so on, as the
-   * per-instance budget holds a slot for as long as its call is in flight. A call that answers
-   * within its guard (the usual case) writes nothing. Returns the function that stops it.
+   * While the call is in flight: each channel or account slot, when its end is only the table's
+   * timeout away (see {@link LAND_BY_MS}), is extended to one second plus {@link IN_FLIGHT_STEP_MS}
+   * ahead, and so on, as the per-instance budget holds a slot for as long as its call is in flight.
+   * No other instance can take the slot before its end, so the extension keeps it whenever the call
+   * arrives at KVS, as long as it lands by then. A call that answers before then writes no
+   * extension: its end moves the slot once, or not at all when it answered within its guard (see
+   * {@link settle}). Returns the function that stops it.
    */
   private keepAlive(held: Held[]): () => void {
     let stopped = false;
@@ -331,14 +346,15 @@ export class SharedCallBudget implements CallBudget {
           const now = this.clock();
           slot.moving = this.move(slot, now + WINDOW_MS[slot.kind] + IN_FLIGHT_STEP_MS);
           await slot.moving;
-          if (!stopped) extendAt(slot, now + IN_FLIGHT_STEP_MS);
+          // The next when the new end is near; a second on when the slot could not be moved.
+          if (!stopped) extendAt(slot, Math.max(slot.until - this.landMs, now + IN_FLIGHT_STEP_MS));
         },
         Math.max(0, at - this.clock()),
       );
       timer.unref();
       timers.add(timer);
     };
-    for (const slot of held) if (slot.kind !== 'caller') extendAt(slot, slot.until - WINDOW_MS[slot.kind]);
+    for (const slot of held) if (slot.kind !== 'caller') extendAt(slot, slot.until - this.landMs);
     return () => {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
@@ -347,7 +363,8 @@ export class SharedCallBudget implements CallBudget {
 
   /**
    * At the end of a call, each channel or account slot frees one second after the answer: once an
-   * extension on its way has landed, a write when that is later than the slot's end, or when it
+   * extension on its way has landed, a write (sent at least the table's timeout before the slot's
+   * end, see {@link keepAlive}) when that is later than the slot's end, or when it
    * gives back more than {@link GIVE_BACK_EARLY_MS} of an extension to a window that was full when
    * last seen; none for a call that answered within its guard.
    */

@@ -103,14 +103,14 @@ class RecordingTable extends SharedTable {
   private gate: Promise<void> | undefined;
   private open = () => {};
 
-  constructor(endpoint: string) {
+  constructor(endpoint: string, timeoutMs = 10_000) {
     const client = new DynamoDBClient({
       endpoint,
       region: 'us-west-2',
       credentials: { accessKeyId: 'TEST', secretAccessKey: 'test-secret' },
       maxAttempts: 1,
     });
-    super({ client, tableName: LOCAL_SHARED_TABLE, timeoutMs: 10_000 });
+    super({ client, tableName: LOCAL_SHARED_TABLE, timeoutMs });
   }
 
   pause(): void {
@@ -320,6 +320,27 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         await ended;
 
         expect(table.writes.channel).toBe(2); // its slot taken, then extended once
+      });
+
+      it('frees the slot of a call that answers after its guard a second after the answer, with one write and no extension', async () => {
+        // The table answers within 250 ms: an extension is due only 250 ms before a slot's end.
+        const table = new RecordingTable(dynamodb.url, 250);
+        const time = { now: Date.now() };
+        const limits = { ...LIMITS, perChannelPerSecond: 1, maxWaitMs: 0 };
+        const options = { limits, clock: () => time.now, arrivalGuardMs: 0 };
+        const [a, b] = [
+          endedAfterTest(new SharedCallBudget({ ...options, table })),
+          endedAfterTest(new SharedCallBudget({ ...options, table: tableAt(dynamodb.url) })),
+        ];
+        const call = callOn('answers-after-guard');
+        const release = await a.acquire(call);
+        await new Promise((resolve) => setTimeout(resolve, 20)); // in flight, past its guard (none)
+        time.now += 100;
+        await release();
+        time.now += 1000; // a second after the answer
+
+        await expect(b.acquire(call)).resolves.toBeTypeOf('function');
+        expect(table.writes.channel).toBe(2); // the slot taken, then its end moved to a second after the answer
       });
 
       it('writes nothing more for a call that answered within its guard', async () => {
