@@ -74,6 +74,31 @@ interface Held extends Window {
   moving?: Promise<void>;
 }
 
+/** A slot taken for a call: its index, and its end as written. */
+interface Taken {
+  readonly slot: number;
+  readonly until: number;
+}
+
+/** A call of this instance that wants a slot of a window (see {@link SharedCallBudget.take}). */
+interface Want {
+  readonly holdMs: number;
+  readonly signal?: AbortSignal;
+  resolve(taken: Taken | Full): void;
+  reject(error: unknown): void;
+}
+
+/** `items` in random order. */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const [a, b] = [out[i], out[j]];
+    if (a !== undefined && b !== undefined) [out[i], out[j]] = [b, a];
+  }
+  return out;
+}
+
 /** A window with no free slot: when its earliest slot frees, as far as this instance knows. */
 interface Full {
   readonly freeAt: number;
@@ -112,6 +137,10 @@ export class SharedCallBudget implements CallBudget {
   private readonly taking = new Map<string, Map<number, number>>();
   /** Per window, the end of the queue of this instance's calls for it (see {@link inTurn}). */
   private readonly turns = new Map<string, Promise<void>>();
+  /** Per window, this instance's calls that want a slot of it and wait for the next write (see {@link take}). */
+  private readonly wanting = new Map<string, Want[]>();
+  /** The windows this instance has a write on its way for. */
+  private readonly writing = new Set<string>();
   private readonly clock: Clock;
   private readonly sleep: Sleep;
   private readonly guardMs: number;
@@ -201,13 +230,17 @@ export class SharedCallBudget implements CallBudget {
     const { kind, key, limit } = window;
     const attempt = async (): Promise<Held | Full> => {
       const now = this.clock();
-      const until = now + WINDOW_MS[kind] + (kind === 'caller' ? 0 : this.guardMs);
-      const taken = await this.take(key, limit, until, now, signal);
-      if (typeof taken !== 'number') {
+      const taken = await this.take(
+        key,
+        limit,
+        WINDOW_MS[kind] + (kind === 'caller' ? 0 : this.guardMs),
+        signal,
+      );
+      if ('freeAt' in taken) {
         if (kind === 'caller' || taken.freeAt > giveUpAt) throw windowFull(kind, limits, taken.freeAt - now);
         return taken;
       }
-      return { ...window, slot: taken, until };
+      return { ...window, ...taken };
     };
     const slot = await attempt();
     if (!('freeAt' in slot)) return slot;
@@ -247,64 +280,114 @@ export class SharedCallBudget implements CallBudget {
   }
 
   /**
-   * Takes a free slot of the window `key`: its index, or, when the window is full, when its
-   * earliest slot frees. Rejects with `SharedStateUnavailable` when DynamoDB fails.
+   * Takes a free slot of the window `key`, held for `holdMs` from when its write is sent: its index
+   * and end, or, when the window is full, when its earliest slot frees. The calls of this instance
+   * that want a slot of one window while a write for it is on its way wait for that write, then
+   * share the next: one write takes a slot for each of them (see {@link write}). Rejects with
+   * `SharedStateUnavailable` when DynamoDB fails, or with the signal's reason when it aborts (a
+   * slot taken for it meanwhile frees at its end).
    */
-  private async take(
-    key: string,
-    limit: number,
-    until: number,
-    now: number,
-    signal?: AbortSignal,
-  ): Promise<number | Full> {
-    let confirmed = false;
-    for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
-      let free = this.freeSlots(key, limit, now);
-      if (free.length === 0 && !confirmed && this.taking.get(key) === undefined) {
-        // What this instance last saw may be out of date (another one gave a slot back): look.
-        this.remember(key, await this.options.table.get(key, signal), limit);
-        confirmed = true;
-        free = this.freeSlots(key, limit, now);
+  private take(key: string, limit: number, holdMs: number, signal?: AbortSignal): Promise<Taken | Full> {
+    const taken = new Promise<Taken | Full>((resolve, reject) => {
+      const queue = this.wanting.get(key) ?? [];
+      queue.push({ holdMs, signal, resolve, reject });
+      this.wanting.set(key, queue);
+    });
+    if (!this.writing.has(key)) void this.writeAll(key, limit);
+    return abortable(taken, signal);
+  }
+
+  /** Writes for the calls that want a slot of window `key`, in rounds, until none waits. */
+  private async writeAll(key: string, limit: number): Promise<void> {
+    this.writing.add(key);
+    try {
+      for (;;) {
+        const wants = (this.wanting.get(key) ?? []).filter((want) => !want.signal?.aborted);
+        this.wanting.delete(key);
+        if (wants.length === 0) return;
+        await this.write(key, limit, wants);
       }
-      if (free.length === 0) return { freeAt: Math.min(...this.ends(key, limit)) };
-      // A random free slot, so that instances that saw the same state rarely pick the same one.
-      const slot = free[Math.floor(Math.random() * free.length)] ?? 0;
-      const taking = this.taking.get(key) ?? new Map<number, number>();
-      taking.set(slot, until);
-      this.taking.set(key, taking);
-      try {
-        const item = await this.options.table.update(
-          key,
-          {
-            UpdateExpression: 'SET #slot = :until, #expiresAt = :expiresAt',
-            ConditionExpression: 'attribute_not_exists(#slot) OR #slot <= :now',
-            ExpressionAttributeNames: {
-              '#slot': slotName(slot),
-              '#expiresAt': SHARED_TABLE.timeToLiveAttribute,
-            },
-            ExpressionAttributeValues: {
-              ':until': { N: String(until) },
-              ':now': { N: String(now) },
-              ':expiresAt': expiresAtOf(until + ITEM_LINGER_MS),
-            },
+    } finally {
+      this.writing.delete(key);
+    }
+  }
+
+  /**
+   * One conditional UpdateItem that takes a free slot of window `key` for each of `wants`, as many
+   * as it believes free (`SET sA = :until, sB = :until IF each is free`); a lost race is learnt
+   * from and tried again with other slots. The wants it finds no slot for learn when the
+   * earliest frees. Settles every want; never rejects.
+   */
+  private async write(key: string, limit: number, wants: readonly Want[]): Promise<void> {
+    let confirmed = false;
+    try {
+      for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
+        const now = this.clock();
+        let free = this.freeSlots(key, limit, now);
+        if (free.length === 0 && !confirmed) {
+          // What this instance last saw may be out of date (another one gave a slot back): look.
+          this.remember(key, await this.options.table.get(key), limit);
+          confirmed = true;
+          free = this.freeSlots(key, limit, now);
+        }
+        if (free.length === 0) {
+          const freeAt = Math.min(...this.ends(key, limit));
+          for (const want of wants) want.resolve({ freeAt });
+          return;
+        }
+        // Random free slots, so that instances that saw the same state rarely pick the same ones.
+        const chosen = shuffled(free).slice(0, wants.length);
+        const served = wants.slice(0, chosen.length);
+        const ends = served.map((want) => now + want.holdMs);
+        const names: Record<string, string> = { '#expiresAt': SHARED_TABLE.timeToLiveAttribute };
+        const values: Item = {
+          ':now': { N: String(now) },
+          ':expiresAt': expiresAtOf(Math.max(...ends) + ITEM_LINGER_MS),
+        };
+        const sets = ['#expiresAt = :expiresAt'];
+        const conditions: string[] = [];
+        for (const [i, slot] of chosen.entries()) {
+          names[`#s${slot}`] = slotName(slot);
+          values[`:u${slot}`] = { N: String(ends[i]) };
+          sets.push(`#s${slot} = :u${slot}`);
+          conditions.push(`(attribute_not_exists(#s${slot}) OR #s${slot} <= :now)`);
+        }
+        const taking = this.taking.get(key) ?? new Map<number, number>();
+        for (const [i, slot] of chosen.entries()) taking.set(slot, ends[i] ?? now);
+        this.taking.set(key, taking);
+        try {
+          const item = await this.options.table.update(key, {
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-          signal,
-        );
-        this.remember(key, item, limit);
-        return slot;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        // DynamoDB returns the item with the failure; a store that does not is read once more.
-        this.remember(key, error.Item ?? (await this.options.table.get(key, signal)), limit);
-        confirmed = true;
-      } finally {
-        taking.delete(slot);
-        if (taking.size === 0 && this.taking.get(key) === taking) this.taking.delete(key);
+          });
+          this.remember(key, item, limit);
+          for (const [i, want] of served.entries())
+            want.resolve({ slot: chosen[i] ?? 0, until: ends[i] ?? now + want.holdMs });
+          const rest = wants.slice(chosen.length);
+          if (rest.length > 0) {
+            const freeAt = Math.min(...this.ends(key, limit));
+            for (const want of rest) want.resolve({ freeAt });
+          }
+          return;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          // DynamoDB returns the item with the failure; a store that does not is read once more.
+          this.remember(key, error.Item ?? (await this.options.table.get(key)), limit);
+          confirmed = true;
+        } finally {
+          for (const slot of chosen) taking.delete(slot);
+          if (taking.size === 0 && this.taking.get(key) === taking) this.taking.delete(key);
+        }
       }
+      const freeAt = this.clock() + RACE_BACKOFF_MS;
+      for (const want of wants) want.resolve({ freeAt });
+    } catch (error) {
+      for (const want of wants) want.reject(error);
     }
-    return { freeAt: now + RACE_BACKOFF_MS };
   }
 
   /** When each slot of window `key` frees, as this instance knows it: what it last saw, and what its own calls are taking. */

@@ -307,6 +307,21 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         expect(table.conditionFailures).toBe(0);
       });
 
+      it("takes the account slots of an instance's calls that come together with one write, not one each", async () => {
+        const table = new RecordingTable(dynamodb.url);
+        const budget = endedAfterTest(new SharedCallBudget({ table, limits: LIMITS }));
+        const accountId = String(account++);
+
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) => budget.acquire(callOn(`together-${i}`, undefined, accountId))),
+        );
+
+        expect(outcomes(results).admitted).toBe(6);
+        // The first call's write, then at most one for the five that came while it was on its way.
+        expect(table.writes.account).toBeLessThanOrEqual(2);
+        expect(table.writes.channel).toBe(6);
+      });
+
       it('writes one extension, not two, for a call that answers while its extension is on its way', async () => {
         const table = new RecordingTable(dynamodb.url);
         // No guard: the call is in flight past it as soon as it is admitted, so its slot is extended.
