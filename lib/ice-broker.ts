@@ -31,6 +31,7 @@ import { Construct } from 'constructs';
 import { BLOCKED_CALLERS_FORMAT, METRICS } from '../lambda/contract';
 import { ENV, SETTINGS } from '../lambda/settings';
 import { accessLogFormat } from './access-log-format';
+import { acknowledgeCfnLint, FUNCTION_ROLE_DEPENDENCY } from './cfn-lint';
 import { corsPreflight } from './cors';
 import { functionEnvironment } from './function-environment';
 import { executionRoleStatements, scopedRoleStatements } from './iam-policies';
@@ -338,7 +339,7 @@ export class IceBroker extends Construct {
       });
     }
     const code = props.functionCode ?? DEFAULT_FUNCTION_CODE;
-    return new NodejsFunction(this, 'Function', {
+    const fn = new NodejsFunction(this, 'Function', {
       description: 'Vends short-lived KVS TURN/STUN servers',
       entry: code.entry,
       handler: 'handler',
@@ -371,5 +372,7 @@ export class IceBroker extends Construct {
         forceDockerBundling: false,
       },
     });
+    acknowledgeCfnLint(fn, FUNCTION_ROLE_DEPENDENCY);
+    return fn;
   }
 }
