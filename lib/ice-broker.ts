@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ICE_SERVERS_ROUTE_PATH, iceServersPath, type SignalingRole } from '@kvs-ice-broker/client/contract';
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   HttpApi,
   HttpMethod,
@@ -120,7 +120,10 @@ export class IceBroker extends Construct {
 
   constructor(scope: Construct, id: string, props: IceBrokerProps) {
     super(scope, id);
-    validateIceBrokerProps(props);
+    // An environment-agnostic stack's Region is a token: then only the channel ARNs' Regions are checked.
+    const stackRegion = Stack.of(this).region;
+    const region = Token.isUnresolved(stackRegion) ? undefined : stackRegion;
+    validateIceBrokerProps(props, { region });
     this.auth = props.auth;
     const retention: RetentionDays = props.logRetention ?? SETTINGS.logRetention.default;
 
@@ -188,7 +191,7 @@ export class IceBroker extends Construct {
         flagUnauthenticatedRoute(route);
       }
     }
-    warnAboutRisks(this, deploymentRisksOf(props).warnings);
+    warnAboutRisks(this, deploymentRisksOf(props, region).warnings);
     this.observability = new IceBrokerObservability(this, 'Observability', {
       ...props.observability,
       api: this.api,

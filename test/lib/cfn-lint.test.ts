@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_ROLE_DEPENDENCY } from '../../lib/cfn-lint';
+import { KVS_REGIONS, NO_CLOUDFORMATION_SIGNALING_CHANNEL } from '../../lib/regions';
 import { requirements, TOOLS } from '../support/requirements';
-import { buildApp, type Context, removeCloudAssemblies } from './support/synth';
+import { buildApp, type Context, cloudAssemblyDir, removeCloudAssemblies } from './support/synth';
 
 /**
  * CloudFormation's linter on every template a user can synthesize: each auth mode × signaling
@@ -40,7 +41,8 @@ const channelArn = (partition: string, region: string) =>
 const PARTITIONS: readonly Partition[] = [
   { regions: ['us-west-2'], channels: { channels: channelArn('aws', 'us-west-2'), createChannels: 'demo' } },
   // KVS is offered in Beijing only, and CloudFormation has no AWS::KinesisVideo::SignalingChannel in
-  // either China Region: deployments there serve an existing channel of cn-north-1.
+  // either China Region (synthesis refuses createChannels there): deployments there serve an
+  // existing channel of cn-north-1.
   {
     regions: ['cn-north-1', 'cn-northwest-1'],
     channels: { channels: channelArn('aws-cn', 'cn-north-1'), createChannels: undefined },
@@ -132,7 +134,7 @@ describe("cfn-lint, CloudFormation's linter", cfnLint.options, () => {
       const distinct = new Map<string, Synthesized>();
       for (const region of regions) {
         for (const variant of variants()) {
-          const { app, stack } = buildApp({ ...channels, ...variant });
+          const { app, stack } = buildApp({ ...channels, ...variant }, { region });
           const file = app.synth().getStackArtifact(stack.artifactId).templateFullPath;
           const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
           const synthesized = distinct.get(hash) ?? { path: path.resolve(file), variants: new Map() };
@@ -204,6 +206,27 @@ describe("cfn-lint, CloudFormation's linter", cfnLint.options, () => {
         reason: FUNCTION_ROLE_DEPENDENCY.reason,
       },
     ]);
+  });
+
+  it('finds AWS::KinesisVideo::SignalingChannel in the resource data of every KVS Region but those synthesis refuses createChannels in', async () => {
+    const template = path.join(cloudAssemblyDir(), 'channel.json');
+    writeFileSync(
+      template,
+      JSON.stringify({
+        Resources: {
+          Channel: { Type: 'AWS::KinesisVideo::SignalingChannel', Properties: { Name: 'lobby' } },
+        },
+      }),
+    );
+
+    const findings = await lint(Object.values(KVS_REGIONS).flat(), [template]);
+
+    const missingIn = findings
+      .filter(({ Rule }) => Rule.Id === 'E3006')
+      .map(({ Message }) => /in '([a-z0-9-]+)'$/.exec(Message)?.[1])
+      .sort();
+    expect(missingIn).toEqual([...NO_CLOUDFORMATION_SIGNALING_CHANNEL].sort());
+    expect(findings.filter(({ Rule }) => Rule.Id !== 'E3006')).toEqual([]);
   });
 });
 
