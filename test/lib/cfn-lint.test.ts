@@ -11,9 +11,8 @@ import { buildApp, type Context, cloudAssemblyDir, removeCloudAssemblies } from 
 /**
  * CloudFormation's linter on every template a user can synthesize: each auth mode × signaling
  * roles × shared cache × tracing, in each Region below, linted with that Region's own resource
- * data (`--regions`). Each distinct template is linted once, with the data of every Region whose
- * variant synthesizes it: one cfn-lint process (JSON output) per set of Regions, which runs while
- * the next partition's templates are synthesized.
+ * data (`--regions`). Each distinct template is linted once, with the data of every Region where a
+ * variant synthesizes it: one cfn-lint process (JSON output) per set of Regions.
  */
 const cfnLint = requirements(TOOLS.cfnLint);
 
@@ -27,33 +26,33 @@ const AUTHS: Readonly<Record<string, Context>> = {
 /** `viewer,master` is refused with auth=none (anyone could master a channel), so it is no variant there. */
 const SIGNALING_ROLES = ['', 'viewer', 'viewer,master'];
 
-const ACCOUNT = '123456789012';
-
-/** The Regions of one partition to lint in, and the channels a deployment there serves. */
-interface Partition {
-  readonly regions: readonly string[];
+/** A Region to lint in, and the channels a deployment there serves. */
+interface Target {
+  readonly region: string;
   readonly channels: Context;
 }
 
-const channelArn = (partition: string, region: string) =>
-  `arn:${partition}:kinesisvideo:${region}:${ACCOUNT}:channel/lobby/1716796800123`;
+/**
+ * In `aws` and `aws-us-gov`, a channel to create and one named by its creation time, whose ARN the
+ * stack builds from its own partition and Region: the same template in both, linted once with the
+ * data of both Regions. KVS in China is offered in Beijing only, and CloudFormation has no
+ * AWS::KinesisVideo::SignalingChannel in either China Region (synthesis refuses createChannels
+ * there): deployments there serve an existing channel of cn-north-1 by its ARN.
+ */
+const CHANNELS: Context = { channels: 'lobby/1716796800123', createChannels: 'demo' };
+const BEIJING_CHANNEL: Context = {
+  channels: 'arn:aws-cn:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123',
+  createChannels: undefined,
+};
 
-const PARTITIONS: readonly Partition[] = [
-  { regions: ['us-west-2'], channels: { channels: channelArn('aws', 'us-west-2'), createChannels: 'demo' } },
-  // KVS is offered in Beijing only, and CloudFormation has no AWS::KinesisVideo::SignalingChannel in
-  // either China Region (synthesis refuses createChannels there): deployments there serve an
-  // existing channel of cn-north-1.
-  {
-    regions: ['cn-north-1', 'cn-northwest-1'],
-    channels: { channels: channelArn('aws-cn', 'cn-north-1'), createChannels: undefined },
-  },
-  {
-    regions: ['us-gov-west-1'],
-    channels: { channels: channelArn('aws-us-gov', 'us-gov-west-1'), createChannels: 'demo' },
-  },
+const TARGETS: readonly Target[] = [
+  { region: 'us-west-2', channels: CHANNELS },
+  { region: 'cn-north-1', channels: BEIJING_CHANNEL },
+  { region: 'cn-northwest-1', channels: BEIJING_CHANNEL },
+  { region: 'us-gov-west-1', channels: CHANNELS },
 ];
 
-const REGIONS = PARTITIONS.flatMap(({ regions }) => regions);
+const REGIONS = TARGETS.map(({ region }) => region);
 
 /** Every variant's context keys, named as `-c` options. */
 function variants(): Context[] {
@@ -121,58 +120,48 @@ interface Synthesized {
 }
 
 describe("cfn-lint, CloudFormation's linter", cfnLint.options, () => {
-  const reports = new Map<string, Report>(REGIONS.map((region) => [region, {}]));
+  const reports = new Map<string, Report>();
   /** Every distinct template, for the acknowledgements each carries. */
   const templates: string[] = [];
 
   afterAll(removeCloudAssemblies);
 
   beforeAll(async () => {
-    const runs: Promise<void>[] = [];
-    for (const { regions, channels } of PARTITIONS) {
-      // A template is linted once, with the data of every Region whose variant synthesizes it.
-      const distinct = new Map<string, Synthesized>();
-      for (const region of regions) {
-        for (const variant of variants()) {
-          const { app, stack } = buildApp({ ...channels, ...variant }, { region });
-          const file = app.synth().getStackArtifact(stack.artifactId).templateFullPath;
-          const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
-          const synthesized = distinct.get(hash) ?? { path: path.resolve(file), variants: new Map() };
-          synthesized.variants.set(region, [
-            ...(synthesized.variants.get(region) ?? []),
-            variantName(variant),
-          ]);
-          distinct.set(hash, synthesized);
+    // A template is linted once, with the data of every Region where a variant synthesizes it.
+    const distinct = new Map<string, Synthesized>();
+    for (const { region, channels } of TARGETS) {
+      const report: Report = {};
+      for (const variant of variants()) {
+        const { app, stack } = buildApp({ ...channels, ...variant }, { region });
+        const file = app.synth().getStackArtifact(stack.artifactId).templateFullPath;
+        const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+        const synthesized = distinct.get(hash) ?? { path: path.resolve(file), variants: new Map() };
+        synthesized.variants.set(region, [...(synthesized.variants.get(region) ?? []), variantName(variant)]);
+        distinct.set(hash, synthesized);
+        report[variantName(variant)] = [];
+      }
+      reports.set(region, report);
+    }
+    templates.push(...[...distinct.values()].map(({ path }) => path));
+    // One cfn-lint process for each set of Regions (cfn-lint takes one --regions for all its templates).
+    const byRegions = new Map<string, Map<string, Synthesized>>();
+    for (const synthesized of distinct.values()) {
+      const key = [...synthesized.variants.keys()].join(' ');
+      byRegions.set(key, (byRegions.get(key) ?? new Map()).set(synthesized.path, synthesized));
+    }
+    const runs = [...byRegions].map(async ([regionList, byPath]) => {
+      for (const finding of await lint(regionList.split(' '), [...byPath.keys()])) {
+        const synthesized = byPath.get(path.resolve(finding.Filename));
+        for (const [region, names] of synthesized?.variants ?? []) {
           const report = reports.get(region) ?? {};
-          report[variantName(variant)] = [];
-          reports.set(region, report);
+          for (const name of names)
+            report[name] = [
+              ...(report[name] ?? []),
+              `${finding.Rule.Id} ${finding.Level} ${finding.Message}`,
+            ];
         }
       }
-      templates.push(...[...distinct.values()].map(({ path }) => path));
-      // One cfn-lint process for each set of Regions (cfn-lint takes one --regions for all its templates).
-      const byRegions = new Map<string, Map<string, Synthesized>>();
-      for (const synthesized of distinct.values()) {
-        const key = [...synthesized.variants.keys()].join(' ');
-        byRegions.set(key, (byRegions.get(key) ?? new Map()).set(synthesized.path, synthesized));
-      }
-      for (const [regionList, byPath] of byRegions) {
-        runs.push(
-          lint(regionList.split(' '), [...byPath.keys()]).then((findings) => {
-            for (const finding of findings) {
-              const synthesized = byPath.get(path.resolve(finding.Filename));
-              for (const [region, names] of synthesized?.variants ?? []) {
-                const report = reports.get(region) ?? {};
-                for (const name of names)
-                  report[name] = [
-                    ...(report[name] ?? []),
-                    `${finding.Rule.Id} ${finding.Level} ${finding.Message}`,
-                  ];
-              }
-            }
-          }),
-        );
-      }
-    }
+    });
     await Promise.all(runs);
   }, 600_000);
 
