@@ -60,6 +60,11 @@ export interface LocalStackOptions extends LocalFunctionSettings {
   readonly quotas?: QuotaSettings;
   /** Another DynamoDB for the shared table (`--dynamodb-endpoint`); default an embedded dynalite. */
   readonly dynamodbEndpoint?: string;
+  /**
+   * The emulator's sample viewer user, whose keys a page may hold as the KVS samples' pages do
+   * (`EmulatorOptions.sampleViewerUser`): for the first-frame benchmark's baseline. Default: none.
+   */
+  readonly sampleViewerUser?: boolean;
 }
 
 /** The whole product running on loopback. */
@@ -291,6 +296,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       channels: [...options.channels],
       turn: { host: '127.0.0.1', port: coturn?.port ?? 3478, tlsPort: coturn?.tlsPort ?? 5349, secret },
       quotas: options.quotas,
+      sampleViewerUser: options.sampleViewerUser,
       // wss:// signaling with the local CA whenever the relay's turns: needs it trusted anyway.
       ...(coturn ? { signalingTls: await signalingCertificate() } : {}),
       // The scoped role grants what the stack's would (lib/iam-policies.ts), nothing more.

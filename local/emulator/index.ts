@@ -81,6 +81,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     [
       { keyPair: config.executionCredentials, principal: { kind: 'execution' } },
       { keyPair: config.developerCredentials, principal: { kind: 'developer' } },
+      ...(config.sampleViewerCredentials
+        ? [{ keyPair: config.sampleViewerCredentials, principal: { kind: 'sampleViewer' } } as const]
+        : []),
     ],
     config.now,
   );
@@ -149,6 +152,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       scopedRoleArn: config.scopedRoleArn,
       developerCredentials: { ...config.developerCredentials },
       developerArn: iam.developerArn,
+      ...(config.sampleViewerCredentials
+        ? { sampleViewerCredentials: { ...config.sampleViewerCredentials } }
+        : {}),
       toolEnvironment: () => ({
         AWS_ACCESS_KEY_ID: config.developerCredentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: config.developerCredentials.secretAccessKey,

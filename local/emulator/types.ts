@@ -197,6 +197,13 @@ export interface EmulatorOptions {
    * tools that cannot trust the certificate. Default: none, the endpoints are `ws://`.
    */
   signalingTls?: { readonly cert: string; readonly key: string };
+  /**
+   * Add the sample viewer user: an IAM user whose long-term keys may call
+   * `GetSignalingChannelEndpoint` and `GetIceServerConfig` and connect as a viewer on the channels,
+   * nothing else; what the KVS WebRTC samples hand a web page (`Emulator.sampleViewerCredentials`).
+   * For the first-frame benchmark's keys-in-the-page baseline and its test only. Default: no such user.
+   */
+  sampleViewerUser?: boolean;
 }
 
 /**
@@ -247,6 +254,11 @@ export interface Emulator {
   readonly developerCredentials: KeyPair;
   /** `arn:…:iam::ACCOUNT:user/kvs-ice-broker-developer` */
   readonly developerArn: string;
+  /**
+   * The sample viewer user's key pair (`arn:…:iam::ACCOUNT:user/kvs-sample-viewer`), with
+   * `sampleViewerUser` only: the viewer's three KVS calls on the channels, nothing else.
+   */
+  readonly sampleViewerCredentials?: KeyPair;
   /** The developer's credentials, the endpoint and the Region, as environment variables for the AWS CLI and SDKs. */
   toolEnvironment(): ToolEnvironment;
   /** Channel name to ARN. */
