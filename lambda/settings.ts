@@ -273,14 +273,14 @@ export const SETTINGS = {
     env: 'DUAL_STACK',
     type: { kind: 'boolean' },
     default: false,
-    doc: "reach KVS, STS, SSM and DynamoDB at their dual-stack (IPv4 and IPv6) endpoints and vend KVS's dual-stack STUN URL; refused where a Region has none",
+    doc: "reach KVS, STS, SSM and DynamoDB at their dual-stack (IPv4 and IPv6) endpoints and vend KVS's dual-stack STUN URL; refused where a Region has none (docs/operations.md)",
   },
   fips: {
     context: 'fips',
     env: 'FIPS',
     type: { kind: 'boolean' },
     default: false,
-    doc: "reach KVS, STS, SSM and DynamoDB at their FIPS endpoints and vend KVS's FIPS STUN URL (stuns:); refused where a Region has none (KVS: AWS GovCloud (US) only)",
+    doc: "reach KVS, STS, SSM and DynamoDB at their FIPS endpoints and vend KVS's FIPS STUN URL (stuns:); refused where a Region has none (KVS: AWS GovCloud (US) only; docs/operations.md)",
   },
   sharedCache: {
     context: 'sharedCache',
