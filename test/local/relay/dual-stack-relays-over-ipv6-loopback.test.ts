@@ -4,6 +4,7 @@ import { connect as connectTls } from 'node:tls';
 import { type IceServer, transportOf } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
+import { runCli } from '../../../packages/cli/src/main';
 import { openSocket } from '../../local/emulator/support/signaling';
 import { requirements, TOOLS } from '../../support/requirements';
 import { tampered } from '../../support/tamper';
@@ -165,5 +166,32 @@ describe(suiteName, options, () => {
     );
 
     expect(answer).toEqual({ type: 0x0101, sameTransaction: true });
+  });
+
+  it('kvs-ice-broker check allocates a relay on every UDP and TLS URI of [::1] (exit 0)', async () => {
+    let stdout = '';
+    const code = await runCli(
+      ['check', '--url', stack.api.url, '--channel', 'demo', '--ca', stack.coturn?.caFile ?? '', '--json'],
+      {
+        stdout: (text) => {
+          stdout += text;
+        },
+        stderr: () => undefined,
+        env: {},
+      },
+    );
+    const report = JSON.parse(stdout) as {
+      uris: { transport: string; result: string; reason: string | null }[];
+    };
+
+    expect(code, stdout).toBe(0);
+    expect(report.uris.map(({ transport, result }) => `${transport} ${result}`)).toEqual([
+      'udp ok',
+      'dtls not checked',
+      'tls ok',
+      'udp ok',
+      'dtls not checked',
+      'tls ok',
+    ]);
   });
 });
