@@ -129,6 +129,7 @@ export interface KeyPair {
 
 /** Where the minted TURN URIs point, and the coturn `static-auth-secret`. */
 export interface TurnSettings {
+  /** The relay's host name or IP address; an IPv6 address (`::1`) is written `[::1]` in the URIs. */
   host: string;
   port: number;
   tlsPort: number;
