@@ -135,11 +135,19 @@ function boundsProblems(props: IceBrokerProps): [prop: string, problem: string][
 export function deploymentRisksOf(props: IceBrokerProps, region?: string): Risks {
   const { throttleBurst, reservedConcurrency, auth, signalingRoles, existingChannels, createChannels } =
     props;
+  const { dualStack, fips } = props;
   const settings = deploymentRisks(
     { throttleBurst, reservedConcurrency, authMode: auth.mode, signalingRoles },
     throttleBurst ?? SETTINGS.throttleBurst.default,
   );
-  const regional = regionRisks({ region, authMode: auth.mode, existingChannels, createChannels });
+  const regional = regionRisks({
+    region,
+    authMode: auth.mode,
+    existingChannels,
+    createChannels,
+    dualStack,
+    fips,
+  });
   return {
     refusals: [...settings.refusals, ...regional.refusals],
     warnings: [...settings.warnings, ...regional.warnings],
