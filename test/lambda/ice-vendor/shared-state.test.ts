@@ -375,6 +375,7 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
           : 'reads the item of a failed condition once more, where the store does not return it',
         async () => {
           const limits = { ...LIMITS, perChannelPerSecond: 1, maxWaitMs: 0 };
+          // Only b's requests are counted: a's extension on a busy machine is not.
           const table = new RecordingTable(dynamodb.url);
           const [a, b] = [instance(limits), endedAfterTest(new SharedCallBudget({ table, limits }))];
           const call = callOn('raced');
