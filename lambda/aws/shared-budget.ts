@@ -88,17 +88,6 @@ interface Want {
   reject(error: unknown): void;
 }
 
-/** `items` in random order. */
-function shuffled<T>(items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    const [a, b] = [out[i], out[j]];
-    if (a !== undefined && b !== undefined) [out[i], out[j]] = [b, a];
-  }
-  return out;
-}
-
 /** A window with no free slot: when its earliest slot frees, as far as this instance knows. */
 interface Full {
   readonly freeAt: number;
@@ -139,6 +128,8 @@ export class SharedCallBudget implements CallBudget {
   private readonly turns = new Map<string, Promise<void>>();
   /** Per window, this instance's calls that want a slot of it and wait for the next write (see {@link take}). */
   private readonly wanting = new Map<string, Want[]>();
+  /** Where in each window this instance looks for free slots first (a fraction of its slots; see {@link write}). */
+  private readonly home = Math.random();
   /** The windows this instance has a write on its way for. */
   private readonly writing = new Set<string>();
   private readonly clock: Clock;
@@ -335,8 +326,12 @@ export class SharedCallBudget implements CallBudget {
           for (const want of wants) want.resolve({ freeAt });
           return;
         }
-        // Random free slots, so that instances that saw the same state rarely pick the same ones.
-        const chosen = shuffled(free).slice(0, wants.length);
+        // The free slots nearest after this instance's own starting point, so that instances that
+        // saw the same state take slots from different parts of the window and rarely the same.
+        const start = Math.floor(this.home * limit);
+        const chosen = free
+          .sort((a, b) => ((a - start + limit) % limit) - ((b - start + limit) % limit))
+          .slice(0, wants.length);
         const served = wants.slice(0, chosen.length);
         const ends = served.map((want) => now + want.holdMs);
         const names: Record<string, string> = { '#expiresAt': SHARED_TABLE.timeToLiveAttribute };
