@@ -98,8 +98,10 @@ interface Full {
  * windows as the per-instance budget (per caller, per channel, per account), each a sliding
  * window kept as one item with one attribute per slot, holding when that slot frees. A call takes
  * one free slot of each of its windows with one conditional UpdateItem per window
- * (`SET sN = :until IF sN <= :now`), all of them sent at once (one round trip), so at most `limit`
- * calls can hold a window's slots at once, whichever instance sends them: a sliding window, not
+ * (`SET sN = :until IF sN <= :now`), all of them sent at once (one round trip); the calls of one
+ * instance that want slots of one window while its write is on its way share the next write, a
+ * slot each (`SET sA = :until, sB = :until IF both are free`). So at most `limit` calls can hold a
+ * window's slots at once, whichever instance sends them: a sliding window, not
  * fixed windows, because KVS's 5 calls per second per channel is a hard limit that two
  * back-to-back fixed windows would exceed (5 at the end of one second, 5 at the start of the
  * next). Cache hits write nothing. Windows this instance last saw full are taken first, so that a
@@ -114,7 +116,8 @@ interface Full {
  * waits for it and writes nothing more either, unless it must.
  *
  * Each instance remembers the last state of each window it saw (every write returns it), picks
- * a slot it believes free and that none of its own calls is taking, and learns the true state from
+ * the slots it believes free nearest after a starting point of its own (so that instances rarely
+ * pick the same) and that none of its own calls is taking, and learns the true state from
  * a failed condition. A full window means a wait until its earliest slot frees (up to `maxWaitMs`;
  * never for the caller window), else 429 with that time as `Retry-After`; slots already taken for
  * the call are given back. Rejects with `SharedStateUnavailable` when DynamoDB fails or is slow:
