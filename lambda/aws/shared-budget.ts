@@ -88,6 +88,9 @@ interface Want {
   reject(error: unknown): void;
 }
 
+/** A signal that never aborts. */
+const NEVER = new AbortController().signal;
+
 /** A window with no free slot: when its earliest slot frees, as far as this instance knows. */
 interface Full {
   readonly freeAt: number;
@@ -168,6 +171,7 @@ export class SharedCallBudget implements CallBudget {
         held,
         signal,
       );
+      await this.renewLapsing(held, giveUpAt, signal);
     } catch (error) {
       // With DynamoDB failing, giving slots back would only wait for more timeouts; they expire.
       if (!(error instanceof SharedStateUnavailable)) await this.giveBack(held);
@@ -178,6 +182,33 @@ export class SharedCallBudget implements CallBudget {
       stopKeepingAlive();
       return this.settle(held);
     };
+  }
+
+  /**
+   * A channel or account slot taken before the call waited for another of its windows may have
+   * ended meanwhile, and gone to another call: each slot that ended is moved to one second plus
+   * the guard from now before the call starts, or, when it is no longer this call's, a slot of its
+   * window is taken again (which may wait, so this looks again). A slot still held is left to
+   * {@link keepAlive}; calls that did not wait write nothing here. Rejects with 429 when the slots
+   * keep being lost.
+   */
+  private async renewLapsing(held: Held[], giveUpAt: number, signal?: AbortSignal): Promise<void> {
+    for (let round = 0; round < RACE_ATTEMPTS; round++) {
+      let retaken = false;
+      for (const [i, slot] of held.entries()) {
+        const now = this.clock();
+        if (slot.kind === 'caller' || slot.until > now) continue;
+        const before = slot.until;
+        await this.move(slot, now + WINDOW_MS[slot.kind] + this.guardMs);
+        if (slot.until !== before) continue;
+        const { kind, key, limit } = slot;
+        held[i] = await this.takeWindow({ kind, key, limit }, giveUpAt, signal, signal ?? NEVER);
+        retaken = true;
+      }
+      if (!retaken) return;
+    }
+    const lapsing = held.find((slot) => slot.kind !== 'caller' && slot.until <= this.clock());
+    if (lapsing) throw windowFull(lapsing.kind, this.options.limits, WINDOW_MS[lapsing.kind]);
   }
 
   /**

@@ -294,6 +294,35 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         expect(await waiting).toBeGreaterThanOrEqual(answeredAt + 900);
       });
 
+      it('counts a call that waited for its channel against its account, though the account slot it took before the wait went to another call', async () => {
+        const limits = { perChannelPerSecond: 1, perAccountPerSecond: 3 };
+        const accountId = String(account++);
+        const on = (name: string) => callOn(name, undefined, accountId);
+        const [a, b, c, d] = [
+          instance({ ...limits, maxWaitMs: 0 }),
+          instance({ ...limits, maxWaitMs: 10_000 }),
+          instance({ ...limits, maxWaitMs: 0 }),
+          instance({ ...limits, maxWaitMs: 0 }),
+        ];
+        const endA = await a.acquire(on('x')); // in flight: channel x and one account slot
+        const waiting = b.acquire(on('x')); // takes an account slot, waits for channel x
+        await new Promise((resolve) => setTimeout(resolve, 1000 + ARRIVAL_GUARD_MS + 500)); // b's account slot has ended
+        const [endY, endZ] = await Promise.all([c.acquire(on('y')), c.acquire(on('z'))]); // the two free account slots, b's among them
+        await endA();
+        const endB = await waiting;
+        try {
+          // b, y and z are in flight: the account's three slots are theirs.
+          const fourth = await d.acquire(on('w')).catch((error: unknown) => error);
+
+          expect(fourth).toMatchObject({
+            code: 'Throttled',
+            message: expect.stringContaining('across all channels'),
+          });
+        } finally {
+          await Promise.all([endB(), endY(), endZ()]);
+        }
+      });
+
       it("sends a cold call's caller, channel and account writes out together: one round trip, not three", async () => {
         const table = new RecordingTable(dynamodb.url);
         const budget = endedAfterTest(new SharedCallBudget({ table, limits: LIMITS }));
