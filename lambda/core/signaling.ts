@@ -74,8 +74,8 @@ export class SignalingVendor {
     const { ice, access, viewerSlotsPerCaller: of } = this.options;
     const [servers, { endpoints }, session, slot] = await Promise.all([
       ice.vend(request),
-      access.endpoints(channel, role, signal),
-      access.session(channel, role, signal),
+      access.endpoints(channel, role, signal, request.observer),
+      access.session(channel, role, signal, request.observer),
       pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
     ]);
     const now = this.clock();

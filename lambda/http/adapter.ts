@@ -9,7 +9,7 @@ import { notServed, type SignalingVendor } from '../core/signaling';
 import type { IceVendor } from '../core/vendor';
 import { type AuthSettings, type Caller, callerOf } from './identity';
 import { parseSignalingRequest, parseVendRequest } from './request';
-import type { RequestSummaries } from './request-summary';
+import { RequestSummary } from './request-summary';
 import { errorResponse, okResponse } from './response';
 
 export interface ApiHandlerDependencies {
@@ -23,8 +23,6 @@ export interface ApiHandlerDependencies {
   readonly logger: Logger;
   /** Published after each request. */
   readonly metrics?: { flush(): void };
-  /** Adds each request's upstream summary (`cache`, `upstreamCalls`) to its log line; `metrics` must be observed by it. */
-  readonly summaries?: Pick<RequestSummaries, 'run' | 'current'>;
   readonly clock?: Clock;
 }
 
@@ -53,15 +51,19 @@ export function createApiHandler({
   logger,
   metrics,
   auth,
-  summaries,
   clock = Date.now,
 }: ApiHandlerDependencies): ApiHandler {
-  const handle: ApiHandler = async (event, context) => {
+  return async (event, context) => {
     const started = clock();
+    // What the request costs upstream (`cache`, `upstreamCalls`), for its log line.
+    const summary = new RequestSummary();
     /** A signaling route: the bundle, logged without its URL (it carries credentials). */
     const connect = async (role: ChannelRole, caller: Caller) => {
       if (!signaling) throw notServed(role);
-      const result = await signaling.connect(parseSignalingRequest(event, caller, role));
+      const result = await signaling.connect({
+        ...parseSignalingRequest(event, caller, role),
+        observer: summary,
+      });
       logger.info('vended signaling connection', {
         outcome: 'ok',
         status: 200,
@@ -71,7 +73,7 @@ export function createApiHandler({
         viewerSlot: result.viewerSlot,
         ttl: result.ttl,
         signalingExpiresAt: result.signaling.expiresAt,
-        ...summaries?.current(),
+        ...summary.fields(),
       });
       return okResponse(result);
     };
@@ -91,14 +93,14 @@ export function createApiHandler({
       await blockedCallers?.check(caller);
       const role = signalingRoleOf(event);
       if (role !== undefined) return await connect(role, caller);
-      const result = await vendor.vend(parseVendRequest(event, caller));
+      const result = await vendor.vend({ ...parseVendRequest(event, caller), observer: summary });
       logger.info('vended ICE servers', {
         outcome: 'ok',
         status: 200,
         latencyMs: clock() - started,
         ttl: result.ttl,
         turnServerSets: result.iceServers.length - 1,
-        ...summaries?.current(),
+        ...summary.fields(),
       });
       return okResponse(result);
     } catch (error) {
@@ -108,7 +110,7 @@ export function createApiHandler({
         status: response.statusCode,
         latencyMs: clock() - started,
         ...failureDetails(error),
-        ...summaries?.current(),
+        ...summary.fields(),
       };
       if (response.statusCode >= 500) logger.error('request failed', fields);
       else logger.warn('request refused', fields);
@@ -118,5 +120,4 @@ export function createApiHandler({
       logger.resetKeys();
     }
   };
-  return summaries ? (event, context) => summaries.run(() => handle(event, context)) : handle;
 }
