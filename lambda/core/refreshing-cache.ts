@@ -1,4 +1,4 @@
-import { LruMap } from './lru-map';
+import { LRUCache } from 'lru-cache';
 import type { Clock } from './ports';
 
 /** Where a value came from: the cache (`hit`), the cache while a refresh runs (`stale`), or upstream (`miss`). */
@@ -16,90 +16,60 @@ export interface RefreshingCacheOptions<V extends object, C> {
   readonly clock: Clock;
 }
 
-/** One key's state: its last loaded value (if any) and the load in flight (if any). */
-interface Entry<V> {
-  readonly value?: V;
-  /** Epoch ms until which `value` is fresh (inclusive). */
-  readonly freshUntil: number;
-  readonly loading?: Promise<V>;
-}
-
 /**
- * A bounded cache with single flight and refresh-ahead: fresh values are served as they are;
- * values past `freshUntil` but within `usableUntil` are served at once while one background load
- * replaces them (and stay if that load fails, so an outage does not stop a still-valid value);
- * past `usableUntil`, callers wait for the load. A key is loaded by one call at a time, whose
- * `context` is that of the request that started it; `delete` forgets a key, and a load in flight
- * for it then answers its waiters without being cached.
+ * A bounded cache with single flight and refresh-ahead, on lru-cache's `fetch`:
+ * fresh values are served as they are; values past `freshUntil` but within `usableUntil` are
+ * served at once while one background load replaces them (and stay if that load fails, so an
+ * outage does not stop a still-valid value); past `usableUntil`, callers wait for the load.
  */
 export class RefreshingCache<V extends object, C> {
-  private readonly entries: LruMap<string, Entry<V>>;
+  private readonly lru: LRUCache<string, V, C>;
 
   constructor(private readonly options: RefreshingCacheOptions<V, C>) {
-    this.entries = new LruMap(options.max);
+    this.lru = new LRUCache<string, V, C>({
+      max: options.max,
+      perf: { now: options.clock },
+      ttlResolution: 0, // read the clock on every check (it is injected, and tests move it)
+      ttl: 1, // replaced per entry below, from the value itself
+      noDeleteOnFetchRejection: true,
+      noDeleteOnStaleGet: true,
+      fetchMethod: async (key, _old, { options: entry, context }) => {
+        const value = await options.load(key, context);
+        entry.ttl = Math.max(1, options.freshUntil(value) - options.clock());
+        return value;
+      },
+    });
   }
 
   /**
    * The value for `key` and where it came from: fresh from the cache (`hit`); past `freshUntil`
    * but before `usableUntil`, from the cache while one background load replaces it (`stale`);
-   * otherwise after waiting for the load (`miss`), which concurrent callers share (a caller that
-   * finds a load in flight gets the cached value at once while it is usable, still as `miss`).
-   * Rejects with the load's error when a caller had to wait for it.
+   * otherwise after waiting for the load (`miss`), which concurrent callers share. Rejects with
+   * the load's error when a caller had to wait for it.
    */
   async get(key: string, context: C): Promise<{ value: V; outcome: CacheOutcome }> {
     const now = this.options.clock();
-    const entry = this.entries.peek(key);
-    const cached = entry?.value;
+    const cached = this.lru.peek(key, { allowStale: true });
     const usable = cached !== undefined && now < this.options.usableUntil(cached);
-    if (entry?.loading) {
-      return { value: usable ? cached : await entry.loading, outcome: 'miss' };
-    }
-    if (cached !== undefined && now <= (entry?.freshUntil ?? 0)) {
-      this.entries.get(key);
-      return { value: cached, outcome: 'hit' };
-    }
-    const loading = this.load(key, context, cached);
-    if (usable) {
-      // Served stale: nobody waits for the refresh, whose failure keeps the cached value.
-      loading.catch(() => undefined);
-      return { value: cached, outcome: 'stale' };
-    }
-    return { value: await loading, outcome: 'miss' };
+    const status: LRUCache.Status<string, V, C> = {};
+    // lru-cache types `context` conditionally on C; for a generic C the call needs the cast.
+    const fetch = this.lru.fetch.bind(this.lru) as (
+      k: string,
+      o: LRUCache.FetchOptions<string, V, C>,
+    ) => Promise<V | undefined>;
+    const value = await fetch(key, { context, allowStale: usable, status });
+    if (value === undefined) throw new Error(`cache load for ${key} returned nothing`);
+    const outcome: CacheOutcome =
+      status.fetch === 'hit' ? 'hit' : status.fetch === 'stale' && usable ? 'stale' : 'miss';
+    return { value, outcome };
   }
 
   /** The value for `key` if it is fresh, without starting any load: the cheap path of a cache hit. */
   peekFresh(key: string): V | undefined {
-    const entry = this.entries.peek(key);
-    if (entry?.value === undefined || entry.loading || this.options.clock() > entry.freshUntil)
-      return undefined;
-    this.entries.get(key);
-    return entry.value;
+    return this.lru.get(key);
   }
 
   delete(key: string): void {
-    this.entries.delete(key);
-  }
-
-  /** Starts the one load of `key`; `stale` (the value it replaces) stays cached if the load fails. */
-  private load(key: string, context: C, stale: V | undefined): Promise<V> {
-    const loading = this.options.load(key, context).then(
-      (value) => {
-        if (this.entries.peek(key) === entry) {
-          const freshUntil = Math.max(this.options.clock() + 1, this.options.freshUntil(value));
-          this.entries.set(key, { value, freshUntil });
-        }
-        return value;
-      },
-      (error: unknown) => {
-        if (this.entries.peek(key) === entry) {
-          if (stale === undefined) this.entries.delete(key);
-          else this.entries.set(key, { value: stale, freshUntil: 0 });
-        }
-        throw error;
-      },
-    );
-    const entry: Entry<V> = { ...(stale !== undefined ? { value: stale } : {}), freshUntil: 0, loading };
-    this.entries.set(key, entry);
-    return loading;
+    this.lru.delete(key);
   }
 }

@@ -1,5 +1,5 @@
+import { LRUCache } from 'lru-cache';
 import { RETRY_SHARED_AFTER_MS, SharedStateUnavailable } from './budget';
-import { LruMap } from './lru-map';
 import type { Metrics } from './metrics';
 import type { Clock } from './ports';
 
@@ -29,7 +29,7 @@ const REMEMBERED = 10_000;
  * instances each keeps its own turn, which still never gives a caller more than `slots` ClientIds.
  */
 export class InstanceViewerSlots implements ViewerSlots {
-  private readonly counters = new LruMap<string, number>(REMEMBERED);
+  private readonly counters = new LRUCache<string, number>({ max: REMEMBERED });
 
   async next(channelArn: string, pool: string, slots: number): Promise<number> {
     const key = `${channelArn}\n${pool}`;

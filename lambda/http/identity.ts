@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { LRUCache } from 'lru-cache';
 import type { AuthMode } from '../contract';
 import { VendingError } from '../core/errors';
-import { LruMap } from '../core/lru-map';
 import type { ChannelGrant } from '../core/model';
 import { bearerTokenPayload, claimedChannels, claimsDiffering, type IgnoredClaimElement } from './claims';
 
@@ -60,11 +60,11 @@ interface Authorizer {
 }
 
 /** Opaque ids of recent identities: a caller's every request hashes the same identity again. */
-const OPAQUE_IDS = new LruMap<string, string>(1000);
+const OPAQUE_IDS = new LRUCache<string, string>({ max: 1000 });
 
 function opaqueId(prefix: string, identity: string): string {
   const key = `${prefix}\n${identity}`;
-  let id = OPAQUE_IDS.peek(key);
+  let id = OPAQUE_IDS.get(key);
   if (id === undefined) {
     id = `${prefix}-${createHash('sha256').update(identity).digest('base64url').slice(0, 32)}`;
     OPAQUE_IDS.set(key, id);
