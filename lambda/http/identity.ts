@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { AuthMode } from '../contract';
 import { VendingError } from '../core/errors';
 import type { ChannelGrant } from '../core/model';
+import { growingBound } from '../core/refreshing-cache';
 import { bearerTokenPayload, claimedChannels, claimsDiffering, type IgnoredClaimElement } from './claims';
 
 /** Who is calling, as the API Gateway authorizer of the deployment's auth mode established it. */
@@ -60,7 +61,7 @@ interface Authorizer {
 }
 
 /** Opaque ids of recent identities: a caller's every request hashes the same identity again. */
-const OPAQUE_IDS = new LRUCache<string, string>({ max: 1000 });
+const OPAQUE_IDS = new LRUCache<string, string>(growingBound(1000));
 
 function opaqueId(prefix: string, identity: string): string {
   const key = `${prefix}\n${identity}`;
