@@ -5,7 +5,8 @@ import { buildIceBrokerApp } from '../lib/app';
 import { ConfigError } from '../lib/ice-broker-validation';
 
 try {
-  buildIceBrokerApp(new App());
+  // The CDK CLI tells the app where it deploys: see IceBrokerAppOptions.region.
+  buildIceBrokerApp(new App(), { region: process.env.CDK_DEFAULT_REGION });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   // A configuration mistake: its message says what to fix, a stack trace would only bury it.

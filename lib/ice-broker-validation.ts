@@ -16,6 +16,7 @@ import { boundsProblem, SETTINGS, settingEntries, valueAt } from '../lambda/sett
 import { corsOriginsProblem } from './cors';
 import type { ExistingChannel, IceBrokerAuth, IceBrokerProps } from './ice-broker-props';
 import { observabilityProblems } from './observability';
+import { regionRisks } from './regions';
 import { deploymentRisks, type Risks } from './safety';
 import { signalingProblems, viewerSlotsProblem } from './signaling';
 
@@ -70,10 +71,18 @@ export interface SettingNames {
   name(prop: string): string;
 }
 
-/** How {@link validateIceBrokerProps} names what it refuses. */
+/** How {@link validateIceBrokerProps} names what it refuses, and what it knows of the deployment. */
 export interface ValidationOptions {
   /** @default - prop names */
   readonly names?: SettingNames;
+  /**
+   * The Region the stack deploys to, when synthesis knows it: the stack's own, or the one the CDK
+   * CLI deploys an environment-agnostic stack to (lib/app.ts). It lets synthesis refuse channels
+   * that cannot exist there (lib/regions.ts).
+   *
+   * @default - unknown: only the channel ARNs' Regions are checked
+   */
+  readonly region?: string;
 }
 
 /** How the construct's own errors name a setting: by its prop path. */
@@ -97,8 +106,8 @@ export function validateIceBrokerProps(props: IceBrokerProps, options: Validatio
   if (auth) errors.check('corsAllowOrigins', corsOriginsProblem(props.corsAllowOrigins ?? [], auth.mode));
   for (const [prop, problem] of observabilityProblems(props.observability ?? {}))
     errors.fail(`observability.${prop}`, problem);
-  // Deployment risks (lib/safety.ts).
-  for (const refusal of settings ? deploymentRisksOf(settings).refusals : [])
+  // Deployment risks (lib/safety.ts, lib/regions.ts).
+  for (const refusal of settings ? deploymentRisksOf(settings, options.region).refusals : [])
     errors.fail(refusal.props, refusal.message);
   errors.throwIfAny();
 }
@@ -119,13 +128,30 @@ function boundsProblems(props: IceBrokerProps): [prop: string, problem: string][
   });
 }
 
-/** The deploy-time risks of `props` (lib/safety.ts), with the stage burst they will really have. */
-export function deploymentRisksOf(props: IceBrokerProps): Risks {
-  const { throttleBurst, reservedConcurrency, auth, signalingRoles } = props;
-  return deploymentRisks(
+/**
+ * The deploy-time risks of `props` (lib/safety.ts), with the stage burst they will really have, and
+ * those of their channels in `region`, the Region the stack deploys to when known (lib/regions.ts).
+ */
+export function deploymentRisksOf(props: IceBrokerProps, region?: string): Risks {
+  const { throttleBurst, reservedConcurrency, auth, signalingRoles, existingChannels, createChannels } =
+    props;
+  const { dualStack, fips } = props;
+  const settings = deploymentRisks(
     { throttleBurst, reservedConcurrency, authMode: auth.mode, signalingRoles },
     throttleBurst ?? SETTINGS.throttleBurst.default,
   );
+  const regional = regionRisks({
+    region,
+    authMode: auth.mode,
+    existingChannels,
+    createChannels,
+    dualStack,
+    fips,
+  });
+  return {
+    refusals: [...settings.refusals, ...regional.refusals],
+    warnings: [...settings.warnings, ...regional.warnings],
+  };
 }
 
 /** The problems found so far, each naming the setting at a prop path as {@link SettingNames} say. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { type ChannelRole, ICE_SERVERS_ROUTE_PATH, iceServersPath } from '@kvs-ice-broker/client/contract';
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   HttpApi,
   HttpMethod,
@@ -31,6 +31,7 @@ import { Construct } from 'constructs';
 import { BLOCKED_CALLERS_FORMAT, METRICS, signalingRolesOf } from '../lambda/contract';
 import { ENV, SETTINGS } from '../lambda/settings';
 import { accessLogFormat } from './access-log-format';
+import { acknowledgeCfnLint, FUNCTION_ROLE_DEPENDENCY } from './cfn-lint';
 import { corsPreflight } from './cors';
 import { functionEnvironment } from './function-environment';
 import { executionRoleStatements, scopedRoleStatements } from './iam-policies';
@@ -119,7 +120,10 @@ export class IceBroker extends Construct {
 
   constructor(scope: Construct, id: string, props: IceBrokerProps) {
     super(scope, id);
-    validateIceBrokerProps(props);
+    // An environment-agnostic stack's Region is a token: then only the channel ARNs' Regions are checked.
+    const stackRegion = Stack.of(this).region;
+    const region = Token.isUnresolved(stackRegion) ? undefined : stackRegion;
+    validateIceBrokerProps(props, { region });
     this.auth = props.auth;
     const signalingRoles = signalingRolesOf(props.signalingRoles);
     const retention: RetentionDays = props.logRetention ?? SETTINGS.logRetention.default;
@@ -188,7 +192,7 @@ export class IceBroker extends Construct {
         flagUnauthenticatedRoute(route);
       }
     }
-    warnAboutRisks(this, deploymentRisksOf(props).warnings);
+    warnAboutRisks(this, deploymentRisksOf(props, region).warnings);
     this.observability = new IceBrokerObservability(this, 'Observability', {
       ...props.observability,
       api: this.api,
@@ -337,7 +341,7 @@ export class IceBroker extends Construct {
       });
     }
     const code = props.functionCode ?? DEFAULT_FUNCTION_CODE;
-    return new NodejsFunction(this, 'Function', {
+    const fn = new NodejsFunction(this, 'Function', {
       description: 'Vends short-lived KVS TURN/STUN servers',
       entry: code.entry,
       handler: 'handler',
@@ -370,5 +374,7 @@ export class IceBroker extends Construct {
         forceDockerBundling: false,
       },
     });
+    acknowledgeCfnLint(fn, FUNCTION_ROLE_DEPENDENCY);
+    return fn;
   }
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { findTurnserver } from '../../local/relay/coturn';
 
@@ -16,6 +17,16 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 /** NSS's `certutil`, to trust the local CA in a private browser profile. */
 export const CERTUTIL_PATH = '/usr/bin/certutil';
 
+/** Whether `command --version` runs: a pyenv shim is on PATH even where its Python lacks the package. */
+function runs(command: string): boolean {
+  try {
+    execFileSync(command, ['--version'], { stdio: 'ignore', timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The programs tests skip without; each test file names the ones it needs. */
 export const TOOLS = {
   turnserver: {
@@ -32,6 +43,12 @@ export const TOOLS = {
     name: CERTUTIL_PATH,
     install: 'apt-get install libnss3-tools',
     found: () => existsSync(CERTUTIL_PATH),
+  },
+  /** CloudFormation's linter, with its per-Region resource data (Python; CI installs it with pip). */
+  cfnLint: {
+    name: 'cfn-lint',
+    install: 'pip install cfn-lint',
+    found: () => runs('cfn-lint'),
   },
 } as const satisfies Record<string, Tool>;
 

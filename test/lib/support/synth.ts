@@ -29,6 +29,8 @@ export interface SynthOptions {
    * needs the bundle; every other test reads the template, which does not depend on it.
    */
   readonly bundle?: boolean;
+  /** The Region `cdk deploy` would deploy to, as the CDK CLI tells bin/app.ts (`IceBrokerAppOptions.region`). */
+  readonly region?: string;
 }
 
 const outdirs: string[] = [];
@@ -59,7 +61,7 @@ export function createApp(context: Context, options: SynthOptions = {}): App {
 /** Builds the app exactly as bin/app.ts does, from {@link TEST_CONTEXT} plus `overrides`. */
 export function buildApp(overrides: Context = {}, options: SynthOptions = {}): BuiltApp {
   const app = createApp({ ...TEST_CONTEXT, ...overrides }, options);
-  return { app, stack: buildIceBrokerApp(app) };
+  return { app, stack: buildIceBrokerApp(app, { region: options.region }) };
 }
 
 /** An {@link IceBroker} in a fresh stack, with `auth: { mode: 'iam' }` unless `props` say otherwise. */
