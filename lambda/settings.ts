@@ -140,6 +140,14 @@ export const SETTINGS = {
     doc: 'with the viewer route: viewer connections one caller may hold on one channel at once (KVS allows 10 viewers per channel)',
   },
 
+  storageSessions: {
+    context: 'storageSessions',
+    env: 'STORAGE_SESSIONS',
+    type: { kind: 'boolean' },
+    default: false,
+    doc: 'with signalingRoles: POST /v1/channels/{channel}/storage-session (WebRTC ingestion) for the served roles, the answers say which channels store media, and the scoped role gains JoinStorageSession (master), JoinStorageSessionAsViewer (viewer) and DescribeMediaStorageConfiguration; not in aws-cn',
+  },
+
   // The API, the function and their logs.
   throttleRate: {
     context: 'throttleRate',

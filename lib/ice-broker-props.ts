@@ -202,6 +202,19 @@ export interface IceBrokerProps {
   readonly signalingRoles?: readonly Lowercase<ChannelRole>[];
 
   /**
+   * WebRTC ingestion: `POST /v1/channels/{channel}/storage-session` asks KVS's recording peer to
+   * join the caller's signaling connection (`JoinStorageSession` for a master, needing the master
+   * role; `JoinStorageSessionAsViewer` for a viewer, with a ClientId the broker issued to the
+   * caller), and the signaling answers say whether a channel stores media (KVS
+   * `DescribeMediaStorageConfiguration`, cached). The scoped role gains those actions for the
+   * served roles, on the served channels only. Needs `signalingRoles`; refused in `aws-cn`, where
+   * KVS offers no WebRTC ingestion.
+   *
+   * @default false
+   */
+  readonly storageSessions?: boolean;
+
+  /**
    * Viewer connections one caller may hold on one channel at once, through the viewer route: each
    * caller's viewer connections on a channel are signed with one of this many ClientIds, handed
    * out in turn (counted in the shared table, across function instances), and KVS gives the newest

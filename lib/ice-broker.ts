@@ -47,7 +47,13 @@ import { IceBrokerObservability } from './observability';
 import { flagUnauthenticatedRoute, routeAuthorization } from './route-auth';
 import { warnAboutRisks } from './safety';
 import { SharedTable } from './shared-table';
-import { createSignalingRoutes, type SignalingInvokeArns, signalingInvokeArns } from './signaling';
+import {
+  createSignalingRoutes,
+  createStorageSessionRoute,
+  type SignalingInvokeArns,
+  signalingInvokeArns,
+  storageSessionInvokeArns,
+} from './signaling';
 
 const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
@@ -115,6 +121,10 @@ export class IceBroker extends Construct {
    * allow to connect in that role (IAM grants viewing and mastering apart).
    */
   public readonly signalingInvokeArns: SignalingInvokeArns;
+  /** With `storageSessions`: the storage-session route (`POST /v1/channels/{channel}/storage-session`). */
+  public readonly storageSessionRoute?: HttpRoute;
+  /** By channel name, the `execute-api` ARN of the storage-session route (empty without `storageSessions`). */
+  public readonly storageSessionInvokeArns: Readonly<Record<string, string>>;
   /** The DynamoDB table every function instance shares (call budget, shared ICE cache); see {@link SharedTable}. */
   public readonly sharedTable: Table;
 
@@ -146,7 +156,8 @@ export class IceBroker extends Construct {
       description:
         'kvs-ice-broker function: writes its logs, assumes the scoped KVS role, reads the blocked-callers parameter, uses the shared table; nothing else',
     });
-    this.scopedRole = this.createScopedRole(signalingRoles);
+    const storageSessions = props.storageSessions === true;
+    this.scopedRole = this.createScopedRole(signalingRoles, storageSessions);
     this.logGroups.function.grantWrite(this.executionRole);
     this.blockedCallersParameter = this.createBlockedCallersParameter();
     // The statements the local emulator enforces too (lib/iam-policies.ts). Kept in the role's
@@ -187,8 +198,12 @@ export class IceBroker extends Construct {
       authorizer,
       authorizationScopes,
     });
+    this.storageSessionRoute = storageSessions
+      ? createStorageSessionRoute(this, { httpApi: this.api, integration, authorizer, authorizationScopes })
+      : undefined;
     if (props.auth.mode === 'none') {
-      for (const route of [this.route, ...Object.values(this.signalingRoutes)]) {
+      const storageRoutes = this.storageSessionRoute ? [this.storageSessionRoute] : [];
+      for (const route of [this.route, ...Object.values(this.signalingRoutes), ...storageRoutes]) {
         flagUnauthenticatedRoute(route);
       }
     }
@@ -209,6 +224,36 @@ export class IceBroker extends Construct {
     this.signalingInvokeArns = signalingInvokeArns(signalingRoles, Object.keys(this.channelArns), (path) =>
       this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
     );
+    this.storageSessionInvokeArns = storageSessions
+      ? storageSessionInvokeArns(Object.keys(this.channelArns), (path) =>
+          this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
+        )
+      : {};
+  }
+
+  /**
+   * Lets `grantee` call the storage-session route for `channels` (default: every served channel).
+   * Only for auth mode `iam` with `storageSessions`. The function still checks the role's own
+   * grant: a master join needs the master route's grant too (`grantConnect`).
+   */
+  public grantStorageSession(
+    grantee: IGrantable,
+    channels: readonly string[] = Object.keys(this.storageSessionInvokeArns),
+  ): Grant {
+    if (this.auth.mode !== 'iam' || this.storageSessionRoute === undefined) {
+      throw new ConfigError(
+        PROP_NAMES.subject,
+        this.auth.mode !== 'iam' ? 'auth' : 'storageSessions',
+        'grantStorageSession needs mode "iam" and storageSessions',
+      );
+    }
+    const resourceArns = channels.map((name) => {
+      const arn = this.storageSessionInvokeArns[name];
+      if (arn === undefined)
+        throw new Error(`grantStorageSession: "${name}" is not a channel this broker serves`);
+      return arn;
+    });
+    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
   }
 
   /**
@@ -258,19 +303,22 @@ export class IceBroker extends Construct {
   }
 
   /** The scoped role, with the statements the local emulator enforces too (lib/iam-policies.ts). */
-  private createScopedRole(signalingRoles: readonly ChannelRole[]): Role {
+  private createScopedRole(signalingRoles: readonly ChannelRole[], storageSessions: boolean): Role {
     return new Role(this, 'ScopedRole', {
       assumedBy: new ArnPrincipal(this.executionRole.roleArn),
       maxSessionDuration: Duration.hours(1),
-      description:
-        signalingRoles.length > 0
+      description: storageSessions
+        ? 'kvs-ice-broker: the KVS calls that vend ICE servers, the Connect and storage-session actions of the served signaling roles, on the configured channels only'
+        : signalingRoles.length > 0
           ? 'kvs-ice-broker: the KVS calls that vend ICE servers and the Connect actions of the served signaling roles, on the configured channels only'
           : 'kvs-ice-broker: the two KVS calls that vend ICE servers, on the configured channels only',
       inlinePolicies: {
         IceServers: new PolicyDocument({
-          statements: scopedRoleStatements(Object.values(this.channelArns), signalingRoles).map((statement) =>
-            PolicyStatement.fromJson(statement),
-          ),
+          statements: scopedRoleStatements(
+            Object.values(this.channelArns),
+            signalingRoles,
+            storageSessions,
+          ).map((statement) => PolicyStatement.fromJson(statement)),
         }),
       },
     });

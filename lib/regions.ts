@@ -17,6 +17,12 @@
  *   The China CloudFormation template reference lists `AWS::KinesisVideo::SignalingChannel`, but it
  *   lists every type of every Region (Well-Architected and others not offered in China too): it
  *   documents the types, not where they are offered.
+ * - WebRTC ingestion (`JoinStorageSession`, `JoinStorageSessionAsViewer`) is not offered in the
+ *   China Regions: each API's page in the China documentation says so ("此 API 在中国区域不可用",
+ *   https://docs.amazonaws.cn/kinesisvideostreams/latest/dg/API_webrtc_JoinStorageSession.html and
+ *   …/API_webrtc_JoinStorageSessionAsViewer.html), as does the China userguide above. Both share
+ *   the `kinesisvideo` endpoint prefix, so the endpoint data cannot tell: synthesis refuses
+ *   `storageSessions` where a channel or the deploy Region is in `aws-cn` ({@link NO_INGESTION_PARTITIONS}).
  * - The KVS WebRTC developer guide says WebRTC "is not yet supported in the AWS GovCloud (US)
  *   Region" (https://docs.aws.amazon.com/kinesisvideostreams-webrtc-dg/latest/devguide/availability.html),
  *   while the endpoint data lists KVS there and CloudFormation's schemas there have the signaling
@@ -72,6 +78,9 @@ export const KVS_REGIONS: Readonly<Record<string, readonly string[]>> = {
  */
 export const NO_CLOUDFORMATION_SIGNALING_CHANNEL: readonly string[] = ['af-south-1', 'cn-north-1'];
 
+/** The partitions whose Regions offer no WebRTC ingestion (storage sessions); see the sources above. */
+export const NO_INGESTION_PARTITIONS: readonly string[] = ['aws-cn'];
+
 /** The partitions other than `aws`, by the prefix of their Regions' names (AWS's endpoint data, `regionRegex`). */
 const PARTITION_PREFIXES: readonly (readonly [prefix: string, partition: string])[] = [
   ['cn-', 'aws-cn'],
@@ -114,6 +123,8 @@ export interface RegionSettings {
     readonly creationTime?: string;
   }[];
   readonly createChannels?: readonly string[];
+  /** Storage sessions (WebRTC ingestion) are served: refused where KVS offers no ingestion. */
+  readonly storageSessions?: boolean;
 }
 
 /**
@@ -122,6 +133,8 @@ export interface RegionSettings {
  *   its creation time, in a deploy Region without KVS (the function calls KVS in each channel's own
  *   Region, so a stack may serve channels of another Region by their ARN); a channel to create in a
  *   Region where CloudFormation cannot create one (the message says how to create it instead);
+ *   `storageSessions` where a channel or the deploy Region is in a partition without WebRTC
+ *   ingestion (`aws-cn`);
  * - warned: `auth` `jwt` or `none` in `aws-cn` (a channel ARN's partition, or the deploy Region's),
  *   where API Gateway serves such APIs only for an account with an ICP licence (docs/operations.md).
  * The deploy Region is known when the stack has one, or when the CDK CLI tells the app (lib/app.ts).
@@ -174,6 +187,13 @@ export function regionRisks(settings: RegionSettings): Risks {
         });
       });
     }
+  }
+  const noIngestion = NO_INGESTION_PARTITIONS.filter((partition) => partitions.has(partition));
+  if (settings.storageSessions === true && noIngestion.length > 0) {
+    refusals.push({
+      props: ['storageSessions'],
+      message: `KVS offers no WebRTC ingestion (JoinStorageSession, JoinStorageSessionAsViewer) in ${noIngestion.join(', ')}: leave storageSessions off there (docs/operations.md, "Three modes")`,
+    });
   }
   const warnings: Risk[] = [];
   if (partitions.has('aws-cn') && (authMode === 'jwt' || authMode === 'none')) {

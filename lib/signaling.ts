@@ -3,7 +3,13 @@
  * `signalingRoles`): which roles a deployment serves, the problems of their settings, the routes,
  * and the Connect actions the scoped role gains for them.
  */
-import { type ChannelRole, SIGNALING_ROUTE_PATHS, signalingPath } from '@kvs-ice-broker/client/contract';
+import {
+  type ChannelRole,
+  SIGNALING_ROUTE_PATHS,
+  STORAGE_SESSION_ROUTE_PATH,
+  signalingPath,
+  storageSessionPath,
+} from '@kvs-ice-broker/client/contract';
 import {
   type HttpApi,
   HttpMethod,
@@ -142,4 +148,33 @@ export function signalingInvokeArns(
       Object.fromEntries(channels.map((name) => [name, arnFor(signalingPath(role, name))])),
     ]),
   );
+}
+
+/**
+ * What is wrong with `storageSessions` beyond its type, or undefined: it needs a served signaling
+ * role (a storage session joins the caller's signaling connection, and the role's grant is what
+ * allows the join).
+ */
+export function storageSessionsProblem(
+  storageSessions: boolean | undefined,
+  roles: readonly Lowercase<ChannelRole>[] | undefined,
+): string | undefined {
+  if (storageSessions !== true || (roles?.length ?? 0) > 0) return undefined;
+  return 'needs the signaling routes (-c signalingRoles=viewer or viewer,master): a storage session joins the signaling connection of a viewer or master';
+}
+
+/** The storage-session route (WebRTC ingestion), behind the same function and authorizer as the others. */
+export function createStorageSessionRoute(scope: Construct, options: SignalingRouteOptions): HttpRoute {
+  return new HttpRoute(scope, 'StorageSessionRoute', {
+    ...options,
+    routeKey: HttpRouteKey.with(STORAGE_SESSION_ROUTE_PATH, HttpMethod.POST),
+  });
+}
+
+/** By channel name, the `execute-api` ARN of the storage-session route. */
+export function storageSessionInvokeArns(
+  channels: readonly string[],
+  arnFor: (path: string) => string,
+): Readonly<Record<string, string>> {
+  return Object.fromEntries(channels.map((name) => [name, arnFor(storageSessionPath(name))]));
 }

@@ -70,6 +70,7 @@ export class ChannelAccess {
   private readonly metrics: Metrics;
   private readonly sessions: RefreshingCache<ScopedSession, SessionKey>;
   private readonly endpointCache: RefreshingCache<Endpoint, EndpointKey>;
+  private readonly storageEndpointCache: RefreshingCache<StorageEndpoint, EndpointKey>;
 
   constructor(private readonly options: ChannelAccessOptions) {
     const policy: ChannelAccessPolicy = { ...CONSTANTS, ...options.policy };
@@ -91,6 +92,31 @@ export class ChannelAccess {
       freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
       usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
     });
+    this.storageEndpointCache = new RefreshingCache({
+      max: policy.maxEntries.endpoints,
+      clock,
+      load: (_, key) => this.findStorageEndpoint(key),
+      freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+      usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+    });
+  }
+
+  /**
+   * The channel's `WEBRTC` endpoint for `role` (the storage API's; a separate cached
+   * `GetSignalingChannelEndpoint` call, since KVS refuses that protocol for a channel that records
+   * no media), found with the channel's `ice` session. A failure drops it as {@link forget} does.
+   * Rejects with `VendingError`.
+   */
+  async storageEndpoint(channel: Channel, role: ChannelRole, signal?: AbortSignal): Promise<string> {
+    try {
+      const session = await this.session(channel, 'ice', signal);
+      const key = { channel, role, session };
+      const { value } = await abortable(this.storageEndpointCache.get(endpointKey(key), key), signal);
+      return value.webrtc;
+    } catch (error) {
+      this.forget(channel, role, error);
+      throw asVendingError(error, signal);
+    }
   }
 
   /**
@@ -142,9 +168,13 @@ export class ChannelAccess {
   forget(channel: Channel, role: ChannelRole, error: unknown): void {
     if (!(error instanceof VendingError)) return;
     const endpoint = endpointKey({ channel, role });
-    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable') this.endpointCache.delete(endpoint);
+    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable') {
+      this.endpointCache.delete(endpoint);
+      this.storageEndpointCache.delete(endpoint);
+    }
     if (error.code === 'UpstreamError' || error.credentialsRefusedBy !== undefined) {
       this.endpointCache.delete(endpoint);
+      this.storageEndpointCache.delete(endpoint);
       this.sessions.delete(sessionKey({ channel, purpose: 'ice' }));
     }
   }
@@ -163,6 +193,19 @@ export class ChannelAccess {
     );
     return { ...endpoints, fetchedAt: this.clock() };
   }
+
+  private async findStorageEndpoint({ channel, role, session }: EndpointKey): Promise<StorageEndpoint> {
+    this.metrics.add('EndpointCalls', 'Count', 1);
+    const webrtc = await upstreamStep(this.policy, this.metrics, (signal) =>
+      session.getStorageEndpoint(channel.arn, role, signal),
+    );
+    return { webrtc, fetchedAt: this.clock() };
+  }
+}
+
+interface StorageEndpoint {
+  readonly webrtc: string;
+  readonly fetchedAt: number;
 }
 
 const endpointKey = (key: Pick<EndpointKey, 'channel' | 'role'>) => `${key.channel.arn}|${key.role}`;

@@ -5,6 +5,7 @@ import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
 import type { ChannelGrant, VendRequest } from './model';
 import type { Clock } from './ports';
+import type { StorageSessions } from './storage';
 import type { IceVendor } from './vendor';
 import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';
 
@@ -36,6 +37,11 @@ export interface SignalingVendorOptions {
   readonly viewerSlotsPerCaller: number;
   /** Whose turn each caller's next viewer ClientId is; default this instance's own count. */
   readonly viewerSlots?: ViewerSlots;
+  /**
+   * With `storageSessions`: says in each answer whether the channel records media and how to join
+   * its storage session; absent: answers say nothing of media storage.
+   */
+  readonly storage?: Pick<StorageSessions, 'mediaStorage'>;
   readonly clock?: Clock;
 }
 
@@ -89,6 +95,15 @@ export class SignalingVendor {
       });
     }
     const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
+    const { storage } = this.options;
+    const mediaStorage =
+      storage === undefined
+        ? undefined
+        : await storage.mediaStorage(
+            channel,
+            clientId !== undefined ? { role: 'VIEWER', clientId } : { role: 'MASTER' },
+            signal,
+          );
     const url = await session.presignConnect({
       endpoint: endpoints.wss,
       channelArn: channel.arn,
@@ -100,6 +115,7 @@ export class SignalingVendor {
       ...(clientId !== undefined && slot !== undefined ? { clientId, viewerSlot: { slot, of } } : {}),
       channelArn: channel.arn,
       region: channel.region,
+      ...(mediaStorage !== undefined ? { mediaStorage } : {}),
       signaling: { url, expiresAt: new Date(now + expiresInSeconds * 1000).toISOString() },
       iceServers: servers.iceServers,
       ttl: servers.ttl,
@@ -123,7 +139,7 @@ export const notServed = (role: ChannelRole): VendingError =>
   new VendingError('ChannelNotAllowed', `this API does not serve the ${role.toLowerCase()} role`);
 
 /** The viewer's pool; throws 403 `CallerNotIdentified` when the request has none to bound it by. */
-function viewerPoolOf(request: SignalingRequest): string {
+export function viewerPoolOf(request: Pick<SignalingRequest, 'viewerPool'>): string {
   if (request.viewerPool !== undefined) return request.viewerPool;
   throw new VendingError(
     'CallerNotIdentified',
@@ -131,7 +147,7 @@ function viewerPoolOf(request: SignalingRequest): string {
   );
 }
 
-function requireMaster(channel: Channel, granted: ChannelGrant): void {
+export function requireMaster(channel: Channel, granted: ChannelGrant): void {
   if (granted === 'all' || granted.includes(channel.name)) return;
   throw new VendingError(
     'ChannelNotAllowed',

@@ -1,14 +1,20 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CHANNEL_ROLES, type ChannelRole, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
+import {
+  CHANNEL_ROLES,
+  type ChannelRole,
+  SIGNALING_ROUTE_PATHS,
+  STORAGE_SESSION_ROUTE_PATH,
+} from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { upstreamStatus } from '../aws/errors';
 import type { BlockedCallersCheck } from '../core/blocked-callers';
 import { VendingError } from '../core/errors';
 import type { Clock } from '../core/ports';
 import { notServed, type SignalingVendor } from '../core/signaling';
+import type { StorageSessions } from '../core/storage';
 import type { IceVendor } from '../core/vendor';
 import { type AuthSettings, type Caller, callerOf } from './identity';
-import { parseSignalingRequest, parseVendRequest } from './request';
+import { parseSignalingRequest, parseStorageSessionRequest, parseVendRequest } from './request';
 import type { RequestSummaries } from './request-summary';
 import { errorResponse, okResponse } from './response';
 
@@ -16,6 +22,8 @@ export interface ApiHandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
   /** Serves the signaling routes (`POST /v1/channels/{channel}/viewer|master`); absent: they are refused. */
   readonly signaling?: Pick<SignalingVendor, 'connect'>;
+  /** Serves the storage-session route (`POST /v1/channels/{channel}/storage-session`); absent: it is refused. */
+  readonly storage?: Pick<StorageSessions, 'join'>;
   /** The operator's list of blocked callers (403 `CallerBlocked`); absent: nobody is blocked. */
   readonly blockedCallers?: Pick<BlockedCallersCheck, 'check'>;
   /** The deployment's auth mode (and `jwt` channels claim): whom a request must come from. */
@@ -49,6 +57,7 @@ function signalingRoleOf(event: APIGatewayProxyEventV2): ChannelRole | undefined
 export function createApiHandler({
   vendor,
   signaling,
+  storage,
   blockedCallers,
   logger,
   metrics,
@@ -75,6 +84,20 @@ export function createApiHandler({
       });
       return okResponse(result);
     };
+    /** The storage-session route: KVS's recording peer joins the caller's signaling connection. */
+    const joinStorage = async (caller: Caller) => {
+      if (!storage) throw new VendingError('ChannelNotAllowed', 'this API does not serve storage sessions');
+      const result = await storage.join(parseStorageSessionRequest(event, caller));
+      logger.info('joined storage session', {
+        outcome: 'ok',
+        status: 200,
+        latencyMs: clock() - started,
+        role: result.role,
+        viewerClientId: result.clientId,
+        ...summaries?.current(),
+      });
+      return okResponse(result);
+    };
     if (context) logger.addContext(context);
     logger.appendKeys({
       apiRequestId: event.requestContext?.requestId,
@@ -89,6 +112,7 @@ export function createApiHandler({
         });
       }
       await blockedCallers?.check(caller);
+      if (event.routeKey === `POST ${STORAGE_SESSION_ROUTE_PATH}`) return await joinStorage(caller);
       const role = signalingRoleOf(event);
       if (role !== undefined) return await connect(role, caller);
       const result = await vendor.vend(parseVendRequest(event, caller));

@@ -3,6 +3,7 @@ import {
   type ChannelRole,
   type IceServersRequestBody,
   type SignalingRequestBody,
+  type StorageSessionRequestBody,
   TRANSPORTS,
 } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -11,6 +12,7 @@ import en from 'zod/v4/locales/en.js';
 import { invalidRequest } from '../core/errors';
 import type { VendRequest } from '../core/model';
 import type { SignalingRequest } from '../core/signaling';
+import type { StorageSessionRequest } from '../core/storage';
 import type { Caller } from './identity';
 
 /** Largest request body accepted, in bytes. The valid bodies are a few dozen bytes. */
@@ -30,6 +32,15 @@ const Body: z.ZodMiniType<IceServersRequestBody> = z.strictObject({
 });
 /** The contract's {@link SignalingRequestBody}: the ICE route's fields but `role`, which the path names. */
 const SignalingBody: z.ZodMiniType<SignalingRequestBody> = z.strictObject(ServerFields);
+
+/** The contract's {@link StorageSessionRequestBody}: a role, and a viewer's ClientId (KVS's `ClientId` shape), nothing else. */
+const StorageBody: z.ZodMiniType<StorageSessionRequestBody> = z.discriminatedUnion('role', [
+  z.strictObject({ role: z.literal('MASTER') }),
+  z.strictObject({
+    role: z.literal('VIEWER'),
+    clientId: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{1,256}$/)),
+  }),
+]);
 
 function describe(error: z.core.$ZodError): string {
   return error.issues
@@ -100,6 +111,22 @@ export function parseSignalingRequest(
     transports: body.transports,
     maxServerSets: body.maxServerSets,
     clientId: caller.clientId,
+    grantedChannels: caller.grantedChannels,
+    masterChannels: caller.masterChannels,
+    viewerPool: caller.viewerPool,
+  };
+}
+
+/** Turns an event of the storage-session route into its request, or throws a 400 `VendingError`. */
+export function parseStorageSessionRequest(
+  event: APIGatewayProxyEventV2,
+  caller: Caller,
+): StorageSessionRequest {
+  const channel = channelName(event);
+  const body = parseBody(event, StorageBody);
+  return {
+    channel,
+    body,
     grantedChannels: caller.grantedChannels,
     masterChannels: caller.masterChannels,
     viewerPool: caller.viewerPool,
