@@ -38,6 +38,11 @@ export interface LocalStackOptions extends LocalFunctionSettings {
   readonly emulatorPort?: number;
   /** Signaling channels the emulator has and the API serves. */
   readonly channels: readonly string[];
+  /**
+   * The channels whose media storage the emulator has `ENABLED` (WebRTC ingestion); default every
+   * channel with `storageSessions`, none without.
+   */
+  readonly storageChannels?: readonly string[];
   /** The emulated Region (its partition follows); default the emulator's, `us-west-2`. */
   readonly region?: string;
   /** Start coturn when `turnserver` is installed (default true). */
@@ -289,13 +294,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: options.emulatorPort ?? 0,
       region: options.region,
       channels: [...options.channels],
+      // With storage sessions every channel records media unless the options say which do.
+      storageChannels: [...(options.storageChannels ?? (options.storageSessions ? options.channels : []))],
       turn: { host: '127.0.0.1', port: coturn?.port ?? 3478, tlsPort: coturn?.tlsPort ?? 5349, secret },
       quotas: options.quotas,
       // wss:// signaling with the local CA whenever the relay's turns: needs it trusted anyway.
       ...(coturn ? { signalingTls: await signalingCertificate() } : {}),
       // The scoped role grants what the stack's would (lib/iam-policies.ts), nothing more.
       scopedRolePolicy: (channelArns) =>
-        scopedRoleStatements(channelArns, signalingRolesOf(options.signalingRoles)),
+        scopedRoleStatements(
+          channelArns,
+          signalingRolesOf(options.signalingRoles),
+          options.storageSessions === true,
+        ),
     });
     started.push(emulator);
     const fleet = options.fleet ?? {};

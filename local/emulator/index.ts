@@ -4,8 +4,10 @@ import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
 import { type EndpointServer, startEndpoint } from './endpoint-server';
+import { AwsError } from './errors';
 import { FaultRegistry, OPERATION_FAULT_TARGETS, Sleeper } from './faults';
 import { AccountIam } from './iam';
+import type { EmulatedStorage } from './operation';
 import { resolveOptions } from './options';
 import { QuotaEnforcer } from './quotas';
 import { createRouter, refuseUpgrade } from './router';
@@ -121,6 +123,39 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       tls,
     );
     started.push(https);
+    // The storage API (WebRTC ingestion): the WEBRTC endpoint GetSignalingChannelEndpoint names.
+    let routeStorage: ReturnType<typeof createRouter> = () => undefined;
+    const storageServer = await startEndpoint(
+      { request: (req, res) => routeStorage(req, res), upgrade: refuseUpgrade },
+      0,
+    );
+    started.push(storageServer);
+    const storageChannels = new Set(options.storageChannels ?? []);
+    for (const name of storageChannels)
+      if (!channelArns.has(name))
+        throw new TypeError(`startEmulator: storage channel "${name}" is not among channels`);
+    // The recording peer (werift) is loaded only where a channel records media.
+    const agent =
+      storageChannels.size > 0
+        ? new (await import('./storage-agent')).StorageAgent(signaling, storageChannels)
+        : undefined;
+    if (agent) signaling.attachStorage(agent);
+    const storage: EmulatedStorage = {
+      channels: storageChannels,
+      endpoint: `http://127.0.0.1:${storageServer.port}`,
+      streamArn: (name) =>
+        `arn:${config.partition}:kinesisvideo:${config.region}:${config.accountId}:stream/${name}-storage/${createdAt}`,
+      join: (name, clientId) => {
+        if (!agent || !storageChannels.has(name))
+          throw new AwsError(
+            'InvalidArgumentException',
+            400,
+            `The channel ${name} is not configured for media storage.`,
+          );
+        if (clientId === undefined) agent.joinAsMaster(name);
+        else agent.joinAsViewer(name, clientId);
+      },
+    };
     let routeControl: ReturnType<typeof createRouter> = () => undefined;
     const control = await startEndpoint(
       { request: (req, res) => routeControl(req, res), upgrade: refuseUpgrade },
@@ -134,10 +169,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       master: `${wss}://127.0.0.1:${master.port}`,
       viewer: `${wss}://127.0.0.1:${viewer.port}`,
     };
-    const ctx = { ...config, url, signalingEndpoints, channelArns, createdAt, credentials, iam };
-    const deps = { stats, faults, sleeper, clock, quotas, parameters, signaling };
+    const ctx = { ...config, url, signalingEndpoints, channelArns, createdAt, credentials, iam, storage };
+    const deps = {
+      stats,
+      faults,
+      sleeper,
+      clock,
+      quotas,
+      parameters,
+      signaling,
+      storageStats: () => agent?.stats() ?? {},
+    };
     routeControl = createRouter(ctx, deps, 'control');
     routeSignaling = createRouter(ctx, deps, 'signaling');
+    routeStorage = createRouter(ctx, deps, 'storage');
 
     return {
       url,
@@ -167,8 +212,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       parameterReads: () => parameters.reads(),
       signaling,
       signalingEndpoints,
+      storageEndpoint: storage.endpoint,
+      storageStats: () => agent?.stats() ?? {},
       close: async () => {
         sleeper.cancelAll();
+        await agent?.close();
         await signaling.close();
         await closeAll();
       },

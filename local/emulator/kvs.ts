@@ -30,12 +30,11 @@ function requestedEndpoints(config: unknown): { protocols: string[]; role: strin
  * endpoint of the role (a host per role on KVS, a port per role here), and for WEBRTC a realistic
  * but unserved KVS host name.
  */
-function endpointFor(ctx: EmulatorContext, protocol: string, role: string, channel: ChannelRef): string {
+function endpointFor(ctx: EmulatorContext, protocol: string, role: string): string {
   if (protocol === 'HTTPS') return ctx.signalingEndpoints.https;
   if (protocol === 'WSS')
     return role === 'VIEWER' ? ctx.signalingEndpoints.viewer : ctx.signalingEndpoints.master;
-  const id = createHash('sha256').update(channel.arn).digest('hex').slice(0, 8);
-  return `https://w-${id}.kinesisvideo.${ctx.region}.${ctx.dnsSuffix}`;
+  return ctx.storage.endpoint;
 }
 
 function iceServerList(ctx: EmulatorContext, channelArn: string) {
@@ -90,6 +89,36 @@ function describeSignalingChannel(ctx: EmulatorContext): OperationHandler {
   });
 }
 
+/**
+ * KVS `DescribeMediaStorageConfiguration` (control plane): a channel's media storage, by name or
+ * ARN: `ENABLED` with its stream for the channels the emulator records, else `DISABLED`.
+ */
+function describeMediaStorageConfiguration(ctx: EmulatorContext): OperationHandler {
+  return handler('DescribeMediaStorageConfiguration', (input, principal) => {
+    const { ChannelName, ChannelARN } = input as { ChannelName?: string; ChannelARN?: string };
+    if ((ChannelName === undefined) === (ChannelARN === undefined))
+      throw invalidArgument('Specify either ChannelName or ChannelARN, not both.');
+    const channel = ChannelARN !== undefined ? channelRef(ChannelARN) : undefined;
+    const name = channel?.name ?? String(ChannelName);
+    const arn =
+      channel?.arn ??
+      ctx.channelArns.get(name) ??
+      `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/${name}/*`;
+    authorizeKvs(ctx, principal, 'DescribeMediaStorageConfiguration', arn, 'AccessDeniedException');
+    return {
+      channel: name,
+      run: () => {
+        if (channel) requireChannel(ctx, channel);
+        else if (!ctx.channelArns.has(name)) throw resourceNotFound();
+        const configuration = ctx.storage.channels.has(name)
+          ? { StreamARN: ctx.storage.streamArn(name), Status: 'ENABLED' }
+          : { Status: 'DISABLED' };
+        return JSON.stringify({ MediaStorageConfiguration: configuration });
+      },
+    };
+  });
+}
+
 /** KVS `ListSignalingChannels` (control plane): the channels by name, a page at a time. */
 function listSignalingChannels(ctx: EmulatorContext): OperationHandler {
   return handler('ListSignalingChannels', (input, principal) => {
@@ -117,7 +146,11 @@ function listSignalingChannels(ctx: EmulatorContext): OperationHandler {
   });
 }
 
-/** The KVS operations: the control plane's three, and the signaling API's GetIceServerConfig. */
+/**
+ * The KVS operations: the control plane's (`GetSignalingChannelEndpoint`, `DescribeSignalingChannel`,
+ * `ListSignalingChannels`, `DescribeMediaStorageConfiguration`), the signaling API's
+ * `GetIceServerConfig`, and the storage API's `JoinStorageSession[AsViewer]`.
+ */
 export function kvsOperationHandlers(ctx: EmulatorContext): OperationHandler[] {
   return [
     channelOperation(ctx, {
@@ -126,12 +159,49 @@ export function kvsOperationHandlers(ctx: EmulatorContext): OperationHandler[] {
       accept: (input, channel) => {
         const { protocols, role } = requestedEndpoints(input.SingleMasterChannelEndpointConfiguration);
         const list = () =>
-          protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role, channel) }));
-        return { answer: () => JSON.stringify({ ResourceEndpointList: list() }) };
+          protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role) }));
+        return {
+          answer: () => {
+            // The model's documentation: WEBRTC for a channel not configured for ingestion is refused.
+            if (protocols.includes('WEBRTC') && !ctx.storage.channels.has(channel.name))
+              throw invalidArgument(`The channel ${channel.name} is not configured for WebRTC ingestion.`);
+            return JSON.stringify({ ResourceEndpointList: list() });
+          },
+        };
       },
     }),
     describeSignalingChannel(ctx),
     listSignalingChannels(ctx),
+    describeMediaStorageConfiguration(ctx),
+    channelOperation(ctx, {
+      operation: 'JoinStorageSession',
+      deniedCode: 'AccessDeniedException',
+      arnMember: 'channelArn',
+      deniedStatus: 403,
+      accept: (_input, channel) => ({
+        answer: () => {
+          ctx.storage.join(channel.name);
+          // The model has no output: an empty JSON object.
+          return '{}';
+        },
+      }),
+    }),
+    channelOperation(ctx, {
+      operation: 'JoinStorageSessionAsViewer',
+      deniedCode: 'AccessDeniedException',
+      arnMember: 'channelArn',
+      deniedStatus: 403,
+      accept: (input, channel) => {
+        const clientId = String(input.clientId);
+        return {
+          clientId,
+          answer: () => {
+            ctx.storage.join(channel.name, clientId);
+            return '{}';
+          },
+        };
+      },
+    }),
     channelOperation(ctx, {
       operation: 'GetIceServerConfig',
       deniedCode: 'NotAuthorizedException',

@@ -3,7 +3,7 @@ import { type Shape, type StructureShape, structure } from './shapes';
 /**
  * The emulated operations as the AWS service models define them (botocore 1.43's
  * `data/<service>/<version>/service-2.json`: sts 2011-06-15, kinesisvideo 2017-09-30,
- * kinesis-video-signaling 2019-12-04, ssm 2014-11-06): where each is served, how it is called,
+ * kinesis-video-signaling 2019-12-04, kinesis-video-webrtc-storage 2018-05-10, ssm 2014-11-06): where each is served, how it is called,
  * its input shape and its modelled errors. One row per operation: the router, the validation, the
  * fault injection and the conformance test (test/local/emulator/conformance.test.ts, which reads
  * the models where botocore is installed) all read this table.
@@ -17,6 +17,9 @@ export const OPERATIONS = [
   'DescribeSignalingChannel',
   'ListSignalingChannels',
   'GetIceServerConfig',
+  'DescribeMediaStorageConfiguration',
+  'JoinStorageSession',
+  'JoinStorageSessionAsViewer',
   'GetParameter',
 ] as const;
 
@@ -32,9 +35,11 @@ export type ProtocolName = 'awsQuery' | 'restJson' | 'awsJson';
 /**
  * Where an operation is served: `control` is the emulator's main port (STS, SSM and the KVS
  * control plane, `kinesisvideo.<region>.amazonaws.com` on AWS); `signaling` is the HTTPS endpoint
- * `GetSignalingChannelEndpoint` hands out (`https://r-….kinesisvideo.<region>.amazonaws.com`).
+ * `GetSignalingChannelEndpoint` hands out (`https://r-….kinesisvideo.<region>.amazonaws.com`);
+ * `storage` the `WEBRTC` endpoint it hands out for a channel that records media (the WebRTC
+ * storage API, `JoinStorageSession[AsViewer]`).
  */
-export type EndpointKind = 'control' | 'signaling';
+export type EndpointKind = 'control' | 'signaling' | 'storage';
 
 /** A modelled error: its code (the model's `error.code`, else the shape name), HTTP status and message member. */
 export interface ModelledError {
@@ -85,7 +90,44 @@ const KVS_CONTROL = {
   accessDenied: kvs('AccessDeniedException', 401),
 };
 
+/** The storage API's errors: `message`, and AccessDeniedException a 403 (kinesis-video-webrtc-storage 2018-05-10). */
+const KVS_STORAGE = [
+  kvs('ClientLimitExceededException', 400, 'message'),
+  kvs('InvalidArgumentException', 400, 'message'),
+  kvs('AccessDeniedException', 403, 'message'),
+  kvs('ResourceNotFoundException', 404, 'message'),
+];
+/** The storage API's ChannelArn (its own pattern, any partition) and ClientId. */
+const storageChannelArn: Shape = {
+  type: 'string',
+  pattern: '^arn:(aws[a-zA-Z-]*):kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/[a-zA-Z0-9_.-]+/[0-9]+$',
+};
+
+// The storage operations come first: MESSAGE_MEMBERS keeps the last row's member for a code, and
+// the control plane's and signaling API's codes of the same name carry `Message`.
 export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
+  JoinStorageSession: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'storage',
+    http: { method: 'POST', requestUri: '/joinStorageSession' },
+    input: structure({ channelArn: storageChannelArn }, ['channelArn']),
+    errors: KVS_STORAGE,
+  },
+  JoinStorageSessionAsViewer: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'storage',
+    http: { method: 'POST', requestUri: '/joinStorageSessionAsViewer' },
+    input: structure(
+      {
+        channelArn: storageChannelArn,
+        clientId: { type: 'string', min: 1, max: 256, pattern: '^[a-zA-Z0-9_.-]+$' },
+      },
+      ['channelArn', 'clientId'],
+    ),
+    errors: KVS_STORAGE,
+  },
   AssumeRole: {
     service: 'sts',
     protocol: 'awsQuery',
@@ -196,6 +238,19 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
       KVS_CONTROL.notFound,
       KVS_CONTROL.invalidArgument,
       kvs('NotAuthorizedException', 401),
+    ],
+  },
+  DescribeMediaStorageConfiguration: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'control',
+    http: { method: 'POST', requestUri: '/describeMediaStorageConfiguration' },
+    input: structure({ ChannelName: channelName, ChannelARN: channelArn }),
+    errors: [
+      KVS_CONTROL.notFound,
+      KVS_CONTROL.invalidArgument,
+      KVS_CONTROL.accessDenied,
+      KVS_CONTROL.clientLimit,
     ],
   },
   GetParameter: {

@@ -18,6 +18,7 @@ import type { SignalingService } from './signaling';
 import { rawRequest } from './sigv4';
 import { authenticate } from './sigv4-verifier';
 import { type ParameterStore, parameterHandler } from './ssm';
+import type { StorageChannelStats } from './storage-agent';
 import { stsHandlers } from './sts';
 
 /** Largest request body accepted; every real STS/KVS/SSM request is far below it. */
@@ -34,6 +35,8 @@ export interface RouterDeps {
   readonly parameters: ParameterStore;
   /** The KVS signaling WebSocket service, for its control routes (`/_emulator/signaling…`). */
   readonly signaling: SignalingService;
+  /** The recording peer's counts per channel (`storage` of `GET /_emulator/stats`). */
+  readonly storageStats?: () => Record<string, StorageChannelStats>;
 }
 
 const CONTROL_PREFIX = '/_emulator/';
@@ -153,7 +156,7 @@ function decodeForm(handler: OperationHandler, body: Buffer): Record<string, unk
 
 /** The protocol an endpoint answers in when it cannot tell the operation (a body too large to read). */
 function protocolOf(req: IncomingMessage, path: string, endpoint: EndpointKind): Protocol {
-  if (endpoint === 'signaling') return restJson;
+  if (endpoint === 'signaling' || endpoint === 'storage') return restJson;
   if (req.headers['x-amz-target'] !== undefined) return awsJson;
   return path === '/' ? awsQuery : restJson;
 }
