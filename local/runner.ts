@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
+import {
+  ICE_SERVERS_ROUTE_PATH,
+  SIGNALING_ROUTE_PATHS,
+  STORAGE_SESSION_ROUTE_PATH,
+} from '@kvs-ice-broker/client/contract';
 import type { AwsClientOptions } from '../lambda/aws/clients';
 import { servedSignalingRoles, signalingRolesOf } from '../lambda/contract';
 import type { ApiHandler } from '../lambda/http/adapter';
@@ -181,11 +185,20 @@ async function startFunction(init: LocalFunctionInit, fleet: LocalFleet = {}): P
   return startFunctionInstances({ count, init, script: fleet.script, stdout: fleet.stdout });
 }
 
-/** The routes a deployment with this `signalingRoles` setting has (auth mode `none` never has the master route). */
-function apiRoutes(setting: readonly string[] | undefined, auth: LocalAuthInfo): string[] {
+/**
+ * The routes a deployment with this `signalingRoles` setting has (auth mode `none` never has the
+ * master route), and the storage-session route with `storageSessions` and a served role.
+ */
+function apiRoutes(
+  setting: readonly string[] | undefined,
+  auth: LocalAuthInfo,
+  storageSessions = false,
+): string[] {
+  const roles = servedSignalingRoles(signalingRolesOf(setting), auth.mode);
   return [
     ICE_SERVERS_ROUTE_PATH,
-    ...servedSignalingRoles(signalingRolesOf(setting), auth.mode).map((role) => SIGNALING_ROUTE_PATHS[role]),
+    ...roles.map((role) => SIGNALING_ROUTE_PATHS[role]),
+    ...(storageSessions && roles.length > 0 ? [STORAGE_SESSION_ROUTE_PATH] : []),
   ];
 }
 
@@ -223,7 +236,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
         return (await loading).handler(event, context);
       },
       authorizer: auth.authorizer,
-      routes: apiRoutes(options.signalingRoles, auth.info),
+      routes: apiRoutes(options.signalingRoles, auth.info, options.storageSessions === true),
       cors: cors.rules,
       pages,
     });
