@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { resourceNotFound } from './errors';
 import {
   authorizeKvs,
-  type ChannelRef,
   channelOperation,
   channelRef,
   invalidArgument,

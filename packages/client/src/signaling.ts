@@ -1,9 +1,12 @@
 import {
   type ChannelRole,
   type IceServer,
+  type MediaStorage,
   type SignalingAnswer,
   type SignalingRequestBody,
+  type StorageSessionAnswer,
   signalingPath,
+  storageSessionPath,
 } from './contract';
 import {
   checkOptions,
@@ -97,6 +100,7 @@ function readAnswer(body: unknown): SignalingAnswer | undefined {
     role: b.role,
     ...(typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
     ...(isViewerSlot(b.viewerSlot) ? { viewerSlot: { slot: b.viewerSlot.slot, of: b.viewerSlot.of } } : {}),
+    ...(isMediaStorage(b.mediaStorage) ? { mediaStorage: b.mediaStorage } : {}),
     channelArn: b.channelArn,
     region: b.region,
     signaling: { url: url.toString(), expiresAt: String(signaling?.expiresAt) },
@@ -201,6 +205,42 @@ export class SignalingConnector {
    * The SDK's own query parameters are not used: the broker signs for the channel and ClientId it
    * grants. Throws when the SDK asks for another channel than the connection's.
    */
+  /**
+   * Joins `connection`'s storage session (WebRTC ingestion, deployments with `storageSessions`):
+   * `POST /v1/channels/{channel}/storage-session` with the join its answer names
+   * (`mediaStorage.join`: the master's role, or the viewer's role and ClientId). Call it once the
+   * SDK's signaling client is open (its `open` event), then answer the SDP offer that KVS's
+   * recording peer sends over it. KVS's join is not idempotent (each call sends one offer), and a
+   * request lost on the network may still have reached KVS: this sends it once, never retried;
+   * join again only when no offer arrives (the JS SDK's sample waits 6 seconds). Throws a TypeError when the channel records no media (`mediaStorage.enabled`
+   * false or absent: connect peer to peer instead) and {@link BrokerError} when the broker refuses.
+   */
+  async joinStorageSession(
+    connection: Pick<SignalingConnection, 'mediaStorage'>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<StorageSessionAnswer> {
+    const join = connection.mediaStorage?.join;
+    if (connection.mediaStorage?.enabled !== true || join === undefined)
+      throw optionError(
+        OWNER,
+        'connection',
+        'is for a channel that records no media: connect peer to peer instead',
+      );
+    return postJson(
+      {
+        url: requestUrl(this.options, storageSessionPath, OWNER),
+        body: JSON.stringify(join.body),
+        auth: this.options,
+        fetch: this.fetchFn,
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        retry: { ...this.retry, maxAttempts: 1 },
+        read: (body) => readStorageAnswer(body),
+        expected: 'a storage session answer',
+      },
+      options.signal,
+    );
+  }
+
   requestSigner(first: SignalingConnection): BrokerRequestSigner {
     let unused: SignalingConnection | undefined = first;
     return {
@@ -237,6 +277,26 @@ export function sdkConfig(connection: SignalingConnection): {
     ...(connection.clientId !== undefined ? { clientId: connection.clientId } : {}),
     role: connection.role,
     region: connection.region,
+  };
+}
+
+function isMediaStorage(value: unknown): value is MediaStorage {
+  const m = value as
+    | { enabled?: unknown; join?: { path?: unknown; body?: { role?: unknown } } }
+    | null
+    | undefined;
+  if (typeof m?.enabled !== 'boolean') return false;
+  return m.join === undefined || (typeof m.join?.path === 'string' && typeof m.join.body?.role === 'string');
+}
+
+function readStorageAnswer(body: unknown): StorageSessionAnswer | undefined {
+  const b = body as Partial<Record<keyof StorageSessionAnswer, unknown>> | null | undefined;
+  if ((b?.role !== 'VIEWER' && b?.role !== 'MASTER') || typeof b.channelArn !== 'string') return undefined;
+  return {
+    role: b.role,
+    channelArn: b.channelArn,
+    ...(typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
+    ...(typeof b.streamArn === 'string' ? { streamArn: b.streamArn } : {}),
   };
 }
 
