@@ -178,7 +178,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       quotas,
       parameters,
       signaling,
-      storageStats: () => agent?.stats() ?? {},
+      // The stats JSON has `storage` only where a channel records media.
+      ...(agent ? { storageStats: () => agent.stats() } : {}),
     };
     routeControl = createRouter(ctx, deps, 'control');
     routeSignaling = createRouter(ctx, deps, 'signaling');
