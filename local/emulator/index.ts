@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONNECT_ACTIONS } from '../../lambda/contract';
+import { NO_INGESTION_PARTITIONS } from '../../lib/regions';
 import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
@@ -134,6 +135,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     for (const name of storageChannels)
       if (!channelArns.has(name))
         throw new TypeError(`startEmulator: storage channel "${name}" is not among channels`);
+    // Not more permissive than AWS: no channel records media where KVS offers no ingestion (lib/regions.ts).
+    if (storageChannels.size > 0 && NO_INGESTION_PARTITIONS.includes(config.partition))
+      throw new TypeError(
+        `startEmulator: storageChannels in ${config.partition}: KVS offers no WebRTC ingestion in the China Regions`,
+      );
     // The recording peer (werift) is loaded only where a channel records media.
     const agent =
       storageChannels.size > 0

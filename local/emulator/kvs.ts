@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resourceNotFound } from './errors';
-import {
-  authorizeKvs,
-  channelOperation,
-  channelRef,
-  invalidArgument,
-  requireChannel,
-} from './kvs-access';
+import { authorizeKvs, channelOperation, channelRef, invalidArgument, requireChannel } from './kvs-access';
 import { type EmulatorContext, handler, type OperationHandler } from './operation';
 import { mintTurnCredentials } from './turn-credentials';
 
@@ -26,8 +20,8 @@ function requestedEndpoints(config: unknown): { protocols: string[]; role: strin
 
 /**
  * The endpoint of a protocol, as KVS hands them out: the signaling API's HTTPS endpoint, the WSS
- * endpoint of the role (a host per role on KVS, a port per role here), and for WEBRTC a realistic
- * but unserved KVS host name.
+ * endpoint of the role (a host per role on KVS, a port per role here), and for WEBRTC the storage
+ * API's (asked only for a channel that records media).
  */
 function endpointFor(ctx: EmulatorContext, protocol: string, role: string): string {
   if (protocol === 'HTTPS') return ctx.signalingEndpoints.https;
@@ -64,9 +58,18 @@ function channelInfo(ctx: EmulatorContext, name: string, arn: string) {
   };
 }
 
-/** KVS `DescribeSignalingChannel` (control plane): a channel by name or by ARN. */
-function describeSignalingChannel(ctx: EmulatorContext): OperationHandler {
-  return handler('DescribeSignalingChannel', (input, principal) => {
+/**
+ * A control-plane call on one channel, named by exactly one of `ChannelName` and `ChannelARN`:
+ * authorization of `kinesisvideo:<operation>` on the channel's ARN (`channel/<name>/*` for a name
+ * the account does not have), then, when the call runs, ResourceNotFoundException unless the
+ * channel exists, then `answer`'s body.
+ */
+function namedChannelOperation(
+  ctx: EmulatorContext,
+  operation: 'DescribeSignalingChannel' | 'DescribeMediaStorageConfiguration',
+  answer: (name: string, arn: string) => unknown,
+): OperationHandler {
+  return handler(operation, (input, principal) => {
     const { ChannelName, ChannelARN } = input as { ChannelName?: string; ChannelARN?: string };
     if ((ChannelName === undefined) === (ChannelARN === undefined))
       throw invalidArgument('Specify either ChannelName or ChannelARN, not both.');
@@ -76,47 +79,34 @@ function describeSignalingChannel(ctx: EmulatorContext): OperationHandler {
       channel?.arn ??
       ctx.channelArns.get(name) ??
       `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/${name}/*`;
-    authorizeKvs(ctx, principal, 'DescribeSignalingChannel', arn, 'AccessDeniedException');
+    authorizeKvs(ctx, principal, operation, arn, 'AccessDeniedException');
     return {
       channel: name,
       run: () => {
         if (channel) requireChannel(ctx, channel);
         else if (!ctx.channelArns.has(name)) throw resourceNotFound();
-        return JSON.stringify({ ChannelInfo: channelInfo(ctx, name, arn) });
+        return JSON.stringify(answer(name, arn));
       },
     };
   });
 }
 
+/** KVS `DescribeSignalingChannel` (control plane): a channel by name or by ARN. */
+const describeSignalingChannel = (ctx: EmulatorContext): OperationHandler =>
+  namedChannelOperation(ctx, 'DescribeSignalingChannel', (name, arn) => ({
+    ChannelInfo: channelInfo(ctx, name, arn),
+  }));
+
 /**
  * KVS `DescribeMediaStorageConfiguration` (control plane): a channel's media storage, by name or
  * ARN: `ENABLED` with its stream for the channels the emulator records, else `DISABLED`.
  */
-function describeMediaStorageConfiguration(ctx: EmulatorContext): OperationHandler {
-  return handler('DescribeMediaStorageConfiguration', (input, principal) => {
-    const { ChannelName, ChannelARN } = input as { ChannelName?: string; ChannelARN?: string };
-    if ((ChannelName === undefined) === (ChannelARN === undefined))
-      throw invalidArgument('Specify either ChannelName or ChannelARN, not both.');
-    const channel = ChannelARN !== undefined ? channelRef(ChannelARN) : undefined;
-    const name = channel?.name ?? String(ChannelName);
-    const arn =
-      channel?.arn ??
-      ctx.channelArns.get(name) ??
-      `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/${name}/*`;
-    authorizeKvs(ctx, principal, 'DescribeMediaStorageConfiguration', arn, 'AccessDeniedException');
-    return {
-      channel: name,
-      run: () => {
-        if (channel) requireChannel(ctx, channel);
-        else if (!ctx.channelArns.has(name)) throw resourceNotFound();
-        const configuration = ctx.storage.channels.has(name)
-          ? { StreamARN: ctx.storage.streamArn(name), Status: 'ENABLED' }
-          : { Status: 'DISABLED' };
-        return JSON.stringify({ MediaStorageConfiguration: configuration });
-      },
-    };
-  });
-}
+const describeMediaStorageConfiguration = (ctx: EmulatorContext): OperationHandler =>
+  namedChannelOperation(ctx, 'DescribeMediaStorageConfiguration', (name) => ({
+    MediaStorageConfiguration: ctx.storage.channels.has(name)
+      ? { StreamARN: ctx.storage.streamArn(name), Status: 'ENABLED' }
+      : { Status: 'DISABLED' },
+  }));
 
 /** KVS `ListSignalingChannels` (control plane): the channels by name, a page at a time. */
 function listSignalingChannels(ctx: EmulatorContext): OperationHandler {

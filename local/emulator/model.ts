@@ -103,31 +103,7 @@ const storageChannelArn: Shape = {
   pattern: '^arn:(aws[a-zA-Z-]*):kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/[a-zA-Z0-9_.-]+/[0-9]+$',
 };
 
-// The storage operations come first: MESSAGE_MEMBERS keeps the last row's member for a code, and
-// the control plane's and signaling API's codes of the same name carry `Message`.
 export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
-  JoinStorageSession: {
-    service: 'kinesisvideo',
-    protocol: 'restJson',
-    endpoint: 'storage',
-    http: { method: 'POST', requestUri: '/joinStorageSession' },
-    input: structure({ channelArn: storageChannelArn }, ['channelArn']),
-    errors: KVS_STORAGE,
-  },
-  JoinStorageSessionAsViewer: {
-    service: 'kinesisvideo',
-    protocol: 'restJson',
-    endpoint: 'storage',
-    http: { method: 'POST', requestUri: '/joinStorageSessionAsViewer' },
-    input: structure(
-      {
-        channelArn: storageChannelArn,
-        clientId: { type: 'string', min: 1, max: 256, pattern: '^[a-zA-Z0-9_.-]+$' },
-      },
-      ['channelArn', 'clientId'],
-    ),
-    errors: KVS_STORAGE,
-  },
   AssumeRole: {
     service: 'sts',
     protocol: 'awsQuery',
@@ -253,6 +229,28 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
       KVS_CONTROL.clientLimit,
     ],
   },
+  JoinStorageSession: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'storage',
+    http: { method: 'POST', requestUri: '/joinStorageSession' },
+    input: structure({ channelArn: storageChannelArn }, ['channelArn']),
+    errors: KVS_STORAGE,
+  },
+  JoinStorageSessionAsViewer: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'storage',
+    http: { method: 'POST', requestUri: '/joinStorageSessionAsViewer' },
+    input: structure(
+      {
+        channelArn: storageChannelArn,
+        clientId: { type: 'string', min: 1, max: 256, pattern: '^[a-zA-Z0-9_.-]+$' },
+      },
+      ['channelArn', 'clientId'],
+    ),
+    errors: KVS_STORAGE,
+  },
   GetParameter: {
     service: 'ssm',
     protocol: 'awsJson',
@@ -284,9 +282,22 @@ export const VALIDATION_CODES: Readonly<Record<SigningService, string>> = {
 export const modelledError = (operation: Operation, code: string): ModelledError | undefined =>
   OPERATION_MODELS[operation].errors.find((error) => error.code === code);
 
-/** The message member of a modelled error code, for the JSON protocols (a service's own codes are unique). */
-export const MESSAGE_MEMBERS: ReadonlyMap<string, 'Message' | 'message'> = new Map(
-  Object.values(OPERATION_MODELS)
-    .filter((model) => model.protocol !== 'awsQuery')
-    .flatMap((model) => model.errors.map((error) => [error.code, error.messageMember] as const)),
-);
+/** The message member of each modelled error code of the JSON operations served at `endpoint`. */
+const messageMembersAt = (endpoint: EndpointKind): ReadonlyMap<string, 'Message' | 'message'> =>
+  new Map(
+    Object.values(OPERATION_MODELS)
+      .filter((model) => model.endpoint === endpoint && model.protocol !== 'awsQuery')
+      .flatMap((model) => model.errors.map((error) => [error.code, error.messageMember] as const)),
+  );
+
+/**
+ * The message member of a modelled error code, for the JSON protocols, per endpoint: an
+ * endpoint's codes are unique, but KVS's APIs spell the same code apart (the storage API's
+ * `ClientLimitExceededException`, `InvalidArgumentException`, `AccessDeniedException` and
+ * `ResourceNotFoundException` carry `message`, the control plane's `Message`).
+ */
+export const MESSAGE_MEMBERS: Readonly<Record<EndpointKind, ReadonlyMap<string, 'Message' | 'message'>>> = {
+  control: messageMembersAt('control'),
+  signaling: messageMembersAt('signaling'),
+  storage: messageMembersAt('storage'),
+};

@@ -2,7 +2,7 @@ import type { CredentialStore, Principal } from './credentials';
 import type { AccountIam } from './iam';
 import { OPERATION_MODELS, type Operation, type OperationModel } from './model';
 import type { EmulatorConfig } from './options';
-import { PROTOCOLS, type Protocol } from './protocols';
+import { type Protocol, protocolOf } from './protocols';
 import type { SignalingEndpoints } from './types';
 
 /** Everything an operation needs to know about the emulated account. */
@@ -57,5 +57,5 @@ export interface OperationHandler {
 /** A handler for `operation` (its model and protocol from the table) with the given behaviour. */
 export const handler = (operation: Operation, prepare: OperationHandler['prepare']): OperationHandler => {
   const model = OPERATION_MODELS[operation];
-  return { operation, model, protocol: PROTOCOLS[model.protocol], prepare };
+  return { operation, model, protocol: protocolOf(model), prepare };
 };

@@ -11,7 +11,15 @@ import { type FaultRegistry, faultResponse, type Sleeper } from './faults';
 import { kvsOperationHandlers } from './kvs';
 import { type EndpointKind, VALIDATION_CODES } from './model';
 import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
-import { awsJson, awsQuery, type Protocol, restJson, type WireResponse, wrongEndpoint } from './protocols';
+import {
+  awsJson,
+  awsQuery,
+  type Protocol,
+  REST_JSON,
+  restJson,
+  type WireResponse,
+  wrongEndpoint,
+} from './protocols';
 import type { QuotaEnforcer } from './quotas';
 import { serializationError, validateInput } from './shapes';
 import type { SignalingService } from './signaling';
@@ -156,7 +164,7 @@ function decodeForm(handler: OperationHandler, body: Buffer): Record<string, unk
 
 /** The protocol an endpoint answers in when it cannot tell the operation (a body too large to read). */
 function protocolOf(req: IncomingMessage, path: string, endpoint: EndpointKind): Protocol {
-  if (endpoint === 'signaling' || endpoint === 'storage') return restJson;
+  if (endpoint !== 'control') return REST_JSON[endpoint];
   if (req.headers['x-amz-target'] !== undefined) return awsJson;
   return path === '/' ? awsQuery : restJson;
 }
