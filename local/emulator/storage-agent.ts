@@ -8,26 +8,6 @@ import {
 } from 'werift';
 import { AwsError } from './errors';
 
-/**
- * The emulator's recording peer (WebRTC ingestion): what KVS's storage session does when
- * `JoinStorageSession` / `JoinStorageSessionAsViewer` is called, as far as a peer can see it. A
- * real WebRTC peer (werift): it sends the master an SDP offer over the channel's signaling
- * connection, receiving H.264 video and Opus audio (KVS WebRTC developer guide, "WebRTC
- * ingestion"; the API reference of `JoinStorageSession`: "Video track: H.264, Audio track:
- * Opus"), answers ICE, and counts the RTP packets and video frames (RTP marker bits) it receives
- * per channel; to a viewer that joins (`JoinStorageSessionAsViewer`, at most 3 per session) it
- * offers the master's video, forwarding the master's H.264 RTP, and receives the viewer's
- * optional Opus audio.
- *
- * What it cannot know: KVS's recording peer is not documented beyond that. Its signaling ClientId
- * (`STORAGE_AGENT_CLIENT_ID` of ./signaling.ts here: `AWS_`-prefixed, a prefix KVS keeps from viewers), its
- * ICE servers and candidates (here host candidates on 127.0.0.1 only, so it reaches a local
- * Chromium peer directly or through the local coturn relay, and nothing else), its SDP beyond the
- * codecs, when its offer comes (here at once, when the peer is connected; KVS's join is
- * asynchronous and may send none), and what it records (here nothing is stored: only counted).
- */
-export { STORAGE_AGENT_CLIENT_ID } from './signaling';
-
 /** KVS allows at most this many viewers in a storage session (developer guide, "WebRTC ingestion service quotas"). */
 export const STORAGE_SESSION_MAX_VIEWERS = 3;
 
@@ -93,6 +73,26 @@ const CODECS = {
   ],
 };
 
+/**
+ * The emulator's recording peer (WebRTC ingestion): what KVS's storage session does when
+ * `JoinStorageSession` / `JoinStorageSessionAsViewer` is called, as far as a peer can see it. A
+ * real WebRTC peer (werift): it sends the master an SDP offer over the channel's signaling
+ * connection, receiving H.264 video and Opus audio (KVS WebRTC developer guide, "WebRTC
+ * ingestion"; the API reference of `JoinStorageSession`: "Video track: H.264, Audio track:
+ * Opus"), answers ICE, and counts the RTP packets and video frames (RTP marker bits) it receives
+ * per channel; to a viewer that joins (`JoinStorageSessionAsViewer`, at most 3 per session) it
+ * offers the master's video, forwarding the master's H.264 RTP, and receives the viewer's
+ * optional Opus audio.
+ *
+ * What it cannot know: KVS's recording peer is not documented beyond that. Its signaling ClientId
+ * (`STORAGE_AGENT_CLIENT_ID` of ./signaling.ts here: `AWS_`-prefixed, a prefix KVS
+ * keeps from viewers), its ICE servers and candidates (here host candidates on 127.0.0.1 only, so it reaches a local
+ * Chromium peer directly or through the local coturn relay, and nothing else), its SDP beyond the
+ * codecs, when its offer comes (here at once, when the peer is connected, and before its ICE
+ * candidates; KVS's join is asynchronous and may send none), and what it records (here nothing is
+ * stored: only counted). Loaded by the emulator only when a channel records media (werift is
+ * large): index.ts imports it then.
+ */
 export class StorageAgent {
   private readonly sessions = new Map<string, ChannelSession>();
 
@@ -121,23 +121,39 @@ export class StorageAgent {
     });
   }
 
-  /** Sends the agent's ICE candidates through `send` as the JS SDK expects them (`RTCIceCandidateInit` JSON). */
-  private trickle(pc: RTCPeerConnection, send: (payload: string) => void): void {
+  /**
+   * Sends `pc`'s SDP offer through `send`, then its ICE candidates as the JS SDK expects them
+   * (`RTCIceCandidateInit` JSON, base64): a candidate gathered before the offer went out waits for
+   * it, since a peer drops candidates for a connection it has no offer of yet (the SDK's samples
+   * create their peer connection on `sdpOffer`).
+   */
+  private async offer(
+    pc: RTCPeerConnection,
+    send: (action: 'SDP_OFFER' | 'ICE_CANDIDATE', payload: string) => void,
+  ): Promise<void> {
+    const early: string[] = [];
+    let offered = false;
     pc.onicecandidate = ({ candidate }: { candidate?: RTCIceCandidate }) => {
       if (!candidate?.candidate) return;
       const json = candidate.toJSON();
       if (!json.candidate?.includes('127.0.0.1')) return;
-      send(encode(json));
+      if (offered) send('ICE_CANDIDATE', encode(json));
+      else early.push(encode(json));
     };
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    send('SDP_OFFER', encode({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp }));
+    offered = true;
+    for (const payload of early.splice(0)) send('ICE_CANDIDATE', payload);
   }
 
   /**
-   * `JoinStorageSession`: offers to the channel's master (a new offer replaces the agent's earlier
-   * connection with it, as "the most recent client request takes precedence"). No master
-   * connected: nothing is sent (KVS accepts the call; its offer cannot reach anyone).
+   * `JoinStorageSession` on a channel that records media (the caller checks): offers to the
+   * channel's master (a new offer replaces the agent's earlier connection with it, as "the most
+   * recent client request takes precedence"). No master connected: nothing is sent (KVS accepts
+   * the call; its offer cannot reach anyone).
    */
   joinAsMaster(channel: string): void {
-    if (!this.storesMedia.has(channel)) throw notStoring(channel);
     if (!this.signaling.hasMaster(channel)) return;
     this.offerToMaster(channel).catch(() => undefined);
   }
@@ -153,23 +169,16 @@ export class StorageAgent {
     pc.onTrack.subscribe((track: MediaStreamTrack) => {
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => this.received(channel, track, rtp));
     });
-    this.trickle(pc, (payload) => this.signaling.toMaster(channel, 'ICE_CANDIDATE', payload));
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    this.signaling.toMaster(
-      channel,
-      'SDP_OFFER',
-      encode({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp }),
-    );
+    await this.offer(pc, (action, payload) => this.signaling.toMaster(channel, action, payload));
   }
 
   /**
-   * `JoinStorageSessionAsViewer`: offers the master's video to the viewer `clientId` (and takes its
-   * optional audio). A fourth viewer is refused as KVS refuses it. The viewer must be connected:
-   * the offer goes over its signaling connection.
+   * `JoinStorageSessionAsViewer` on a channel that records media (the caller checks): offers the
+   * master's video to the viewer `clientId` (and takes its optional audio). A fourth viewer is
+   * refused as KVS refuses it. The viewer must be connected: the offer goes over its signaling
+   * connection.
    */
   joinAsViewer(channel: string, clientId: string): void {
-    if (!this.storesMedia.has(channel)) throw notStoring(channel);
     const session = this.session(channel);
     if (!session.viewers.has(clientId) && session.viewers.size >= STORAGE_SESSION_MAX_VIEWERS) {
       throw new AwsError(
@@ -196,15 +205,7 @@ export class StorageAgent {
     pc.connectionStateChange.subscribe((state) => {
       if (state === 'closed' || state === 'failed') session.viewers.delete(clientId);
     });
-    this.trickle(pc, (payload) => this.signaling.toViewer(channel, clientId, 'ICE_CANDIDATE', payload));
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    this.signaling.toViewer(
-      channel,
-      clientId,
-      'SDP_OFFER',
-      encode({ type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp }),
-    );
+    await this.offer(pc, (action, payload) => this.signaling.toViewer(channel, clientId, action, payload));
   }
 
   /** Whether the viewer `clientId` is in the channel's storage session (its messages reach the agent). */
@@ -284,11 +285,3 @@ export class StorageAgent {
     await Promise.all(peers.map((pc) => pc.close().catch(() => undefined)));
   }
 }
-
-/** KVS's answer to a join on a channel that records no media. */
-const notStoring = (channel: string) =>
-  new AwsError(
-    'InvalidArgumentException',
-    400,
-    `The channel ${channel} is not configured for media storage.`,
-  );

@@ -142,6 +142,12 @@ describe('emulator control API and stats', () => {
     expect(await response.json()).toEqual(emulator.stats());
   });
 
+  it('serves no `storage` counts in the stats JSON where no channel records media', async () => {
+    const response = await control('stats');
+
+    expect(await response.json()).not.toHaveProperty('storage');
+  });
+
   it('POST /_emulator/stats/reset zeroes the counters', async () => {
     await typicalTraffic();
 
