@@ -38,6 +38,7 @@ const SHARED_PROCESS = [
  */
 const REAL_SDK = [
   'test/lambda/ice-vendor/**/*.test.ts',
+  'test/lambda/storage/**/*.test.ts',
   'test/local/emulator/**/*.test.ts',
   'test/integration/**/*.test.ts',
   'test/browser/**/*.test.ts',

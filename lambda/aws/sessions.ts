@@ -1,4 +1,5 @@
 import {
+  type ChannelProtocol,
   DescribeMediaStorageConfigurationCommand,
   GetSignalingChannelEndpointCommand,
   KinesisVideoClient,
@@ -65,6 +66,16 @@ const PURPOSE_NAMES: Readonly<Partial<Record<SessionPurpose, string>>> = {
 /** A readable session name (`ice-<channel>`, `viewer-<channel>`, `join-<channel>`, …) within STS's `[\w+=,.@-]{2,64}`. */
 export const roleSessionName = (channelName: string, purpose: SessionPurpose = 'ice'): string =>
   `${PURPOSE_NAMES[purpose] ?? purpose.toLowerCase()}-${channelName}`.slice(0, 64);
+
+/** The endpoint of `protocol` in a `GetSignalingChannelEndpoint` answer; a 502 `UpstreamError` when KVS named none. */
+function endpointOf(found: ReadonlyMap<string, string>, protocol: ChannelProtocol): string {
+  const endpoint = found.get(protocol);
+  if (endpoint) return endpoint;
+  throw new VendingError(
+    'UpstreamError',
+    `KVS returned no ${protocol} ${protocol === 'WEBRTC' ? 'storage' : 'signaling'} endpoint; retry shortly, and tell the operator if it persists`,
+  );
+}
 
 interface Credentials {
   accessKeyId: string;
@@ -185,22 +196,10 @@ class AwsScopedSession implements ScopedSession {
     role: ChannelRole,
     signal?: AbortSignal,
   ): Promise<SignalingEndpoints> {
-    const command = new GetSignalingChannelEndpointCommand({
-      ChannelARN: channelArn,
-      SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS', 'HTTPS'], Role: role },
-    });
-    const output = await this.kvs
-      .send(command, { abortSignal: signal })
-      .catch((error: unknown) => Promise.reject(toVendingError(error, 'KVS GetSignalingChannelEndpoint')));
-    const endpoint = (protocol: 'HTTPS' | 'WSS') => {
-      const found = output.ResourceEndpointList?.find((e) => e.Protocol === protocol)?.ResourceEndpoint;
-      if (found) return found;
-      throw new VendingError(
-        'UpstreamError',
-        `KVS returned no ${protocol} signaling endpoint; retry shortly, and tell the operator if it persists`,
-      );
-    };
-    return { https: endpoint('HTTPS'), wss: endpoint('WSS') };
+    const found = await this.resourceEndpoints(channelArn, role, ['WSS', 'HTTPS'], signal).catch(
+      (error: unknown) => Promise.reject(toVendingError(error, 'KVS GetSignalingChannelEndpoint')),
+    );
+    return { https: endpointOf(found, 'HTTPS'), wss: endpointOf(found, 'WSS') };
   }
 
   async describeMediaStorage(channelArn: string, signal?: AbortSignal): Promise<MediaStorageConfiguration> {
@@ -218,19 +217,18 @@ class AwsScopedSession implements ScopedSession {
   }
 
   async getStorageEndpoint(channelArn: string, role: ChannelRole, signal?: AbortSignal): Promise<string> {
-    const command = new GetSignalingChannelEndpointCommand({
-      ChannelARN: channelArn,
-      SingleMasterChannelEndpointConfiguration: { Protocols: ['WEBRTC'], Role: role },
-    });
-    const output = await this.kvs
-      .send(command, { abortSignal: signal })
-      .catch((error: unknown) => Promise.reject(toVendingError(error, 'KVS GetSignalingChannelEndpoint')));
-    const found = output.ResourceEndpointList?.find((e) => e.Protocol === 'WEBRTC')?.ResourceEndpoint;
-    if (found) return found;
-    throw new VendingError(
-      'UpstreamError',
-      'KVS returned no WEBRTC (storage) endpoint; retry shortly, and tell the operator if it persists',
+    const found = await this.resourceEndpoints(channelArn, role, ['WEBRTC'], signal).catch((error: unknown) =>
+      Promise.reject(
+        (error as { name?: string } | undefined)?.name === 'InvalidArgumentException'
+          ? new VendingError(
+              'InvalidRequest',
+              "KVS refuses the channel's WEBRTC endpoint: the channel does not record media (connect through its viewer or master route without a storage session)",
+              { cause: error },
+            )
+          : toVendingError(error, 'KVS GetSignalingChannelEndpoint'),
+      ),
     );
+    return endpointOf(found, 'WEBRTC');
   }
 
   async joinStorageSession(request: JoinStorageSessionRequest, signal?: AbortSignal): Promise<void> {
@@ -245,6 +243,25 @@ class AwsScopedSession implements ScopedSession {
       },
       request,
       signal,
+    );
+  }
+
+  /** KVS `GetSignalingChannelEndpoint` for `role`: the endpoint of each protocol it answers, by protocol; rejects with the SDK's error. */
+  private async resourceEndpoints(
+    channelArn: string,
+    role: ChannelRole,
+    protocols: ChannelProtocol[],
+    signal?: AbortSignal,
+  ): Promise<ReadonlyMap<string, string>> {
+    const command = new GetSignalingChannelEndpointCommand({
+      ChannelARN: channelArn,
+      SingleMasterChannelEndpointConfiguration: { Protocols: protocols, Role: role },
+    });
+    const output = await this.kvs.send(command, { abortSignal: signal });
+    return new Map(
+      (output.ResourceEndpointList ?? []).flatMap(({ Protocol, ResourceEndpoint }) =>
+        Protocol && ResourceEndpoint ? [[Protocol, ResourceEndpoint] as const] : [],
+      ),
     );
   }
 

@@ -38,10 +38,13 @@ export interface StorageApiContext {
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
- * KVS's `ClientLimitExceededException` for a storage session that has its 3 viewers (the JS SDK's
- * sample tells it apart by this message, examples/master.js): not a rate limit, so not retried.
+ * KVS's `ClientLimitExceededException` for a storage session that has its 3 viewers: not a rate
+ * limit, so not retried. KVS tells it apart by its message only; the JS SDK's sample does so with
+ * this phrase (amazon-kinesis-video-streams-webrtc-sdk-js, examples/master.js,
+ * `callJoinStorageSessionUntilSDPOfferReceived`: "ClientLimitExceededException is thrown for
+ * hitting TPS limit (rate limit), but also for hitting the maximum number of viewers in a session").
  */
-const MAX_VIEWERS = /maximum number of viewers/i;
+const MAX_VIEWERS = /maximum number of viewers connected to the session/i;
 
 /** Handlers by their settings object (one per process): keep-alive agents are shared with the other clients. */
 const handlers = new WeakMap<ClientDefaults, NodeHttpHandler>();
@@ -49,16 +52,7 @@ const handlers = new WeakMap<ClientDefaults, NodeHttpHandler>();
 function handlerFor(defaults: ClientDefaults): NodeHttpHandler {
   let handler = handlers.get(defaults);
   if (!handler) {
-    const { httpAgent, httpsAgent, connectionTimeout, requestTimeout, throwOnRequestTimeout, logger } =
-      defaults.requestHandler;
-    handler = new NodeHttpHandler({
-      httpAgent,
-      httpsAgent,
-      connectionTimeout,
-      requestTimeout,
-      throwOnRequestTimeout,
-      logger,
-    });
+    handler = new NodeHttpHandler(defaults.requestHandler);
     handlers.set(defaults, handler);
   }
   return handler;
@@ -181,7 +175,7 @@ export async function sendJoinStorageSession(
   if (name === 'InvalidArgumentException') {
     throw new VendingError(
       'InvalidRequest',
-      `${call} was refused as invalid: the channel may not record media, or the ClientId has no open viewer connection`,
+      `${call} was refused as invalid (InvalidArgumentException): the channel may no longer record media`,
       { cause: error },
     );
   }

@@ -179,6 +179,15 @@ export class ChannelAccess {
     }
   }
 
+  /**
+   * Drops the session of `purpose` on `channel` when `error` shows KVS refused its credentials
+   * (expired, or signed on a wrong clock), so the next call opens another; other failures keep it.
+   */
+  forgetSession(channel: Channel, purpose: SessionPurpose, error: unknown): void {
+    if (error instanceof VendingError && error.credentialsRefusedBy === 'KVS')
+      this.sessions.delete(sessionKey({ channel, purpose }));
+  }
+
   private openSession({ channel, purpose }: SessionKey): Promise<ScopedSession> {
     this.metrics.add('AssumeRoleCalls', 'Count', 1);
     return upstreamStep(this.policy, this.metrics, (signal) =>

@@ -5,7 +5,7 @@ import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
 import type { ChannelGrant, VendRequest } from './model';
 import type { Clock } from './ports';
-import type { StorageSessions } from './storage';
+import { mediaStorageOf, type StorageSessions } from './storage';
 import type { IceVendor } from './vendor';
 import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';
 
@@ -41,7 +41,7 @@ export interface SignalingVendorOptions {
    * With `storageSessions`: says in each answer whether the channel records media and how to join
    * its storage session; absent: answers say nothing of media storage.
    */
-  readonly storage?: Pick<StorageSessions, 'mediaStorage'>;
+  readonly storage?: Pick<StorageSessions, 'recordsMedia'>;
   readonly clock?: Clock;
 }
 
@@ -78,11 +78,13 @@ export class SignalingVendor {
     const pool = role === 'VIEWER' ? viewerPoolOf(request) : undefined;
     const signal = AbortSignal.timeout(this.options.deadlineMs);
     const { ice, access, viewerSlotsPerCaller: of } = this.options;
-    const [servers, { endpoints }, session, slot] = await Promise.all([
+    const { storage } = this.options;
+    const [servers, { endpoints }, session, slot, recordsMedia] = await Promise.all([
       ice.vend(request),
       access.endpoints(channel, role, signal),
       access.session(channel, role, signal),
       pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
+      storage?.recordsMedia(channel, signal),
     ]);
     const now = this.clock();
     const expiresInSeconds = Math.min(
@@ -95,14 +97,13 @@ export class SignalingVendor {
       });
     }
     const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
-    const { storage } = this.options;
     const mediaStorage =
-      storage === undefined
+      recordsMedia === undefined
         ? undefined
-        : await storage.mediaStorage(
+        : mediaStorageOf(
             channel,
+            recordsMedia,
             clientId !== undefined ? { role: 'VIEWER', clientId } : { role: 'MASTER' },
-            signal,
           );
     const url = await session.presignConnect({
       endpoint: endpoints.wss,

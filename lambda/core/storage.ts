@@ -15,7 +15,7 @@ import { type Metrics, noMetrics } from './metrics';
 import type { ChannelGrant } from './model';
 import type { Clock, MediaStorageConfiguration } from './ports';
 import { RefreshingCache } from './refreshing-cache';
-import { type UpstreamTuning, upstreamStep, withRetries } from './retry';
+import { type UpstreamTuning, upstreamStep } from './retry';
 import { notServed, requireMaster, viewerPoolOf } from './signaling';
 
 /** One request of the storage-session route. */
@@ -53,6 +53,12 @@ export const STORAGE_BUDGET: Omit<BudgetLimits, 'maxWaitMs'> = {
  * refuses as invalid drops the channel's entry at once.
  */
 export const STORAGE_STATUS_FRESH_MS = 60_000;
+/**
+ * How long a channel's `DescribeMediaStorageConfiguration` answer may still be used while KVS
+ * does not answer the refresh (a throttle, an outage): ten minutes, after which the channel's
+ * signaling answers and joins are refused until KVS answers (fail closed: no instructions for a
+ * mode that may have changed long ago).
+ */
 export const STORAGE_STATUS_USABLE_MS = 10 * 60_000;
 
 export interface StorageSessionsOptions {
@@ -112,18 +118,12 @@ export class StorageSessions {
   }
 
   /**
-   * What a signaling answer on `channel` says of media storage: whether the channel records
-   * media and, when it does, the join to make (`join`, the body for the answer's role and ClientId). Rejects with `VendingError` when KVS cannot
-   * say (fail closed: the caller is not sent to a channel whose mode is unknown).
+   * Whether `channel` records media (its cached `DescribeMediaStorageConfiguration`), for the
+   * signaling answers ({@link mediaStorageOf}). Rejects with `VendingError` when KVS cannot say
+   * (fail closed: the caller is not sent to a channel whose mode is unknown).
    */
-  async mediaStorage(
-    channel: Channel,
-    join: StorageSessionRequestBody,
-    signal?: AbortSignal,
-  ): Promise<MediaStorage> {
-    const status = await this.status(channel, signal);
-    if (!status.enabled) return { enabled: false };
-    return { enabled: true, join: { path: storageSessionPath(channel.name), body: join } };
+  async recordsMedia(channel: Channel, signal?: AbortSignal): Promise<boolean> {
+    return (await this.status(channel, signal)).enabled;
   }
 
   /**
@@ -154,8 +154,11 @@ export class StorageSessions {
         this.options.access.storageEndpoint(channel, role, signal),
         this.options.access.session(channel, STORAGE_ACTIONS[role], signal),
       ]);
-      await withRetries(
-        this.options.policy.retry,
+      // Retried only where the adapter marks the failure retryable (KVS throttled it, or the
+      // connection was refused before sending): each join that reaches KVS sends one offer.
+      await upstreamStep(
+        this.options.policy,
+        this.metrics,
         async () => {
           const release = await this.budget.acquire({ channel }, signal);
           try {
@@ -177,10 +180,11 @@ export class StorageSessions {
       };
     } catch (error) {
       const failure = asVendingError(error, signal);
-      // KVS found the join invalid (the channel may no longer record media): ask it again next time.
+      // KVS found the join (or the WEBRTC endpoint) invalid: the channel may no longer record media.
       if (failure instanceof VendingError && failure.code === 'InvalidRequest')
         this.statuses.delete(channel.arn);
       this.options.access.forget(channel, role, failure);
+      this.options.access.forgetSession(channel, STORAGE_ACTIONS[role], failure);
       throw failure;
     }
   }
@@ -213,9 +217,28 @@ export class StorageSessions {
 
   private async describe(channel: Channel): Promise<StatusEntry> {
     const session = await this.options.access.session(channel, DESCRIBE_MEDIA_STORAGE);
-    const status = await upstreamStep(this.options.policy, this.metrics, (signal) =>
-      session.describeMediaStorage(channel.arn, signal),
-    );
-    return { ...status, fetchedAt: this.clock() };
+    try {
+      const status = await upstreamStep(this.options.policy, this.metrics, (signal) =>
+        session.describeMediaStorage(channel.arn, signal),
+      );
+      return { ...status, fetchedAt: this.clock() };
+    } catch (error) {
+      this.options.access.forgetSession(channel, DESCRIBE_MEDIA_STORAGE, error);
+      throw error;
+    }
   }
 }
+
+/**
+ * The `mediaStorage` of a signaling answer on `channel` (see {@link MediaStorage}): whether it
+ * records media and, when it does, the join to `POST` (`join`: the answer's role, and a viewer's
+ * ClientId).
+ */
+export const mediaStorageOf = (
+  channel: Channel,
+  recordsMedia: boolean,
+  join: StorageSessionRequestBody,
+): MediaStorage =>
+  recordsMedia
+    ? { enabled: true, join: { path: storageSessionPath(channel.name), body: join } }
+    : { enabled: false };
