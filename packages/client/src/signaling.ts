@@ -100,7 +100,7 @@ function readAnswer(body: unknown): SignalingAnswer | undefined {
     role: b.role,
     ...(typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
     ...(isViewerSlot(b.viewerSlot) ? { viewerSlot: { slot: b.viewerSlot.slot, of: b.viewerSlot.of } } : {}),
-    ...(isMediaStorage(b.mediaStorage) ? { mediaStorage: b.mediaStorage } : {}),
+    ...mediaStorageOf(b.mediaStorage),
     channelArn: b.channelArn,
     region: b.region,
     signaling: { url: url.toString(), expiresAt: String(signaling?.expiresAt) },
@@ -200,20 +200,17 @@ export class SignalingConnector {
   }
 
   /**
-   * A `requestSigner` for the SDK's `SignalingClient` of the same role: the first `open()` uses
-   * `first`'s URL while it has 30 s left, every later one (a reconnect) asks the broker again.
-   * The SDK's own query parameters are not used: the broker signs for the channel and ClientId it
-   * grants. Throws when the SDK asks for another channel than the connection's.
-   */
-  /**
    * Joins `connection`'s storage session (WebRTC ingestion, deployments with `storageSessions`):
    * `POST /v1/channels/{channel}/storage-session` with the join its answer names
    * (`mediaStorage.join`: the master's role, or the viewer's role and ClientId). Call it once the
    * SDK's signaling client is open (its `open` event), then answer the SDP offer that KVS's
    * recording peer sends over it. KVS's join is not idempotent (each call sends one offer), and a
-   * request lost on the network may still have reached KVS: this sends it once, never retried;
-   * join again only when no offer arrives (the JS SDK's sample waits 6 seconds). Throws a TypeError when the channel records no media (`mediaStorage.enabled`
-   * false or absent: connect peer to peer instead) and {@link BrokerError} when the broker refuses.
+   * request lost on the network may still have reached KVS: this sends it once and never retries
+   * it, whatever the answer (a 429 or 503 too); join again only when no offer arrives (the JS
+   * SDK's sample waits 6 seconds). Throws a `TypeError` when the channel records no media
+   * (`mediaStorage.enabled` false or absent: connect peer to peer instead), and
+   * `IceServerError` when the broker refuses (its code, status and `retryAfterSeconds`) or
+   * cannot be reached.
    */
   async joinStorageSession(
     connection: Pick<SignalingConnection, 'mediaStorage'>,
@@ -229,7 +226,9 @@ export class SignalingConnector {
     return postJson(
       {
         url: requestUrl(this.options, storageSessionPath, OWNER),
-        body: JSON.stringify(join.body),
+        body: JSON.stringify(
+          join.body.role === 'VIEWER' ? { role: 'VIEWER', clientId: join.body.clientId } : { role: 'MASTER' },
+        ),
         auth: this.options,
         fetch: this.fetchFn,
         timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -241,6 +240,12 @@ export class SignalingConnector {
     );
   }
 
+  /**
+   * A `requestSigner` for the SDK's `SignalingClient` of the same role: the first `open()` uses
+   * `first`'s URL while it has 30 s left, every later one (a reconnect) asks the broker again.
+   * The SDK's own query parameters are not used: the broker signs for the channel and ClientId it
+   * grants. Throws when the SDK asks for another channel than the connection's.
+   */
   requestSigner(first: SignalingConnection): BrokerRequestSigner {
     let unused: SignalingConnection | undefined = first;
     return {
@@ -280,22 +285,39 @@ export function sdkConfig(connection: SignalingConnection): {
   };
 }
 
-function isMediaStorage(value: unknown): value is MediaStorage {
-  const m = value as
-    | { enabled?: unknown; join?: { path?: unknown; body?: { role?: unknown } } }
-    | null
-    | undefined;
-  if (typeof m?.enabled !== 'boolean') return false;
-  return m.join === undefined || (typeof m.join?.path === 'string' && typeof m.join.body?.role === 'string');
+/** `{ mediaStorage }` when the answer has one that fits the contract, else nothing. */
+function mediaStorageOf(value: unknown): { mediaStorage?: MediaStorage } {
+  const mediaStorage = value === undefined ? undefined : readMediaStorage(value);
+  return mediaStorage ? { mediaStorage } : {};
 }
 
+/** The answer's `mediaStorage`, checked against the contract (a copy); undefined when it does not fit. */
+function readMediaStorage(value: unknown): MediaStorage | undefined {
+  const m = value as Unchecked<MediaStorage> | null | undefined;
+  if (typeof m?.enabled !== 'boolean') return undefined;
+  if (m.join === undefined) return { enabled: m.enabled };
+  const join = m.join as Unchecked<NonNullable<MediaStorage['join']>> | null;
+  const body = join?.body as { role?: unknown; clientId?: unknown } | null | undefined;
+  if (typeof join?.path !== 'string') return undefined;
+  if (body?.role === 'MASTER')
+    return { enabled: m.enabled, join: { path: join.path, body: { role: 'MASTER' } } };
+  if (body?.role === 'VIEWER' && typeof body.clientId === 'string')
+    return {
+      enabled: m.enabled,
+      join: { path: join.path, body: { role: 'VIEWER', clientId: body.clientId } },
+    };
+  return undefined;
+}
+
+/** The body's {@link StorageSessionAnswer} fields, checked; undefined when it is not the storage-session route's answer. */
 function readStorageAnswer(body: unknown): StorageSessionAnswer | undefined {
-  const b = body as Partial<Record<keyof StorageSessionAnswer, unknown>> | null | undefined;
+  const b = body as Unchecked<StorageSessionAnswer> | null | undefined;
   if ((b?.role !== 'VIEWER' && b?.role !== 'MASTER') || typeof b.channelArn !== 'string') return undefined;
+  if (b.role === 'VIEWER' && typeof b.clientId !== 'string') return undefined;
   return {
     role: b.role,
+    ...(b.role === 'VIEWER' && typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
     channelArn: b.channelArn,
-    ...(typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
     ...(typeof b.streamArn === 'string' ? { streamArn: b.streamArn } : {}),
   };
 }
