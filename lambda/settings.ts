@@ -145,7 +145,7 @@ export const SETTINGS = {
     env: 'STORAGE_SESSIONS',
     type: { kind: 'boolean' },
     default: false,
-    doc: 'with signalingRoles: POST /v1/channels/{channel}/storage-session (WebRTC ingestion) for the served roles, the answers say which channels store media, and the scoped role gains JoinStorageSession (master), JoinStorageSessionAsViewer (viewer) and DescribeMediaStorageConfiguration; not in aws-cn',
+    doc: 'with signalingRoles: POST /v1/channels/{channel}/storage-session/viewer and …/master (WebRTC ingestion) for the served roles, the signaling answers say which channels record media, and the scoped role gains JoinStorageSessionAsViewer (viewer), JoinStorageSession (master) and DescribeMediaStorageConfiguration; not in aws-cn',
   },
 
   // The API, the function and their logs.

@@ -202,13 +202,13 @@ export interface IceBrokerProps {
   readonly signalingRoles?: readonly Lowercase<ChannelRole>[];
 
   /**
-   * WebRTC ingestion: `POST /v1/channels/{channel}/storage-session` asks KVS's recording peer to
-   * join the caller's signaling connection (`JoinStorageSession` for a master, needing the master
-   * role; `JoinStorageSessionAsViewer` for a viewer, with a ClientId the broker issued to the
-   * caller), and the signaling answers say whether a channel stores media (KVS
-   * `DescribeMediaStorageConfiguration`, cached). The scoped role gains those actions for the
-   * served roles, on the served channels only. Needs `signalingRoles`; refused in `aws-cn`, where
-   * KVS offers no WebRTC ingestion.
+   * WebRTC ingestion: for each served signaling role, a storage-session route
+   * (`POST /v1/channels/{channel}/storage-session/viewer` and `…/master`) has KVS's recording peer
+   * join the caller's open signaling connection (`JoinStorageSessionAsViewer` with a ClientId the
+   * broker issued to the caller; `JoinStorageSession`, granted as the master role is), and the
+   * signaling answers say whether a channel records media (KVS `DescribeMediaStorageConfiguration`,
+   * cached). The scoped role gains those actions for the served roles, on the served channels
+   * only. Needs `signalingRoles`; refused in `aws-cn`, where KVS offers no WebRTC ingestion.
    *
    * @default false
    */

@@ -47,13 +47,7 @@ import { IceBrokerObservability } from './observability';
 import { flagUnauthenticatedRoute, routeAuthorization } from './route-auth';
 import { warnAboutRisks } from './safety';
 import { SharedTable } from './shared-table';
-import {
-  createSignalingRoutes,
-  createStorageSessionRoute,
-  type SignalingInvokeArns,
-  signalingInvokeArns,
-  storageSessionInvokeArns,
-} from './signaling';
+import { createSignalingRoutes, type SignalingInvokeArns, signalingInvokeArns } from './signaling';
 
 const RUNTIME = Runtime.NODEJS_24_X;
 const ESBUILD_TARGET = 'node24';
@@ -121,10 +115,13 @@ export class IceBroker extends Construct {
    * allow to connect in that role (IAM grants viewing and mastering apart).
    */
   public readonly signalingInvokeArns: SignalingInvokeArns;
-  /** With `storageSessions`: the storage-session route (`POST /v1/channels/{channel}/storage-session`). */
-  public readonly storageSessionRoute?: HttpRoute;
-  /** By channel name, the `execute-api` ARN of the storage-session route (empty without `storageSessions`). */
-  public readonly storageSessionInvokeArns: Readonly<Record<string, string>>;
+  /**
+   * With `storageSessions`: the storage-session route of each served role
+   * (`POST /v1/channels/{channel}/storage-session/viewer|master`); none without it.
+   */
+  public readonly storageSessionRoutes: Partial<Record<ChannelRole, HttpRoute>>;
+  /** By role, then channel name: the `execute-api` ARN of that role's storage-session route (none without `storageSessions`). */
+  public readonly storageSessionInvokeArns: SignalingInvokeArns;
   /** The DynamoDB table every function instance shares (call budget, shared ICE cache); see {@link SharedTable}. */
   public readonly sharedTable: Table;
 
@@ -198,14 +195,20 @@ export class IceBroker extends Construct {
       authorizer,
       authorizationScopes,
     });
-    this.storageSessionRoute = storageSessions
-      ? createStorageSessionRoute(this, { httpApi: this.api, integration, authorizer, authorizationScopes })
-      : undefined;
+    const storageRoles = storageSessions ? signalingRoles : [];
+    this.storageSessionRoutes = createSignalingRoutes(
+      this,
+      storageRoles,
+      { httpApi: this.api, integration, authorizer, authorizationScopes },
+      'storage',
+    );
     if (props.auth.mode === 'none') {
-      const storageRoutes = this.storageSessionRoute ? [this.storageSessionRoute] : [];
-      for (const route of [this.route, ...Object.values(this.signalingRoutes), ...storageRoutes]) {
-        flagUnauthenticatedRoute(route);
-      }
+      const routes = [
+        this.route,
+        ...Object.values(this.signalingRoutes),
+        ...Object.values(this.storageSessionRoutes),
+      ];
+      for (const route of routes) flagUnauthenticatedRoute(route);
     }
     warnAboutRisks(this, deploymentRisksOf(props, region).warnings);
     this.observability = new IceBrokerObservability(this, 'Observability', {
@@ -224,36 +227,34 @@ export class IceBroker extends Construct {
     this.signalingInvokeArns = signalingInvokeArns(signalingRoles, Object.keys(this.channelArns), (path) =>
       this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
     );
-    this.storageSessionInvokeArns = storageSessions
-      ? storageSessionInvokeArns(Object.keys(this.channelArns), (path) =>
-          this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
-        )
-      : {};
+    this.storageSessionInvokeArns = signalingInvokeArns(
+      storageRoles,
+      Object.keys(this.channelArns),
+      (path) => this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
+      'storage',
+    );
   }
 
   /**
-   * Lets `grantee` call the storage-session route for `channels` (default: every served channel).
-   * Only for auth mode `iam` with `storageSessions`. The function still checks the role's own
-   * grant: a master join needs the master route's grant too (`grantConnect`).
+   * Lets `grantee` call the storage-session route of `role` for `channels` (default: every served
+   * channel): joining as a viewer and as the master are granted apart, as connecting is
+   * (`grantConnect`), since the route's path names the role. Only for auth mode `iam` with
+   * `storageSessions`, and only for a served role.
    */
   public grantStorageSession(
     grantee: IGrantable,
-    channels: readonly string[] = Object.keys(this.storageSessionInvokeArns),
+    role: ChannelRole,
+    channels: readonly string[] = Object.keys(this.channelArns),
   ): Grant {
-    if (this.auth.mode !== 'iam' || this.storageSessionRoute === undefined) {
+    const arns = this.storageSessionInvokeArns[role];
+    if (this.auth.mode !== 'iam' || arns === undefined) {
       throw new ConfigError(
         PROP_NAMES.subject,
         this.auth.mode !== 'iam' ? 'auth' : 'storageSessions',
-        'grantStorageSession needs mode "iam" and storageSessions',
+        `grantStorageSession needs mode "iam", storageSessions and the ${role.toLowerCase()} role among signalingRoles`,
       );
     }
-    const resourceArns = channels.map((name) => {
-      const arn = this.storageSessionInvokeArns[name];
-      if (arn === undefined)
-        throw new Error(`grantStorageSession: "${name}" is not a channel this broker serves`);
-      return arn;
-    });
-    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+    return invokeGrant('grantStorageSession', grantee, arns, channels);
   }
 
   /**
@@ -268,12 +269,7 @@ export class IceBroker extends Construct {
         `grantInvoke needs mode "iam"; this broker's mode is "${this.auth.mode}"`,
       );
     }
-    const resourceArns = channels.map((name) => {
-      const arn = this.invokeArns[name];
-      if (arn === undefined) throw new Error(`grantInvoke: "${name}" is not a channel this broker serves`);
-      return arn;
-    });
-    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+    return invokeGrant('grantInvoke', grantee, this.invokeArns, channels);
   }
 
   /**
@@ -294,12 +290,7 @@ export class IceBroker extends Construct {
         `grantConnect needs mode "iam" and the ${role.toLowerCase()} role among signalingRoles`,
       );
     }
-    const resourceArns = channels.map((name) => {
-      const arn = arns[name];
-      if (arn === undefined) throw new Error(`grantConnect: "${name}" is not a channel this broker serves`);
-      return arn;
-    });
-    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+    return invokeGrant('grantConnect', grantee, arns, channels);
   }
 
   /** The scoped role, with the statements the local emulator enforces too (lib/iam-policies.ts). */
@@ -425,4 +416,22 @@ export class IceBroker extends Construct {
     acknowledgeCfnLint(fn, FUNCTION_ROLE_DEPENDENCY);
     return fn;
   }
+}
+
+/**
+ * `execute-api:Invoke` for `grantee` on the route ARNs (`arns`, by channel name) of `channels`;
+ * throws, naming `method`, for a channel the broker does not serve.
+ */
+function invokeGrant(
+  method: string,
+  grantee: IGrantable,
+  arns: Readonly<Record<string, string>>,
+  channels: readonly string[],
+): Grant {
+  const resourceArns = channels.map((name) => {
+    const arn = arns[name];
+    if (arn === undefined) throw new Error(`${method}: "${name}" is not a channel this broker serves`);
+    return arn;
+  });
+  return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import {
   ICE_SERVERS_ROUTE_PATH,
   SIGNALING_ROUTE_PATHS,
-  STORAGE_SESSION_ROUTE_PATH,
+  STORAGE_SESSION_ROUTE_PATHS,
 } from '@kvs-ice-broker/client/contract';
 import type { AwsClientOptions } from '../lambda/aws/clients';
 import { servedSignalingRoles, signalingRolesOf } from '../lambda/contract';
@@ -187,7 +187,7 @@ async function startFunction(init: LocalFunctionInit, fleet: LocalFleet = {}): P
 
 /**
  * The routes a deployment with this `signalingRoles` setting has (auth mode `none` never has the
- * master route), and the storage-session route with `storageSessions` and a served role.
+ * master route), and with `storageSessions` the storage-session routes of the same roles.
  */
 function apiRoutes(
   setting: readonly string[] | undefined,
@@ -198,7 +198,7 @@ function apiRoutes(
   return [
     ICE_SERVERS_ROUTE_PATH,
     ...roles.map((role) => SIGNALING_ROUTE_PATHS[role]),
-    ...(storageSessions && roles.length > 0 ? [STORAGE_SESSION_ROUTE_PATH] : []),
+    ...(storageSessions ? roles.map((role) => STORAGE_SESSION_ROUTE_PATHS[role]) : []),
   ];
 }
 

@@ -88,8 +88,9 @@ async function readBody(stream: unknown): Promise<string> {
 /**
  * Sends one `JoinStorageSession` (no `clientId`) or `JoinStorageSessionAsViewer`. Rejects with
  * `VendingError`: KVS's throttle is a retryable 429 (a throttled call sent no offer) unless it
- * says the session has its maximum of viewers (429, not retryable, `Retry-After` 60: KVS holds a
- * departed viewer's place for a minute); a connection refused before sending is a retryable 503;
+ * says the session has its maximum of viewers (429, not retryable, `Retry-After` 60: a viewer's
+ * place frees when its session ends, a minute after it goes idle at the latest, per KVS's
+ * "WebRTC ingestion service quotas"); a connection refused before sending is a retryable 503;
  * a timeout, reset or 5xx is not retryable (the call may have reached KVS and sent an offer);
  * `InvalidArgumentException` is 400 `InvalidRequest`.
  */

@@ -98,13 +98,7 @@ export class SignalingVendor {
     }
     const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
     const mediaStorage =
-      recordsMedia === undefined
-        ? undefined
-        : mediaStorageOf(
-            channel,
-            recordsMedia,
-            clientId !== undefined ? { role: 'VIEWER', clientId } : { role: 'MASTER' },
-          );
+      recordsMedia === undefined ? undefined : mediaStorageOf(channel, recordsMedia, role, clientId);
     const url = await session.presignConnect({
       endpoint: endpoints.wss,
       channelArn: channel.arn,

@@ -18,11 +18,13 @@ import { RefreshingCache } from './refreshing-cache';
 import { type UpstreamTuning, upstreamStep } from './retry';
 import { notServed, requireMaster, viewerPoolOf } from './signaling';
 
-/** One request of the storage-session route. */
-export interface StorageSessionRequest {
+/** One request of a storage-session route: the caller's, for the route's role. */
+export type StorageSessionRequest = StorageSessionCaller &
+  ({ readonly role: 'MASTER' } | { readonly role: 'VIEWER'; readonly clientId: string });
+
+/** Who asks for a join, and on which channel. */
+interface StorageSessionCaller {
   readonly channel: string;
-  /** The body's role and, for a viewer, the ClientId its viewer URL was signed for. */
-  readonly body: StorageSessionRequestBody;
   /** The channels the caller may use (as on the ICE route). */
   readonly grantedChannels: ChannelGrant;
   /** The channels the caller may master (as on the master route). */
@@ -135,12 +137,11 @@ export class StorageSessions {
    * are all taken); 404, 502, 503, 504 as the other routes.
    */
   async join(request: StorageSessionRequest): Promise<StorageSessionAnswer> {
-    const { role } = request.body;
+    const { role } = request;
     if (!this.options.roles.includes(role)) throw notServed(role);
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
     if (role === 'MASTER') requireMaster(channel, request.masterChannels);
-    const clientId =
-      request.body.role === 'VIEWER' ? this.issuedClientId(request, request.body.clientId) : undefined;
+    const clientId = request.role === 'VIEWER' ? this.issuedClientId(request, request.clientId) : undefined;
     const signal = AbortSignal.timeout(this.options.policy.deadlineMs);
     try {
       const status = await this.status(channel, signal);
@@ -194,7 +195,7 @@ export class StorageSessions {
    * signs `<viewer pool>.v<slot>` with a slot from 0 to `viewerSlotsPerCaller - 1` (lambda/core/signaling.ts);
    * anything else is refused, so a caller cannot make the recording peer offer to another's connection.
    */
-  private issuedClientId(request: StorageSessionRequest, clientId: string): string {
+  private issuedClientId(request: StorageSessionCaller, clientId: string): string {
     const pool = viewerPoolOf(request);
     const prefix = `${pool}.v`;
     const slot = clientId.startsWith(prefix) ? clientId.slice(prefix.length) : '';
@@ -231,14 +232,16 @@ export class StorageSessions {
 
 /**
  * The `mediaStorage` of a signaling answer on `channel` (see {@link MediaStorage}): whether it
- * records media and, when it does, the join to `POST` (`join`: the answer's role, and a viewer's
- * ClientId).
+ * records media and, when it does, the join to `POST`: the storage-session route of the answer's
+ * role, with a viewer's ClientId (`clientId` undefined: the master's join, no field).
  */
-export const mediaStorageOf = (
+export function mediaStorageOf(
   channel: Channel,
   recordsMedia: boolean,
-  join: StorageSessionRequestBody,
-): MediaStorage =>
-  recordsMedia
-    ? { enabled: true, join: { path: storageSessionPath(channel.name), body: join } }
-    : { enabled: false };
+  role: ChannelRole,
+  clientId?: string,
+): MediaStorage {
+  if (!recordsMedia) return { enabled: false };
+  const body: StorageSessionRequestBody = clientId !== undefined ? { clientId } : {};
+  return { enabled: true, join: { path: storageSessionPath(role, channel.name), body } };
+}

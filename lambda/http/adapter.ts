@@ -3,7 +3,7 @@ import {
   CHANNEL_ROLES,
   type ChannelRole,
   SIGNALING_ROUTE_PATHS,
-  STORAGE_SESSION_ROUTE_PATH,
+  STORAGE_SESSION_ROUTE_PATHS,
 } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { upstreamStatus } from '../aws/errors';
@@ -22,7 +22,7 @@ export interface ApiHandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
   /** Serves the signaling routes (`POST /v1/channels/{channel}/viewer|master`); absent: they are refused. */
   readonly signaling?: Pick<SignalingVendor, 'connect'>;
-  /** Serves the storage-session route (`POST /v1/channels/{channel}/storage-session`); absent: it is refused. */
+  /** Serves the storage-session routes (`POST /v1/channels/{channel}/storage-session/viewer|master`); absent: they are refused. */
   readonly storage?: Pick<StorageSessions, 'join'>;
   /** The operator's list of blocked callers (403 `CallerBlocked`); absent: nobody is blocked. */
   readonly blockedCallers?: Pick<BlockedCallersCheck, 'check'>;
@@ -48,9 +48,12 @@ function failureDetails(error: unknown): Record<string, unknown> {
   return { errorCode: error.code, upstreamError: cause?.name, upstreamStatus: upstreamStatus(cause) };
 }
 
-/** The role of a signaling route's event (by its route key), or undefined for the ICE route. */
-function signalingRoleOf(event: APIGatewayProxyEventV2): ChannelRole | undefined {
-  return CHANNEL_ROLES.find((role) => event.routeKey === `POST ${SIGNALING_ROUTE_PATHS[role]}`);
+/** The role whose route of `paths` (one per role) the event is for, by its route key, or undefined. */
+function roleOf(
+  event: APIGatewayProxyEventV2,
+  paths: Readonly<Record<ChannelRole, string>>,
+): ChannelRole | undefined {
+  return CHANNEL_ROLES.find((role) => event.routeKey === `POST ${paths[role]}`);
 }
 
 /** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
@@ -84,10 +87,10 @@ export function createApiHandler({
       });
       return okResponse(result);
     };
-    /** The storage-session route: KVS's recording peer joins the caller's signaling connection. */
-    const joinStorage = async (caller: Caller) => {
+    /** A storage-session route: KVS's recording peer joins the caller's signaling connection of `role`. */
+    const joinStorage = async (role: ChannelRole, caller: Caller) => {
       if (!storage) throw new VendingError('ChannelNotAllowed', 'this API does not serve storage sessions');
-      const result = await storage.join(parseStorageSessionRequest(event, caller));
+      const result = await storage.join(parseStorageSessionRequest(event, caller, role));
       logger.info('joined storage session', {
         outcome: 'ok',
         status: 200,
@@ -112,8 +115,9 @@ export function createApiHandler({
         });
       }
       await blockedCallers?.check(caller);
-      if (event.routeKey === `POST ${STORAGE_SESSION_ROUTE_PATH}`) return await joinStorage(caller);
-      const role = signalingRoleOf(event);
+      const joining = roleOf(event, STORAGE_SESSION_ROUTE_PATHS);
+      if (joining !== undefined) return await joinStorage(joining, caller);
+      const role = roleOf(event, SIGNALING_ROUTE_PATHS);
       if (role !== undefined) return await connect(role, caller);
       const result = await vendor.vend(parseVendRequest(event, caller));
       logger.info('vended ICE servers', {

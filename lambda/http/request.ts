@@ -33,14 +33,10 @@ const Body: z.ZodMiniType<IceServersRequestBody> = z.strictObject({
 /** The contract's {@link SignalingRequestBody}: the ICE route's fields but `role`, which the path names. */
 const SignalingBody: z.ZodMiniType<SignalingRequestBody> = z.strictObject(ServerFields);
 
-/** The contract's {@link StorageSessionRequestBody}: a role, and a viewer's ClientId (KVS's `ClientId` shape), nothing else. */
-const StorageBody: z.ZodMiniType<StorageSessionRequestBody> = z.discriminatedUnion('role', [
-  z.strictObject({ role: z.literal('MASTER') }),
-  z.strictObject({
-    role: z.literal('VIEWER'),
-    clientId: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{1,256}$/)),
-  }),
-]);
+/** The viewer storage-session route's {@link StorageSessionRequestBody}: its ClientId (KVS's `ClientId` shape), nothing else. */
+const ViewerStorageBody = z.strictObject({ clientId: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{1,256}$/)) });
+/** The master storage-session route's {@link StorageSessionRequestBody}: no field. */
+const MasterStorageBody = z.strictObject({});
 
 function describe(error: z.core.$ZodError): string {
   return error.issues
@@ -117,18 +113,22 @@ export function parseSignalingRequest(
   };
 }
 
-/** Turns an event of the storage-session route into its request, or throws a 400 `VendingError`. */
+/** Turns an event of `role`'s storage-session route into its request, or throws a 400 `VendingError`. */
 export function parseStorageSessionRequest(
   event: APIGatewayProxyEventV2,
   caller: Caller,
+  role: ChannelRole,
 ): StorageSessionRequest {
   const channel = channelName(event);
-  const body = parseBody(event, StorageBody);
-  return {
+  const common = {
     channel,
-    body,
     grantedChannels: caller.grantedChannels,
     masterChannels: caller.masterChannels,
     viewerPool: caller.viewerPool,
   };
+  if (role === 'MASTER') {
+    parseBody(event, MasterStorageBody);
+    return { ...common, role };
+  }
+  return { ...common, role, clientId: parseBody(event, ViewerStorageBody).clientId };
 }

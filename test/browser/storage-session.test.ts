@@ -1,7 +1,7 @@
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/runner';
-import { CHROMIUM_PATH, type PrivateHome, privateHome, RELAY_IN_CHROMIUM_WITH_CA } from './support/chromium';
+import { launchChromium, type PrivateHome, privateHome, RELAY_IN_CHROMIUM_WITH_CA } from './support/chromium';
 
 const { missing, options } = RELAY_IN_CHROMIUM_WITH_CA;
 const suiteName = missing
@@ -136,18 +136,11 @@ describe(suiteName, options, () => {
       env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     });
     home = await privateHome(stack.coturn?.caFile);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      // Loopback candidates, unobfuscated: the recording peer offers host candidates on 127.0.0.1.
-      args: [
-        '--allow-loopback-in-peer-connection',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-      env: { ...process.env, HOME: home.dir },
-      timeout: 60_000,
-    });
+    // Loopback candidates, unobfuscated: the recording peer offers host candidates on 127.0.0.1.
+    browser = await launchChromium(home, [
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--autoplay-policy=no-user-gesture-required',
+    ]);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -187,7 +180,7 @@ describe(suiteName, options, () => {
     expect(master).toMatchObject({
       mediaStorage: {
         enabled: true,
-        join: { path: '/v1/channels/demo/storage-session', body: { role: 'MASTER' } },
+        join: { path: '/v1/channels/demo/storage-session/master', body: {} },
       },
       joins: [{ status: 200, body: { role: 'MASTER', channelArn: stack.channelArns.get('demo') } }],
       state: 'connected',

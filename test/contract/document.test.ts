@@ -8,8 +8,9 @@ import {
   SIGNALING_ROUTE_PATHS,
   type SignalingAnswer,
   type SignalingRequestBody,
-  STORAGE_SESSION_ROUTE_PATH,
+  STORAGE_SESSION_ROUTE_PATHS,
   type StorageSessionAnswer,
+  type StorageSessionRequestBody,
 } from '@kvs-ice-broker/client/contract';
 import { describe, expect, it } from 'vitest';
 import { VendingError } from '../../lambda/core/errors';
@@ -121,7 +122,8 @@ describe('docs/openapi.json', () => {
       ICE_SERVERS_ROUTE_PATH,
       SIGNALING_ROUTE_PATHS.VIEWER,
       SIGNALING_ROUTE_PATHS.MASTER,
-      STORAGE_SESSION_ROUTE_PATH,
+      STORAGE_SESSION_ROUTE_PATHS.VIEWER,
+      STORAGE_SESSION_ROUTE_PATHS.MASTER,
     ];
     expect(Object.keys(document.paths)).toEqual(routes);
     for (const route of routes) {
@@ -238,7 +240,7 @@ const SIGNALING_ANSWER = {
   region: 'us-west-2',
   mediaStorage: {
     enabled: true,
-    join: { path: '/v1/channels/demo/storage-session', body: { role: 'VIEWER', clientId: 'u-alice.v0' } },
+    join: { path: '/v1/channels/demo/storage-session/viewer', body: { clientId: 'u-alice.v0' } },
   },
   signaling: {
     url: 'wss://v-1a2b3c4d.kinesisvideo.us-west-2.amazonaws.com/?X-Amz-ChannelARN=x',
@@ -260,6 +262,7 @@ const STORAGE_SESSION_ANSWER = {
   channelArn: 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000',
   streamArn: 'arn:aws:kinesisvideo:us-west-2:123456789012:stream/demo/1700000000000',
 } satisfies Required<StorageSessionAnswer>;
+const STORAGE_SESSION_REQUEST = { clientId: 'u-alice.v0' } satisfies Required<StorageSessionRequestBody>;
 
 /** The property names a component schema documents, sorted (`path`: a nested object's properties). */
 function documentedFields(schema: string, ...path: string[]): string[] {
@@ -277,6 +280,7 @@ describe("the contract's wire types", () => {
     ['IceServersRequestBody', 'IceServersRequest', ICE_SERVERS_REQUEST],
     ['SignalingRequestBody', 'SignalingRequest', SIGNALING_REQUEST],
     ['StorageSessionAnswer', 'StorageSessionResponse', STORAGE_SESSION_ANSWER],
+    ['StorageSessionRequestBody', 'StorageSessionRequest', STORAGE_SESSION_REQUEST],
   ])('name in %s the fields docs/openapi.json documents in %s, of the types it says', (_, schema, sample) => {
     expect(fields(sample)).toEqual(documentedFields(schema));
     expect(schemaProblem({ $ref: `#/components/schemas/${schema}` }, sample)).toBeUndefined();
@@ -290,6 +294,9 @@ describe("the contract's wire types", () => {
     expect(fields(ERROR_ANSWER.error)).toEqual(documentedFields('ErrorInvalidRequest', 'error'));
     expect(fields(SIGNALING_ANSWER.mediaStorage)).toEqual(
       documentedFields('SignalingConnection', 'mediaStorage'),
+    );
+    expect(fields(SIGNALING_ANSWER.mediaStorage.join)).toEqual(
+      documentedFields('SignalingConnection', 'mediaStorage', 'join'),
     );
   });
 });

@@ -24,7 +24,8 @@ const signed = (base: ReturnType<typeof event>) =>
   authorized(base, { iam: { userArn: 'arn:aws:iam::123456789012:user/camera' } });
 const viewer = () => signed(event('demo', {}, {}, 'viewer'));
 const master = () => signed(event('demo', {}, {}, 'master'));
-const join = (body: unknown) => signed(event('demo', body, {}, 'storage-session'));
+const join = (role: 'viewer' | 'master', body: unknown) =>
+  signed(event('demo', body, {}, `storage-session/${role}`));
 
 function recording(status: 'ENABLED' | 'DISABLED'): void {
   kvs.on(DescribeMediaStorageConfigurationCommand).resolves({
@@ -48,7 +49,7 @@ describe('the signaling answers with storageSessions', () => {
     expect(status).toBe(200);
     expect(body.mediaStorage).toEqual({
       enabled: true,
-      join: { path: '/v1/channels/demo/storage-session', body: { role: 'VIEWER', clientId: body.clientId } },
+      join: { path: '/v1/channels/demo/storage-session/viewer', body: { clientId: body.clientId } },
     });
   });
 
@@ -107,7 +108,7 @@ describe('the storage-session route', () => {
   it('is refused with 403 where the deployment does not serve storage sessions', async () => {
     const { status, body } = parse(
       await buildHandler({ signalingRoles: ['viewer'], authMode: 'iam' })(
-        join({ role: 'VIEWER', clientId: 'x.v0' }),
+        join('viewer', { clientId: 'x.v0' }),
       ),
     );
 
@@ -119,19 +120,19 @@ describe('the storage-session route', () => {
   });
 
   it.each([
-    ['a viewer without its clientId', { role: 'VIEWER' }],
-    ['a master with a clientId', { role: 'MASTER', clientId: 'x.v0' }],
-    ['another field', { role: 'MASTER', transports: ['udp'] }],
-    ['a role KVS does not have', { role: 'OBSERVER' }],
-    ['a clientId KVS would refuse', { role: 'VIEWER', clientId: 'x v0' }],
-  ])('refuses %s with 400 InvalidRequest, before any call to AWS', async (_, body) => {
+    ['a viewer join without its clientId', 'viewer', {}],
+    ['a master join with a clientId', 'master', { clientId: 'x.v0' }],
+    ['a role in the body (the path names it)', 'master', { role: 'MASTER' }],
+    ['another field', 'viewer', { clientId: 'x.v0', transports: ['udp'] }],
+    ['a clientId KVS would refuse', 'viewer', { clientId: 'x v0' }],
+  ] as const)('refuses %s with 400 InvalidRequest, before any call to AWS', async (_, role, body) => {
     const handler = buildHandler({
       signalingRoles: ['viewer', 'master'],
       authMode: 'iam',
       storageSessions: true,
     });
 
-    const { status, body: answer } = parse(await handler(join(body)));
+    const { status, body: answer } = parse(await handler(join(role, body)));
 
     expect(status).toBe(400);
     expect(answer.error.code).toBe('InvalidRequest');
@@ -141,7 +142,7 @@ describe('the storage-session route', () => {
   it('refuses a ClientId the viewer route did not issue to the caller with 403, before any call to AWS', async () => {
     const handler = buildHandler({ signalingRoles: ['viewer'], authMode: 'iam', storageSessions: true });
 
-    const { status, body } = parse(await handler(join({ role: 'VIEWER', clientId: 'someone-else.v0' })));
+    const { status, body } = parse(await handler(join('viewer', { clientId: 'someone-else.v0' })));
 
     expect(status).toBe(403);
     expect(body.error).toEqual({
@@ -160,7 +161,7 @@ describe('the storage-session route', () => {
       storageSessions: true,
     });
 
-    const { status, body } = parse(await handler(join({ role: 'MASTER' })));
+    const { status, body } = parse(await handler(join('master', {})));
 
     expect(status).toBe(400);
     expect(body.error).toEqual({

@@ -5,6 +5,7 @@ import {
   type SignalingAnswer,
   type SignalingRequestBody,
   type StorageSessionAnswer,
+  type StorageSessionRequestBody,
   signalingPath,
   storageSessionPath,
 } from './contract';
@@ -201,19 +202,19 @@ export class SignalingConnector {
 
   /**
    * Joins `connection`'s storage session (WebRTC ingestion, deployments with `storageSessions`):
-   * `POST /v1/channels/{channel}/storage-session` with the join its answer names
-   * (`mediaStorage.join`: the master's role, or the viewer's role and ClientId). Call it once the
-   * SDK's signaling client is open (its `open` event), then answer the SDP offer that KVS's
-   * recording peer sends over it. KVS's join is not idempotent (each call sends one offer), and a
-   * request lost on the network may still have reached KVS: this sends it once and never retries
-   * it, whatever the answer (a 429 or 503 too); join again only when no offer arrives (the JS
-   * SDK's sample waits 6 seconds). Throws a `TypeError` when the channel records no media
-   * (`mediaStorage.enabled` false or absent: connect peer to peer instead), and
-   * `IceServerError` when the broker refuses (its code, status and `retryAfterSeconds`) or
-   * cannot be reached.
+   * `POST` to its role's storage-session route (`/v1/channels/{channel}/storage-session/viewer`
+   * or `…/master`) the join its answer names (`mediaStorage.join`: a viewer's ClientId, nothing for
+   * the master). Call it once the SDK's signaling client is open (its `open` event), then answer
+   * the SDP offer that KVS's recording peer sends over it. KVS's join is not idempotent (each call
+   * sends one offer), and a request lost on the network may still have reached KVS: this sends it
+   * once and never retries it, whatever the answer (a 429 or 503 too); join again only when no
+   * offer arrives (the JS SDK's sample waits 6 seconds). Throws a `TypeError` when the channel
+   * records no media (`mediaStorage.enabled` false or absent: connect peer to peer instead), and
+   * `IceServerError` when the broker refuses (its code, status and `retryAfterSeconds`) or cannot
+   * be reached.
    */
   async joinStorageSession(
-    connection: Pick<SignalingConnection, 'mediaStorage'>,
+    connection: Pick<SignalingConnection, 'role' | 'mediaStorage'>,
     options: { signal?: AbortSignal } = {},
   ): Promise<StorageSessionAnswer> {
     const join = connection.mediaStorage?.join;
@@ -223,12 +224,11 @@ export class SignalingConnector {
         'connection',
         'is for a channel that records no media: connect peer to peer instead',
       );
+    const { role } = connection;
     return postJson(
       {
-        url: requestUrl(this.options, storageSessionPath, OWNER),
-        body: JSON.stringify(
-          join.body.role === 'VIEWER' ? { role: 'VIEWER', clientId: join.body.clientId } : { role: 'MASTER' },
-        ),
+        url: requestUrl(this.options, (channel) => storageSessionPath(role, channel), OWNER),
+        body: JSON.stringify(role === 'VIEWER' ? { clientId: join.body.clientId } : {}),
         auth: this.options,
         fetch: this.fetchFn,
         timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -297,19 +297,14 @@ function readMediaStorage(value: unknown): MediaStorage | undefined {
   if (typeof m?.enabled !== 'boolean') return undefined;
   if (m.join === undefined) return { enabled: m.enabled };
   const join = m.join as Unchecked<NonNullable<MediaStorage['join']>> | null;
-  const body = join?.body as { role?: unknown; clientId?: unknown } | null | undefined;
-  if (typeof join?.path !== 'string') return undefined;
-  if (body?.role === 'MASTER')
-    return { enabled: m.enabled, join: { path: join.path, body: { role: 'MASTER' } } };
-  if (body?.role === 'VIEWER' && typeof body.clientId === 'string')
-    return {
-      enabled: m.enabled,
-      join: { path: join.path, body: { role: 'VIEWER', clientId: body.clientId } },
-    };
-  return undefined;
+  const body = join?.body as Unchecked<StorageSessionRequestBody> | null | undefined;
+  if (typeof join?.path !== 'string' || typeof body !== 'object' || body === null) return undefined;
+  if (body.clientId !== undefined && typeof body.clientId !== 'string') return undefined;
+  const clientId = typeof body.clientId === 'string' ? { clientId: body.clientId } : {};
+  return { enabled: m.enabled, join: { path: join.path, body: clientId } };
 }
 
-/** The body's {@link StorageSessionAnswer} fields, checked; undefined when it is not the storage-session route's answer. */
+/** The body's {@link StorageSessionAnswer} fields, checked; undefined when it is not a storage-session route's answer. */
 function readStorageAnswer(body: unknown): StorageSessionAnswer | undefined {
   const b = body as Unchecked<StorageSessionAnswer> | null | undefined;
   if ((b?.role !== 'VIEWER' && b?.role !== 'MASTER') || typeof b.channelArn !== 'string') return undefined;

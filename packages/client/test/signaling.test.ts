@@ -81,13 +81,13 @@ describe('SignalingConnector.connect', () => {
 });
 
 describe('SignalingConnector.joinStorageSession', () => {
-  const JOIN_PATH = '/v1/channels/demo/storage-session';
+  const JOIN_PATH = '/v1/channels/demo/storage-session/viewer';
   /** A viewer bundle of a channel that records media, as a deployment with storageSessions answers it. */
   const recordingBundle = () => ({
     ...bundle(),
     mediaStorage: {
       enabled: true,
-      join: { path: JOIN_PATH, body: { role: 'VIEWER', clientId: 'u-abc.suffix1' } },
+      join: { path: JOIN_PATH, body: { clientId: 'u-abc.suffix1' } },
     },
   });
   const joined = { role: 'VIEWER', clientId: 'u-abc.suffix1', channelArn: ARN, streamArn: `${ARN}-stream` };
@@ -102,22 +102,24 @@ describe('SignalingConnector.joinStorageSession', () => {
     expect(stub.requests[1]).toMatchObject({
       url: `http://127.0.0.1:8080${JOIN_PATH}`,
       headers: { authorization: 'Bearer token-1', 'content-type': 'application/json' },
-      body: { role: 'VIEWER', clientId: 'u-abc.suffix1' },
+      body: { clientId: 'u-abc.suffix1' },
     });
     expect(answer).toEqual(joined);
   });
 
-  it('joins a master with its role alone', async () => {
+  it("joins a master at the master's storage-session route, with an empty body", async () => {
     const stub = stubFetch({
       body: { role: 'MASTER', channelArn: ARN },
     });
     const master = {
-      mediaStorage: { enabled: true, join: { path: JOIN_PATH, body: { role: 'MASTER' } } },
+      role: 'MASTER',
+      mediaStorage: { enabled: true, join: { path: '/v1/channels/demo/storage-session/master', body: {} } },
     } as const;
 
     const answer = await connector(stub.fetch).joinStorageSession(master);
 
-    expect(stub.requests[0]?.body).toEqual({ role: 'MASTER' });
+    expect(stub.requests[0]?.url).toBe('http://127.0.0.1:8080/v1/channels/demo/storage-session/master');
+    expect(stub.requests[0]?.body).toEqual({});
     expect(answer).toEqual({ role: 'MASTER', channelArn: ARN });
   });
 
@@ -150,21 +152,24 @@ describe('SignalingConnector.joinStorageSession', () => {
   });
 
   it.each([
-    ['records no media', { mediaStorage: { enabled: false } }],
-    ['was answered without mediaStorage (a deployment without storageSessions)', {}],
-  ])('throws a TypeError, sending nothing, for a connection whose channel %s', async (_, connection) => {
-    const stub = stubFetch({ body: joined });
+    ['records no media', { role: 'VIEWER', mediaStorage: { enabled: false } }],
+    ['was answered without mediaStorage (a deployment without storageSessions)', { role: 'VIEWER' }],
+  ] as const)(
+    'throws a TypeError, sending nothing, for a connection whose channel %s',
+    async (_, connection) => {
+      const stub = stubFetch({ body: joined });
 
-    const error = await connector(stub.fetch)
-      .joinStorageSession(connection)
-      .catch((e: unknown) => e);
+      const error = await connector(stub.fetch)
+        .joinStorageSession(connection)
+        .catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as TypeError).message).toBe(
-      'SignalingConnector: connection is for a channel that records no media: connect peer to peer instead',
-    );
-    expect(stub.requests).toHaveLength(0);
-  });
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message).toBe(
+        'SignalingConnector: connection is for a channel that records no media: connect peer to peer instead',
+      );
+      expect(stub.requests).toHaveLength(0);
+    },
+  );
 
   it.each([
     ['no role', { channelArn: ARN }],
@@ -182,14 +187,14 @@ describe('SignalingConnector.joinStorageSession', () => {
     const connect = (mediaStorage: unknown) =>
       connector(stubFetch({ body: { ...bundle(), mediaStorage } }).fetch).connect('VIEWER');
 
-    const [fits, viewerWithoutClientId, extraField] = await Promise.all([
+    const [fits, numericClientId, extraField] = await Promise.all([
       connect(recordingBundle().mediaStorage),
-      connect({ enabled: true, join: { path: JOIN_PATH, body: { role: 'VIEWER' } } }),
+      connect({ enabled: true, join: { path: JOIN_PATH, body: { clientId: 7 } } }),
       connect({ enabled: false, note: 'x' }),
     ]);
 
     expect(fits.mediaStorage).toEqual(recordingBundle().mediaStorage);
-    expect(viewerWithoutClientId).not.toHaveProperty('mediaStorage');
+    expect(numericClientId).not.toHaveProperty('mediaStorage');
     expect(extraField.mediaStorage).toEqual({ enabled: false });
   });
 });

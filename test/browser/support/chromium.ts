@@ -62,11 +62,11 @@ export async function privateHome(caFile?: string): Promise<PrivateHome> {
  * Headless Chromium with HOME at `home`. `--allow-loopback-in-peer-connection`: with nothing
  * but loopback networking (CI sandboxes) Chromium otherwise gathers no candidate at all.
  */
-export function launchChromium(home: PrivateHome): Promise<Browser> {
+export function launchChromium(home: PrivateHome, extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--allow-loopback-in-peer-connection'],
+    args: ['--allow-loopback-in-peer-connection', ...extraArgs],
     env: { ...process.env, HOME: home.dir },
     timeout: 60_000,
   });

@@ -137,20 +137,20 @@ describe('StorageSessions', () => {
     storage = storageSessions();
   });
 
-  const viewer = (
-    clientId: string,
-    overrides: Partial<StorageSessionRequest> = {},
-  ): StorageSessionRequest => ({
+  /** Who asks, on which channel (the request's fields but its role's). */
+  type Caller = Partial<Omit<StorageSessionRequest, 'role' | 'clientId'>>;
+  const viewer = (clientId: string, overrides: Caller = {}): StorageSessionRequest => ({
     channel: 'demo',
-    body: { role: 'VIEWER', clientId },
+    role: 'VIEWER',
+    clientId,
     grantedChannels: 'all',
     masterChannels: [],
     viewerPool: 'u-alice',
     ...overrides,
   });
-  const master = (overrides: Partial<StorageSessionRequest> = {}): StorageSessionRequest => ({
+  const master = (overrides: Caller = {}): StorageSessionRequest => ({
     channel: 'demo',
-    body: { role: 'MASTER' },
+    role: 'MASTER',
     grantedChannels: 'all',
     masterChannels: ['demo'],
     ...overrides,
@@ -399,11 +399,15 @@ describe('StorageSessions', () => {
     it('tells the signaling answers whether the channel records media, and which join to make', async () => {
       const [demo, lobby] = await Promise.all([storage.recordsMedia(DEMO), storage.recordsMedia(LOBBY)]);
 
-      expect(mediaStorageOf(DEMO, demo, { role: 'VIEWER', clientId: 'u-alice.v0' })).toEqual({
+      expect(mediaStorageOf(DEMO, demo, 'VIEWER', 'u-alice.v0')).toEqual({
         enabled: true,
-        join: { path: '/v1/channels/demo/storage-session', body: { role: 'VIEWER', clientId: 'u-alice.v0' } },
+        join: { path: '/v1/channels/demo/storage-session/viewer', body: { clientId: 'u-alice.v0' } },
       });
-      expect(mediaStorageOf(LOBBY, lobby, { role: 'MASTER' })).toEqual({ enabled: false });
+      expect(mediaStorageOf(DEMO, demo, 'MASTER')).toEqual({
+        enabled: true,
+        join: { path: '/v1/channels/demo/storage-session/master', body: {} },
+      });
+      expect(mediaStorageOf(LOBBY, lobby, 'MASTER')).toEqual({ enabled: false });
     });
   });
 });

@@ -123,7 +123,7 @@ export function event(
   channel: string,
   body?: unknown,
   overrides: Partial<APIGatewayProxyEventV2> = {},
-  route: 'ice-servers' | Lowercase<ChannelRole> | 'storage-session' = 'ice-servers',
+  route: 'ice-servers' | Lowercase<ChannelRole> | `storage-session/${Lowercase<ChannelRole>}` = 'ice-servers',
 ): APIGatewayProxyEventV2 {
   return {
     version: '2.0',

@@ -23,17 +23,19 @@ import { callOperation } from './support/wire';
 // KVS developer guide ("WebRTC ingestion") and the service models describe them.
 
 const AGENT = 'AWS_KVS_STORAGE_AGENT_EMULATOR';
+/** `demo` records media; quotas off and a generous Connect rate: these tests connect peers quickly. */
+const INGESTING = {
+  ...STORES_MEDIA,
+  quotas: { enabled: false },
+  signaling: { connectsPerSecondPerChannel: 100 },
+} as const;
 
 describe("the emulator's WebRTC ingestion", () => {
   let emulator: Emulator;
   const sockets: WebSocket[] = [];
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({
-      ...STORES_MEDIA,
-      quotas: { enabled: false },
-      signaling: { connectsPerSecondPerChannel: 100 },
-    });
+    emulator = await startTestEmulator(INGESTING);
   });
   afterEach(() => {
     for (const socket of sockets.splice(0)) socket.terminate();
@@ -193,11 +195,7 @@ describe("the emulator's WebRTC ingestion: a storage session's viewers", () => {
   const sockets: WebSocket[] = [];
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({
-      ...STORES_MEDIA,
-      quotas: { enabled: false },
-      signaling: { connectsPerSecondPerChannel: 100 },
-    });
+    emulator = await startTestEmulator(INGESTING);
   });
   afterAll(async () => {
     for (const socket of sockets.splice(0)) socket.terminate();
