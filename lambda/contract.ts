@@ -37,7 +37,9 @@ export const STORAGE_ACTIONS = {
   MASTER: 'JoinStorageSession',
   VIEWER: 'JoinStorageSessionAsViewer',
 } as const satisfies Readonly<Record<ChannelRole, string>>;
+/** A role's join action: `JoinStorageSession` (master) or `JoinStorageSessionAsViewer` (viewer). */
 export type StorageAction = (typeof STORAGE_ACTIONS)[ChannelRole];
+/** The KVS action that tells whether a channel records media (`kinesisvideo` 2017-09-30). */
 export const DESCRIBE_MEDIA_STORAGE = 'DescribeMediaStorageConfiguration';
 
 /**

@@ -63,6 +63,7 @@ export const STORAGE_STATUS_FRESH_MS = 60_000;
  */
 export const STORAGE_STATUS_USABLE_MS = 10 * 60_000;
 
+/** What {@link StorageSessions} works with; the composition root (lambda/create-handler.ts) gives it. */
 export interface StorageSessionsOptions {
   readonly channels: ChannelDirectory;
   readonly access: ChannelAccess;
