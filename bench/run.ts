@@ -1,6 +1,7 @@
 import { browser } from './browser';
 import { bundle } from './bundle';
 import { burst } from './burst';
+import { firstFrame } from './first-frame';
 import { firstRequest } from './first-request';
 import { fleetStorm } from './fleet-storm';
 import { handlerCost } from './handler-cost';
@@ -8,7 +9,7 @@ import { chooseBenchmarks, exitAfter, parseBenchArgs, runBenchmarks } from './li
 import { OUTPUT_DIRS } from './lib/report';
 import { throughput } from './throughput';
 
-const ALL = [throughput, handlerCost, firstRequest, burst, fleetStorm, bundle, browser];
+const ALL = [throughput, handlerCost, firstRequest, burst, fleetStorm, bundle, browser, firstFrame];
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- burst bundle` runs the named ones.

@@ -50,7 +50,10 @@ export interface HandlerOptions {
  * runs in the background: a failure only logs, and the first request tries again.
  */
 export function createHandler(config: FunctionConfig, options: HandlerOptions = {}): ApiHandler {
-  const { aws = {}, clock = Date.now, prewarm = true } = options;
+  const { clock = Date.now, prewarm = true } = options;
+  // The endpoints the settings choose (dualStack, fips) for every client not given an endpoint URL.
+  const mode = { dualStack: config.dualStack, fips: config.fips };
+  const aws: AwsClientOptions = { ...options.aws, mode };
   // The namespace and service are fixed (lambda/contract.ts METRICS): the stack's alarms and dashboard
   // read exactly these, so an override by environment variable would leave them watching nothing.
   const logger = new Logger({ serviceName: METRICS.service, logLevel: config.logLevel });
@@ -87,6 +90,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
       ...(aws.endpoints?.kinesisVideo !== undefined
         ? { kinesisVideoEndpoint: aws.endpoints.kinesisVideo }
         : {}),
+      mode,
       clock,
       metrics,
     }),
@@ -97,7 +101,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   const vendor = new IceVendor({
     channels,
     access,
-    policy: vendorTuning(config),
+    policy: { ...vendorTuning(config), endpoints: mode },
     clock,
     metrics,
     budget: shared?.budget,

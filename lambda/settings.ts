@@ -276,6 +276,20 @@ export const SETTINGS = {
     default: 3,
     doc: 'attempts per upstream call on throttling, outages, timeouts and 5xx, with full-jitter backoff (the SDK retries nothing)',
   },
+  dualStack: {
+    context: 'dualStack',
+    env: 'DUAL_STACK',
+    type: { kind: 'boolean' },
+    default: false,
+    doc: "reach KVS, STS, SSM and DynamoDB at their dual-stack (IPv4 and IPv6) endpoints and vend KVS's dual-stack STUN URL; refused where a Region has none (docs/operations.md)",
+  },
+  fips: {
+    context: 'fips',
+    env: 'FIPS',
+    type: { kind: 'boolean' },
+    default: false,
+    doc: "reach KVS, STS, SSM and DynamoDB at their FIPS endpoints and vend KVS's FIPS STUN URL (stuns:); refused where a Region has none (KVS: AWS GovCloud (US) only; docs/operations.md)",
+  },
   sharedCache: {
     context: 'sharedCache',
     env: 'SHARED_CACHE',

@@ -247,6 +247,27 @@ export interface IceBrokerProps {
   readonly callerIssuancesPerMinute?: number;
 
   /**
+   * Reach KVS, STS, SSM and DynamoDB at their dual-stack (IPv4 and IPv6) endpoints (the AWS SDK's
+   * `useDualstackEndpoint`), and vend KVS's dual-stack STUN URL
+   * (`stun:stun.kinesisvideo.<region>.api.aws:443`, `api.amazonwebservices.com.cn` in China); the
+   * signaling endpoints and TURN host names are the dual-stack ones KVS returns. Refused where a
+   * Region the function calls has no dual-stack endpoint (lib/regions.ts).
+   *
+   * @default false
+   */
+  readonly dualStack?: boolean;
+
+  /**
+   * Reach KVS, STS, SSM and DynamoDB at their FIPS endpoints (the AWS SDK's `useFipsEndpoint`), and
+   * vend KVS's FIPS STUN URL (`stuns:stun.kinesisvideo-fips.<region>.amazonaws.com:443`, `api.aws`
+   * with `dualStack`). Refused where a Region the function calls has no FIPS endpoint: KVS has them
+   * in AWS GovCloud (US) only (lib/regions.ts).
+   *
+   * @default false
+   */
+  readonly fips?: boolean;
+
+  /**
    * Keep ICE answers in the shared table too, per channel, role and caller, until they stop being
    * servable: a caller whose next request reaches another function instance then costs no KVS
    * call, at the price of one DynamoDB read per request that misses an instance's own cache,

@@ -142,6 +142,8 @@ export function deploymentRisksOf(props: IceBrokerProps, region?: string): Risks
     existingChannels,
     createChannels,
     storageSessions,
+    dualStack,
+    fips,
   } = props;
   const settings = deploymentRisks(
     { throttleBurst, reservedConcurrency, authMode: auth.mode, signalingRoles },
@@ -153,6 +155,8 @@ export function deploymentRisksOf(props: IceBrokerProps, region?: string): Risks
     existingChannels,
     createChannels,
     storageSessions,
+    dualStack,
+    fips,
   });
   return {
     refusals: [...settings.refusals, ...regional.refusals],

@@ -26,7 +26,12 @@
  * - The KVS WebRTC developer guide says WebRTC "is not yet supported in the AWS GovCloud (US)
  *   Region" (https://docs.aws.amazon.com/kinesisvideostreams-webrtc-dg/latest/devguide/availability.html),
  *   while the endpoint data lists KVS there and CloudFormation's schemas there have the signaling
- *   channel type. The sources disagree, so synthesis neither refuses nor vouches for it.
+ *   channel type. The sources disagree, so synthesis neither refuses nor vouches for it. (The KVS
+ *   WebRTC SDKs now target it: the JS SDK 2.7.0 turns FIPS on for `us-gov-` Regions, and the C SDK
+ *   tests its GovCloud STUN endpoint.)
+ * - Where the function's services have dual-stack and FIPS endpoints (settings `dualStack` and
+ *   `fips`): {@link DUAL_STACK_PARTITIONS} and {@link FIPS_REGIONS}, from the same endpoint data;
+ *   {@link endpointVariantRisks} refuses the others.
  */
 import { parseChannelArn } from '../lambda/contract';
 import type { Risk, Risks } from './safety';
@@ -112,6 +117,66 @@ export function kvsNotOffered(partition: string, region: string, which = ''): st
   return `Kinesis Video Streams is not offered in ${region}${which} (in ${partition} it is offered ${where})`;
 }
 
+/** The AWS services the function calls, by their names in AWS's endpoint data, as messages name them. */
+export const FUNCTION_SERVICES = {
+  kinesisvideo: 'Kinesis Video Streams',
+  sts: 'STS',
+  ssm: 'SSM',
+  dynamodb: 'DynamoDB',
+} as const;
+
+/** A service the function calls: KVS (control plane and signaling) in each channel's Region, the others in its own. */
+export type FunctionService = keyof typeof FUNCTION_SERVICES;
+
+/**
+ * The Regions where each service the function calls has a FIPS endpoint: those whose endpoint, or
+ * whose service's defaults, have a `fips` variant in AWS's endpoint data as botocore 1.43.11 ships
+ * it (`botocore/data/endpoints.json`; test/lib/regions.test.ts checks it against the installed
+ * botocore). The partitions' defaults name a FIPS host for every service and Region, as the AWS
+ * SDK's endpoint rules do (`supportsFIPS` is true in every partition, China included): they say
+ * what a FIPS host would be called, not that it exists. The explicit variants do: they are
+ * exactly the FIPS endpoints the General Reference lists (Kinesis Data Streams' in four US
+ * Regions, none for KVS outside GovCloud), and the KVS WebRTC SDKs agree for KVS: the JS SDK
+ * 2.7.0 refuses FIPS outside `us-gov-` Regions (examples/app.js), and the C SDK's FIPS endpoint
+ * table (src/source/Signaling/ChannelInfo.h) has GovCloud's and the ISO partitions' only (for the
+ * latter the endpoint data has no FIPS variant, so synthesis refuses them).
+ */
+export const FIPS_REGIONS: Readonly<Record<FunctionService, readonly string[]>> = {
+  kinesisvideo: ['us-gov-east-1', 'us-gov-west-1'],
+  sts: ['us-east-1', 'us-east-2', 'us-gov-east-1', 'us-gov-west-1', 'us-west-1', 'us-west-2'],
+  ssm: [
+    'ca-central-1',
+    'ca-west-1',
+    'us-east-1',
+    'us-east-2',
+    'us-gov-east-1',
+    'us-gov-west-1',
+    'us-west-1',
+    'us-west-2',
+  ],
+  dynamodb: [
+    'ca-central-1',
+    'ca-west-1',
+    'us-east-1',
+    'us-east-2',
+    'us-gov-east-1',
+    'us-gov-west-1',
+    'us-west-1',
+    'us-west-2',
+  ],
+};
+
+/**
+ * The partitions whose endpoints have dual-stack variants (IPv4 and IPv6): those whose defaults
+ * have a `dualstack` variant in AWS's endpoint data (botocore 1.43.11; test/lib/regions.test.ts
+ * checks it). For dual-stack the data has no finer grain for KVS, STS, SSM or DynamoDB: no Region
+ * of these partitions is marked as lacking one. The KVS WebRTC developer guide ("Use IPv6/Dual-Stack
+ * endpoints with Amazon Kinesis Video WebRTC") warns that "if a dual-stack endpoint doesn't exist
+ * for the service or Region, the request fails", without a list; the C SDK tests dual-stack TURN in
+ * us-west-2. docs/operations.md says what is confirmed where.
+ */
+export const DUAL_STACK_PARTITIONS: readonly string[] = ['aws', 'aws-cn', 'aws-eusc', 'aws-us-gov'];
+
 /** The settings {@link regionRisks} reads (a subset of the broker's props). */
 export interface RegionSettings {
   /** The Region the stack deploys to, when synthesis knows it. */
@@ -125,6 +190,10 @@ export interface RegionSettings {
   readonly createChannels?: readonly string[];
   /** Storage sessions (WebRTC ingestion) are served: refused where KVS offers no ingestion. */
   readonly storageSessions?: boolean;
+  /** Dual-stack endpoints for every call (`dualStack`). */
+  readonly dualStack?: boolean;
+  /** FIPS endpoints for every call (`fips`). */
+  readonly fips?: boolean;
 }
 
 /**
@@ -135,6 +204,8 @@ export interface RegionSettings {
  *   Region where CloudFormation cannot create one (the message says how to create it instead);
  *   `storageSessions` where a channel or the deploy Region is in a partition without WebRTC
  *   ingestion (`aws-cn`);
+ *   `dualStack` or `fips` where a service the function calls has no such endpoint
+ *   ({@link endpointVariantRisks});
  * - warned: `auth` `jwt` or `none` in `aws-cn` (a channel ARN's partition, or the deploy Region's),
  *   where API Gateway serves such APIs only for an account with an ICP licence (docs/operations.md).
  * The deploy Region is known when the stack has one, or when the CDK CLI tells the app (lib/app.ts).
@@ -195,6 +266,7 @@ export function regionRisks(settings: RegionSettings): Risks {
       message: `KVS offers no WebRTC ingestion (JoinStorageSession, JoinStorageSessionAsViewer) in ${noIngestion.join(', ')}: leave storageSessions off there (docs/operations.md, "Three modes")`,
     });
   }
+  refusals.push(...endpointVariantRisks(settings));
   const warnings: Risk[] = [];
   if (partitions.has('aws-cn') && (authMode === 'jwt' || authMode === 'none')) {
     warnings.push({
@@ -205,4 +277,97 @@ export function regionRisks(settings: RegionSettings): Risks {
     });
   }
   return { refusals, warnings };
+}
+
+/** `a`, `a and b`, `a, b and c` (or `or`). */
+function listed(items: readonly string[], conjunction: 'and' | 'or' = 'and'): string {
+  return items.length <= 1
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
+}
+
+/** Where the function calls AWS: the services it calls in one Region, and why it calls them there. */
+interface RegionCalls {
+  readonly services: Set<FunctionService>;
+  /** The Region the stack deploys to (the function's own). */
+  own: boolean;
+  /** The channels (by ARN) in the Region. */
+  readonly channels: string[];
+}
+
+const ENDPOINT_VARIANTS_DOC = 'docs/operations.md, "Dual-stack and FIPS endpoints"';
+
+/**
+ * `dualStack` and `fips` where a service the function calls has no such endpoint
+ * ({@link DUAL_STACK_PARTITIONS}, {@link FIPS_REGIONS}): the function calls STS, SSM and DynamoDB
+ * in the Region the stack deploys to (when synthesis knows it), and KVS there for the channels
+ * it creates or names by creation time, and in the Region of each channel ARN. One refusal per
+ * setting and Region, naming the Region, why the function calls it, and the services it lacks.
+ */
+export function endpointVariantRisks(settings: RegionSettings): Risk[] {
+  const { region, dualStack = false, fips = false } = settings;
+  if (!dualStack && !fips) return [];
+  const existing = settings.existingChannels ?? [];
+  const calls = new Map<string, RegionCalls>();
+  const callsIn = (name: string): RegionCalls => {
+    const found = calls.get(name) ?? { services: new Set<FunctionService>(), own: false, channels: [] };
+    calls.set(name, found);
+    return found;
+  };
+  if (region !== undefined) {
+    const own = callsIn(region);
+    own.own = true;
+    const kvsHere =
+      (settings.createChannels ?? []).length > 0 || existing.some(({ arn }) => arn === undefined);
+    for (const service of ['kinesisvideo', 'sts', 'ssm', 'dynamodb'] as const)
+      if (service !== 'kinesisvideo' || kvsHere) own.services.add(service);
+  }
+  for (const { name, arn } of existing) {
+    const parsed = arn === undefined ? undefined : parseChannelArn(arn);
+    if (parsed === undefined) continue;
+    const there = callsIn(parsed.region);
+    there.services.add('kinesisvideo');
+    there.channels.push(name);
+  }
+  const order = Object.keys(FUNCTION_SERVICES) as FunctionService[];
+  const variants = [
+    {
+      setting: 'dualStack',
+      enabled: dualStack,
+      what: 'dual-stack',
+      has: (_: FunctionService, where: string) => DUAL_STACK_PARTITIONS.includes(partitionOf(where)),
+      known: () => `AWS's endpoint data has dual-stack endpoints in ${listed(DUAL_STACK_PARTITIONS)} only`,
+    },
+    {
+      setting: 'fips',
+      enabled: fips,
+      what: 'FIPS',
+      has: (service: FunctionService, where: string) => FIPS_REGIONS[service].includes(where),
+      known: (service: FunctionService) =>
+        `AWS's endpoint data has FIPS endpoints of ${FUNCTION_SERVICES[service]} in ${listed(FIPS_REGIONS[service])} only`,
+    },
+  ] as const;
+  return variants.flatMap(({ setting, enabled, what, has, known }) =>
+    !enabled
+      ? []
+      : [...calls].flatMap(([where, { services, own, channels }]) => {
+          const lacking = order.filter((service) => services.has(service) && !has(service, where));
+          const [first] = lacking;
+          if (first === undefined) return [];
+          const names = channels.map((name) => `"${name}"`);
+          const ofChannels =
+            names.length === 0 ? '' : `of channel${names.length > 1 ? 's' : ''} ${listed(names)}`;
+          const role = own ? `this stack deploys to${ofChannels ? ` and ${ofChannels}` : ''}` : ofChannels;
+          const missing = listed(
+            lacking.map((service) => FUNCTION_SERVICES[service]),
+            'or',
+          );
+          return [
+            {
+              props: [setting],
+              message: `${where}, the Region ${role}, has no ${what} endpoint for ${missing}; ${known(first)} (${ENDPOINT_VARIANTS_DOC})`,
+            },
+          ];
+        }),
+  );
 }

@@ -24,19 +24,26 @@ export function splitTarget(target: string): RawTarget {
   return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
-/** Listens on 127.0.0.1 (0 picks a free port) and resolves with the port; a taken port is an error that says so. */
-export function listen(server: NetServer, port: number): Promise<number> {
+/**
+ * Listens on 127.0.0.1, or another loopback `host` such as `::1` (0 picks a free port), and
+ * resolves with the port; a taken port is an error that says so.
+ */
+export function listen(server: NetServer, port: number, host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
+    const shown = host.includes(':') ? `[${host}]` : host;
     const onError = (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(
-              `port ${port} on 127.0.0.1 is already in use: stop the other process or choose another port`,
+          ? Object.assign(
+              new Error(
+                `port ${port} on ${shown} is already in use: stop the other process or choose another port`,
+              ),
+              { code: error.code },
             )
           : error,
       );
     server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });

@@ -50,8 +50,10 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
     fleet: { instances: args.instances, sharedTable: args.instances > 1 || config.sharedCache === true },
     ...(args.dynamodbEndpoint !== undefined ? { dynamodbEndpoint: args.dynamodbEndpoint } : {}),
   });
+  const relayOn = (port: number) =>
+    stack.coturn?.ipv6Host ? `127.0.0.1:${port} and [::1]:${port}` : `127.0.0.1:${port}`;
   const relay = stack.coturn
-    ? `live: coturn on 127.0.0.1:${stack.coturn.port} (udp, tcp) and :${stack.coturn.tlsPort} (tls, dtls), log ${stack.coturn.logFile}`
+    ? `live: coturn on ${relayOn(stack.coturn.port)} (udp, tcp) and :${stack.coturn.tlsPort} (tls, dtls), log ${stack.coturn.logFile}`
     : 'NOT live: coturn is not installed, so the TURN URIs point at a port where nothing listens (install: sudo apt-get install coturn)';
   const banner = await startupBanner({
     title: 'kvs-ice-broker is serving locally (no AWS account needed)',
@@ -64,6 +66,7 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
     details: [
       `  channels   ${channels.join(', ')}`,
       `  AWS        emulator at ${stack.emulator.url} (${stack.emulator.region}); calls: GET ${stack.emulator.url}/_emulator/stats`,
+      ...endpointModeLines(config, stack.emulator.ipv6Url),
       `  function   ${describeFunction(args.instances, stack.dynamodb)}`,
       `  TURN relay ${relay}`,
       ...(stack.coturn ? caLines(stack.coturn.caFile) : []),
@@ -77,6 +80,26 @@ async function runEmulated(args: RunnerArgs, port: number): Promise<() => Promis
   });
   console.log(banner);
   return () => stack.close();
+}
+
+/**
+ * The banner's lines about `-c dualStack=true` and `-c fips=true`: what the function vends, and
+ * where the emulator serves it (docs/local-development.md).
+ */
+function endpointModeLines(
+  config: { readonly dualStack?: boolean; readonly fips?: boolean },
+  ipv6Url: string | undefined,
+): string[] {
+  const lines: string[] = [];
+  if (config.dualStack)
+    lines.push(
+      `  dual-stack KVS's dual-stack STUN URL; the function reaches the emulator at ${ipv6Url ?? '(none)'}, signaling and TURN on [::1]`,
+    );
+  if (config.fips)
+    lines.push(
+      "  FIPS       KVS's FIPS STUN URL (stuns:); the emulator answers as in any mode (it has no FIPS endpoints to tell apart)",
+    );
+  return lines;
 }
 
 /** The banner's line about blocked callers. */

@@ -12,6 +12,7 @@ import {
 import { type FunctionSettingProps, functionSettingsOf } from '../lib/function-environment';
 import type { IceBrokerProps } from '../lib/ice-broker-props';
 import { ConfigError, type ConfigProblem, validateIceBrokerProps } from '../lib/ice-broker-validation';
+import { endpointVariantRisks } from '../lib/regions';
 import { type LocalBlockedCallers, readLocalBlockedCallers } from './blocked-callers';
 import { DEFAULT_REGION } from './emulator/options';
 import { LOCAL_AUDIENCE, type LocalAuthOptions } from './gateway/auth-mode';
@@ -205,6 +206,7 @@ export function readEmulatedConfig(context: Record<string, unknown>): EmulatedCo
   );
   const { props, ...broker } = readBroker(
     listed ? context : { ...context, createChannels: LOCAL_DEFAULT_CHANNEL },
+    local.region ?? DEFAULT_REGION,
   );
   const blockedCallers = readLocalBlockedCallers(local);
   return {
@@ -253,7 +255,7 @@ export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.Proc
       '--aws has no blocked-callers list (the emulator keeps it); block callers of a deployment in its SSM parameter',
     );
   }
-  const { props, ...broker } = readBroker(context);
+  const { props, ...broker } = readBroker(context, env.AWS_REGION || undefined);
   const channels = (props.existingChannels ?? []).map(({ name, arn }) => {
     const parts = arn === undefined ? undefined : parseChannelArn(arn);
     if (parts === undefined) {
@@ -299,10 +301,14 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * no `auth` means `none`, which needs no acknowledgement on loopback; `jwt` may leave its issuer
  * and audience to the local issuer, or name an `http://` issuer on loopback; a channel may be a
  * bare name (the emulator creates it); and `auth=none` leaves the master route out instead of
- * refusing it. Throws a {@link ConfigError} naming the context keys, as a deployment would.
+ * refusing it. `dualStack` and `fips` are checked for `region` (the emulated one, or `--aws`'s),
+ * as synthesis checks them for the deploy Region: the emulator's endpoints are no more permissive
+ * than AWS's (lib/regions.ts, except what CloudFormation offers there: the emulator creates
+ * channels itself). Throws a {@link ConfigError} naming the context keys, as a deployment would.
  */
 function readBroker(
   context: Record<string, unknown>,
+  region: string | undefined,
 ): LocalFunctionSettings & Pick<EmulatedConfig, 'auth' | 'corsAllowOrigins'> & { props: IceBrokerProps } {
   const deployment = Object.fromEntries(
     Object.entries(context).filter(([key]) => CONTEXT_KEY_NAMES.includes(key)),
@@ -322,7 +328,16 @@ function readBroker(
     ...(mode === 'jwt' ? { jwtAudience: deployment.jwtAudience ?? LOCAL_AUDIENCE } : {}),
   };
   const { props } = parseContext((key) => filled[key]);
-  validateIceBrokerProps(asDeployed(props), { names: CONTEXT_NAMES });
+  const deployed = asDeployed(props);
+  validateIceBrokerProps(deployed, { names: CONTEXT_NAMES });
+  const variants = endpointVariantRisks({ ...deployed, region, authMode: deployed.auth.mode });
+  ConfigError.throwIfAny(
+    variants.map(({ props: names, message }) => ({
+      subject: CONTEXT_NAMES.subject,
+      names: names.map((prop) => CONTEXT_NAMES.name(prop)),
+      problem: message,
+    })),
+  );
   const auth: LocalAuthOptions =
     props.auth.mode !== 'jwt'
       ? { mode: props.auth.mode }

@@ -69,6 +69,11 @@ export interface LocalStackOptions extends LocalFunctionSettings {
   readonly quotas?: QuotaSettings;
   /** Another DynamoDB for the shared table (`--dynamodb-endpoint`); default an embedded dynalite. */
   readonly dynamodbEndpoint?: string;
+  /**
+   * The emulator's sample viewer user, whose keys a page may hold as the KVS samples' pages do
+   * (`EmulatorOptions.sampleViewerUser`): for the first-frame benchmark's baseline. Default: none.
+   */
+  readonly sampleViewerUser?: boolean;
 }
 
 /** The whole product running on loopback. */
@@ -90,11 +95,14 @@ export interface LocalStack {
 }
 
 /**
- * Where the function's SDK clients find the emulator, as a deployment's find AWS: its endpoints,
- * Region and execution credentials (none of the developer's: no profile or session token), and
- * `dynamodb`'s endpoint when the function has the shared table.
+ * Where the function's SDK clients find the emulator, as a deployment's find AWS: its endpoints
+ * (on `[::1]` in dual-stack mode), Region and execution credentials (none of the developer's: no
+ * profile or session token), and `dynamodb`'s endpoint when the function has the shared table.
+ * The endpoint URLs win over the function's endpoint mode (`dualStack`, `fips`), as the SDK wants.
  */
 export function emulatorAws(emulator: Emulator, dynamodb?: LocalDynamoDb): AwsClientOptions {
+  // In dual-stack mode the function reaches the emulator over IPv6 loopback, as an IPv6-only network would.
+  const url = emulator.ipv6Url ?? emulator.url;
   return {
     region: emulator.region,
     credentials: {
@@ -102,9 +110,9 @@ export function emulatorAws(emulator: Emulator, dynamodb?: LocalDynamoDb): AwsCl
       secretAccessKey: emulator.executionCredentials.secretAccessKey,
     },
     endpoints: {
-      sts: emulator.url,
-      kinesisVideo: emulator.url,
-      ssm: emulator.url,
+      sts: url,
+      kinesisVideo: url,
+      ssm: url,
       ...(dynamodb ? { dynamodb: dynamodb.url } : {}),
     },
   };
@@ -303,14 +311,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const closeAll = () =>
     Promise.allSettled(started.reverse().map((part) => part.close())).then(() => undefined);
   try {
+    const dualStack = options.dualStack === true;
     const emulator = await startEmulator({
       port: options.emulatorPort ?? 0,
       region: options.region,
       channels: [...options.channels],
       // With storage sessions every channel records media unless the options say which do.
       storageChannels: [...(options.storageChannels ?? (options.storageSessions ? options.channels : []))],
-      turn: { host: '127.0.0.1', port: coturn?.port ?? 3478, tlsPort: coturn?.tlsPort ?? 5349, secret },
+      // Dual-stack: the emulator serves [::1] too, and its TURN URIs name the relay there.
+      dualStack,
+      turn: {
+        host: dualStack ? '::1' : '127.0.0.1',
+        port: coturn?.port ?? 3478,
+        tlsPort: coturn?.tlsPort ?? 5349,
+        secret,
+      },
       quotas: options.quotas,
+      sampleViewerUser: options.sampleViewerUser,
       // wss:// signaling with the local CA whenever the relay's turns: needs it trusted anyway.
       ...(coturn ? { signalingTls: await signalingCertificate() } : {}),
       // The scoped role grants what the stack's would (lib/iam-policies.ts), nothing more.

@@ -31,8 +31,13 @@ export interface ServerChild {
   readonly pid: number;
   /** The broker's coturn (started with `relay: true` only). */
   readonly relay: RelayInfo | undefined;
-  /** Bearer tokens for these JWT subjects, in order (broker started with `auth: 'jwt'` only). */
-  mintTokens(subjects: readonly string[]): Promise<string[]>;
+  /** What the broker's emulator has: its Region, its channels, the sample viewer user's keys (if asked for). */
+  readonly emulator: Pick<ReadyMessage, 'region' | 'channelArns' | 'sampleViewerCredentials'>;
+  /**
+   * Bearer tokens for these JWT subjects, in order (broker started with `auth: 'jwt'` only), each
+   * allowed to master `masterChannels` when given.
+   */
+  mintTokens(subjects: readonly string[], masterChannels?: readonly string[]): Promise<string[]>;
   /** Requests the broker's local DynamoDB served since the last reset, by operation; `reset` starts again. */
   dynamodbRequests(reset: boolean): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -126,6 +131,11 @@ async function startChild(
     emulatorUrl: ready.emulatorUrl,
     pid: ready.pid,
     relay: ready.relay,
+    emulator: {
+      region: ready.region,
+      channelArns: ready.channelArns,
+      sampleViewerCredentials: ready.sampleViewerCredentials,
+    },
     stop,
     dynamodbRequests: (reset) =>
       new Promise((resolve) => {
@@ -133,7 +143,7 @@ async function startChild(
         counting.set(id, resolve);
         child.send({ type: 'dynamodb', id, reset });
       }),
-    mintTokens: (subjects) =>
+    mintTokens: (subjects, masterChannels) =>
       new Promise((resolve, reject) => {
         const id = nextId++;
         minting.set(id, (reply) => {
@@ -141,7 +151,7 @@ async function startChild(
           if (reply.tokens) resolve([...reply.tokens]);
           else reject(new Error(reply.error ?? 'minting failed'));
         });
-        child.send({ type: 'mint', id, subjects });
+        child.send({ type: 'mint', id, subjects, ...(masterChannels ? { masterChannels } : {}) });
       }),
   };
 }

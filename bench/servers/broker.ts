@@ -24,7 +24,17 @@ async function main(): Promise<void> {
     port: 0,
     channels: [...config.channels],
     relay: config.relay === true,
-    auth: config.auth === 'jwt' ? { mode: 'jwt' } : { mode: 'none' },
+    // With the master route, tokens name the channels they may master in `master_channels`.
+    auth:
+      config.auth === 'jwt'
+        ? {
+            mode: 'jwt',
+            ...(config.signalingRoles?.includes('master') ? { masterChannelsClaim: 'master_channels' } : {}),
+          }
+        : { mode: 'none' },
+    ...(config.signalingRoles ? { signalingRoles: [...config.signalingRoles] } : {}),
+    ...(config.corsAllowOrigins ? { corsAllowOrigins: [...config.corsAllowOrigins] } : {}),
+    sampleViewerUser: config.sampleViewerUser === true,
     fleet: {
       instances: config.instances,
       sharedTable: config.sharedTable,
@@ -47,6 +57,11 @@ async function main(): Promise<void> {
     url: stack.api.url,
     emulatorUrl: stack.emulator.url,
     pid: process.pid,
+    region: stack.emulator.region,
+    channelArns: Object.fromEntries(stack.channelArns),
+    ...(stack.emulator.sampleViewerCredentials
+      ? { sampleViewerCredentials: stack.emulator.sampleViewerCredentials }
+      : {}),
     ...(stack.coturn
       ? { relay: { port: stack.coturn.port, tlsPort: stack.coturn.tlsPort, caFile: stack.coturn.caFile } }
       : {}),
@@ -70,7 +85,8 @@ async function mint(stack: LocalStack, request: MintRequest): Promise<MintReply>
   if (!mintToken)
     return { type: 'minted', id: request.id, error: 'the broker was not started with auth: jwt' };
   try {
-    const tokens = await Promise.all(request.subjects.map((sub) => mintToken({ sub })));
+    const masterChannels = request.masterChannels ? { masterChannels: [...request.masterChannels] } : {};
+    const tokens = await Promise.all(request.subjects.map((sub) => mintToken({ sub, ...masterChannels })));
     return { type: 'minted', id: request.id, tokens };
   } catch (error) {
     return { type: 'minted', id: request.id, error: error instanceof Error ? error.message : String(error) };

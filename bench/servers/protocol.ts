@@ -15,6 +15,12 @@ export interface ReadyMessage {
   readonly pid: number;
   /** The live TURN relay (broker with `relay: true` only). */
   readonly relay?: RelayInfo;
+  /** The emulated Region (broker only). */
+  readonly region?: string;
+  /** Channel name to ARN, as the emulator has them (broker only). */
+  readonly channelArns?: Record<string, string>;
+  /** The emulator's sample viewer user's keys (broker with `sampleViewerUser: true` only). */
+  readonly sampleViewerCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 /** The broker's coturn, as a benchmark may need it. */
@@ -32,6 +38,8 @@ export interface MintRequest {
   readonly type: 'mint';
   readonly id: number;
   readonly subjects: readonly string[];
+  /** Channels every one of these tokens may master (the `master_channels` claim). */
+  readonly masterChannels?: readonly string[];
 }
 
 export interface MintReply {
@@ -60,6 +68,12 @@ export interface BrokerConfig {
    * start when coturn (`turnserver`) is not installed. Default: no relay.
    */
   readonly relay?: boolean;
+  /** The signaling routes served (`-c signalingRoles`); default none. The master route needs `auth: 'jwt'`. */
+  readonly signalingRoles?: readonly ('viewer' | 'master')[];
+  /** Origins the API answers CORS for (`-c corsAllowOrigins`), e.g. the origin of a benchmark's pages. */
+  readonly corsAllowOrigins?: readonly string[];
+  /** The emulator's sample viewer user, whose keys a page may hold (the first-frame baseline). */
+  readonly sampleViewerUser?: boolean;
 }
 
 /** Asks the broker child how many requests its local DynamoDB served (and to start counting again). */

@@ -41,7 +41,7 @@ describe('npm run bench -- <unknown name>', { timeout: CHILD_TIMEOUT_MS + 30_000
     expect(result.status).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([
-      'bench: unknown benchmark "nosuch"; choose from: throughput, handler-cost, first-request, burst, fleet-storm, bundle, browser',
+      'bench: unknown benchmark "nosuch"; choose from: throughput, handler-cost, first-request, burst, fleet-storm, bundle, browser, first-frame',
     ]);
   });
 });

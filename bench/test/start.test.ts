@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { requirements, TOOLS } from '../../test/support/requirements';
 import { bundleBenchmark } from '../bundle';
+import { firstFrameBroker } from '../first-frame';
 import { handlerCostBenchmark } from '../handler-cost';
 import { startBroker, startConstantApi, startDemoBroker, withServer } from '../lib/child';
 import { iceServersUrl, send } from '../lib/http';
+import { startPageServer } from '../lib/pages';
 import { serverBundle } from '../lib/server-bundle';
 
 // Every benchmark gets as far as measuring: its servers start with the function configured as
@@ -87,6 +89,42 @@ describe('every benchmark starts', () => {
 
       expect(answer.status).toBe(200);
       expect(answer.relay?.port).toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    `first-frame: the broker with both signaling routes answers the pages' origin, and the baseline page builds${relay.missing ? ` (${relay.missing})` : ''}`,
+    relay.options,
+    async () => {
+      const pages = await startPageServer({ channels: ['demo'], authMode: 'jwt' });
+      try {
+        const answer = await withServer(startBroker(firstFrameBroker(pages.url)), async (server) => {
+          const [token] = await server.mintTokens(['bench-start']);
+          const viewer = await fetch(`${server.url}/v1/channels/demo/viewer`, {
+            method: 'POST',
+            body: '{}',
+            headers: {
+              authorization: `Bearer ${token ?? ''}`,
+              origin: pages.url,
+              'content-type': 'application/json',
+            },
+          });
+          return {
+            status: viewer.status,
+            allowOrigin: viewer.headers.get('access-control-allow-origin'),
+            keys: server.emulator.sampleViewerCredentials,
+          };
+        });
+        const script = await fetch(`${pages.url}/bench/keys-viewer.js`);
+
+        expect(answer.status).toBe(200);
+        expect(answer.allowOrigin).toBe(pages.url);
+        expect(answer.keys?.accessKeyId).toMatch(/^AKIA/);
+        expect(script.status).toBe(200);
+        expect((await script.text()).length).toBeGreaterThan(10_000);
+      } finally {
+        await pages.close();
+      }
     },
   );
 });

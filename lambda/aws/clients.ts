@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { EndpointMode } from '../core/ice-servers';
 
 /** The SDK's logger interface, as its HTTP handler uses it. */
 interface SdkLogger {
@@ -90,17 +91,50 @@ export interface AwsClientOptions {
   };
   /** Endpoint URLs by service; the signaling client always takes the one KVS returns for the channel. */
   readonly endpoints?: Readonly<Partial<Record<AwsService, string>>>;
+  /**
+   * The endpoints the SDK resolves for a service without an endpoint URL: dual-stack and FIPS as the
+   * settings `dualStack` and `fips` say (see {@link endpointSwitches}).
+   * @default - IPv4-only, not FIPS
+   */
+  readonly mode?: EndpointMode;
 }
 
-/** The Region, credentials and endpoint that {@link AwsClientOptions} give the client of `service`, to spread into its constructor. */
+/** The AWS SDK's switches between a service's endpoints, as a client's constructor takes them. */
+export interface EndpointSwitches {
+  readonly useDualstackEndpoint: boolean;
+  readonly useFipsEndpoint: boolean;
+}
+
+/**
+ * The SDK's `useDualstackEndpoint` and `useFipsEndpoint` for a client in `mode`, both given, so that
+ * the SDK's own variables (`AWS_USE_DUALSTACK_ENDPOINT`, `AWS_USE_FIPS_ENDPOINT`) and config file
+ * decide nothing: the settings do. Both are off for a client given an endpoint URL (the local
+ * emulator's, or the signaling API's that KVS returned, already of the mode), which the SDK's
+ * endpoint rules refuse to combine with either ("Invalid Configuration: FIPS and custom endpoint
+ * are not supported"). Where each exists: the AWS SDKs and Tools Reference Guide, "Dual-stack and
+ * FIPS endpoints", and lib/regions.ts.
+ */
+export function endpointSwitches(mode: EndpointMode | undefined, endpoint?: string): EndpointSwitches {
+  const resolved = endpoint === undefined && mode !== undefined;
+  return {
+    useDualstackEndpoint: resolved && mode.dualStack,
+    useFipsEndpoint: resolved && mode.fips,
+  };
+}
+
+/**
+ * The Region, credentials, endpoint and endpoint switches ({@link endpointSwitches}) that
+ * {@link AwsClientOptions} give the client of `service`, to spread into its constructor.
+ */
 export function clientLocation(
   options: AwsClientOptions,
   service: AwsService,
-): { region?: string; credentials?: AwsClientOptions['credentials']; endpoint?: string } {
+): { region?: string; credentials?: AwsClientOptions['credentials']; endpoint?: string } & EndpointSwitches {
   const endpoint = options.endpoints?.[service];
   return {
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),
+    ...endpointSwitches(options.mode, endpoint),
   };
 }

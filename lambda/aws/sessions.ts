@@ -16,7 +16,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { Channel } from '../contract';
 import { connectPermission, KVS_ACTIONS } from '../contract';
 import { VendingError } from '../core/errors';
-import { turnServerSets } from '../core/ice-servers';
+import { type EndpointMode, turnServerSets } from '../core/ice-servers';
 import { type Metrics, noMetrics } from '../core/metrics';
 import type { TurnServerSet } from '../core/model';
 import type {
@@ -30,7 +30,7 @@ import type {
   SessionPurpose,
   SignalingEndpoints,
 } from '../core/ports';
-import type { ClientDefaults } from './clients';
+import { type ClientDefaults, endpointSwitches } from './clients';
 import { ClockOffset } from './clock-offset';
 import { toVendingError } from './errors';
 
@@ -92,6 +92,12 @@ export interface AwsSessionProviderOptions {
   readonly clientDefaults: ClientDefaults;
   /** The KVS control plane's endpoint URL (the local emulator's); default the Region's, as the SDK resolves it. */
   readonly kinesisVideoEndpoint?: string;
+  /**
+   * The KVS control plane's endpoints without `kinesisVideoEndpoint`: dual-stack, FIPS (settings
+   * `dualStack`, `fips`). The signaling API is reached where the control plane says, in any mode.
+   * @default - IPv4-only, not FIPS
+   */
+  readonly mode?: EndpointMode;
   readonly clock?: Clock;
   /** Where clock skew between this host and KVS is reported (a metric and a warning). */
   readonly metrics?: Metrics;
@@ -101,6 +107,7 @@ export interface AwsSessionProviderOptions {
 interface SessionContext {
   readonly defaults: ClientDefaults;
   readonly kinesisVideoEndpoint?: string;
+  readonly mode?: EndpointMode;
   readonly clock: Clock;
   readonly clockOffset: ClockOffset;
   readonly metrics: Metrics;
@@ -121,6 +128,7 @@ export class AwsSessionProvider implements SessionProvider {
       ...(options.kinesisVideoEndpoint !== undefined
         ? { kinesisVideoEndpoint: options.kinesisVideoEndpoint }
         : {}),
+      ...(options.mode !== undefined ? { mode: options.mode } : {}),
       clock: options.clock ?? Date.now,
       clockOffset,
       metrics: options.metrics ?? noMetrics,
@@ -186,6 +194,7 @@ class AwsScopedSession implements ScopedSession {
         ...(this.context.kinesisVideoEndpoint !== undefined
           ? { endpoint: this.context.kinesisVideoEndpoint }
           : {}),
+        ...endpointSwitches(this.context.mode, this.context.kinesisVideoEndpoint),
       }),
     );
     return this.kvsClient;
@@ -330,6 +339,8 @@ class AwsScopedSession implements ScopedSession {
           region: this.region,
           credentials: this.credentials,
           endpoint,
+          // The endpoint KVS returned is already of the mode; the SDK would refuse the switches with it.
+          ...endpointSwitches(undefined, endpoint),
         }),
       );
       this.signaling.set(endpoint, client);

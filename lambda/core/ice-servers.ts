@@ -10,10 +10,51 @@ import { invalidRequest, VendingError } from './errors';
 import { type Metrics, noMetrics } from './metrics';
 import type { TurnServerSet, VendRequest } from './model';
 
-/** The KVS STUN URL for a channel's region and partition (no API call needed). */
-export function stunUrl(channel: Pick<Channel, 'region' | 'partition'>): string {
-  const suffix = channel.partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `stun:stun.kinesisvideo.${channel.region}.${suffix}:443`;
+/**
+ * Which of AWS's endpoints the function reaches (settings `dualStack` and `fips`, lambda/settings.ts),
+ * and so which STUN URL it vends.
+ */
+export interface EndpointMode {
+  /** Dual-stack (IPv4 and IPv6) endpoints: the AWS SDK's `useDualstackEndpoint`. */
+  readonly dualStack: boolean;
+  /** FIPS endpoints: the AWS SDK's `useFipsEndpoint`. */
+  readonly fips: boolean;
+}
+
+/** The IPv4-only, non-FIPS endpoints: the default. */
+export const IPV4_ENDPOINTS: EndpointMode = { dualStack: false, fips: false };
+
+/**
+ * The DNS suffixes of a partition's endpoints, IPv4-only and dual-stack: the AWS SDK's partition
+ * data (`dnsSuffix`, `dualStackDnsSuffix` in @aws-sdk/core's partitions; botocore's endpoints.json
+ * agrees). lib/regions.ts refuses dual-stack in the other partitions.
+ */
+const DNS_SUFFIXES: Readonly<Record<string, { readonly ipv4: string; readonly dualStack: string }>> = {
+  aws: { ipv4: 'amazonaws.com', dualStack: 'api.aws' },
+  'aws-cn': { ipv4: 'amazonaws.com.cn', dualStack: 'api.amazonwebservices.com.cn' },
+  'aws-us-gov': { ipv4: 'amazonaws.com', dualStack: 'api.aws' },
+};
+
+/**
+ * The KVS STUN URL for a channel's Region and partition in an endpoint mode (no API call needed):
+ * `stun:stun.kinesisvideo.<region>.<suffix>:443`, with the partition's dual-stack DNS suffix in
+ * dual-stack mode, and `stuns:` (STUN over TLS) with `kinesisvideo-fips` in FIPS mode.
+ *
+ * Sources: the KVS WebRTC developer guide, "System requirements" (the IPv4 URL); the KVS WebRTC
+ * JS SDK's `generateStunUrl` (src/FipsUtils.ts, 2.7.0; dual-stack since 2.5.0) for the dual-stack
+ * and FIPS URLs; the C SDK (`getStunUrl`: "FIPS STUN requires stuns: scheme (TLS)") agrees, and
+ * has a China dual-stack STUN suffix of its own. The JS SDK uses `api.aws` in every partition; the
+ * China dual-stack host here takes aws-cn's dual-stack suffix instead, as KVS's own China
+ * dual-stack endpoint does (docs/operations.md says what is confirmed).
+ */
+export function stunUrl(
+  channel: Pick<Channel, 'region' | 'partition'>,
+  mode: EndpointMode = IPV4_ENDPOINTS,
+): string {
+  const suffixes = DNS_SUFFIXES[channel.partition] ?? { ipv4: 'amazonaws.com', dualStack: 'api.aws' };
+  const suffix = mode.dualStack ? suffixes.dualStack : suffixes.ipv4;
+  const scheme = mode.fips ? 'stuns' : 'stun';
+  return `${scheme}:stun.kinesisvideo${mode.fips ? '-fips' : ''}.${channel.region}.${suffix}:443`;
 }
 
 /** One TURN server set as KVS's `GetIceServerConfig` returns it. */
@@ -76,9 +117,9 @@ function noTransport(wanted: ReadonlySet<Transport>, sets: readonly TurnServerSe
 }
 
 /**
- * Shapes KVS server sets into the ICE servers route's answer: STUN first, then one entry per TURN
- * set that still has `minRemainingMs` of validity and at least one URI of the requested
- * transports. A `transports` filter that leaves no TURN set is the caller's error (400), not a
+ * Shapes KVS server sets into the ICE servers route's answer: STUN first (the URL of the endpoint
+ * `mode`), then one entry per TURN set that still has `minRemainingMs` of validity and at least
+ * one URI of the requested transports. A `transports` filter that leaves no TURN set is the caller's error (400), not a
  * STUN-only 200.
  */
 export function iceServersAnswer(
@@ -87,6 +128,7 @@ export function iceServersAnswer(
   request: Pick<VendRequest, 'transports' | 'maxServerSets'>,
   now: number,
   minRemainingMs: number,
+  mode: EndpointMode = IPV4_ENDPOINTS,
 ): IceServersAnswer {
   const fresh = sets.filter((set) => set.expiresAt - now >= minRemainingMs && set.expiresAt > now);
   if (fresh.length === 0) {
@@ -106,7 +148,7 @@ export function iceServersAnswer(
   if (wanted && selected.length === 0) throw noTransport(wanted, fresh);
   const expiresAt = Math.min(...selected.map((set) => set.expiresAt));
   const iceServers: IceServer[] = [
-    { urls: [stunUrl(channel)] },
+    { urls: [stunUrl(channel, mode)] },
     ...selected.map((set) => ({ urls: [...set.uris], username: set.username, credential: set.password })),
   ];
   return {

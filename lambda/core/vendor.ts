@@ -5,7 +5,7 @@ import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget
 import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
 import { asVendingError, VendingError } from './errors';
-import { iceServersAnswer } from './ice-servers';
+import { type EndpointMode, iceServersAnswer } from './ice-servers';
 import { type MetricName, type Metrics, noMetrics } from './metrics';
 import type { TurnServerSet, VendRequest } from './model';
 import type { Clock, IceConfig, ScopedSession, SharedIceCache } from './ports';
@@ -18,6 +18,8 @@ export interface VendorTuning extends UpstreamTuning {
   readonly minRemainingTtlSeconds: number;
   /** The limits of upstream `GetIceServerConfig` calls (per channel, account and caller), and the wait for them. */
   readonly budget: BudgetLimits;
+  /** The endpoints the function reaches (dual-stack, FIPS), whose STUN URL answers carry; default IPv4-only. */
+  readonly endpoints?: EndpointMode;
 }
 
 /** The vendor's whole policy: the tuning plus its own constants. */
@@ -147,6 +149,7 @@ export class IceVendor {
       request,
       this.clock(),
       this.policy.minRemainingTtlSeconds * 1000,
+      this.policy.endpoints,
     );
     this.metrics.add('ServedTtl', 'Seconds', result.ttl);
     return result;

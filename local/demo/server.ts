@@ -22,15 +22,17 @@ export type SitePages = (req: IncomingMessage, res: ServerResponse, path: string
 
 const DIR = __dirname;
 /**
- * The demo's own headers: nothing but this origin may load scripts, styles or be called, besides
- * the local KVS signaling service's WebSocket on loopback (the /demo/signaling page).
+ * The demo's own headers: nothing but this origin may load scripts or styles. Besides this origin
+ * the pages may call loopback only: the local KVS signaling service's WebSocket (the
+ * /demo/signaling page), and a local API on another port (the first-frame benchmark serves the
+ * page from an origin of its own, as an app's page would be, and calls the API across origins).
  */
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:*; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:* wss://127.0.0.1:*; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
 /** A page's script (`demo.ts`, `signaling.ts`) with the client library, bundled for the browser by esbuild. */

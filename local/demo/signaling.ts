@@ -3,14 +3,21 @@
  * a master or a viewer of a signaling channel with the official KVS WebRTC JS SDK
  * (`window.KVSWebRTC`, its dist build, served beside the page), configured only from the broker's
  * signaling routes through `kvs-ice-broker/client` (`SignalingConnector`): no AWS credentials.
- * Open it twice, once as master and once (or more) as viewer: each viewer opens a relay-only data
- * channel to the master, which echoes what it receives. `document.body.dataset.state` tells
- * people and tests the outcome (idle, connecting, listening, connected, failed).
+ * Open it twice, once as master and once (or more) as viewer. The master sends video (a canvas
+ * test pattern, or the browser's camera when allowed) to every viewer over a relay-only peer
+ * connection, and echoes what each viewer sends on its data channel; the viewer shows the video
+ * and the time from its first API call to its first decoded frame, phase by phase
+ * (local/demo/video-viewer.ts). `document.body.dataset.state` tells people and tests the outcome
+ * (idle, connecting, listening, connected, failed); the viewer's phases are its `data-ms-*`.
  */
 
 import { type SignalingConnection, SignalingConnector, sdkConfig } from '@kvs-ice-broker/client';
 import type { SignalingClient as SdkSignalingClient } from 'amazon-kinesis-video-streams-webrtc';
 import { selectedPair } from './stats';
+import { pictureMatch, startTestPattern } from './test-pattern';
+import { opened, stopWatching, type VideoOutcome, watchVideo } from './video-viewer';
+
+export { opened };
 
 declare global {
   interface Window {
@@ -43,6 +50,9 @@ export interface ViewerOutcome {
   readonly localCandidateType: string | undefined;
 }
 
+/** Where the master's video comes from: the canvas test pattern, or the browser's camera. */
+export type VideoSource = 'pattern' | 'camera';
+
 /** A connector to the broker whose requests are counted. */
 export function countingConnector(options: PeerOptions): {
   connector: SignalingConnector;
@@ -62,16 +72,6 @@ export function countingConnector(options: PeerOptions): {
   return { connector, requests: () => requests };
 }
 
-/** Resolves once the SDK's signaling connection is open; rejects when it fails or closes first. */
-export function opened(client: SdkSignalingClient): Promise<void> {
-  return new Promise((resolve, reject) => {
-    client.once('open', () => resolve());
-    client.once('error', () => reject(new Error('the signaling connection failed')));
-    client.once('close', () => reject(new Error('the signaling connection closed before it opened')));
-    client.open();
-  });
-}
-
 function signalingClient(connector: SignalingConnector, connection: SignalingConnection): SdkSignalingClient {
   // The SDK's own configuration, with the broker's request signer in place of AWS credentials.
   const config = { ...sdkConfig(connection), requestSigner: connector.requestSigner(connection) };
@@ -86,33 +86,111 @@ async function selectedLocal(
   return { relayProtocol: local?.relayProtocol, localCandidateType: local?.candidateType };
 }
 
+/** The master asks the broker for fresh TURN credentials once its own have less than this left. */
+const ICE_REFRESH_MARGIN_MS = 60_000;
+/** How often the master checks that its spare peer connection's credentials are the freshest it has. */
+const SPARE_CHECK_MS = 15_000;
+
 /**
- * The master: answers every viewer's offer with a relay-only peer connection and echoes what
- * each viewer sends on its data channel. Resolves once its signaling connection is open.
+ * Sends `video`'s track on the video transceivers the viewer's offer asked for (a viewer that
+ * offered only a data channel gets none).
+ */
+async function sendVideo(pc: RTCPeerConnection, video: MediaStream | undefined): Promise<void> {
+  const [track] = video?.getVideoTracks() ?? [];
+  if (!video || !track) return;
+  for (const transceiver of pc.getTransceivers()) {
+    if (transceiver.receiver.track.kind !== 'video' || transceiver.currentDirection === 'stopped') continue;
+    await transceiver.sender.replaceTrack(track);
+    transceiver.sender.setStreams(video);
+    transceiver.direction = 'sendonly';
+  }
+}
+
+/**
+ * The master: answers every viewer's offer with a relay-only peer connection, sends `video` (when
+ * given) to each viewer that asks for video, and echoes what each viewer sends on its data channel.
+ * A viewer's peer connection is closed when its data channel closes or its connection fails.
+ * The next viewer's peer connection waits ready, its relay candidates gathered ahead
+ * (`iceCandidatePoolSize`), so a viewer does not wait for the master's TURN allocation; it is
+ * prepared again once a viewer has connected, not to compete with that viewer's join.
+ * Resolves once its signaling connection is open; it keeps running (and refreshes its TURN
+ * credentials from the broker before they expire) until the page closes.
  */
 export async function master(
-  options: PeerOptions,
+  options: PeerOptions & { readonly video?: MediaStream },
   log: (line: string) => void = () => undefined,
 ): Promise<void> {
   const { connector } = countingConnector(options);
-  const connection = await connector.connect('MASTER');
+  let connection = await connector.connect('MASTER');
+  let refreshing = false;
+  /** The ICE servers for the next viewer, now; fresher ones are fetched in the background when due. */
+  const iceServers = () => {
+    if (!refreshing && connection.expiresAt.getTime() - Date.now() < ICE_REFRESH_MARGIN_MS) {
+      refreshing = true;
+      connector
+        .connect('MASTER')
+        .then((fresh) => {
+          connection = fresh;
+        })
+        .catch((error: unknown) => log(`could not refresh the ICE servers: ${String(error)}`))
+        .finally(() => {
+          refreshing = false;
+        });
+    }
+    return connection.iceServers;
+  };
+  const relayOnly = (pool: number): RTCConfiguration => ({
+    iceServers: iceServers(),
+    iceTransportPolicy: 'relay',
+    iceCandidatePoolSize: pool,
+  });
+  /** The next viewer's peer connection, gathering ahead, and when its TURN credentials expire. */
+  let spare: { pc: RTCPeerConnection; expiresAt: number } | undefined;
+  const prepare = () => {
+    spare?.pc.close();
+    spare = { pc: new RTCPeerConnection(relayOnly(1)), expiresAt: connection.expiresAt.getTime() };
+  };
+  /** The spare, unless its credentials are about to expire; a new peer connection otherwise. */
+  const take = (): RTCPeerConnection => {
+    const ready = spare && spare.expiresAt - Date.now() > ICE_REFRESH_MARGIN_MS ? spare.pc : undefined;
+    if (!ready) spare?.pc.close();
+    spare = undefined;
+    return ready ?? new RTCPeerConnection(relayOnly(0));
+  };
+  setInterval(() => {
+    iceServers(); // starts a refresh when due
+    if (spare && connection.expiresAt.getTime() > spare.expiresAt) prepare();
+  }, SPARE_CHECK_MS);
+  prepare();
   const client = signalingClient(connector, connection);
   const viewers = new Map<string, RTCPeerConnection>();
+  const forget = (viewerId: string, pc: RTCPeerConnection) => {
+    pc.close();
+    if (viewers.get(viewerId) !== pc) return;
+    viewers.delete(viewerId);
+    log(`viewer ${viewerId} left`);
+  };
   client.on('sdpOffer', async (offer: RTCSessionDescriptionInit, viewerId: string) => {
     log(`offer from viewer ${viewerId}`);
     viewers.get(viewerId)?.close();
-    const pc = new RTCPeerConnection({ iceServers: connection.iceServers, iceTransportPolicy: 'relay' });
+    const pc = take();
     viewers.set(viewerId, pc);
     pc.onicecandidate = ({ candidate }) => {
       if (candidate) client.sendIceCandidate(candidate, viewerId);
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState !== 'connecting' && pc.connectionState !== 'new' && !spare) prepare();
+      if (pc.connectionState === 'failed' || pc.connectionState === 'closed') forget(viewerId, pc);
     };
     pc.ondatachannel = ({ channel }) => {
       channel.onmessage = (event) => {
         log(`${viewerId}: ${String(event.data)}`);
         channel.send(`echo:${String(event.data)}`);
       };
+      channel.onclose = () => forget(viewerId, pc);
     };
     await pc.setRemoteDescription(offer);
+    await sendVideo(pc, options.video);
     await pc.setLocalDescription(await pc.createAnswer());
     if (pc.localDescription) client.sendSdpAnswer(pc.localDescription, viewerId);
   });
@@ -162,13 +240,99 @@ export async function viewer(options: PeerOptions & { timeoutMs: number }): Prom
   };
 }
 
+const byId = <T extends HTMLElement>(id: string, type: { new (): T }): T => {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) throw new Error(`this page has no #${id}`);
+  return element;
+};
+
+function setState(state: string, text: string): void {
+  document.body.dataset.state = state;
+  const status = document.getElementById('status');
+  if (status) status.textContent = text;
+}
+
+const failure = (error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`;
+
+/**
+ * The master with the page's video source: the test pattern drawn on `#pattern`, or the camera
+ * shown in `#local` (the browser asks the person first). Resolves once listening.
+ */
+async function videoMaster(
+  options: PeerOptions,
+  source: VideoSource = 'pattern',
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
+  setState('connecting', `connecting as master (${source === 'camera' ? 'camera' : 'test pattern'})…`);
+  let video: MediaStream;
+  if (source === 'camera') {
+    video = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: false });
+    const preview = byId('local', HTMLVideoElement);
+    preview.srcObject = video;
+    preview.hidden = false;
+  } else {
+    const canvas = byId('pattern', HTMLCanvasElement);
+    canvas.hidden = false;
+    video = startTestPattern(canvas).stream;
+  }
+  byId('master-preview', HTMLElement).hidden = false;
+  await master({ ...options, video }, log);
+  setState('listening', 'master: listening for viewers, sending video');
+}
+
+/**
+ * The viewer with video, on this page: shows the video in `#remote`, the phases in `#phases` and
+ * as the body's `data-ms-*`, and the outcome in `data-state` (`connected` once the first frame
+ * is shown and the master echoed the data channel's message).
+ */
+async function videoViewer(options: PeerOptions & { timeoutMs: number }): Promise<VideoOutcome> {
+  setState('connecting', 'connecting as viewer…');
+  byId('viewer-video', HTMLElement).hidden = false;
+  const video = byId('remote', HTMLVideoElement);
+  const outcome = await watchVideo({
+    video,
+    table: document.getElementById('phases') as HTMLTableElement | null,
+    timeoutMs: options.timeoutMs,
+    join: async () => {
+      const { connector, requests } = countingConnector(options);
+      const connection = await connector.connect('VIEWER');
+      return {
+        iceServers: connection.iceServers,
+        client: signalingClient(connector, connection),
+        clientId: connection.clientId,
+        requests: requests(),
+      };
+    },
+  });
+  const dataset = document.body.dataset;
+  dataset.relayProtocol = outcome.relayProtocol ?? '';
+  dataset.localCandidateType = outcome.localCandidateType ?? '';
+  dataset.timeToFirstFrameMs = String(outcome.msToFirstFrame);
+  setState(
+    'connected',
+    `viewer ${outcome.clientId}: first frame ${outcome.msToFirstFrame} ms after the first API call ` +
+      `(${outcome.requests} broker request, relay ${outcome.relayProtocol}); data channel: ${outcome.echo}`,
+  );
+  return outcome;
+}
+
 /**
  * The peers, plus a viewer's connection from the broker and the SDK's signaling connection opened
- * with a given URL (`open`, or `error` when KVS refuses it): what the browser test drives.
+ * with a given URL (`open`, or `error` when KVS refuses it): what the browser tests and the
+ * first-frame benchmark drive. `videoMaster` and `videoViewer` update the page as its form does.
  */
 const demoApi = {
   master,
   viewer,
+  videoMaster: (options: PeerOptions, source: VideoSource = 'pattern') => videoMaster(options, source),
+  videoViewer: (options: PeerOptions & { timeoutMs: number }) =>
+    videoViewer(options).catch((error: unknown) => {
+      setState('failed', failure(error));
+      throw error;
+    }),
+  /** How much of the test pattern the viewer's video shows now (see `pictureMatch`). */
+  pictureMatch: () => pictureMatch(byId('remote', HTMLVideoElement)),
+  stopWatching,
   viewerConnection: (options: PeerOptions): Promise<SignalingConnection> =>
     countingConnector(options).connector.connect('VIEWER'),
   async openWithUrl(connection: SignalingConnection, url: string): Promise<'open' | 'error'> {
@@ -192,8 +356,6 @@ function wirePage(form: HTMLFormElement): void {
     channels?: string[];
     authMode?: string;
   };
-  const dataset = document.body.dataset;
-  const status = document.getElementById('status');
   const logList = document.getElementById('log');
   const channels = form.elements.namedItem('channel') as HTMLSelectElement;
   for (const name of config.channels ?? []) channels.add(new Option(name, name));
@@ -204,10 +366,6 @@ function wirePage(form: HTMLFormElement): void {
     item.textContent = line;
     logList?.append(item);
   };
-  const setState = (state: string, text: string) => {
-    dataset.state = state;
-    if (status) status.textContent = text;
-  };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -217,22 +375,12 @@ function wirePage(form: HTMLFormElement): void {
       token: String(data.get('token') ?? ''),
     };
     const role = data.get('role') === 'master' ? 'master' : 'viewer';
-    setState('connecting', `connecting as ${role}…`);
+    const source: VideoSource = data.get('source') === 'camera' ? 'camera' : 'pattern';
     const run =
       role === 'master'
-        ? master(options, log).then(() => setState('listening', 'master: listening for viewers'))
-        : viewer({ ...options, timeoutMs: 30_000 }).then((outcome) => {
-            dataset.timeToOpenMs = String(outcome.msToOpenDataChannel);
-            dataset.relayProtocol = outcome.relayProtocol ?? '';
-            log(`${outcome.echo} (relay ${outcome.relayProtocol}, ${outcome.brokerRequests} broker request)`);
-            setState(
-              'connected',
-              `viewer ${outcome.clientId}: data channel open in ${outcome.msToOpenDataChannel} ms`,
-            );
-          });
-    run.catch((error: unknown) =>
-      setState('failed', `failed: ${error instanceof Error ? error.message : String(error)}`),
-    );
+        ? videoMaster(options, source, log)
+        : videoViewer({ ...options, timeoutMs: 30_000 }).then((outcome) => log(outcome.echo));
+    run.catch((error: unknown) => setState('failed', failure(error)));
   });
 }
 

@@ -37,11 +37,13 @@ export interface Session extends KeyPair {
 /**
  * Who signed a request: the function's own credentials (a session of its execution role, as
  * Lambda hands them over), the developer user whose keys `npm start` prints for the AWS CLI and
- * boto3, or a session of the scoped role that AssumeRole issued.
+ * boto3, the sample viewer user (only with `EmulatorOptions.sampleViewerUser`), or a session of
+ * the scoped role that AssumeRole issued.
  */
 export type Principal =
   | { readonly kind: 'execution' }
   | { readonly kind: 'developer' }
+  | { readonly kind: 'sampleViewer' }
   | { readonly kind: 'session'; readonly session: Session };
 
 /** A long-term key pair and whose it is. */

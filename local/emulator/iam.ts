@@ -12,6 +12,18 @@ const EXECUTION_ROLE = 'kvs-ice-broker-execution';
 /** The session name Lambda gives the execution role's credentials: the function's name. */
 const FUNCTION_NAME = 'kvs-ice-broker-function';
 const DEVELOPER_USER = 'kvs-ice-broker-developer';
+const SAMPLE_VIEWER_USER = 'kvs-sample-viewer';
+
+/**
+ * What the KVS WebRTC samples' viewer calls with the keys it holds: the endpoint, the ICE servers
+ * and the viewer's WebSocket. The status quo the broker replaces, for the first-frame benchmark's
+ * baseline (bench/first-frame.ts); nothing else.
+ */
+const SAMPLE_VIEWER_ACTIONS = [
+  'kinesisvideo:GetSignalingChannelEndpoint',
+  'kinesisvideo:GetIceServerConfig',
+  'kinesisvideo:ConnectAsViewer',
+];
 
 /** What the account's IAM needs to know: where it is, its roles, its channels and its parameter. */
 export interface IamSettings {
@@ -40,25 +52,32 @@ export interface IamSettings {
  *   list channels and describe their media storage, nothing else: a script does what the function does, with no more rights. The
  *   local scoped role trusts it besides the execution role; a deployed one trusts the execution
  *   role only, so on AWS such a script needs its principal added to that role's trust policy.
+ * - The sample viewer user (with `EmulatorOptions.sampleViewerUser` only) is what the KVS WebRTC
+ *   samples give a web page: an IAM user's keys allowed the viewer's three calls on the channels
+ *   ({@link SAMPLE_VIEWER_ACTIONS}), nothing else; the scoped role does not trust it.
  */
 export class AccountIam {
   readonly developerArn: string;
+  readonly sampleViewerArn: string;
   private readonly executionSessionArn: string;
   private readonly ids = {
     scopedRole: randomKeyId('AROA'),
     executionRole: randomKeyId('AROA'),
     developer: randomKeyId('AIDA'),
+    sampleViewer: randomKeyId('AIDA'),
   };
   private readonly policies: {
     readonly scoped: PolicyDocument;
     readonly execution: PolicyDocument;
     readonly developer: PolicyDocument;
+    readonly sampleViewer: PolicyDocument;
   };
 
   constructor(settings: IamSettings, channelArns: readonly string[]) {
     const { partition, accountId, region } = settings;
     this.executionSessionArn = `arn:${partition}:sts::${accountId}:assumed-role/${EXECUTION_ROLE}/${FUNCTION_NAME}`;
     this.developerArn = `arn:${partition}:iam::${accountId}:user/${DEVELOPER_USER}`;
+    this.sampleViewerArn = `arn:${partition}:iam::${accountId}:user/${SAMPLE_VIEWER_USER}`;
     const parameterArn = `arn:${partition}:ssm:${region}:${accountId}:parameter${settings.blockedCallersParameter}`;
     this.policies = {
       scoped: policyFromStatements(settings.scopedRolePolicy(channelArns)),
@@ -80,6 +99,13 @@ export class AccountIam {
           Resource: ['*'],
         },
       ]),
+      // No channel, no statement: IAM allows nothing then.
+      sampleViewer:
+        channelArns.length === 0
+          ? { statements: [] }
+          : policyFromStatements([
+              { Effect: 'Allow', Action: SAMPLE_VIEWER_ACTIONS, Resource: [...channelArns] },
+            ]),
     };
   }
 
@@ -90,6 +116,8 @@ export class AccountIam {
         return this.executionSessionArn;
       case 'developer':
         return this.developerArn;
+      case 'sampleViewer':
+        return this.sampleViewerArn;
       case 'session':
         return principal.session.assumedRoleArn;
     }
@@ -102,6 +130,8 @@ export class AccountIam {
         return `${this.ids.executionRole}:${FUNCTION_NAME}`;
       case 'developer':
         return this.ids.developer;
+      case 'sampleViewer':
+        return this.ids.sampleViewer;
       case 'session':
         return principal.session.assumedRoleId;
     }
@@ -124,6 +154,8 @@ export class AccountIam {
         return evaluate(this.policies.execution, null, action, resource);
       case 'developer':
         return evaluate(this.policies.developer, null, action, resource);
+      case 'sampleViewer':
+        return evaluate(this.policies.sampleViewer, null, action, resource);
       case 'session':
         return evaluate(this.policies.scoped, principal.session.policy, action, resource);
     }

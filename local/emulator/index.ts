@@ -50,7 +50,8 @@ export type {
 } from './types';
 
 /**
- * Starts the local AWS wire emulator on 127.0.0.1, its endpoints apart as AWS's are:
+ * Starts the local AWS wire emulator on 127.0.0.1 (and `[::1]` in dual-stack mode), its endpoints
+ * apart as AWS's are:
  *
  * - the control endpoint (the `port` option): STS `AssumeRole` and `GetCallerIdentity`
  *   (awsQuery), SSM `GetParameter` (awsJson), the KVS control plane (`GetSignalingChannelEndpoint`,
@@ -84,6 +85,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     [
       { keyPair: config.executionCredentials, principal: { kind: 'execution' } },
       { keyPair: config.developerCredentials, principal: { kind: 'developer' } },
+      ...(config.sampleViewerCredentials
+        ? [{ keyPair: config.sampleViewerCredentials, principal: { kind: 'sampleViewer' } } as const]
+        : []),
     ],
     config.now,
   );
@@ -97,6 +101,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     limits: options.signaling,
   });
   const tls = options.signalingTls;
+  // Dual-stack mode: every endpoint on [::1] too, and the signaling endpoints handed out there.
+  const listening = { ipv6: options.dualStack === true };
+  const host = listening.ipv6 ? '[::1]' : '127.0.0.1';
   const started: EndpointServer[] = [];
   const closeAll = () => Promise.all(started.map((server) => server.close())).then(() => undefined);
   try {
@@ -107,12 +114,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       { ...noRequests, upgrade: signaling.upgradeListener(CONNECT_ACTIONS.MASTER) },
       0,
       tls,
+      listening,
     );
     started.push(master);
     const viewer = await startEndpoint(
       { ...noRequests, upgrade: signaling.upgradeListener(CONNECT_ACTIONS.VIEWER) },
       0,
       tls,
+      listening,
     );
     started.push(viewer);
     // The signaling API: plain HTTP, as the function's SDK client trusts no local CA (with a
@@ -122,6 +131,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       { request: (req, res) => routeSignaling(req, res), upgrade: refuseUpgrade },
       0,
       tls,
+      listening,
     );
     started.push(https);
     // The storage API (WebRTC ingestion): the WEBRTC endpoint GetSignalingChannelEndpoint names.
@@ -166,14 +176,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const control = await startEndpoint(
       { request: (req, res) => routeControl(req, res), upgrade: refuseUpgrade },
       config.port,
+      undefined,
+      listening,
     );
     started.push(control);
 
     const url = `http://127.0.0.1:${control.port}`;
     const signalingEndpoints: SignalingEndpoints = {
-      https: `http://127.0.0.1:${https.port}`,
-      master: `${wss}://127.0.0.1:${master.port}`,
-      viewer: `${wss}://127.0.0.1:${viewer.port}`,
+      https: `http://${host}:${https.port}`,
+      master: `${wss}://${host}:${master.port}`,
+      viewer: `${wss}://${host}:${viewer.port}`,
     };
     const ctx = { ...config, url, signalingEndpoints, channelArns, createdAt, credentials, iam, storage };
     const deps = {
@@ -193,6 +205,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
     return {
       url,
+      ...(listening.ipv6 ? { ipv6Url: `http://[::1]:${control.port}` } : {}),
       port: control.port,
       region: config.region,
       partition: config.partition,
@@ -201,6 +214,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       scopedRoleArn: config.scopedRoleArn,
       developerCredentials: { ...config.developerCredentials },
       developerArn: iam.developerArn,
+      ...(config.sampleViewerCredentials
+        ? { sampleViewerCredentials: { ...config.sampleViewerCredentials } }
+        : {}),
       toolEnvironment: () => ({
         AWS_ACCESS_KEY_ID: config.developerCredentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: config.developerCredentials.secretAccessKey,

@@ -31,7 +31,9 @@ function endpointFor(ctx: EmulatorContext, protocol: string, role: string): stri
 }
 
 function iceServerList(ctx: EmulatorContext, channelArn: string) {
-  const { host, port, tlsPort, secret } = ctx.turn;
+  const { port, tlsPort, secret } = ctx.turn;
+  // An IPv6 address is bracketed in a URI (RFC 7065's host is RFC 3986's: IP-literal).
+  const host = ctx.turn.host.includes(':') ? `[${ctx.turn.host}]` : ctx.turn.host;
   const Uris = [
     `turn:${host}:${port}?transport=udp`,
     `turns:${host}:${tlsPort}?transport=udp`,

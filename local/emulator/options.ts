@@ -20,6 +20,8 @@ export interface EmulatorConfig {
   readonly channels: readonly string[];
   readonly executionCredentials: KeyPair;
   readonly developerCredentials: KeyPair;
+  /** The sample viewer user's key pair (`EmulatorOptions.sampleViewerUser`), else undefined. */
+  readonly sampleViewerCredentials: KeyPair | undefined;
   readonly scopedRoleArn: string;
   readonly scopedRolePolicy: (channelArns: readonly string[]) => readonly PolicyStatementJson[];
   readonly blockedCallersParameter: string;
@@ -116,6 +118,9 @@ export function resolveOptions(options: EmulatorOptions): EmulatorConfig {
     channels: [...options.channels],
     executionCredentials: { ...executionCredentials },
     developerCredentials: { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecretAccessKey() },
+    sampleViewerCredentials: options.sampleViewerUser
+      ? { accessKeyId: randomKeyId('AKIA'), secretAccessKey: randomSecretAccessKey() }
+      : undefined,
     scopedRoleArn,
     scopedRolePolicy,
     blockedCallersParameter,

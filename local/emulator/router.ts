@@ -87,6 +87,12 @@ class OperationIndex {
     }
   }
 
+  /** Whether an operation of this endpoint is at `path` (the REST-JSON ones: KVS's). */
+  hasPath(path: string): boolean {
+    for (const route of this.byPath.keys()) if (route.endsWith(` ${path}`)) return true;
+    return false;
+  }
+
   find(req: IncomingMessage, path: string, body: Buffer): Dispatch {
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && this.byTarget.size > 0) {
@@ -160,6 +166,38 @@ function decodeForm(handler: OperationHandler, body: Buffer): Record<string, unk
   }
   validateInput(model.input, input, code, false);
   return input;
+}
+
+/** A CORS request's headers (`Access-Control-Request-Headers`): header names, comma-separated. */
+const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
+
+/**
+ * KVS answers browsers' CORS requests: the KVS WebRTC samples call it from a web page with the AWS
+ * SDK for JavaScript (as the first-frame benchmark's keys-in-the-page baseline does). The minimum
+ * such a page needs: a preflight is answered 200 allowing POST with the headers it asks for (the
+ * SDK's `authorization`, `x-amz-date`, `x-amz-user-agent`, `amz-sdk-*` …), and every answer lets
+ * any origin read it and the headers the SDK reads. CORS grants nothing: every call still needs
+ * its SigV4 signature and IAM's permission. Returns true when it answered a preflight.
+ */
+function answerCors(req: IncomingMessage, res: ServerResponse): boolean {
+  res.setHeader('access-control-allow-origin', '*');
+  const asked = req.headers['access-control-request-method'];
+  if (req.method !== 'OPTIONS' || asked === undefined) {
+    res.setHeader('access-control-expose-headers', 'x-amzn-requestid,x-amzn-errortype,date');
+    return false;
+  }
+  const headers = req.headers['access-control-request-headers'] ?? '';
+  req.resume();
+  send(
+    res,
+    200,
+    {
+      'access-control-allow-methods': 'POST',
+      ...(HEADER_LIST.test(headers) ? { 'access-control-allow-headers': headers } : {}),
+    },
+    '',
+  );
+  return true;
 }
 
 /** The protocol an endpoint answers in when it cannot tell the operation (a body too large to read). */
@@ -279,6 +317,7 @@ export function createRouter(
     res.setHeader('date', new Date(ctx.now()).toUTCString());
     const { path } = splitTarget(req.url ?? '/');
     if (endpoint === 'control' && path.startsWith(CONTROL_PREFIX)) return control(req, res, path);
+    if (req.headers.origin !== undefined && operations.hasPath(path) && answerCors(req, res)) return;
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY_BYTES);

@@ -130,6 +130,7 @@ export interface KeyPair {
 
 /** Where the minted TURN URIs point, and the coturn `static-auth-secret`. */
 export interface TurnSettings {
+  /** The relay's host name or IP address; an IPv6 address (`::1`) is written `[::1]` in the URIs. */
   host: string;
   port: number;
   tlsPort: number;
@@ -205,6 +206,21 @@ export interface EmulatorOptions {
    * tools that cannot trust the certificate. Default: none, the endpoints are `ws://`.
    */
   signalingTls?: { readonly cert: string; readonly key: string };
+  /**
+   * Add the sample viewer user: an IAM user whose long-term keys may call
+   * `GetSignalingChannelEndpoint` and `GetIceServerConfig` and connect as a viewer on the channels,
+   * nothing else; what the KVS WebRTC samples hand a web page (`Emulator.sampleViewerCredentials`).
+   * For the first-frame benchmark's keys-in-the-page baseline and its test only. Default: no such user.
+   */
+  sampleViewerUser?: boolean;
+  /**
+   * Dual-stack mode, as a broker with `dualStack=true` reaches KVS: every endpoint also listens on
+   * IPv6 loopback, `[::1]`, at its port ({@link Emulator.ipv6Url}), and `GetSignalingChannelEndpoint`
+   * hands out the signaling endpoints on `[::1]`, where KVS hands out dual-stack host names (which
+   * need DNS: no name resolves to both loopback addresses on every machine). A TURN `host` that is an
+   * IPv6 address (`::1`) is written `[::1]` in the URIs. Default false: 127.0.0.1 only.
+   */
+  dualStack?: boolean;
 }
 
 /**
@@ -214,7 +230,10 @@ export interface EmulatorOptions {
  * of one KVS cell do.
  */
 export interface SignalingEndpoints {
-  /** The signaling API (`GetIceServerConfig`): `http://127.0.0.1:PORT` (plain HTTP: the function trusts no local CA). */
+  /**
+   * The signaling API (`GetIceServerConfig`): `http://127.0.0.1:PORT` (plain HTTP: the function
+   * trusts no local CA), `http://[::1]:PORT` in dual-stack mode.
+   */
   readonly https: string;
   /** `ConnectAsMaster`: `wss://127.0.0.1:PORT` with `signalingTls`, else `ws://…`; the WebSocket's path is `/`. */
   readonly master: string;
@@ -235,7 +254,7 @@ export interface ToolEnvironment {
   readonly AWS_DEFAULT_REGION: string;
 }
 
-/** A running AWS emulator on 127.0.0.1. */
+/** A running AWS emulator on 127.0.0.1 (and `[::1]` in dual-stack mode). */
 export interface Emulator {
   /**
    * `http://127.0.0.1:PORT`: STS, SSM and the KVS control plane (each told apart as AWS tells them
@@ -243,6 +262,8 @@ export interface Emulator {
    * Not the signaling API: `GetIceServerConfig` sent here is refused as KVS refuses it.
    */
   readonly url: string;
+  /** In dual-stack mode, the same endpoint on IPv6 loopback: `http://[::1]:PORT`; otherwise undefined. */
+  readonly ipv6Url?: string;
   readonly port: number;
   readonly region: string;
   /** `aws`, `aws-cn` or `aws-us-gov`, from the Region. */
@@ -255,6 +276,11 @@ export interface Emulator {
   readonly developerCredentials: KeyPair;
   /** `arn:…:iam::ACCOUNT:user/kvs-ice-broker-developer` */
   readonly developerArn: string;
+  /**
+   * The sample viewer user's key pair (`arn:…:iam::ACCOUNT:user/kvs-sample-viewer`), with
+   * `sampleViewerUser` only: the viewer's three KVS calls on the channels, nothing else.
+   */
+  readonly sampleViewerCredentials?: KeyPair;
   /** The developer's credentials, the endpoint and the Region, as environment variables for the AWS CLI and SDKs. */
   toolEnvironment(): ToolEnvironment;
   /** Channel name to ARN. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRelayCertificate, ensureLocalCa } from './certificate';
-import { freePort, listensOn } from './probes';
+import { freePort, hasIpv6Loopback, IPV6_HOST, listensOn } from './probes';
 
 /** How to start the local TURN relay. */
 export interface CoturnOptions {
@@ -24,6 +24,11 @@ export interface CoturnOptions {
 /** A running coturn (`turnserver`) on loopback, as {@link startCoturn} started it. */
 export interface Coturn {
   readonly host: '127.0.0.1';
+  /**
+   * `::1` when coturn listens on IPv6 loopback too, at the same ports (and relays from there as
+   * well: `relay-ip`), which it does wherever the machine has IPv6 loopback; otherwise undefined.
+   */
+  readonly ipv6Host: typeof IPV6_HOST | undefined;
   /** The `turnserver` process id. */
   readonly pid: number;
   /** UDP and TCP listener (`turn:` URIs). */
@@ -101,6 +106,8 @@ function checkSecret(secret: string): void {
 
 interface ConfigInput {
   secret: string;
+  /** Listen and relay on ::1 too. */
+  ipv6: boolean;
   port: number;
   tlsPort: number;
   workDir: string;
@@ -110,9 +117,12 @@ interface ConfigInput {
 
 function configText(input: ConfigInput): string {
   const minPort = randomInt(RELAY_WINDOW.lowest, RELAY_WINDOW.highest - RELAY_WINDOW.size);
+  const hosts = input.ipv6 ? [HOST, IPV6_HOST] : [HOST];
   const lines = [
-    `listening-ip=${HOST}`,
-    `relay-ip=${HOST}`,
+    // A client reaches coturn on either family; its relayed address is IPv4 unless it asks for
+    // IPv6 (REQUESTED-ADDRESS-FAMILY), coturn's default as RFC 6156 wants it.
+    ...hosts.map((host) => `listening-ip=${host}`),
+    ...hosts.map((host) => `relay-ip=${host}`),
     `listening-port=${input.port}`,
     `tls-listening-port=${input.tlsPort}`,
     `min-port=${minPort}`,
@@ -207,13 +217,19 @@ async function terminate({ child, exited, failure }: Launched): Promise<void> {
   clearTimeout(escalation);
 }
 
-async function waitUntilListening(relay: Launched, port: number, tlsPort: number): Promise<void> {
+async function waitUntilListening(
+  relay: Launched,
+  port: number,
+  tlsPort: number,
+  ipv6: boolean,
+): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await listensOn(port, tlsPort))) {
+  while (!(await listensOn(port, tlsPort, ipv6))) {
     const failure = relay.failure();
     if (failure) throw new Error(failure);
     if (Date.now() > deadline) {
-      throw new Error(`coturn did not listen on ${HOST}:${port} and ${HOST}:${tlsPort} within 10 s`);
+      const where = ipv6 ? `${HOST} and [${IPV6_HOST}]` : HOST;
+      throw new Error(`coturn did not listen on ports ${port} and ${tlsPort} of ${where} within 10 s`);
     }
     await sleep(100);
   }
@@ -223,7 +239,7 @@ async function waitUntilListening(relay: Launched, port: number, tlsPort: number
 const START_ATTEMPTS = 2;
 
 /**
- * Starts coturn on 127.0.0.1 with its own config, certificate (signed by the local CA), log, pid file and user DB in a
+ * Starts coturn on 127.0.0.1 (and ::1 where the machine has IPv6 loopback) with its own config, certificate (signed by the local CA), log, pid file and user DB in a
  * work dir. Resolves once the UDP, TCP, TLS and DTLS listeners answer; rejects with the log tail if coturn
  * exits or does not come up within 10 s, twice (each time on ports found free again: another process
  * can take a port between the check and coturn's bind).
@@ -247,16 +263,17 @@ async function startOnce(binary: string, options: CoturnOptions): Promise<Coturn
   const logFile = join(workDir, 'turnserver.log');
   let launched: Launched | undefined;
   try {
-    const port = await freePort();
-    const tlsPort = await freePort(port);
+    const ipv6 = await hasIpv6Loopback();
+    const port = await freePort(undefined, ipv6);
+    const tlsPort = await freePort(port, ipv6);
     const ca = await ensureLocalCa(options.caDir);
     const certificate = await createRelayCertificate(workDir, ca);
     const configFile = join(workDir, 'turnserver.conf');
-    const config = configText({ secret: options.secret, port, tlsPort, workDir, ...certificate });
+    const config = configText({ secret: options.secret, ipv6, port, tlsPort, workDir, ...certificate });
     await writeFile(configFile, config, { mode: 0o600 });
     const relay = await launch(binary, configFile, workDir);
     launched = relay;
-    await waitUntilListening(relay, port, tlsPort);
+    await waitUntilListening(relay, port, tlsPort, ipv6);
 
     let stopping: Promise<void> | undefined;
     const stop = () => {
@@ -267,6 +284,7 @@ async function startOnce(binary: string, options: CoturnOptions): Promise<Coturn
     const pid = relay.child.pid ?? 0;
     const coturn: Coturn = {
       host: HOST,
+      ipv6Host: ipv6 ? IPV6_HOST : undefined,
       pid,
       port,
       tlsPort,

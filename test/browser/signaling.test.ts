@@ -87,7 +87,8 @@ describe(suiteName, options, () => {
 
   it('opens a relay-only data channel from a viewer to the master, both configured only by the broker', async () => {
     const masterOptions = await peerOptions('camera', true);
-    await (await newPeerPage()).evaluate((o) => window.kvsSignalingDemo.master(o), masterOptions);
+    // The page's master sends its test pattern to viewers that ask for video (the form's viewer does).
+    await (await newPeerPage()).evaluate((o) => window.kvsSignalingDemo.videoMaster(o), masterOptions);
 
     const outcome = await viewer('alice');
 

@@ -286,6 +286,19 @@ describe("the contract's wire types", () => {
     expect(schemaProblem({ $ref: `#/components/schemas/${schema}` }, sample)).toBeUndefined();
   });
 
+  it.each([
+    'stun:stun.kinesisvideo.us-west-2.api.aws:443',
+    'stun:stun.kinesisvideo.cn-north-1.api.amazonwebservices.com.cn:443',
+    'stuns:stun.kinesisvideo-fips.us-gov-west-1.amazonaws.com:443',
+  ])('document the STUN URL of every endpoint mode (dualStack, fips): %s', (url) => {
+    const answer = {
+      ...ICE_SERVERS_ANSWER,
+      iceServers: [{ urls: [url] }, ...ICE_SERVERS_ANSWER.iceServers.slice(1)],
+    };
+
+    expect(schemaProblem({ $ref: '#/components/schemas/IceServersResponse' }, answer)).toBeUndefined();
+  });
+
   it("name the signaling answer's nested fields as docs/openapi.json does", () => {
     expect(fields(SIGNALING_ANSWER.signaling)).toEqual(documentedFields('SignalingConnection', 'signaling'));
     expect(fields(SIGNALING_ANSWER.viewerSlot)).toEqual(

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -95,7 +95,10 @@ describe('npm start', () => {
   });
 
   it("prints the AWS SDK's Node.js version notice once, not once per function instance", async () => {
-    const sdkWarns = Number(process.versions.node.split('.')[0]) < 22;
+    // The SDK warns on Node.js < 22, in the node `npm start` runs (the one on PATH), which need not
+    // be this test's (npm run test:node24 runs the tests on Node.js 24).
+    const node = execFileSync('node', ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+    const sdkWarns = Number(node.split('.')[0]) < 22;
 
     const run = await npmStart(['--instances', '2'], {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined,

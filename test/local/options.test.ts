@@ -190,6 +190,48 @@ describe('settings of the local runner', () => {
   });
 });
 
+describe('dualStack and fips in the local runner, refused where a deployment would be', () => {
+  const KVS_FIPS =
+    'AWS\'s endpoint data has FIPS endpoints of Kinesis Video Streams in us-gov-east-1 and us-gov-west-1 only (docs/operations.md, "Dual-stack and FIPS endpoints")';
+
+  it('passes -c dualStack=true and -c fips=true to the function, in an emulated Region that has both', () => {
+    const config = readEmulatedConfig({ dualStack: 'true', fips: 'true', region: 'us-gov-west-1' });
+
+    expect(config).toMatchObject({ dualStack: true, fips: true, region: 'us-gov-west-1' });
+    const resources = { scopedRoleArn: ROLE_ARN, channels: '{}', blockedCallersParameter: '/p' };
+
+    expect(functionEnvironment(config, resources)).toMatchObject({
+      DUAL_STACK: 'true',
+      FIPS: 'true',
+    });
+  });
+
+  it('serves dual-stack in cn-north-1', () => {
+    expect(readEmulatedConfig({ dualStack: 'true', region: 'cn-north-1' })).toMatchObject({
+      dualStack: true,
+    });
+  });
+
+  it('refuses -c fips=true in the default Region, us-west-2, naming it', () => {
+    expect(() => readEmulatedConfig({ fips: 'true' })).toThrow(
+      `Invalid context "fips": us-west-2, the Region this stack deploys to, has no FIPS endpoint for Kinesis Video Streams; ${KVS_FIPS}`,
+    );
+  });
+
+  it('refuses -c fips=true in cn-north-1, naming it', () => {
+    expect(() => readEmulatedConfig({ fips: 'true', region: 'cn-north-1' })).toThrow(
+      'Invalid context "fips": cn-north-1, the Region this stack deploys to, has no FIPS endpoint for ' +
+        `Kinesis Video Streams, STS, SSM or DynamoDB; ${KVS_FIPS}`,
+    );
+  });
+
+  it("refuses -c fips=true with --aws for a channel ARN's Region", () => {
+    expect(() => readAwsConfig({ channels: DEMO_ARN, scopedRoleArn: ROLE_ARN, fips: 'true' }, {})).toThrow(
+      `Invalid context "fips": us-west-2, the Region of channel "demo", has no FIPS endpoint for Kinesis Video Streams; ${KVS_FIPS}`,
+    );
+  });
+});
+
 describe('npm start -- --aws', () => {
   it('serves a real channel named demo by its ARN', () => {
     const config = readAwsConfig({ channels: DEMO_ARN, scopedRoleArn: ROLE_ARN }, {});

@@ -64,11 +64,16 @@ function deadline(ms: number, reason: string): { promise: Promise<never>; cancel
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
-/** The relay's IPv4 address (werift's UDP socket is IPv4), or the address itself. */
+/**
+ * The relay's address: the URI's IP address itself (`turn:[::1]:3478` is IPv6), or the host name's
+ * IPv4 address, else its IPv6 one (a dual-stack KVS TURN host name has both; a network with IPv6
+ * only may resolve only that).
+ */
 async function resolveHost(host: string): Promise<string> {
   if (isIP(host) !== 0) return host;
+  const resolve = (family: 4 | 6) => lookup(host, { family }).then(({ address }) => address);
   try {
-    return (await lookup(host, { family: 4 })).address;
+    return await resolve(4).catch(() => resolve(6));
   } catch (error) {
     throw new AllocateFailure(
       `cannot resolve ${host} (${(error as NodeJS.ErrnoException).code ?? 'DNS error'})`,
@@ -149,7 +154,7 @@ export async function turnAllocate(request: AllocateRequest): Promise<AllocateOu
       try {
         transport =
           request.transport === 'udp'
-            ? await UdpTransport.init('udp4')
+            ? await UdpTransport.init(isIP(address[0]) === 6 ? 'udp6' : 'udp4')
             : request.transport === 'tcp'
               ? await TcpTransport.init(address)
               : await TlsTransport.init(address, tlsOptions(request));

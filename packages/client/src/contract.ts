@@ -118,8 +118,9 @@ export interface IceServersAnswer {
   /**
    * `RTCIceServer` dictionaries for `new RTCPeerConnection({ iceServers })`: the channel's STUN
    * server first (`stun:stun.kinesisvideo.<region>.amazonaws.com:443`, `.amazonaws.com.cn` in
-   * China; no credentials), then the TURN server sets of KVS `GetIceServerConfig`, each with the
-   * short-lived `username` and `credential` its URIs share.
+   * China; `….api.aws` / `….api.amazonwebservices.com.cn` in a `dualStack` deployment,
+   * `stuns:stun.kinesisvideo-fips.…` in a `fips` one; no credentials), then the TURN server sets
+   * of KVS `GetIceServerConfig`, each with the short-lived `username` and `credential` its URIs share.
    */
   readonly iceServers: IceServer[];
   /**

@@ -217,9 +217,11 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
           ? 'takes the item of a failed condition from the answer, with no second read (ReturnValuesOnConditionCheckFailure)'
           : 'reads the item of a failed condition once more, where the store does not return it',
         async () => {
+          // Wide guards: on a busy machine a call still in flight past a 250 ms guard would extend
+          // its slot (one more write) before b's attempt is counted.
           const [a, b] = [
-            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
-            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }),
+            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }, 60_000),
+            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }, 60_000),
           ];
           const call = callOn('raced');
           await a.acquire(call);

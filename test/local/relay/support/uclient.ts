@@ -15,6 +15,8 @@ export interface UclientOptions {
   timeoutMs?: number;
   /** Runs, at most, when a run relays traffic but loses some (default 3); see {@link runUclient}. */
   attempts?: number;
+  /** Ask for IPv6 relayed addresses (`-x`: REQUESTED-ADDRESS-FAMILY IPv6, RFC 6156); default IPv4. */
+  ipv6Relay?: boolean;
 }
 
 export interface UclientResult {
@@ -50,6 +52,7 @@ function uclientArgs(options: UclientOptions): string[] {
     '-p',
     String(options.port),
     ...TRANSPORT_FLAGS[options.transport],
+    ...(options.ipv6Relay ? ['-x'] : []),
     options.host,
   ];
 }
