@@ -46,13 +46,16 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
  */
 const MAX_VIEWERS = /maximum number of viewers connected to the session/i;
 
-/** Handlers by their settings object (one per process): keep-alive agents are shared with the other clients. */
-const handlers = new WeakMap<ClientDefaults, NodeHttpHandler>();
+type RequestHandler = ReturnType<typeof NodeHttpHandler.create>;
 
-function handlerFor(defaults: ClientDefaults): NodeHttpHandler {
+/** Handlers by their settings object (one per process): keep-alive agents are shared with the other clients. */
+const handlers = new WeakMap<ClientDefaults, RequestHandler>();
+
+/** The HTTP handler of `defaults`, as an SDK client resolves it: a handler given there, else one of its options. */
+function handlerFor(defaults: ClientDefaults): RequestHandler {
   let handler = handlers.get(defaults);
   if (!handler) {
-    handler = new NodeHttpHandler(defaults.requestHandler);
+    handler = NodeHttpHandler.create(defaults.requestHandler);
     handlers.set(defaults, handler);
   }
   return handler;

@@ -139,6 +139,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const storageServer = await startEndpoint(
       { request: (req, res) => routeStorage(req, res), upgrade: refuseUpgrade },
       0,
+      undefined,
+      listening,
     );
     started.push(storageServer);
     const storageChannels = new Set(options.storageChannels ?? []);
@@ -158,7 +160,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (agent) signaling.attachStorage(agent);
     const storage: EmulatedStorage = {
       channels: storageChannels,
-      endpoint: `http://127.0.0.1:${storageServer.port}`,
+      // Handed out on [::1] in dual-stack mode, as the signaling endpoints are.
+      endpoint: `http://${host}:${storageServer.port}`,
       streamArn: (name) =>
         `arn:${config.partition}:kinesisvideo:${config.region}:${config.accountId}:stream/${name}-storage/${createdAt}`,
       join: (name, clientId) => {
