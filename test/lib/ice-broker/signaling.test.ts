@@ -223,6 +223,29 @@ describe('storage-session routes (storageSessions)', () => {
     expect(scopedActions(s).filter((action) => action.includes('Storage'))).toEqual([]);
   });
 
+  it('with viewer,master, grant JoinStorageSession and JoinStorageSessionAsViewer to the scoped role alone, on the configured channels only', () => {
+    const s = synthesize({
+      ...LOBBY_ONLY,
+      auth: 'iam',
+      signalingRoles: 'viewer,master',
+      storageSessions: 'true',
+    });
+
+    const joining = scopedStatements(s).filter((statement) =>
+      [statement.Action].flat().some((action) => String(action).includes('JoinStorageSession')),
+    );
+    expect(scopedActions(s)).toEqual(
+      expect.arrayContaining(['kinesisvideo:JoinStorageSession', 'kinesisvideo:JoinStorageSessionAsViewer']),
+    );
+    for (const statement of joining) expect(statement.Resource).toBe(LOBBY_ARN);
+    // No other policy of the template names a join: the execution role has no kinesisvideo action.
+    const scopedRoleId = logicalId(s, s.stack.broker.scopedRole);
+    const elsewhere = Object.entries(s.template.toJSON().Resources as Record<string, unknown>).filter(
+      ([id, resource]) => id !== scopedRoleId && JSON.stringify(resource).includes('JoinStorageSession'),
+    );
+    expect(elsewhere).toEqual([]);
+  });
+
   it('add one route per served role, each with its own join action on the configured channels only', () => {
     const s = synthesize({ ...LOBBY_ONLY, signalingRoles: 'viewer', storageSessions: 'true' });
 
