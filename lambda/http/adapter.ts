@@ -70,36 +70,46 @@ export function createApiHandler({
 }: ApiHandlerDependencies): ApiHandler {
   const handle: ApiHandler = async (event, context) => {
     const started = clock();
+    /** A route's answer, logged as `message` with `fields` (never a credential or URL), then sent. */
+    const answered = (
+      message: string,
+      fields: Record<string, unknown>,
+      answer: Parameters<typeof okResponse>[0],
+    ) => {
+      logger.info(message, {
+        outcome: 'ok',
+        status: 200,
+        latencyMs: clock() - started,
+        ...fields,
+        ...summaries?.current(),
+      });
+      return okResponse(answer);
+    };
     /** A signaling route: the bundle, logged without its URL (it carries credentials). */
     const connect = async (role: ChannelRole, caller: Caller) => {
       if (!signaling) throw notServed(role);
       const result = await signaling.connect(parseSignalingRequest(event, caller, role));
-      logger.info('vended signaling connection', {
-        outcome: 'ok',
-        status: 200,
-        latencyMs: clock() - started,
-        role: result.role,
-        viewerClientId: result.clientId,
-        viewerSlot: result.viewerSlot,
-        ttl: result.ttl,
-        signalingExpiresAt: result.signaling.expiresAt,
-        ...summaries?.current(),
-      });
-      return okResponse(result);
+      return answered(
+        'vended signaling connection',
+        {
+          role: result.role,
+          viewerClientId: result.clientId,
+          viewerSlot: result.viewerSlot,
+          ttl: result.ttl,
+          signalingExpiresAt: result.signaling.expiresAt,
+        },
+        result,
+      );
     };
     /** A storage-session route: KVS's recording peer joins the caller's signaling connection of `role`. */
     const joinStorage = async (role: ChannelRole, caller: Caller) => {
       if (!storage) throw new VendingError('ChannelNotAllowed', 'this API does not serve storage sessions');
       const result = await storage.join(parseStorageSessionRequest(event, caller, role));
-      logger.info('joined storage session', {
-        outcome: 'ok',
-        status: 200,
-        latencyMs: clock() - started,
-        role: result.role,
-        viewerClientId: result.clientId,
-        ...summaries?.current(),
-      });
-      return okResponse(result);
+      return answered(
+        'joined storage session',
+        { role: result.role, viewerClientId: result.clientId },
+        result,
+      );
     };
     if (context) logger.addContext(context);
     logger.appendKeys({
@@ -120,15 +130,11 @@ export function createApiHandler({
       const role = roleOf(event, SIGNALING_ROUTE_PATHS);
       if (role !== undefined) return await connect(role, caller);
       const result = await vendor.vend(parseVendRequest(event, caller));
-      logger.info('vended ICE servers', {
-        outcome: 'ok',
-        status: 200,
-        latencyMs: clock() - started,
-        ttl: result.ttl,
-        turnServerSets: result.iceServers.length - 1,
-        ...summaries?.current(),
-      });
-      return okResponse(result);
+      return answered(
+        'vended ICE servers',
+        { ttl: result.ttl, turnServerSets: result.iceServers.length - 1 },
+        result,
+      );
     } catch (error) {
       const response = errorResponse(error);
       const fields = {

@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/runner';
-import { launchChromium, type PrivateHome, privateHome, RELAY_IN_CHROMIUM_WITH_CA } from './support/chromium';
+import type { LocalStack } from '../../local/runner';
+import { type DemoRig, RELAY_IN_CHROMIUM_WITH_CA, startDemoRig } from './support/chromium';
 
 const { missing, options } = RELAY_IN_CHROMIUM_WITH_CA;
 const suiteName = missing
@@ -122,35 +122,32 @@ type PeerOptions = { baseUrl: string; channel: string; token: string; timeoutMs:
 type StorageWindow = { storageTest: Record<'master' | 'viewer', (o: PeerOptions) => Promise<PeerResult>> };
 
 describe(suiteName, options, () => {
+  let rig: DemoRig;
   let stack: LocalStack;
-  let home: PrivateHome;
-  let browser: Browser;
 
   beforeAll(async () => {
-    stack = await startLocalStack({
-      port: 0,
-      channels: ['demo'],
-      signalingRoles: ['viewer', 'master'],
-      storageSessions: true,
-      auth: { mode: 'jwt', channelsClaim: 'channels', masterChannelsClaim: 'master_channels' },
-      env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    });
-    home = await privateHome(stack.coturn?.caFile);
-    // Loopback candidates, unobfuscated: the recording peer offers host candidates on 127.0.0.1.
-    browser = await launchChromium(home, [
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--autoplay-policy=no-user-gesture-required',
-    ]);
+    rig = await startDemoRig(
+      {
+        signalingRoles: ['viewer', 'master'],
+        storageSessions: true,
+        auth: { mode: 'jwt', channelsClaim: 'channels', masterChannelsClaim: 'master_channels' },
+      },
+      {
+        trustRelayCa: true,
+        // Loopback candidates, unobfuscated: the recording peer offers host candidates on 127.0.0.1.
+        chromiumArgs: [
+          '--disable-features=WebRtcHideLocalIpsWithMdns',
+          '--autoplay-policy=no-user-gesture-required',
+        ],
+      },
+    );
+    stack = rig.stack;
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await home?.remove();
-    await stack?.close();
-  });
+  afterAll(() => rig?.close());
 
   async function peerPage(): Promise<Page> {
     // The page's CSP allows its own scripts only: the test's peer script is added past it.
-    const page = await browser.newPage({ bypassCSP: true });
+    const page = await rig.browser.newPage({ bypassCSP: true });
     await page.goto(`${stack.api.url}/demo/signaling`);
     await page.waitForFunction(() => (window as unknown as { KVSWebRTC?: unknown }).KVSWebRTC !== undefined);
     await page.addScriptTag({ content: PAGE_SCRIPT });

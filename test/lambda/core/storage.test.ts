@@ -16,6 +16,7 @@ import {
   type StorageSessionRequest,
   StorageSessions,
 } from '../../../lambda/core/storage';
+import { rejectionOf } from '../support/rejection';
 
 // The storage-session use case (lambda/core/storage.ts) with the real ChannelAccess and a scripted
 // KVS behind the session port: which joins it sends, which it refuses without a call, what it
@@ -155,14 +156,6 @@ describe('StorageSessions', () => {
     masterChannels: ['demo'],
     ...overrides,
   });
-  async function refusal(promise: Promise<unknown>): Promise<VendingError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (!(error instanceof VendingError)) throw new Error(`expected a VendingError, got ${String(error)}`);
-    return error;
-  }
   /** Past the join budget's window (2 per second per channel). */
   const nextSecond = () => {
     now += 1001;
@@ -204,14 +197,14 @@ describe('StorageSessions', () => {
       ['a suffix after the slot', 'u-alice.v0.x'],
       ['a pool that only begins with the caller', 'u-alice2.v0'],
     ])('refuses %s ClientId (%s) with 403, before any call to AWS', async (_, clientId) => {
-      const error = await refusal(storage.join(viewer(clientId)));
+      const error = await rejectionOf(storage.join(viewer(clientId)));
 
       expect(error).toMatchObject({ code: 'ChannelNotAllowed', message: NOT_ISSUED });
       expect(kvs.opened).toEqual([]);
     });
 
     it('refuses a viewer whose request names no caller with 403 CallerNotIdentified', async () => {
-      const error = await refusal(storage.join(viewer('u-alice.v0', { viewerPool: undefined })));
+      const error = await rejectionOf(storage.join(viewer('u-alice.v0', { viewerPool: undefined })));
 
       expect(error).toMatchObject({
         code: 'CallerNotIdentified',
@@ -222,7 +215,7 @@ describe('StorageSessions', () => {
     });
 
     it('refuses the master role on a channel the caller may not master, with 403', async () => {
-      const error = await refusal(storage.join(master({ masterChannels: ['lobby'] })));
+      const error = await rejectionOf(storage.join(master({ masterChannels: ['lobby'] })));
 
       expect(error).toMatchObject({
         code: 'ChannelNotAllowed',
@@ -234,7 +227,7 @@ describe('StorageSessions', () => {
     it('refuses a role the deployment does not serve, with 403', async () => {
       const viewersOnly = storageSessions(['VIEWER']);
 
-      const error = await refusal(viewersOnly.join(master()));
+      const error = await rejectionOf(viewersOnly.join(master()));
 
       expect(error).toMatchObject({
         code: 'ChannelNotAllowed',
@@ -244,7 +237,7 @@ describe('StorageSessions', () => {
     });
 
     it('refuses a channel that records no media with 400, and sends no join', async () => {
-      const error = await refusal(storage.join(viewer('u-alice.v0', { channel: 'lobby' })));
+      const error = await rejectionOf(storage.join(viewer('u-alice.v0', { channel: 'lobby' })));
 
       expect(error).toMatchObject({
         code: 'InvalidRequest',
@@ -257,7 +250,7 @@ describe('StorageSessions', () => {
     it('refuses, and sends no join, when KVS cannot say whether the channel records media', async () => {
       kvs.describeFailure = kvsError.unavailable();
 
-      const error = await refusal(storage.join(master()));
+      const error = await rejectionOf(storage.join(master()));
 
       expect(error.code).toBe('Unavailable');
       expect(kvs.joins).toEqual([]);
@@ -286,7 +279,7 @@ describe('StorageSessions', () => {
       async (_, failure, code) => {
         kvs.joinFailures.push(failure());
 
-        const error = await refusal(storage.join(master()));
+        const error = await rejectionOf(storage.join(master()));
 
         expect(error.code).toBe(code);
         expect(kvs.joins).toHaveLength(1);
@@ -296,7 +289,7 @@ describe('StorageSessions', () => {
     it('answers a storage session that has its 3 viewers with 429 Retry-After 60, and does not retry', async () => {
       kvs.joinFailures.push(kvsError.maxViewers());
 
-      const error = await refusal(storage.join(viewer('u-alice.v0')));
+      const error = await rejectionOf(storage.join(viewer('u-alice.v0')));
 
       expect(error).toMatchObject({ code: 'Throttled', retryAfterSeconds: 60 });
       expect(kvs.joins).toHaveLength(1);
@@ -306,7 +299,7 @@ describe('StorageSessions', () => {
       await storage.join(master());
       await storage.join(viewer('u-alice.v0'));
 
-      const third = await refusal(storage.join(viewer('u-alice.v1')));
+      const third = await rejectionOf(storage.join(viewer('u-alice.v1')));
       nextSecond();
       const fourth = await storage.join(viewer('u-alice.v1'));
 
@@ -321,7 +314,7 @@ describe('StorageSessions', () => {
 
     it("opens a new join session after KVS refused the last one's credentials", async () => {
       kvs.joinFailures.push(kvsError.credentialsRefused());
-      await refusal(storage.join(viewer('u-alice.v0')));
+      await rejectionOf(storage.join(viewer('u-alice.v0')));
       nextSecond();
 
       await storage.join(viewer('u-alice.v0'));
@@ -331,7 +324,7 @@ describe('StorageSessions', () => {
 
     it('keeps the join session after a failure that says nothing of its credentials', async () => {
       kvs.joinFailures.push(kvsError.serverError());
-      await refusal(storage.join(viewer('u-alice.v0')));
+      await rejectionOf(storage.join(viewer('u-alice.v0')));
       nextSecond();
 
       await storage.join(viewer('u-alice.v0'));
@@ -361,7 +354,7 @@ describe('StorageSessions', () => {
       now += STORAGE_STATUS_USABLE_MS - 1;
       const stillServed = await storage.join(master());
       now += 1;
-      const refused = await refusal(storage.join(master()));
+      const refused = await rejectionOf(storage.join(master()));
 
       expect(stillServed.role).toBe('MASTER');
       expect(refused.code).toBe('Unavailable');
@@ -372,11 +365,11 @@ describe('StorageSessions', () => {
       await storage.join(master());
       kvs.joinFailures.push(kvsError.invalid());
       nextSecond();
-      await refusal(storage.join(master()));
+      await rejectionOf(storage.join(master()));
       kvs.recording.delete('demo');
       nextSecond();
 
-      const error = await refusal(storage.join(master()));
+      const error = await rejectionOf(storage.join(master()));
 
       expect(error.message).toBe(
         'channel "demo" does not record media: connect through its master route without a storage session',
@@ -387,7 +380,7 @@ describe('StorageSessions', () => {
 
     it('opens a new DescribeMediaStorageConfiguration session after KVS refused its credentials', async () => {
       kvs.describeFailure = kvsError.credentialsRefused();
-      await refusal(storage.recordsMedia(DEMO));
+      await rejectionOf(storage.recordsMedia(DEMO));
       kvs.describeFailure = undefined;
 
       const recording = await storage.recordsMedia(DEMO);

@@ -4,7 +4,6 @@ import type WebSocket from 'ws';
 import { clientDefaults } from '../../../lambda/aws/clients';
 import { AwsSessionProvider } from '../../../lambda/aws/sessions';
 import { type Channel, parseChannelArn } from '../../../lambda/contract';
-import { VendingError } from '../../../lambda/core/errors';
 import type { ScopedSession, SessionPurpose } from '../../../lambda/core/ports';
 import type { Emulator } from '../../../local/emulator';
 import {
@@ -14,6 +13,7 @@ import {
   stsClient,
 } from '../../local/emulator/support/emulator';
 import { nextMessage, openSocket, payloadOf, presignedUrl } from '../../local/emulator/support/signaling';
+import { rejectionOf } from '../support/rejection';
 
 // The storage API (lambda/aws/storage-api.ts, through the scoped session of lambda/aws/sessions.ts)
 // against the wire emulator: REST-JSON, SigV4 for `kinesisvideo`, the models' errors, and which
@@ -72,14 +72,6 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
       ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
     });
   }
-  async function failure(promise: Promise<unknown>): Promise<VendingError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (!(error instanceof VendingError)) throw new Error(`expected a VendingError, got ${String(error)}`);
-    return error;
-  }
   async function connected(
     role: 'VIEWER' | 'MASTER',
     clientId?: string,
@@ -121,7 +113,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   it('answers a KVS throttle with a retryable 429: the throttled call sent no offer', async () => {
     emulator.setFault('JoinStorageSession', { kind: 'throttle' });
 
-    const error = await failure(join());
+    const error = await rejectionOf(join());
 
     expect(error).toMatchObject({ code: 'Throttled', retryable: true, retryAfterSeconds: 1 });
     expect(error.message).toBe(
@@ -137,7 +129,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
       await offer;
     }
 
-    const error = await failure(join({ clientId: 'd.v0', channel: 'hall' }));
+    const error = await rejectionOf(join({ clientId: 'd.v0', channel: 'hall' }));
 
     expect(error).toMatchObject({ code: 'Throttled', retryable: false, retryAfterSeconds: 60 });
     expect(error.message).toBe(
@@ -146,7 +138,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   });
 
   it('answers a join on a channel that records no media with 400 InvalidRequest', async () => {
-    const error = await failure(join({ channel: 'lobby' }));
+    const error = await rejectionOf(join({ channel: 'lobby' }));
 
     expect(error).toMatchObject({ code: 'InvalidRequest', retryable: false });
     expect(error.message).toBe(
@@ -157,7 +149,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   it("answers IAM's refusal of a session without the join action with 502 UpstreamError", async () => {
     const ice = await session('ice');
 
-    const error = await failure(
+    const error = await rejectionOf(
       ice.joinStorageSession({
         endpoint: emulator.storageEndpoint,
         channelArn: channelArn(emulator, 'demo'),
@@ -173,7 +165,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   it('answers ResourceNotFoundException with 404 ChannelNotFound', async () => {
     emulator.setFault('JoinStorageSessionAsViewer', { kind: 'notFound' });
 
-    const error = await failure(join({ clientId: 'alice.v0' }));
+    const error = await rejectionOf(join({ clientId: 'alice.v0' }));
 
     expect(error).toMatchObject({ code: 'ChannelNotFound', retryable: false });
   });
@@ -186,7 +178,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
     async (status, code) => {
       emulator.setFault('JoinStorageSession', { kind: 'serverError', status });
 
-      const error = await failure(join());
+      const error = await rejectionOf(join());
 
       expect(error).toMatchObject({ code, retryable: false });
       expect(joins()).toBe(1);
@@ -196,7 +188,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   it('does not retry a join that timed out: it may have reached KVS', async () => {
     emulator.setFault('JoinStorageSession', { latencyMs: REQUEST_TIMEOUT_MS * 10 });
 
-    const error = await failure(join());
+    const error = await rejectionOf(join());
 
     expect(error).toMatchObject({ code: 'UpstreamTimeout', retryable: false });
   });
@@ -204,7 +196,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   it('does not retry a join whose connection was reset: it may have reached KVS', async () => {
     emulator.setFault('JoinStorageSession', { kind: 'drop' });
 
-    const error = await failure(join());
+    const error = await rejectionOf(join());
 
     expect(error).toMatchObject({ code: 'Unavailable', retryable: false });
   });
@@ -218,7 +210,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
       });
     });
 
-    const error = await failure(join({ endpoint: `http://127.0.0.1:${closedPort}` }));
+    const error = await rejectionOf(join({ endpoint: `http://127.0.0.1:${closedPort}` }));
 
     expect(error).toMatchObject({ code: 'Unavailable', retryable: true, retryAfterSeconds: 5 });
     expect(error.message).toBe('KVS JoinStorageSession is unavailable; retry after the Retry-After delay');
@@ -235,7 +227,7 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   it("answers KVS's refusal of the WEBRTC endpoint of a channel that records no media with 400 InvalidRequest", async () => {
     const ice = await session('ice', 'lobby');
 
-    const error = await failure(ice.getStorageEndpoint(channelArn(emulator, 'lobby'), 'VIEWER'));
+    const error = await rejectionOf(ice.getStorageEndpoint(channelArn(emulator, 'lobby'), 'VIEWER'));
 
     expect(error).toMatchObject({ code: 'InvalidRequest' });
     expect(error.message).toBe(
