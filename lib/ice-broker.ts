@@ -246,15 +246,14 @@ export class IceBroker extends Construct {
     role: ChannelRole,
     channels: readonly string[] = Object.keys(this.channelArns),
   ): Grant {
-    const arns = this.storageSessionInvokeArns[role];
-    if (this.auth.mode !== 'iam' || arns === undefined) {
-      throw new ConfigError(
-        PROP_NAMES.subject,
-        this.auth.mode !== 'iam' ? 'auth' : 'storageSessions',
-        `grantStorageSession needs mode "iam", storageSessions and the ${role.toLowerCase()} role among signalingRoles`,
-      );
-    }
-    return invokeGrant('grantStorageSession', grantee, arns, channels);
+    return this.roleRouteGrant(
+      'grantStorageSession',
+      grantee,
+      this.storageSessionInvokeArns[role],
+      channels,
+      'storageSessions',
+      `mode "iam", storageSessions and the ${role.toLowerCase()} role among signalingRoles`,
+    );
   }
 
   /**
@@ -282,15 +281,36 @@ export class IceBroker extends Construct {
     role: ChannelRole,
     channels: readonly string[] = Object.keys(this.channelArns),
   ): Grant {
-    const arns = this.signalingInvokeArns[role];
+    return this.roleRouteGrant(
+      'grantConnect',
+      grantee,
+      this.signalingInvokeArns[role],
+      channels,
+      'signalingRoles',
+      `mode "iam" and the ${role.toLowerCase()} role among signalingRoles`,
+    );
+  }
+
+  /**
+   * The grant of a role's route (`arns`, undefined where the role's route is not served) for
+   * `channels`; a {@link ConfigError} naming `auth`, or else `setting`, when there is none to grant.
+   */
+  private roleRouteGrant(
+    method: string,
+    grantee: IGrantable,
+    arns: Readonly<Record<string, string>> | undefined,
+    channels: readonly string[],
+    setting: string,
+    needs: string,
+  ): Grant {
     if (this.auth.mode !== 'iam' || arns === undefined) {
       throw new ConfigError(
         PROP_NAMES.subject,
-        this.auth.mode !== 'iam' ? 'auth' : 'signalingRoles',
-        `grantConnect needs mode "iam" and the ${role.toLowerCase()} role among signalingRoles`,
+        this.auth.mode !== 'iam' ? 'auth' : setting,
+        `${method} needs ${needs}`,
       );
     }
-    return invokeGrant('grantConnect', grantee, arns, channels);
+    return invokeGrant(method, grantee, arns, channels);
   }
 
   /** The scoped role, with the statements the local emulator enforces too (lib/iam-policies.ts). */

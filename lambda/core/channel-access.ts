@@ -85,20 +85,19 @@ export class ChannelAccess {
       freshUntil: (session) => session.expiresAt - SESSION_REFRESH_AHEAD_MS,
       usableUntil: (session) => session.expiresAt - SESSION_MIN_VALIDITY_MS,
     });
-    this.endpointCache = new RefreshingCache({
-      max: policy.maxEntries.endpoints,
-      clock,
-      load: (_, key) => this.findEndpoints(key),
-      freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-      usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-    });
-    this.storageEndpointCache = new RefreshingCache({
-      max: policy.maxEntries.endpoints,
-      clock,
-      load: (_, key) => this.findStorageEndpoint(key),
-      freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-      usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-    });
+    // Endpoints (signaling, storage) are kept for endpointTtlMs from when KVS named them.
+    const endpointCache = <T extends { readonly fetchedAt: number }>(
+      load: (key: EndpointKey) => Promise<T>,
+    ) =>
+      new RefreshingCache<T, EndpointKey>({
+        max: policy.maxEntries.endpoints,
+        clock,
+        load: (_, key) => load(key),
+        freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+        usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+      });
+    this.endpointCache = endpointCache((key) => this.findEndpoints(key));
+    this.storageEndpointCache = endpointCache((key) => this.findStorageEndpoint(key));
   }
 
   /**
