@@ -13,6 +13,7 @@ import { ChannelAccess } from './core/channel-access';
 import { ChannelDirectory } from './core/channels';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
+import { StorageSessions } from './core/storage';
 import { IceVendor } from './core/vendor';
 import { type ApiHandler, createApiHandler } from './http/adapter';
 
@@ -103,6 +104,20 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
     budget: shared?.budget,
     sharedCache: shared?.sharedCache,
   });
+  // WebRTC ingestion, with STORAGE_SESSIONS (and a served role).
+  const storage =
+    config.storageSessions && config.signalingRoles.length > 0
+      ? new StorageSessions({
+          channels,
+          access,
+          roles: config.signalingRoles,
+          policy: upstreamTuning(config),
+          viewerSlotsPerCaller: config.viewerSlotsPerCaller,
+          budgetWaitMs: config.budgetWaitMs,
+          clock,
+          metrics,
+        })
+      : undefined;
   // The presigned signaling routes, when the deployment serves any role (SIGNALING_ROLES).
   const signaling =
     config.signalingRoles.length > 0
@@ -114,6 +129,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
           deadlineMs: config.deadlineMs,
           viewerSlotsPerCaller: config.viewerSlotsPerCaller,
           viewerSlots: shared?.viewerSlots,
+          storage,
           clock,
         })
       : undefined;
@@ -151,6 +167,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   return createApiHandler({
     vendor,
     signaling,
+    storage,
     blockedCallers,
     logger,
     metrics,

@@ -74,6 +74,7 @@ export class ChannelAccess {
   private readonly metrics: Metrics;
   private readonly sessions: RefreshingCache<ScopedSession, SessionKey>;
   private readonly endpointCache: RefreshingCache<Endpoint, EndpointKey>;
+  private readonly storageEndpointCache: RefreshingCache<StorageEndpoint, EndpointKey>;
 
   constructor(private readonly options: ChannelAccessOptions) {
     const policy: ChannelAccessPolicy = { ...CONSTANTS, ...options.policy };
@@ -88,13 +89,42 @@ export class ChannelAccess {
       freshUntil: (session) => session.expiresAt - SESSION_REFRESH_AHEAD_MS,
       usableUntil: (session) => session.expiresAt - SESSION_MIN_VALIDITY_MS,
     });
-    this.endpointCache = new RefreshingCache({
-      max: policy.maxEntries.endpoints,
-      clock,
-      load: (_, key) => this.findEndpoints(key),
-      freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-      usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-    });
+    // Endpoints (signaling, storage) are kept for endpointTtlMs from when KVS named them.
+    const endpointCache = <T extends { readonly fetchedAt: number }>(
+      load: (key: EndpointKey) => Promise<T>,
+    ) =>
+      new RefreshingCache<T, EndpointKey>({
+        max: policy.maxEntries.endpoints,
+        clock,
+        load: (_, key) => load(key),
+        freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+        usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+      });
+    this.endpointCache = endpointCache((key) => this.findEndpoints(key));
+    this.storageEndpointCache = endpointCache((key) => this.findStorageEndpoint(key));
+  }
+
+  /**
+   * The channel's `WEBRTC` endpoint for `role` (the storage API's; a separate cached
+   * `GetSignalingChannelEndpoint` call, since KVS refuses that protocol for a channel that records
+   * no media), found with the channel's `ice` session. A failure drops it as {@link forget} does.
+   * `observer` (the request's) is told the calls it makes. Rejects with `VendingError`.
+   */
+  async storageEndpoint(
+    channel: Channel,
+    role: ChannelRole,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<string> {
+    try {
+      const session = await this.session(channel, 'ice', signal, observer);
+      const key = { channel, role, session, ...(observer ? { observer } : {}) };
+      const { value } = await abortable(this.storageEndpointCache.get(endpointKey(key), key), signal);
+      return value.webrtc;
+    } catch (error) {
+      this.forget(channel, role, error);
+      throw asVendingError(error, signal);
+    }
   }
 
   /**
@@ -158,11 +188,24 @@ export class ChannelAccess {
   forget(channel: Channel, role: ChannelRole, error: unknown): void {
     if (!(error instanceof VendingError)) return;
     const endpoint = endpointKey({ channel, role });
-    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable') this.endpointCache.delete(endpoint);
+    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable') {
+      this.endpointCache.delete(endpoint);
+      this.storageEndpointCache.delete(endpoint);
+    }
     if (error.code === 'UpstreamError' || error.credentialsRefusedBy !== undefined) {
       this.endpointCache.delete(endpoint);
+      this.storageEndpointCache.delete(endpoint);
       this.sessions.delete(sessionKey({ channel, purpose: 'ice' }));
     }
+  }
+
+  /**
+   * Drops the session of `purpose` on `channel` when `error` shows KVS refused its credentials
+   * (expired, or signed on a wrong clock), so the next call opens another; other failures keep it.
+   */
+  forgetSession(channel: Channel, purpose: SessionPurpose, error: unknown): void {
+    if (error instanceof VendingError && error.credentialsRefusedBy === 'KVS')
+      this.sessions.delete(sessionKey({ channel, purpose }));
   }
 
   private openSession({ channel, purpose, observer }: SessionKey): Promise<ScopedSession> {
@@ -181,6 +224,25 @@ export class ChannelAccess {
     );
     return { ...endpoints, fetchedAt: this.clock() };
   }
+
+  private async findStorageEndpoint({
+    channel,
+    role,
+    session,
+    observer,
+  }: EndpointKey): Promise<StorageEndpoint> {
+    const metrics = observed(this.metrics, observer);
+    metrics.add('EndpointCalls', 'Count', 1);
+    const webrtc = await upstreamStep(this.policy, metrics, (signal) =>
+      session.getStorageEndpoint(channel.arn, role, signal),
+    );
+    return { webrtc, fetchedAt: this.clock() };
+  }
+}
+
+interface StorageEndpoint {
+  readonly webrtc: string;
+  readonly fetchedAt: number;
 }
 
 const endpointKey = (key: Pick<EndpointKey, 'channel' | 'role'>) => `${key.channel.arn}|${key.role}`;

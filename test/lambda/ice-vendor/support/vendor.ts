@@ -5,7 +5,6 @@ import { DEFAULT_TUNING, vendorTuning } from '../../../../lambda/config';
 import { parseChannelArn } from '../../../../lambda/contract';
 import { ChannelAccess } from '../../../../lambda/core/channel-access';
 import { ChannelDirectory } from '../../../../lambda/core/channels';
-import { VendingError } from '../../../../lambda/core/errors';
 import type { MetricName, Metrics } from '../../../../lambda/core/metrics';
 import type { VendRequest } from '../../../../lambda/core/model';
 import type { SharedIceCache } from '../../../../lambda/core/ports';
@@ -132,16 +131,7 @@ export const request = (overrides: Partial<VendRequest> = {}): VendRequest => ({
   ...overrides,
 });
 
-/** The error a promise rejects with (fails the test if it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<VendingError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VendingError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+export { rejectionOf } from '../../support/rejection';
 
 /**
  * Polls until `check` holds (background refreshes finish on their own schedule). The limit only
