@@ -16,7 +16,6 @@ import { SignalingVendor } from './core/signaling';
 import { StorageSessions } from './core/storage';
 import { IceVendor } from './core/vendor';
 import { type ApiHandler, createApiHandler } from './http/adapter';
-import { RequestSummaries } from './http/request-summary';
 
 /** What {@link createHandler} takes besides the configuration; the deployed function gives none. */
 export interface HandlerOptions {
@@ -62,13 +61,11 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   /** Cold-start work that failed: logged by its error's name, and tried again by the first request. */
   const warmingFailed = (what: string) => (error: unknown) =>
     logger.warn(`${what} failed`, { errorName: (error as Error | undefined)?.name });
-  // Each request's log line also says what it cost upstream (cache outcome, upstream calls).
-  const summaries = new RequestSummaries();
-  const metrics = summaries.observe({
+  const metrics = {
     ...emfMetrics(METRICS.namespace, METRICS.service, config.metricsDisabled),
     // What the core asks an operator to look into (such as clock skew), as JSON log lines.
     warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
-  });
+  };
   const defaults = clientDefaults({
     connectionTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -174,7 +171,6 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
     blockedCallers,
     logger,
     metrics,
-    summaries,
     clock,
     auth: {
       mode: config.authMode,

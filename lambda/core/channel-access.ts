@@ -2,7 +2,7 @@ import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import type { Channel } from '../contract';
 import { abortable } from './abort';
 import { asVendingError, VendingError } from './errors';
-import { type Metrics, noMetrics } from './metrics';
+import { type Metrics, type MetricsObserver, noMetrics, observed } from './metrics';
 import type { Clock, ScopedSession, SessionProvider, SessionPurpose, SignalingEndpoints } from './ports';
 import { RefreshingCache } from './refreshing-cache';
 import { type UpstreamTuning, upstreamStep } from './retry';
@@ -40,12 +40,16 @@ export interface ChannelEndpoints {
 interface SessionKey {
   readonly channel: Channel;
   readonly purpose: SessionPurpose;
+  /** The observer of the request that opens it. */
+  readonly observer?: MetricsObserver;
 }
 /** The endpoints to find: of which channel, for which role, with which session. */
 interface EndpointKey {
   readonly channel: Channel;
   readonly role: ChannelRole;
   readonly session: ScopedSession;
+  /** The observer of the request that finds them. */
+  readonly observer?: MetricsObserver;
 }
 interface Endpoint extends SignalingEndpoints {
   readonly fetchedAt: number;
@@ -104,12 +108,17 @@ export class ChannelAccess {
    * The channel's `WEBRTC` endpoint for `role` (the storage API's; a separate cached
    * `GetSignalingChannelEndpoint` call, since KVS refuses that protocol for a channel that records
    * no media), found with the channel's `ice` session. A failure drops it as {@link forget} does.
-   * Rejects with `VendingError`.
+   * `observer` (the request's) is told the calls it makes. Rejects with `VendingError`.
    */
-  async storageEndpoint(channel: Channel, role: ChannelRole, signal?: AbortSignal): Promise<string> {
+  async storageEndpoint(
+    channel: Channel,
+    role: ChannelRole,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<string> {
     try {
-      const session = await this.session(channel, 'ice', signal);
-      const key = { channel, role, session };
+      const session = await this.session(channel, 'ice', signal, observer);
+      const key = { channel, role, session, ...(observer ? { observer } : {}) };
       const { value } = await abortable(this.storageEndpointCache.get(endpointKey(key), key), signal);
       return value.webrtc;
     } catch (error) {
@@ -122,11 +131,17 @@ export class ChannelAccess {
    * A cached session of the scoped role for `purpose` on `channel` (`ice`, the calls that vend ICE
    * servers; a role: a session whose policy allows only that role's Connect action, for presigned
    * URLs), opened or refreshed as an upstream step. With `signal`, the wait ends when it aborts (a
-   * 504 `UpstreamTimeout`). Rejects with `VendingError`.
+   * 504 `UpstreamTimeout`). `observer` (the request's) is told the calls it makes. Rejects with
+   * `VendingError`.
    */
-  async session(channel: Channel, purpose: SessionPurpose, signal?: AbortSignal): Promise<ScopedSession> {
+  async session(
+    channel: Channel,
+    purpose: SessionPurpose,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<ScopedSession> {
     try {
-      const key = { channel, purpose };
+      const key = { channel, purpose, ...(observer ? { observer } : {}) };
       const { value } = await abortable(this.sessions.get(sessionKey(key), key), signal);
       return value;
     } catch (error) {
@@ -138,12 +153,18 @@ export class ChannelAccess {
    * The channel's signaling endpoints for `role` (WSS and HTTPS, from one cached
    * `GetSignalingChannelEndpoint` call that both use cases share), and the channel's `ice` session
    * that finds them. A failure drops what it shows to be wrong (see {@link forget}). With `signal`,
-   * the wait ends when it aborts (a 504 `UpstreamTimeout`). Rejects with `VendingError`.
+   * the wait ends when it aborts (a 504 `UpstreamTimeout`). `observer` (the request's) is told the
+   * calls it makes. Rejects with `VendingError`.
    */
-  async endpoints(channel: Channel, role: ChannelRole, signal?: AbortSignal): Promise<ChannelEndpoints> {
+  async endpoints(
+    channel: Channel,
+    role: ChannelRole,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<ChannelEndpoints> {
     try {
-      const session = await this.session(channel, 'ice', signal);
-      const key = { channel, role, session };
+      const session = await this.session(channel, 'ice', signal, observer);
+      const key = { channel, role, session, ...(observer ? { observer } : {}) };
       const { value } = await abortable(this.endpointCache.get(endpointKey(key), key), signal);
       return { session, endpoints: value };
     } catch (error) {
@@ -187,24 +208,32 @@ export class ChannelAccess {
       this.sessions.delete(sessionKey({ channel, purpose }));
   }
 
-  private openSession({ channel, purpose }: SessionKey): Promise<ScopedSession> {
-    this.metrics.add('AssumeRoleCalls', 'Count', 1);
-    return upstreamStep(this.policy, this.metrics, (signal) =>
+  private openSession({ channel, purpose, observer }: SessionKey): Promise<ScopedSession> {
+    const metrics = observed(this.metrics, observer);
+    metrics.add('AssumeRoleCalls', 'Count', 1);
+    return upstreamStep(this.policy, metrics, (signal) =>
       this.options.sessions.openSession(channel, signal, purpose),
     );
   }
 
-  private async findEndpoints({ channel, role, session }: EndpointKey): Promise<Endpoint> {
-    this.metrics.add('EndpointCalls', 'Count', 1);
-    const endpoints = await upstreamStep(this.policy, this.metrics, (signal) =>
+  private async findEndpoints({ channel, role, session, observer }: EndpointKey): Promise<Endpoint> {
+    const metrics = observed(this.metrics, observer);
+    metrics.add('EndpointCalls', 'Count', 1);
+    const endpoints = await upstreamStep(this.policy, metrics, (signal) =>
       session.getSignalingEndpoints(channel.arn, role, signal),
     );
     return { ...endpoints, fetchedAt: this.clock() };
   }
 
-  private async findStorageEndpoint({ channel, role, session }: EndpointKey): Promise<StorageEndpoint> {
-    this.metrics.add('EndpointCalls', 'Count', 1);
-    const webrtc = await upstreamStep(this.policy, this.metrics, (signal) =>
+  private async findStorageEndpoint({
+    channel,
+    role,
+    session,
+    observer,
+  }: EndpointKey): Promise<StorageEndpoint> {
+    const metrics = observed(this.metrics, observer);
+    metrics.add('EndpointCalls', 'Count', 1);
+    const webrtc = await upstreamStep(this.policy, metrics, (signal) =>
       session.getStorageEndpoint(channel.arn, role, signal),
     );
     return { webrtc, fetchedAt: this.clock() };

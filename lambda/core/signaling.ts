@@ -81,10 +81,10 @@ export class SignalingVendor {
     const { storage } = this.options;
     const [servers, { endpoints }, session, slot, recordsMedia] = await Promise.all([
       ice.vend(request),
-      access.endpoints(channel, role, signal),
-      access.session(channel, role, signal),
+      access.endpoints(channel, role, signal, request.observer),
+      access.session(channel, role, signal, request.observer),
       pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
-      storage?.recordsMedia(channel, signal),
+      storage?.recordsMedia(channel, signal, request.observer),
     ]);
     const now = this.clock();
     const expiresInSeconds = Math.min(

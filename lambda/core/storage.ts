@@ -11,7 +11,7 @@ import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget
 import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
 import { asVendingError, VendingError } from './errors';
-import { type Metrics, noMetrics } from './metrics';
+import { type Metrics, type MetricsObserver, noMetrics, observed } from './metrics';
 import type { ChannelGrant } from './model';
 import type { Clock, MediaStorageConfiguration } from './ports';
 import { RefreshingCache } from './refreshing-cache';
@@ -31,6 +31,14 @@ interface StorageSessionCaller {
   readonly masterChannels: ChannelGrant;
   /** Whose viewer ClientIds the caller's connections share (as on the viewer route); required for a viewer. */
   readonly viewerPool?: string;
+  /** Told the upstream calls the request makes (its log line's summary). */
+  readonly observer?: MetricsObserver;
+}
+
+/** What the media storage status cache loads with: the channel, and the observer of the request that asked first. */
+interface StatusKey {
+  readonly channel: Channel;
+  readonly observer?: MetricsObserver;
 }
 
 /**
@@ -98,7 +106,7 @@ export class StorageSessions {
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly budget: CallBudget;
-  private readonly statuses: RefreshingCache<StatusEntry, Channel>;
+  private readonly statuses: RefreshingCache<StatusEntry, StatusKey>;
 
   constructor(private readonly options: StorageSessionsOptions) {
     const clock = options.clock ?? Date.now;
@@ -114,7 +122,7 @@ export class StorageSessions {
     this.statuses = new RefreshingCache({
       max: 1000,
       clock,
-      load: (_, channel) => this.describe(channel),
+      load: (_, key) => this.describe(key),
       freshUntil: (entry) => entry.fetchedAt + STORAGE_STATUS_FRESH_MS,
       usableUntil: (entry) => entry.fetchedAt + STORAGE_STATUS_USABLE_MS,
     });
@@ -125,8 +133,8 @@ export class StorageSessions {
    * signaling answers ({@link mediaStorageOf}). Rejects with `VendingError` when KVS cannot say
    * (fail closed: the caller is not sent to a channel whose mode is unknown).
    */
-  async recordsMedia(channel: Channel, signal?: AbortSignal): Promise<boolean> {
-    return (await this.status(channel, signal)).enabled;
+  async recordsMedia(channel: Channel, signal?: AbortSignal, observer?: MetricsObserver): Promise<boolean> {
+    return (await this.status(channel, signal, observer)).enabled;
   }
 
   /**
@@ -144,8 +152,9 @@ export class StorageSessions {
     if (role === 'MASTER') requireMaster(channel, request.masterChannels);
     const clientId = request.role === 'VIEWER' ? this.issuedClientId(request, request.clientId) : undefined;
     const signal = AbortSignal.timeout(this.options.policy.deadlineMs);
+    const { observer } = request;
     try {
-      const status = await this.status(channel, signal);
+      const status = await this.status(channel, signal, observer);
       if (!status.enabled) {
         throw new VendingError(
           'InvalidRequest',
@@ -153,14 +162,14 @@ export class StorageSessions {
         );
       }
       const [endpoint, session] = await Promise.all([
-        this.options.access.storageEndpoint(channel, role, signal),
-        this.options.access.session(channel, STORAGE_ACTIONS[role], signal),
+        this.options.access.storageEndpoint(channel, role, signal, observer),
+        this.options.access.session(channel, STORAGE_ACTIONS[role], signal, observer),
       ]);
       // Retried only where the adapter marks the failure retryable (KVS throttled it, or the
       // connection was refused before sending): each join that reaches KVS sends one offer.
       await upstreamStep(
         this.options.policy,
-        this.metrics,
+        observed(this.metrics, observer),
         async () => {
           const release = await this.budget.acquire({ channel }, signal);
           try {
@@ -208,19 +217,24 @@ export class StorageSessions {
     );
   }
 
-  private async status(channel: Channel, signal?: AbortSignal): Promise<StatusEntry> {
+  private async status(
+    channel: Channel,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<StatusEntry> {
     try {
-      const { value } = await abortable(this.statuses.get(channel.arn, channel), signal);
+      const key = { channel, ...(observer ? { observer } : {}) };
+      const { value } = await abortable(this.statuses.get(channel.arn, key), signal);
       return value;
     } catch (error) {
       throw asVendingError(error, signal);
     }
   }
 
-  private async describe(channel: Channel): Promise<StatusEntry> {
-    const session = await this.options.access.session(channel, DESCRIBE_MEDIA_STORAGE);
+  private async describe({ channel, observer }: StatusKey): Promise<StatusEntry> {
+    const session = await this.options.access.session(channel, DESCRIBE_MEDIA_STORAGE, undefined, observer);
     try {
-      const status = await upstreamStep(this.options.policy, this.metrics, (signal) =>
+      const status = await upstreamStep(this.options.policy, observed(this.metrics, observer), (signal) =>
         session.describeMediaStorage(channel.arn, signal),
       );
       return { ...status, fetchedAt: this.clock() };

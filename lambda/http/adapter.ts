@@ -15,7 +15,7 @@ import type { StorageSessions } from '../core/storage';
 import type { IceVendor } from '../core/vendor';
 import { type AuthSettings, type Caller, callerOf } from './identity';
 import { parseSignalingRequest, parseStorageSessionRequest, parseVendRequest } from './request';
-import type { RequestSummaries } from './request-summary';
+import { RequestSummary } from './request-summary';
 import { errorResponse, okResponse } from './response';
 
 export interface ApiHandlerDependencies {
@@ -31,8 +31,6 @@ export interface ApiHandlerDependencies {
   readonly logger: Logger;
   /** Published after each request. */
   readonly metrics?: { flush(): void };
-  /** Adds each request's upstream summary (`cache`, `upstreamCalls`) to its log line; `metrics` must be observed by it. */
-  readonly summaries?: Pick<RequestSummaries, 'run' | 'current'>;
   readonly clock?: Clock;
 }
 
@@ -65,11 +63,12 @@ export function createApiHandler({
   logger,
   metrics,
   auth,
-  summaries,
   clock = Date.now,
 }: ApiHandlerDependencies): ApiHandler {
-  const handle: ApiHandler = async (event, context) => {
+  return async (event, context) => {
     const started = clock();
+    // What the request costs upstream (`cache`, `upstreamCalls`), for its log line.
+    const summary = new RequestSummary();
     /** A route's answer, logged as `message` with `fields` (never a credential or URL), then sent. */
     const answered = (
       message: string,
@@ -81,14 +80,17 @@ export function createApiHandler({
         status: 200,
         latencyMs: clock() - started,
         ...fields,
-        ...summaries?.current(),
+        ...summary.fields(),
       });
       return okResponse(answer);
     };
     /** A signaling route: the bundle, logged without its URL (it carries credentials). */
     const connect = async (role: ChannelRole, caller: Caller) => {
       if (!signaling) throw notServed(role);
-      const result = await signaling.connect(parseSignalingRequest(event, caller, role));
+      const result = await signaling.connect({
+        ...parseSignalingRequest(event, caller, role),
+        observer: summary,
+      });
       return answered(
         'vended signaling connection',
         {
@@ -104,7 +106,10 @@ export function createApiHandler({
     /** A storage-session route: KVS's recording peer joins the caller's signaling connection of `role`. */
     const joinStorage = async (role: ChannelRole, caller: Caller) => {
       if (!storage) throw new VendingError('ChannelNotAllowed', 'this API does not serve storage sessions');
-      const result = await storage.join(parseStorageSessionRequest(event, caller, role));
+      const result = await storage.join({
+        ...parseStorageSessionRequest(event, caller, role),
+        observer: summary,
+      });
       return answered(
         'joined storage session',
         { role: result.role, viewerClientId: result.clientId },
@@ -129,7 +134,7 @@ export function createApiHandler({
       if (joining !== undefined) return await joinStorage(joining, caller);
       const role = roleOf(event, SIGNALING_ROUTE_PATHS);
       if (role !== undefined) return await connect(role, caller);
-      const result = await vendor.vend(parseVendRequest(event, caller));
+      const result = await vendor.vend({ ...parseVendRequest(event, caller), observer: summary });
       return answered(
         'vended ICE servers',
         { ttl: result.ttl, turnServerSets: result.iceServers.length - 1 },
@@ -142,7 +147,7 @@ export function createApiHandler({
         status: response.statusCode,
         latencyMs: clock() - started,
         ...failureDetails(error),
-        ...summaries?.current(),
+        ...summary.fields(),
       };
       if (response.statusCode >= 500) logger.error('request failed', fields);
       else logger.warn('request refused', fields);
@@ -152,5 +157,4 @@ export function createApiHandler({
       logger.resetKeys();
     }
   };
-  return summaries ? (event, context) => summaries.run(() => handle(event, context)) : handle;
 }

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   authorized,
   buildHandler,
+  captureLogs,
   DEMO_ARN,
   event,
   healthyUpstream,
@@ -169,5 +170,25 @@ describe('the storage-session route', () => {
       message:
         'channel "demo" does not record media: connect through its master route without a storage session',
     });
+  });
+
+  it("logs the refused join with the upstream calls it made: the storage status session's AssumeRole", async () => {
+    recording('DISABLED');
+
+    const { logs } = await captureLogs(() =>
+      buildHandler({
+        signalingRoles: ['viewer', 'master'],
+        authMode: 'iam',
+        storageSessions: true,
+        logLevel: 'INFO',
+      })(join('master', {})),
+    );
+    const refused = logs
+      .split('\n')
+      .filter((line) => line.includes('"request refused"'))
+      .map((line) => JSON.parse(line));
+
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ status: 400, upstreamCalls: 1 });
   });
 });

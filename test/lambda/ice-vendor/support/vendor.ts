@@ -47,8 +47,6 @@ export async function startVendor(
     sharedCache?: SharedIceCache;
     /** Another vendor's emulator, to be two instances of one deployment; closed by its owner. */
     emulator?: Emulator;
-    /** Wraps the vendor's metrics (as the handler's per-request summaries observe them). */
-    observe?: (metrics: Metrics) => Metrics;
     /** Options of the emulator this vendor starts (e.g. the scoped role's policy). */
     emulatorOptions?: Partial<EmulatorOptions>;
   } = {},
@@ -78,8 +76,7 @@ export async function startVendor(
     .filter((c) => c !== undefined);
   const counts = new Map<MetricName, number>();
   const count = (name: MetricName) => counts.get(name) ?? 0;
-  const counted: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
-  const metrics = options.observe?.(counted) ?? counted;
+  const metrics: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
   const policy = {
     ...vendorTuning(DEFAULT_TUNING),
     retry: { attempts: 3, baseMs: 10, capMs: 50 },
