@@ -38,12 +38,13 @@ const SHARED_PROCESS = [
  */
 const REAL_SDK = [
   'test/lambda/ice-vendor/**/*.test.ts',
+  'test/lambda/storage/**/*.test.ts',
   'test/local/emulator/**/*.test.ts',
   'test/integration/**/*.test.ts',
   'test/browser/**/*.test.ts',
   'test/client/**/*.test.ts',
   'test/cli/**/*.test.ts',
-  'test/contract/{gateway,gateway-routing,openapi,signaling-routes-answer-as-documented}.test.ts',
+  'test/contract/{gateway,gateway-routing,openapi,signaling-routes-answer-as-documented,storage-session-route-answers-as-documented}.test.ts',
   'test/local/gateway/{auth-*,cors*,signaling-routes}.test.ts',
   'test/local/relay/{coturn,relay-exit}.test.ts',
   'test/local/demo-pages.test.ts',

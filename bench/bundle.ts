@@ -15,6 +15,8 @@ const ROOT = join(__dirname, '..');
 const SAMPLES = 9;
 const SHOWN_PACKAGES = 12;
 const BASELINE = 'bundle of the 4 bare SDK clients';
+/** Issue 19: module init at most this many times the bare SDK clients'. */
+const INIT_RATIO_TARGET = 1.15;
 
 /**
  * Runs `use` with the environment the function gets in a deployment (lib/function-environment.ts,
@@ -88,14 +90,24 @@ export function bundleBenchmark(samples = SAMPLES): Benchmark {
         log(`  ${kb(bytes).toFixed(1).padStart(7)} KB  ${name}`);
       const times = await initTimes(handler.file, baseline.file, samples);
       const init = { handler: round(median(times.handler)), baseline: round(median(times.baseline)) };
-      log(`require() median of ${samples}: handler ${init.handler} ms, bare SDK clients ${init.baseline} ms`);
+      log(
+        `require() median of ${samples} on Node.js ${process.versions.node}: handler ${init.handler} ms, bare SDK clients ${init.baseline} ms`,
+      );
+      const initRatio = init.handler / init.baseline;
       return {
         comparisons: [
           compare('bundle size (minified)', kb(sizes.handler), kb(sizes.baseline), 'KB', BASELINE),
           compare('module init, require() median', init.handler, init.baseline, 'ms', BASELINE),
         ],
-        checks: [],
+        checks: [
+          {
+            kind: 'target',
+            statement: `module init at most ${INIT_RATIO_TARGET}x the bare SDK clients' (${round(initRatio, 2)}x)`,
+            passed: initRatio <= INIT_RATIO_TARGET,
+          },
+        ],
         details: {
+          node: process.versions.node,
           esbuild: LAMBDA_BUILD_OPTIONS,
           sizeBytes: sizes,
           sourceMapBytes: mapBytes,

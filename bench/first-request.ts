@@ -17,6 +17,8 @@ const BODY = JSON.stringify({ role: 'VIEWER' });
 const PREWARM_TIMEOUT_MS = 10_000;
 /** After the emulator saw the pre-warm's endpoint call, time for its (latency-free) answer to arrive. */
 const PREWARM_SETTLE_MS = 100;
+/** Issue 19: a cold channel's first request at most this many times the floor (median). */
+const COLD_RATIO_TARGET = 1.2;
 
 interface Case {
   readonly name: string;
@@ -121,6 +123,14 @@ export const firstRequest: Benchmark = {
         ),
       );
       const calls = [...new Set(result.samples.map((s) => s.upstreamCalls))].join(', ');
+      if (test.expectedCalls === OPERATIONS.length) {
+        const ratio = result.medianMs / COLD_FLOOR_MS;
+        checks.push({
+          kind: 'target',
+          statement: `${test.name}: first request median at most ${COLD_RATIO_TARGET}x the ${COLD_FLOOR_MS} ms floor (${round(ratio, 2)}x)`,
+          passed: ratio <= COLD_RATIO_TARGET,
+        });
+      }
       checks.push(
         {
           kind: 'invariant',

@@ -120,6 +120,10 @@ export function loadConfig(env: Environment): FunctionConfig {
   // A claim nothing would check must not read as "callers are restricted to channels".
   if (config.channelsClaim !== undefined && authMode !== undefined && authMode !== 'jwt')
     problems.push(`${ENV.channelsClaim} only applies with ${ENV.authMode}=jwt (it is ${authMode})`);
+  if (config.storageSessions && authMode !== undefined && !env[ENV.signalingRoles]?.trim())
+    problems.push(
+      `${ENV.storageSessions}=true needs ${ENV.signalingRoles}: a storage session joins a viewer's or master's signaling connection`,
+    );
   if (config.sharedCache && config.sharedTable === undefined)
     problems.push(`${ENV.sharedCache}=true needs ${ENV.sharedTable}, the table that holds the answers`);
   const channels = 'channels' in values ? readChannels(String(values.channels), problems) : [];

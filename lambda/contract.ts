@@ -24,6 +24,39 @@ export type ConnectAction = (typeof CONNECT_ACTIONS)[ChannelRole];
 /** The IAM action that lets a session connect in `role`: `kinesisvideo:ConnectAsViewer` / `kinesisvideo:ConnectAsMaster`. */
 export const connectPermission = (role: ChannelRole): string => `kinesisvideo:${CONNECT_ACTIONS[role]}`;
 
+/**
+ * The KVS actions of WebRTC ingestion (deployment setting `storageSessions`), each the purpose of a
+ * session allowed only that action on one channel: the recording peer joins the master
+ * (`JoinStorageSession`, only with the master role served) or a viewer
+ * (`JoinStorageSessionAsViewer`, only with the viewer role served); `DescribeMediaStorageConfiguration`
+ * tells whether a channel records media. Sources: the service models (botocore
+ * `kinesis-video-webrtc-storage` 2018-05-10, `kinesisvideo` 2017-09-30) and the KVS WebRTC
+ * developer guide, "WebRTC ingestion".
+ */
+export const STORAGE_ACTIONS = {
+  MASTER: 'JoinStorageSession',
+  VIEWER: 'JoinStorageSessionAsViewer',
+} as const satisfies Readonly<Record<ChannelRole, string>>;
+/** A role's join action: `JoinStorageSession` (master) or `JoinStorageSessionAsViewer` (viewer). */
+export type StorageAction = (typeof STORAGE_ACTIONS)[ChannelRole];
+/** The KVS action that tells whether a channel records media (`kinesisvideo` 2017-09-30). */
+export const DESCRIBE_MEDIA_STORAGE = 'DescribeMediaStorageConfiguration';
+
+/**
+ * The scoped role's ingestion actions for the served signaling roles: each role's join action,
+ * and `DescribeMediaStorageConfiguration`, as IAM names them (`kinesisvideo:<action>`); none
+ * without a served role.
+ */
+export const storagePermissions = (roles: readonly ChannelRole[]): string[] =>
+  roles.length === 0
+    ? []
+    : [
+        `kinesisvideo:${DESCRIBE_MEDIA_STORAGE}`,
+        ...CHANNEL_ROLES.filter((role) => roles.includes(role)).map(
+          (role) => `kinesisvideo:${STORAGE_ACTIONS[role]}`,
+        ),
+      ];
+
 /** KVS accepts a presigned signaling URL for at most this many seconds (`X-Amz-Expires`). */
 export const PRESIGNED_URL_MAX_SECONDS = 300;
 

@@ -13,9 +13,9 @@ import { ChannelAccess } from './core/channel-access';
 import { ChannelDirectory } from './core/channels';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
+import { StorageSessions } from './core/storage';
 import { IceVendor } from './core/vendor';
 import { type ApiHandler, createApiHandler } from './http/adapter';
-import { RequestSummaries } from './http/request-summary';
 
 /** What {@link createHandler} takes besides the configuration; the deployed function gives none. */
 export interface HandlerOptions {
@@ -61,13 +61,11 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   /** Cold-start work that failed: logged by its error's name, and tried again by the first request. */
   const warmingFailed = (what: string) => (error: unknown) =>
     logger.warn(`${what} failed`, { errorName: (error as Error | undefined)?.name });
-  // Each request's log line also says what it cost upstream (cache outcome, upstream calls).
-  const summaries = new RequestSummaries();
-  const metrics = summaries.observe({
+  const metrics = {
     ...emfMetrics(METRICS.namespace, METRICS.service, config.metricsDisabled),
     // What the core asks an operator to look into (such as clock skew), as JSON log lines.
     warn: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
-  });
+  };
   const defaults = clientDefaults({
     connectionTimeoutMs: config.connectTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -106,6 +104,20 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
     budget: shared?.budget,
     sharedCache: shared?.sharedCache,
   });
+  // WebRTC ingestion, with STORAGE_SESSIONS (and a served role).
+  const storage =
+    config.storageSessions && config.signalingRoles.length > 0
+      ? new StorageSessions({
+          channels,
+          access,
+          roles: config.signalingRoles,
+          policy: upstreamTuning(config),
+          viewerSlotsPerCaller: config.viewerSlotsPerCaller,
+          budgetWaitMs: config.budgetWaitMs,
+          clock,
+          metrics,
+        })
+      : undefined;
   // The presigned signaling routes, when the deployment serves any role (SIGNALING_ROLES).
   const signaling =
     config.signalingRoles.length > 0
@@ -117,6 +129,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
           deadlineMs: config.deadlineMs,
           viewerSlotsPerCaller: config.viewerSlotsPerCaller,
           viewerSlots: shared?.viewerSlots,
+          storage,
           clock,
         })
       : undefined;
@@ -154,10 +167,10 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   return createApiHandler({
     vendor,
     signaling,
+    storage,
     blockedCallers,
     logger,
     metrics,
-    summaries,
     clock,
     auth: {
       mode: config.authMode,

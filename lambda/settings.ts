@@ -140,6 +140,14 @@ export const SETTINGS = {
     doc: 'with the viewer route: viewer connections one caller may hold on one channel at once (KVS allows 10 viewers per channel)',
   },
 
+  storageSessions: {
+    context: 'storageSessions',
+    env: 'STORAGE_SESSIONS',
+    type: { kind: 'boolean' },
+    default: false,
+    doc: 'with signalingRoles: POST /v1/channels/{channel}/storage-session/viewer and …/master (WebRTC ingestion) for the served roles, the signaling answers say which channels record media, and the scoped role gains JoinStorageSessionAsViewer (viewer), JoinStorageSession (master) and DescribeMediaStorageConfiguration; not in aws-cn',
+  },
+
   // The API, the function and their logs.
   throttleRate: {
     context: 'throttleRate',

@@ -6,7 +6,7 @@
  * tokens; `PolicyStatement.fromJson` keeps them.
  */
 import type { ChannelRole } from '@kvs-ice-broker/client/contract';
-import { connectPermission, KVS_ACTIONS } from '../lambda/contract';
+import { connectPermission, KVS_ACTIONS, storagePermissions } from '../lambda/contract';
 
 /** One `Allow` statement of an identity-based policy, as IAM's policy JSON spells it. */
 export interface PolicyStatementJson {
@@ -18,12 +18,16 @@ export interface PolicyStatementJson {
 /**
  * The scoped role's statements: `KVS_ACTIONS` (GetSignalingChannelEndpoint, GetIceServerConfig)
  * on exactly the served channels, and, when signaling routes are served, their roles' Connect
- * actions (`ConnectAsViewer`, `ConnectAsMaster`) on the same channels. No wildcard action, no `*`
- * resource (DESIGN.md §2). Each request's session policy narrows it to one channel and purpose.
+ * actions (`ConnectAsViewer`, `ConnectAsMaster`) on the same channels; with `storageSessions`
+ * (WebRTC ingestion), `DescribeMediaStorageConfiguration` and the served roles' join actions
+ * (`JoinStorageSession` for the master, `JoinStorageSessionAsViewer` for viewers) on the same
+ * channels, and none of them without it. No wildcard action, no `*` resource (DESIGN.md §2). Each
+ * request's session policy narrows it to one channel and purpose.
  */
 export function scopedRoleStatements(
   channelArns: readonly string[],
   signalingRoles: readonly ChannelRole[],
+  storageSessions = false,
 ): PolicyStatementJson[] {
   const resources = [...channelArns];
   const statements: PolicyStatementJson[] = [
@@ -33,6 +37,8 @@ export function scopedRoleStatements(
     const connect = signalingRoles.map(connectPermission);
     statements.push({ Effect: 'Allow', Action: connect, Resource: resources });
   }
+  const storage = storageSessions ? storagePermissions(signalingRoles) : [];
+  if (storage.length > 0) statements.push({ Effect: 'Allow', Action: storage, Resource: resources });
   return statements;
 }
 

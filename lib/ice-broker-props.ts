@@ -202,6 +202,19 @@ export interface IceBrokerProps {
   readonly signalingRoles?: readonly Lowercase<ChannelRole>[];
 
   /**
+   * WebRTC ingestion: for each served signaling role, a storage-session route
+   * (`POST /v1/channels/{channel}/storage-session/viewer` and `…/master`) has KVS's recording peer
+   * join the caller's open signaling connection (`JoinStorageSessionAsViewer` with a ClientId the
+   * broker issued to the caller; `JoinStorageSession`, granted as the master role is), and the
+   * signaling answers say whether a channel records media (KVS `DescribeMediaStorageConfiguration`,
+   * cached). The scoped role gains those actions for the served roles, on the served channels
+   * only. Needs `signalingRoles`; refused in `aws-cn`, where KVS offers no WebRTC ingestion.
+   *
+   * @default false
+   */
+  readonly storageSessions?: boolean;
+
+  /**
    * Viewer connections one caller may hold on one channel at once, through the viewer route: each
    * caller's viewer connections on a channel are signed with one of this many ClientIds, handed
    * out in turn (counted in the shared table, across function instances), and KVS gives the newest

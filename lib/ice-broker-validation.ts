@@ -18,7 +18,7 @@ import type { ExistingChannel, IceBrokerAuth, IceBrokerProps } from './ice-broke
 import { observabilityProblems } from './observability';
 import { regionRisks } from './regions';
 import { deploymentRisks, type Risks } from './safety';
-import { signalingProblems, viewerSlotsProblem } from './signaling';
+import { signalingProblems, storageSessionsProblem, viewerSlotsProblem } from './signaling';
 
 /** One problem of a configuration: the setting(s) it is about, and what to do. */
 export interface ConfigProblem {
@@ -103,6 +103,7 @@ export function validateIceBrokerProps(props: IceBrokerProps, options: Validatio
   const settings = auth === undefined ? undefined : { ...props, auth };
   for (const { prop, message } of settings ? signalingProblems(settings) : []) errors.fail(prop, message);
   errors.check('viewerSlotsPerCaller', viewerSlotsProblem(props.viewerSlotsPerCaller, props.signalingRoles));
+  errors.check('storageSessions', storageSessionsProblem(props.storageSessions, props.signalingRoles));
   if (auth) errors.check('corsAllowOrigins', corsOriginsProblem(props.corsAllowOrigins ?? [], auth.mode));
   for (const [prop, problem] of observabilityProblems(props.observability ?? {}))
     errors.fail(`observability.${prop}`, problem);
@@ -133,9 +134,17 @@ function boundsProblems(props: IceBrokerProps): [prop: string, problem: string][
  * those of their channels in `region`, the Region the stack deploys to when known (lib/regions.ts).
  */
 export function deploymentRisksOf(props: IceBrokerProps, region?: string): Risks {
-  const { throttleBurst, reservedConcurrency, auth, signalingRoles, existingChannels, createChannels } =
-    props;
-  const { dualStack, fips } = props;
+  const {
+    throttleBurst,
+    reservedConcurrency,
+    auth,
+    signalingRoles,
+    existingChannels,
+    createChannels,
+    storageSessions,
+    dualStack,
+    fips,
+  } = props;
   const settings = deploymentRisks(
     { throttleBurst, reservedConcurrency, authMode: auth.mode, signalingRoles },
     throttleBurst ?? SETTINGS.throttleBurst.default,
@@ -145,6 +154,7 @@ export function deploymentRisksOf(props: IceBrokerProps, region?: string): Risks
     authMode: auth.mode,
     existingChannels,
     createChannels,
+    storageSessions,
     dualStack,
     fips,
   });

@@ -115,6 +115,13 @@ export class IceBroker extends Construct {
    * allow to connect in that role (IAM grants viewing and mastering apart).
    */
   public readonly signalingInvokeArns: SignalingInvokeArns;
+  /**
+   * With `storageSessions`: the storage-session route of each served role
+   * (`POST /v1/channels/{channel}/storage-session/viewer|master`); none without it.
+   */
+  public readonly storageSessionRoutes: Partial<Record<ChannelRole, HttpRoute>>;
+  /** By role, then channel name: the `execute-api` ARN of that role's storage-session route (none without `storageSessions`). */
+  public readonly storageSessionInvokeArns: SignalingInvokeArns;
   /** The DynamoDB table every function instance shares (call budget, shared ICE cache); see {@link SharedTable}. */
   public readonly sharedTable: Table;
 
@@ -146,7 +153,8 @@ export class IceBroker extends Construct {
       description:
         'kvs-ice-broker function: writes its logs, assumes the scoped KVS role, reads the blocked-callers parameter, uses the shared table; nothing else',
     });
-    this.scopedRole = this.createScopedRole(signalingRoles);
+    const storageSessions = props.storageSessions === true;
+    this.scopedRole = this.createScopedRole(signalingRoles, storageSessions);
     this.logGroups.function.grantWrite(this.executionRole);
     this.blockedCallersParameter = this.createBlockedCallersParameter();
     // The statements the local emulator enforces too (lib/iam-policies.ts). Kept in the role's
@@ -187,10 +195,20 @@ export class IceBroker extends Construct {
       authorizer,
       authorizationScopes,
     });
+    const storageRoles = storageSessions ? signalingRoles : [];
+    this.storageSessionRoutes = createSignalingRoutes(
+      this,
+      storageRoles,
+      { httpApi: this.api, integration, authorizer, authorizationScopes },
+      'storage',
+    );
     if (props.auth.mode === 'none') {
-      for (const route of [this.route, ...Object.values(this.signalingRoutes)]) {
-        flagUnauthenticatedRoute(route);
-      }
+      const routes = [
+        this.route,
+        ...Object.values(this.signalingRoutes),
+        ...Object.values(this.storageSessionRoutes),
+      ];
+      for (const route of routes) flagUnauthenticatedRoute(route);
     }
     warnAboutRisks(this, deploymentRisksOf(props, region).warnings);
     this.observability = new IceBrokerObservability(this, 'Observability', {
@@ -209,6 +227,33 @@ export class IceBroker extends Construct {
     this.signalingInvokeArns = signalingInvokeArns(signalingRoles, Object.keys(this.channelArns), (path) =>
       this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
     );
+    this.storageSessionInvokeArns = signalingInvokeArns(
+      storageRoles,
+      Object.keys(this.channelArns),
+      (path) => this.api.arnForExecuteApi(HttpMethod.POST, path, this.stage.stageName),
+      'storage',
+    );
+  }
+
+  /**
+   * Lets `grantee` call the storage-session route of `role` for `channels` (default: every served
+   * channel): joining as a viewer and as the master are granted apart, as connecting is
+   * (`grantConnect`), since the route's path names the role. Only for auth mode `iam` with
+   * `storageSessions`, and only for a served role.
+   */
+  public grantStorageSession(
+    grantee: IGrantable,
+    role: ChannelRole,
+    channels: readonly string[] = Object.keys(this.channelArns),
+  ): Grant {
+    return this.roleRouteGrant(
+      'grantStorageSession',
+      grantee,
+      this.storageSessionInvokeArns[role],
+      channels,
+      'storageSessions',
+      `mode "iam", storageSessions and the ${role.toLowerCase()} role among signalingRoles`,
+    );
   }
 
   /**
@@ -223,12 +268,7 @@ export class IceBroker extends Construct {
         `grantInvoke needs mode "iam"; this broker's mode is "${this.auth.mode}"`,
       );
     }
-    const resourceArns = channels.map((name) => {
-      const arn = this.invokeArns[name];
-      if (arn === undefined) throw new Error(`grantInvoke: "${name}" is not a channel this broker serves`);
-      return arn;
-    });
-    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+    return invokeGrant('grantInvoke', grantee, this.invokeArns, channels);
   }
 
   /**
@@ -241,36 +281,55 @@ export class IceBroker extends Construct {
     role: ChannelRole,
     channels: readonly string[] = Object.keys(this.channelArns),
   ): Grant {
-    const arns = this.signalingInvokeArns[role];
+    return this.roleRouteGrant(
+      'grantConnect',
+      grantee,
+      this.signalingInvokeArns[role],
+      channels,
+      'signalingRoles',
+      `mode "iam" and the ${role.toLowerCase()} role among signalingRoles`,
+    );
+  }
+
+  /**
+   * The grant of a role's route (`arns`, undefined where the role's route is not served) for
+   * `channels`; a {@link ConfigError} naming `auth`, or else `setting`, when there is none to grant.
+   */
+  private roleRouteGrant(
+    method: string,
+    grantee: IGrantable,
+    arns: Readonly<Record<string, string>> | undefined,
+    channels: readonly string[],
+    setting: string,
+    needs: string,
+  ): Grant {
     if (this.auth.mode !== 'iam' || arns === undefined) {
       throw new ConfigError(
         PROP_NAMES.subject,
-        this.auth.mode !== 'iam' ? 'auth' : 'signalingRoles',
-        `grantConnect needs mode "iam" and the ${role.toLowerCase()} role among signalingRoles`,
+        this.auth.mode !== 'iam' ? 'auth' : setting,
+        `${method} needs ${needs}`,
       );
     }
-    const resourceArns = channels.map((name) => {
-      const arn = arns[name];
-      if (arn === undefined) throw new Error(`grantConnect: "${name}" is not a channel this broker serves`);
-      return arn;
-    });
-    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
+    return invokeGrant(method, grantee, arns, channels);
   }
 
   /** The scoped role, with the statements the local emulator enforces too (lib/iam-policies.ts). */
-  private createScopedRole(signalingRoles: readonly ChannelRole[]): Role {
+  private createScopedRole(signalingRoles: readonly ChannelRole[], storageSessions: boolean): Role {
     return new Role(this, 'ScopedRole', {
       assumedBy: new ArnPrincipal(this.executionRole.roleArn),
       maxSessionDuration: Duration.hours(1),
-      description:
-        signalingRoles.length > 0
+      description: storageSessions
+        ? 'kvs-ice-broker: the KVS calls that vend ICE servers, the Connect and storage-session actions of the served signaling roles, on the configured channels only'
+        : signalingRoles.length > 0
           ? 'kvs-ice-broker: the KVS calls that vend ICE servers and the Connect actions of the served signaling roles, on the configured channels only'
           : 'kvs-ice-broker: the two KVS calls that vend ICE servers, on the configured channels only',
       inlinePolicies: {
         IceServers: new PolicyDocument({
-          statements: scopedRoleStatements(Object.values(this.channelArns), signalingRoles).map((statement) =>
-            PolicyStatement.fromJson(statement),
-          ),
+          statements: scopedRoleStatements(
+            Object.values(this.channelArns),
+            signalingRoles,
+            storageSessions,
+          ).map((statement) => PolicyStatement.fromJson(statement)),
         }),
       },
     });
@@ -377,4 +436,22 @@ export class IceBroker extends Construct {
     acknowledgeCfnLint(fn, FUNCTION_ROLE_DEPENDENCY);
     return fn;
   }
+}
+
+/**
+ * `execute-api:Invoke` for `grantee` on the route ARNs (`arns`, by channel name) of `channels`;
+ * throws, naming `method`, for a channel the broker does not serve.
+ */
+function invokeGrant(
+  method: string,
+  grantee: IGrantable,
+  arns: Readonly<Record<string, string>>,
+  channels: readonly string[],
+): Grant {
+  const resourceArns = channels.map((name) => {
+    const arn = arns[name];
+    if (arn === undefined) throw new Error(`${method}: "${name}" is not a channel this broker serves`);
+    return arn;
+  });
+  return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
 }

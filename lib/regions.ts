@@ -17,6 +17,12 @@
  *   The China CloudFormation template reference lists `AWS::KinesisVideo::SignalingChannel`, but it
  *   lists every type of every Region (Well-Architected and others not offered in China too): it
  *   documents the types, not where they are offered.
+ * - WebRTC ingestion (`JoinStorageSession`, `JoinStorageSessionAsViewer`) is not offered in the
+ *   China Regions: each API's page in the China documentation says so ("此 API 在中国区域不可用",
+ *   https://docs.amazonaws.cn/kinesisvideostreams/latest/dg/API_webrtc_JoinStorageSession.html and
+ *   …/API_webrtc_JoinStorageSessionAsViewer.html), as does the China userguide above. Both share
+ *   the `kinesisvideo` endpoint prefix, so the endpoint data cannot tell: synthesis refuses
+ *   `storageSessions` where a channel or the deploy Region is in `aws-cn` ({@link NO_INGESTION_PARTITIONS}).
  * - The KVS WebRTC developer guide says WebRTC "is not yet supported in the AWS GovCloud (US)
  *   Region" (https://docs.aws.amazon.com/kinesisvideostreams-webrtc-dg/latest/devguide/availability.html),
  *   while the endpoint data lists KVS there and CloudFormation's schemas there have the signaling
@@ -76,6 +82,9 @@ export const KVS_REGIONS: Readonly<Record<string, readonly string[]>> = {
  * test/lib/cfn-lint.test.ts checks it against the installed cfn-lint.
  */
 export const NO_CLOUDFORMATION_SIGNALING_CHANNEL: readonly string[] = ['af-south-1', 'cn-north-1'];
+
+/** The partitions whose Regions offer no WebRTC ingestion (storage sessions); see the sources above. */
+export const NO_INGESTION_PARTITIONS: readonly string[] = ['aws-cn'];
 
 /** The partitions other than `aws`, by the prefix of their Regions' names (AWS's endpoint data, `regionRegex`). */
 const PARTITION_PREFIXES: readonly (readonly [prefix: string, partition: string])[] = [
@@ -179,6 +188,8 @@ export interface RegionSettings {
     readonly creationTime?: string;
   }[];
   readonly createChannels?: readonly string[];
+  /** Storage sessions (WebRTC ingestion) are served: refused where KVS offers no ingestion. */
+  readonly storageSessions?: boolean;
   /** Dual-stack endpoints for every call (`dualStack`). */
   readonly dualStack?: boolean;
   /** FIPS endpoints for every call (`fips`). */
@@ -191,6 +202,8 @@ export interface RegionSettings {
  *   its creation time, in a deploy Region without KVS (the function calls KVS in each channel's own
  *   Region, so a stack may serve channels of another Region by their ARN); a channel to create in a
  *   Region where CloudFormation cannot create one (the message says how to create it instead);
+ *   `storageSessions` where a channel or the deploy Region is in a partition without WebRTC
+ *   ingestion (`aws-cn`);
  *   `dualStack` or `fips` where a service the function calls has no such endpoint
  *   ({@link endpointVariantRisks});
  * - warned: `auth` `jwt` or `none` in `aws-cn` (a channel ARN's partition, or the deploy Region's),
@@ -245,6 +258,13 @@ export function regionRisks(settings: RegionSettings): Risks {
         });
       });
     }
+  }
+  const noIngestion = NO_INGESTION_PARTITIONS.filter((partition) => partitions.has(partition));
+  if (settings.storageSessions === true && noIngestion.length > 0) {
+    refusals.push({
+      props: ['storageSessions'],
+      message: `KVS offers no WebRTC ingestion (JoinStorageSession, JoinStorageSessionAsViewer) in ${noIngestion.join(', ')}: leave storageSessions off there (docs/operations.md, "Three modes")`,
+    });
   }
   refusals.push(...endpointVariantRisks(settings));
   const warnings: Risk[] = [];

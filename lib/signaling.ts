@@ -1,9 +1,16 @@
 /**
  * The presigned signaling routes (`POST /v1/channels/{channel}/viewer|master`, context
  * `signalingRoles`): which roles a deployment serves, the problems of their settings, the routes,
- * and the Connect actions the scoped role gains for them.
+ * and the Connect actions the scoped role gains for them; and the storage-session routes of the
+ * same roles (`…/storage-session/viewer|master`, context `storageSessions`).
  */
-import { type ChannelRole, SIGNALING_ROUTE_PATHS, signalingPath } from '@kvs-ice-broker/client/contract';
+import {
+  type ChannelRole,
+  SIGNALING_ROUTE_PATHS,
+  STORAGE_SESSION_ROUTE_PATHS,
+  signalingPath,
+  storageSessionPath,
+} from '@kvs-ice-broker/client/contract';
 import {
   type HttpApi,
   HttpMethod,
@@ -110,18 +117,38 @@ export interface SignalingRouteOptions {
   readonly authorizationScopes?: string[];
 }
 
-/** One `POST` route per served role, behind the same function and authorizer as the ice-servers route. */
+/** The two families of per-role routes: their paths, and their construct ids. */
+const ROUTES = {
+  signaling: {
+    paths: SIGNALING_ROUTE_PATHS,
+    path: signalingPath,
+    ids: { VIEWER: 'ViewerRoute', MASTER: 'MasterRoute' },
+  },
+  storage: {
+    paths: STORAGE_SESSION_ROUTE_PATHS,
+    path: storageSessionPath,
+    ids: { VIEWER: 'ViewerStorageSessionRoute', MASTER: 'MasterStorageSessionRoute' },
+  },
+} as const;
+type RouteFamily = keyof typeof ROUTES;
+
+/**
+ * One `POST` route per served role, behind the same function and authorizer as the ice-servers
+ * route: the signaling routes, or with `family` `storage` the storage-session routes.
+ */
 export function createSignalingRoutes(
   scope: Construct,
   roles: readonly ChannelRole[],
   options: SignalingRouteOptions,
+  family: RouteFamily = 'signaling',
 ): Partial<Record<ChannelRole, HttpRoute>> {
+  const { paths, ids } = ROUTES[family];
   return Object.fromEntries(
     roles.map((role) => [
       role,
-      new HttpRoute(scope, role === 'VIEWER' ? 'ViewerRoute' : 'MasterRoute', {
+      new HttpRoute(scope, ids[role], {
         ...options,
-        routeKey: HttpRouteKey.with(SIGNALING_ROUTE_PATHS[role], HttpMethod.POST),
+        routeKey: HttpRouteKey.with(paths[role], HttpMethod.POST),
       }),
     ]),
   );
@@ -130,16 +157,31 @@ export function createSignalingRoutes(
 /** By role, then channel name: the `execute-api` ARN of that role's route on that channel. */
 export type SignalingInvokeArns = Partial<Record<ChannelRole, Readonly<Record<string, string>>>>;
 
-/** The `execute-api` ARNs of each served role's route, per channel (IAM grants each role apart). */
+/**
+ * The `execute-api` ARNs of each served role's route, per channel (IAM grants each role apart):
+ * the signaling routes', or with `family` `storage` the storage-session routes'.
+ */
 export function signalingInvokeArns(
   roles: readonly ChannelRole[],
   channels: readonly string[],
   arnFor: (path: string) => string,
+  family: RouteFamily = 'signaling',
 ): SignalingInvokeArns {
+  const { path } = ROUTES[family];
   return Object.fromEntries(
-    roles.map((role) => [
-      role,
-      Object.fromEntries(channels.map((name) => [name, arnFor(signalingPath(role, name))])),
-    ]),
+    roles.map((role) => [role, Object.fromEntries(channels.map((name) => [name, arnFor(path(role, name))]))]),
   );
+}
+
+/**
+ * What is wrong with `storageSessions` beyond its type, or undefined: it needs a served signaling
+ * role (a storage session joins the caller's signaling connection, and the role's grant is what
+ * allows the join).
+ */
+export function storageSessionsProblem(
+  storageSessions: boolean | undefined,
+  roles: readonly Lowercase<ChannelRole>[] | undefined,
+): string | undefined {
+  if (storageSessions !== true || (roles?.length ?? 0) > 0) return undefined;
+  return 'needs the signaling routes (-c signalingRoles=viewer or viewer,master): a storage session joins the signaling connection of a viewer or master';
 }

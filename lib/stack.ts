@@ -55,21 +55,23 @@ export class KvsIceBrokerStack extends Stack {
   /**
    * `auth=iam`: what a client role needs, one resource per channel. Without signaling routes, the
    * one statement of the ice-servers route; with them, a list of statements, each with a Sid
-   * (`IceServers`, `SignalingViewer`, `SignalingMaster`), so viewing and mastering are granted apart.
+   * (`IceServers`, `SignalingViewer`, `SignalingMaster`), so viewing and mastering are granted apart;
+   * with `storageSessions`, each role's statement also has that role's storage-session route.
    */
   private clientPolicy(): { description: string; value: string } {
-    const statement = (arns: Readonly<Record<string, string>>, sid?: string) => ({
+    const statement = (arns: readonly (Readonly<Record<string, string>> | undefined)[], sid?: string) => ({
       ...(sid !== undefined ? { Sid: sid } : {}),
       Effect: 'Allow',
       Action: 'execute-api:Invoke',
-      Resource: Object.values(arns),
+      Resource: arns.flatMap((byChannel) => Object.values(byChannel ?? {})),
     });
     const { VIEWER: viewer, MASTER: master } = this.broker.signalingInvokeArns;
+    const joins = this.broker.storageSessionInvokeArns;
     if (viewer === undefined) {
       return {
         description:
           'auth=iam: the IAM policy statement a client role needs to call the API, one resource per channel; drop the channels a client must not use',
-        value: this.toJsonString(statement(this.broker.invokeArns)),
+        value: this.toJsonString(statement([this.broker.invokeArns])),
       };
     }
     return {
@@ -77,9 +79,9 @@ export class KvsIceBrokerStack extends Stack {
         'auth=iam: the IAM policy statements (Sid IceServers, SignalingViewer, SignalingMaster) a client role needs, one resource per channel; ' +
         'give SignalingMaster only to the roles of devices that master channels, and drop the channels a client must not use',
       value: this.toJsonString([
-        statement(this.broker.invokeArns, 'IceServers'),
-        statement(viewer, 'SignalingViewer'),
-        ...(master !== undefined ? [statement(master, 'SignalingMaster')] : []),
+        statement([this.broker.invokeArns], 'IceServers'),
+        statement([viewer, joins.VIEWER], 'SignalingViewer'),
+        ...(master !== undefined ? [statement([master, joins.MASTER], 'SignalingMaster')] : []),
       ]),
     };
   }

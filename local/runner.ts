@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
+import {
+  ICE_SERVERS_ROUTE_PATH,
+  SIGNALING_ROUTE_PATHS,
+  STORAGE_SESSION_ROUTE_PATHS,
+} from '@kvs-ice-broker/client/contract';
 import type { AwsClientOptions } from '../lambda/aws/clients';
 import { servedSignalingRoles, signalingRolesOf } from '../lambda/contract';
 import type { ApiHandler } from '../lambda/http/adapter';
@@ -38,6 +42,11 @@ export interface LocalStackOptions extends LocalFunctionSettings {
   readonly emulatorPort?: number;
   /** Signaling channels the emulator has and the API serves. */
   readonly channels: readonly string[];
+  /**
+   * The channels whose media storage the emulator has `ENABLED` (WebRTC ingestion); default every
+   * channel with `storageSessions`, none without.
+   */
+  readonly storageChannels?: readonly string[];
   /** The emulated Region (its partition follows); default the emulator's, `us-west-2`. */
   readonly region?: string;
   /** Start coturn when `turnserver` is installed (default true). */
@@ -184,11 +193,20 @@ async function startFunction(init: LocalFunctionInit, fleet: LocalFleet = {}): P
   return startFunctionInstances({ count, init, script: fleet.script, stdout: fleet.stdout });
 }
 
-/** The routes a deployment with this `signalingRoles` setting has (auth mode `none` never has the master route). */
-function apiRoutes(setting: readonly string[] | undefined, auth: LocalAuthInfo): string[] {
+/**
+ * The routes a deployment with this `signalingRoles` setting has (auth mode `none` never has the
+ * master route), and with `storageSessions` the storage-session routes of the same roles.
+ */
+function apiRoutes(
+  setting: readonly string[] | undefined,
+  auth: LocalAuthInfo,
+  storageSessions = false,
+): string[] {
+  const roles = servedSignalingRoles(signalingRolesOf(setting), auth.mode);
   return [
     ICE_SERVERS_ROUTE_PATH,
-    ...servedSignalingRoles(signalingRolesOf(setting), auth.mode).map((role) => SIGNALING_ROUTE_PATHS[role]),
+    ...roles.map((role) => SIGNALING_ROUTE_PATHS[role]),
+    ...(storageSessions ? roles.map((role) => STORAGE_SESSION_ROUTE_PATHS[role]) : []),
   ];
 }
 
@@ -226,7 +244,7 @@ export async function serveHandler(options: ServeOptions): Promise<ServedHandler
         return (await loading).handler(event, context);
       },
       authorizer: auth.authorizer,
-      routes: apiRoutes(options.signalingRoles, auth.info),
+      routes: apiRoutes(options.signalingRoles, auth.info, options.storageSessions === true),
       cors: cors.rules,
       pages,
     });
@@ -298,6 +316,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: options.emulatorPort ?? 0,
       region: options.region,
       channels: [...options.channels],
+      // With storage sessions every channel records media unless the options say which do.
+      storageChannels: [...(options.storageChannels ?? (options.storageSessions ? options.channels : []))],
       // Dual-stack: the emulator serves [::1] too, and its TURN URIs name the relay there.
       dualStack,
       turn: {
@@ -312,7 +332,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(coturn ? { signalingTls: await signalingCertificate() } : {}),
       // The scoped role grants what the stack's would (lib/iam-policies.ts), nothing more.
       scopedRolePolicy: (channelArns) =>
-        scopedRoleStatements(channelArns, signalingRolesOf(options.signalingRoles)),
+        scopedRoleStatements(
+          channelArns,
+          signalingRolesOf(options.signalingRoles),
+          options.storageSessions === true,
+        ),
     });
     started.push(emulator);
     const fleet = options.fleet ?? {};

@@ -15,7 +15,7 @@ interface SdkLogger {
  * Options every AWS SDK client of the function is built with (spread into the client's
  * constructor): a `requestHandler` with keep-alive agents, `connectionTimeout` and
  * `requestTimeout` in milliseconds that abandon the attempt (`throwOnRequestTimeout`), the SDK
- * logger, and `maxAttempts` (1: the vendor retries itself, within its deadline).
+ * logger, `maxAttempts` (1: the vendor retries itself, within its deadline), and `retryMode`.
  */
 export interface ClientDefaults {
   readonly requestHandler: {
@@ -28,6 +28,13 @@ export interface ClientDefaults {
     logger: SdkLogger;
   };
   readonly maxAttempts: number;
+  /**
+   * `standard`, given so that no client looks it up (`AWS_RETRY_MODE`, the config file, then the
+   * defaults mode: a chain of lookups, each miss an error with a stack trace, for every new
+   * client, and each scoped session makes two): `adaptive` would add a client-side rate limiter
+   * that the vendor's own upstream budget already is.
+   */
+  readonly retryMode: 'standard';
 }
 
 export interface ClientSettings {
@@ -69,6 +76,7 @@ export function clientDefaults(settings: ClientSettings): ClientDefaults {
       logger: sdkLogger(settings.warn),
     },
     maxAttempts: settings.maxAttempts,
+    retryMode: 'standard',
   };
 }
 

@@ -1,10 +1,16 @@
-import { GetSignalingChannelEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import {
+  type ChannelProtocol,
+  DescribeMediaStorageConfigurationCommand,
+  GetSignalingChannelEndpointCommand,
+  KinesisVideoClient,
+} from '@aws-sdk/client-kinesis-video';
 import {
   GetIceServerConfigCommand,
   KinesisVideoSignalingClient,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { ChannelRole } from '@kvs-ice-broker/client/contract';
+import { CHANNEL_ROLES } from '@kvs-ice-broker/client/contract';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Channel } from '../contract';
@@ -16,6 +22,8 @@ import type { TurnServerSet } from '../core/model';
 import type {
   Clock,
   IceServerConfigRequest,
+  JoinStorageSessionRequest,
+  MediaStorageConfiguration,
   PresignConnectRequest,
   ScopedSession,
   SessionProvider,
@@ -29,26 +37,45 @@ import { toVendingError } from './errors';
 /** Role chaining (a Lambda role assuming another role) caps sessions at one hour. */
 const SESSION_SECONDS = 3600;
 
+/** The IAM actions a session of `purpose` may use: `ice`'s two, a role's Connect action, or the one storage action it is named after. */
+export function purposeActions(purpose: SessionPurpose): string[] {
+  if (purpose === 'ice') return [...KVS_ACTIONS];
+  const role = CHANNEL_ROLES.find((known) => known === purpose);
+  return [role !== undefined ? connectPermission(role) : `kinesisvideo:${purpose}`];
+}
+
 /**
  * Session policy: the scoped role's session may touch only this one channel, and only with the
  * actions of its purpose (a `VIEWER` or `MASTER` session's credentials end up in a presigned URL
- * a client holds: they allow that role's Connect action and nothing else).
+ * a client holds: they allow that role's Connect action and nothing else; a storage session
+ * allows only its one storage action).
  */
 export const sessionPolicy = (channelArn: string, purpose: SessionPurpose = 'ice'): string =>
   JSON.stringify({
     Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Action: purpose === 'ice' ? KVS_ACTIONS : [connectPermission(purpose)],
-        Resource: channelArn,
-      },
-    ],
+    Statement: [{ Effect: 'Allow', Action: purposeActions(purpose), Resource: channelArn }],
   });
 
-/** A readable session name (`ice-<channel>`, `viewer-<channel>`, …) within STS's `[\w+=,.@-]{2,64}`. */
+/** Short session-name prefixes of the storage purposes (STS caps names at 64 characters). */
+const PURPOSE_NAMES: Readonly<Partial<Record<SessionPurpose, string>>> = {
+  JoinStorageSession: 'join',
+  JoinStorageSessionAsViewer: 'joinviewer',
+  DescribeMediaStorageConfiguration: 'storage',
+};
+
+/** A readable session name (`ice-<channel>`, `viewer-<channel>`, `join-<channel>`, …) within STS's `[\w+=,.@-]{2,64}`. */
 export const roleSessionName = (channelName: string, purpose: SessionPurpose = 'ice'): string =>
-  `${purpose.toLowerCase()}-${channelName}`.slice(0, 64);
+  `${PURPOSE_NAMES[purpose] ?? purpose.toLowerCase()}-${channelName}`.slice(0, 64);
+
+/** The endpoint of `protocol` in a `GetSignalingChannelEndpoint` answer; a 502 `UpstreamError` when KVS named none. */
+function endpointOf(found: ReadonlyMap<string, string>, protocol: ChannelProtocol): string {
+  const endpoint = found.get(protocol);
+  if (endpoint) return endpoint;
+  throw new VendingError(
+    'UpstreamError',
+    `KVS returned no ${protocol} ${protocol === 'WEBRTC' ? 'storage' : 'signaling'} endpoint; retry shortly, and tell the operator if it persists`,
+  );
+}
 
 interface Credentials {
   accessKeyId: string;
@@ -178,22 +205,73 @@ class AwsScopedSession implements ScopedSession {
     role: ChannelRole,
     signal?: AbortSignal,
   ): Promise<SignalingEndpoints> {
+    const found = await this.resourceEndpoints(channelArn, role, ['WSS', 'HTTPS'], signal).catch(
+      (error: unknown) => Promise.reject(toVendingError(error, 'KVS GetSignalingChannelEndpoint')),
+    );
+    return { https: endpointOf(found, 'HTTPS'), wss: endpointOf(found, 'WSS') };
+  }
+
+  async describeMediaStorage(channelArn: string, signal?: AbortSignal): Promise<MediaStorageConfiguration> {
+    const output = await this.kvs
+      .send(new DescribeMediaStorageConfigurationCommand({ ChannelARN: channelArn }), { abortSignal: signal })
+      .catch((error: unknown) =>
+        Promise.reject(toVendingError(error, 'KVS DescribeMediaStorageConfiguration')),
+      );
+    const configuration = output.MediaStorageConfiguration;
+    const streamArn = configuration?.StreamARN;
+    return {
+      enabled: configuration?.Status === 'ENABLED',
+      ...(streamArn ? { streamArn } : {}),
+    };
+  }
+
+  async getStorageEndpoint(channelArn: string, role: ChannelRole, signal?: AbortSignal): Promise<string> {
+    const found = await this.resourceEndpoints(channelArn, role, ['WEBRTC'], signal).catch((error: unknown) =>
+      Promise.reject(
+        (error as { name?: string } | undefined)?.name === 'InvalidArgumentException'
+          ? new VendingError(
+              'InvalidRequest',
+              "KVS refuses the channel's WEBRTC endpoint: the channel does not record media (connect through its viewer or master route without a storage session)",
+              { cause: error },
+            )
+          : toVendingError(error, 'KVS GetSignalingChannelEndpoint'),
+      ),
+    );
+    return endpointOf(found, 'WEBRTC');
+  }
+
+  async joinStorageSession(request: JoinStorageSessionRequest, signal?: AbortSignal): Promise<void> {
+    // Loaded on first use: only the storage-session route needs it, and module init counts at cold start.
+    const { sendJoinStorageSession } = await import('./storage-api');
+    await sendJoinStorageSession(
+      {
+        region: this.region,
+        credentials: this.credentials,
+        defaults: this.context.defaults,
+        signingDate: () => new Date(this.context.clock() + this.context.clockOffset.offsetMs),
+      },
+      request,
+      signal,
+    );
+  }
+
+  /** KVS `GetSignalingChannelEndpoint` for `role`: the endpoint of each protocol it answers, by protocol; rejects with the SDK's error. */
+  private async resourceEndpoints(
+    channelArn: string,
+    role: ChannelRole,
+    protocols: ChannelProtocol[],
+    signal?: AbortSignal,
+  ): Promise<ReadonlyMap<string, string>> {
     const command = new GetSignalingChannelEndpointCommand({
       ChannelARN: channelArn,
-      SingleMasterChannelEndpointConfiguration: { Protocols: ['WSS', 'HTTPS'], Role: role },
+      SingleMasterChannelEndpointConfiguration: { Protocols: protocols, Role: role },
     });
-    const output = await this.kvs
-      .send(command, { abortSignal: signal })
-      .catch((error: unknown) => Promise.reject(toVendingError(error, 'KVS GetSignalingChannelEndpoint')));
-    const endpoint = (protocol: 'HTTPS' | 'WSS') => {
-      const found = output.ResourceEndpointList?.find((e) => e.Protocol === protocol)?.ResourceEndpoint;
-      if (found) return found;
-      throw new VendingError(
-        'UpstreamError',
-        `KVS returned no ${protocol} signaling endpoint; retry shortly, and tell the operator if it persists`,
-      );
-    };
-    return { https: endpoint('HTTPS'), wss: endpoint('WSS') };
+    const output = await this.kvs.send(command, { abortSignal: signal });
+    return new Map(
+      (output.ResourceEndpointList ?? []).flatMap(({ Protocol, ResourceEndpoint }) =>
+        Protocol && ResourceEndpoint ? [[Protocol, ResourceEndpoint] as const] : [],
+      ),
+    );
   }
 
   async presignConnect(request: PresignConnectRequest): Promise<string> {

@@ -14,6 +14,7 @@ import {
   windowLimit,
 } from '../core/budget';
 import type { Clock } from '../core/ports';
+import { growingBound } from '../core/refreshing-cache';
 import { expiresAtOf, type Item, isConditionFailure, numberOf, type SharedTable } from './shared-table';
 
 export interface SharedCallBudgetOptions {
@@ -127,7 +128,7 @@ interface Full {
  * the caller falls back.
  */
 export class SharedCallBudget implements CallBudget {
-  private readonly known = new LRUCache<string, number[]>({ max: KNOWN_WINDOWS });
+  private readonly known = new LRUCache<string, number[]>(growingBound(KNOWN_WINDOWS));
   /** Per window, the slots this instance's calls are taking right now, and until when. */
   private readonly taking = new Map<string, Map<number, number>>();
   /** Per window, the end of the queue of this instance's calls for it (see {@link inTurn}). */

@@ -2,7 +2,7 @@ import type { ChannelRole } from '@kvs-ice-broker/client/contract';
 import type { Channel } from '../contract';
 import { abortable } from './abort';
 import { asVendingError, VendingError } from './errors';
-import { type Metrics, noMetrics } from './metrics';
+import { type Metrics, type MetricsObserver, noMetrics, observed } from './metrics';
 import type { Clock, ScopedSession, SessionProvider, SessionPurpose, SignalingEndpoints } from './ports';
 import { RefreshingCache } from './refreshing-cache';
 import { type UpstreamTuning, upstreamStep } from './retry';
@@ -40,12 +40,16 @@ export interface ChannelEndpoints {
 interface SessionKey {
   readonly channel: Channel;
   readonly purpose: SessionPurpose;
+  /** The observer of the request that opens it. */
+  readonly observer?: MetricsObserver;
 }
 /** The endpoints to find: of which channel, for which role, with which session. */
 interface EndpointKey {
   readonly channel: Channel;
   readonly role: ChannelRole;
   readonly session: ScopedSession;
+  /** The observer of the request that finds them. */
+  readonly observer?: MetricsObserver;
 }
 interface Endpoint extends SignalingEndpoints {
   readonly fetchedAt: number;
@@ -70,6 +74,7 @@ export class ChannelAccess {
   private readonly metrics: Metrics;
   private readonly sessions: RefreshingCache<ScopedSession, SessionKey>;
   private readonly endpointCache: RefreshingCache<Endpoint, EndpointKey>;
+  private readonly storageEndpointCache: RefreshingCache<StorageEndpoint, EndpointKey>;
 
   constructor(private readonly options: ChannelAccessOptions) {
     const policy: ChannelAccessPolicy = { ...CONSTANTS, ...options.policy };
@@ -84,24 +89,59 @@ export class ChannelAccess {
       freshUntil: (session) => session.expiresAt - SESSION_REFRESH_AHEAD_MS,
       usableUntil: (session) => session.expiresAt - SESSION_MIN_VALIDITY_MS,
     });
-    this.endpointCache = new RefreshingCache({
-      max: policy.maxEntries.endpoints,
-      clock,
-      load: (_, key) => this.findEndpoints(key),
-      freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-      usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
-    });
+    // Endpoints (signaling, storage) are kept for endpointTtlMs from when KVS named them.
+    const endpointCache = <T extends { readonly fetchedAt: number }>(
+      load: (key: EndpointKey) => Promise<T>,
+    ) =>
+      new RefreshingCache<T, EndpointKey>({
+        max: policy.maxEntries.endpoints,
+        clock,
+        load: (_, key) => load(key),
+        freshUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+        usableUntil: (endpoint) => endpoint.fetchedAt + policy.endpointTtlMs,
+      });
+    this.endpointCache = endpointCache((key) => this.findEndpoints(key));
+    this.storageEndpointCache = endpointCache((key) => this.findStorageEndpoint(key));
+  }
+
+  /**
+   * The channel's `WEBRTC` endpoint for `role` (the storage API's; a separate cached
+   * `GetSignalingChannelEndpoint` call, since KVS refuses that protocol for a channel that records
+   * no media), found with the channel's `ice` session. A failure drops it as {@link forget} does.
+   * `observer` (the request's) is told the calls it makes. Rejects with `VendingError`.
+   */
+  async storageEndpoint(
+    channel: Channel,
+    role: ChannelRole,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<string> {
+    try {
+      const session = await this.session(channel, 'ice', signal, observer);
+      const key = { channel, role, session, ...(observer ? { observer } : {}) };
+      const { value } = await abortable(this.storageEndpointCache.get(endpointKey(key), key), signal);
+      return value.webrtc;
+    } catch (error) {
+      this.forget(channel, role, error);
+      throw asVendingError(error, signal);
+    }
   }
 
   /**
    * A cached session of the scoped role for `purpose` on `channel` (`ice`, the calls that vend ICE
    * servers; a role: a session whose policy allows only that role's Connect action, for presigned
    * URLs), opened or refreshed as an upstream step. With `signal`, the wait ends when it aborts (a
-   * 504 `UpstreamTimeout`). Rejects with `VendingError`.
+   * 504 `UpstreamTimeout`). `observer` (the request's) is told the calls it makes. Rejects with
+   * `VendingError`.
    */
-  async session(channel: Channel, purpose: SessionPurpose, signal?: AbortSignal): Promise<ScopedSession> {
+  async session(
+    channel: Channel,
+    purpose: SessionPurpose,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<ScopedSession> {
     try {
-      const key = { channel, purpose };
+      const key = { channel, purpose, ...(observer ? { observer } : {}) };
       const { value } = await abortable(this.sessions.get(sessionKey(key), key), signal);
       return value;
     } catch (error) {
@@ -113,12 +153,18 @@ export class ChannelAccess {
    * The channel's signaling endpoints for `role` (WSS and HTTPS, from one cached
    * `GetSignalingChannelEndpoint` call that both use cases share), and the channel's `ice` session
    * that finds them. A failure drops what it shows to be wrong (see {@link forget}). With `signal`,
-   * the wait ends when it aborts (a 504 `UpstreamTimeout`). Rejects with `VendingError`.
+   * the wait ends when it aborts (a 504 `UpstreamTimeout`). `observer` (the request's) is told the
+   * calls it makes. Rejects with `VendingError`.
    */
-  async endpoints(channel: Channel, role: ChannelRole, signal?: AbortSignal): Promise<ChannelEndpoints> {
+  async endpoints(
+    channel: Channel,
+    role: ChannelRole,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<ChannelEndpoints> {
     try {
-      const session = await this.session(channel, 'ice', signal);
-      const key = { channel, role, session };
+      const session = await this.session(channel, 'ice', signal, observer);
+      const key = { channel, role, session, ...(observer ? { observer } : {}) };
       const { value } = await abortable(this.endpointCache.get(endpointKey(key), key), signal);
       return { session, endpoints: value };
     } catch (error) {
@@ -142,27 +188,61 @@ export class ChannelAccess {
   forget(channel: Channel, role: ChannelRole, error: unknown): void {
     if (!(error instanceof VendingError)) return;
     const endpoint = endpointKey({ channel, role });
-    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable') this.endpointCache.delete(endpoint);
+    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable') {
+      this.endpointCache.delete(endpoint);
+      this.storageEndpointCache.delete(endpoint);
+    }
     if (error.code === 'UpstreamError' || error.credentialsRefusedBy !== undefined) {
       this.endpointCache.delete(endpoint);
+      this.storageEndpointCache.delete(endpoint);
       this.sessions.delete(sessionKey({ channel, purpose: 'ice' }));
     }
   }
 
-  private openSession({ channel, purpose }: SessionKey): Promise<ScopedSession> {
-    this.metrics.add('AssumeRoleCalls', 'Count', 1);
-    return upstreamStep(this.policy, this.metrics, (signal) =>
+  /**
+   * Drops the session of `purpose` on `channel` when `error` shows KVS refused its credentials
+   * (expired, or signed on a wrong clock), so the next call opens another; other failures keep it.
+   */
+  forgetSession(channel: Channel, purpose: SessionPurpose, error: unknown): void {
+    if (error instanceof VendingError && error.credentialsRefusedBy === 'KVS')
+      this.sessions.delete(sessionKey({ channel, purpose }));
+  }
+
+  private openSession({ channel, purpose, observer }: SessionKey): Promise<ScopedSession> {
+    const metrics = observed(this.metrics, observer);
+    metrics.add('AssumeRoleCalls', 'Count', 1);
+    return upstreamStep(this.policy, metrics, (signal) =>
       this.options.sessions.openSession(channel, signal, purpose),
     );
   }
 
-  private async findEndpoints({ channel, role, session }: EndpointKey): Promise<Endpoint> {
-    this.metrics.add('EndpointCalls', 'Count', 1);
-    const endpoints = await upstreamStep(this.policy, this.metrics, (signal) =>
+  private async findEndpoints({ channel, role, session, observer }: EndpointKey): Promise<Endpoint> {
+    const metrics = observed(this.metrics, observer);
+    metrics.add('EndpointCalls', 'Count', 1);
+    const endpoints = await upstreamStep(this.policy, metrics, (signal) =>
       session.getSignalingEndpoints(channel.arn, role, signal),
     );
     return { ...endpoints, fetchedAt: this.clock() };
   }
+
+  private async findStorageEndpoint({
+    channel,
+    role,
+    session,
+    observer,
+  }: EndpointKey): Promise<StorageEndpoint> {
+    const metrics = observed(this.metrics, observer);
+    metrics.add('EndpointCalls', 'Count', 1);
+    const webrtc = await upstreamStep(this.policy, metrics, (signal) =>
+      session.getStorageEndpoint(channel.arn, role, signal),
+    );
+    return { webrtc, fetchedAt: this.clock() };
+  }
+}
+
+interface StorageEndpoint {
+  readonly webrtc: string;
+  readonly fetchedAt: number;
 }
 
 const endpointKey = (key: Pick<EndpointKey, 'channel' | 'role'>) => `${key.channel.arn}|${key.role}`;

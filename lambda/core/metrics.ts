@@ -30,3 +30,23 @@ export interface Metrics {
 }
 
 export const noMetrics: Metrics = { add: () => undefined };
+
+/**
+ * One request's tally of what its work records (the handler's per-request log fields): the core
+ * tells it every metric it records for the request, besides recording it. A load the request
+ * starts tells the observer of the request that started it, in the background too (a refresh);
+ * requests that join the load do not.
+ */
+export type MetricsObserver = Pick<Metrics, 'add'>;
+
+/** `metrics`, each of whose records `observer` also gets; `metrics` itself without an observer. */
+export function observed(metrics: Metrics, observer: MetricsObserver | undefined): Metrics {
+  if (observer === undefined) return metrics;
+  return {
+    ...metrics,
+    add: (name, unit, value) => {
+      metrics.add(name, unit, value);
+      observer.add(name, unit, value);
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import type { ChannelRole, IceServersRequestBody } from '@kvs-ice-broker/client/contract';
+import type { MetricsObserver } from './metrics';
 
 /** One TURN server set as KVS hands it out, with its absolute expiry. */
 export interface TurnServerSet {
@@ -25,4 +26,6 @@ export interface VendRequest extends Omit<IceServersRequestBody, 'role'> {
   readonly clientId?: string;
   /** The channels the caller may use. */
   readonly grantedChannels: ChannelGrant;
+  /** Told every metric the request's work records (the handler's per-request summary); see {@link MetricsObserver}. */
+  readonly observer?: MetricsObserver;
 }

@@ -1,4 +1,5 @@
 import type { ChannelRole } from '@kvs-ice-broker/client/contract';
+import type { DESCRIBE_MEDIA_STORAGE, StorageAction } from '../contract';
 import type { TurnServerSet } from './model';
 
 /**
@@ -22,6 +23,39 @@ export interface ScopedSession {
    * session's credentials (signed on AWS's clock). Makes no call.
    */
   presignConnect(request: PresignConnectRequest): Promise<string>;
+  /**
+   * KVS `DescribeMediaStorageConfiguration`: whether the channel records media, and into which
+   * stream. Needs a `DescribeMediaStorageConfiguration` session.
+   */
+  describeMediaStorage(channelArn: string, signal?: AbortSignal): Promise<MediaStorageConfiguration>;
+  /**
+   * KVS `GetSignalingChannelEndpoint` for protocol `WEBRTC` (the storage API's endpoint); KVS
+   * refuses it (`InvalidArgumentException`) for a channel that does not record media.
+   */
+  getStorageEndpoint(channelArn: string, role: ChannelRole, signal?: AbortSignal): Promise<string>;
+  /**
+   * KVS `JoinStorageSession` (no `clientId`) or `JoinStorageSessionAsViewer`, sent to the
+   * channel's `WEBRTC` endpoint; needs a session of that action. Sent once: KVS's join is not
+   * idempotent (each call sends one SDP offer), so only failures that cannot have reached KVS
+   * (a refused connection, a KVS throttle) are marked retryable.
+   */
+  joinStorageSession(request: JoinStorageSessionRequest, signal?: AbortSignal): Promise<void>;
+}
+
+/** KVS's `MediaStorageConfiguration` of a channel. */
+export interface MediaStorageConfiguration {
+  /** `Status` is `ENABLED`. */
+  readonly enabled: boolean;
+  readonly streamArn?: string;
+}
+
+/** One `JoinStorageSession` / `JoinStorageSessionAsViewer` call. */
+export interface JoinStorageSessionRequest {
+  /** The channel's `WEBRTC` endpoint. */
+  readonly endpoint: string;
+  readonly channelArn: string;
+  /** Viewers (`JoinStorageSessionAsViewer`): the ClientId the recording peer offers to; absent for the master. */
+  readonly clientId?: string;
 }
 
 /** A channel's signaling endpoints for one role, from one `GetSignalingChannelEndpoint` call. */
@@ -55,9 +89,11 @@ export interface IceServerConfigRequest {
 /**
  * What a session's policy allows on its one channel: `ice`, the two calls that vend ICE servers
  * (and find the endpoints); a {@link ChannelRole}, only that role's Connect action, for sessions
- * whose credentials go into presigned URLs that clients hold.
+ * whose credentials go into presigned URLs that clients hold; a storage action
+ * (`JoinStorageSession`, `JoinStorageSessionAsViewer`, `DescribeMediaStorageConfiguration`), only
+ * that action.
  */
-export type SessionPurpose = 'ice' | ChannelRole;
+export type SessionPurpose = 'ice' | ChannelRole | StorageAction | typeof DESCRIBE_MEDIA_STORAGE;
 
 /**
  * Opens sessions of the scoped role (STS `AssumeRole`) whose session policy allows only the

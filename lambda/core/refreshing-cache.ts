@@ -1,6 +1,19 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './ports';
 
+/**
+ * lru-cache options that bound a cache to `entries` entries and let it grow with what it holds:
+ * each entry counts 1 against `maxSize`. With `max` instead, lru-cache allocates its arrays of
+ * `max` slots in the constructor, and the function builds its caches (10,000 ICE answers, 10,000
+ * viewer counters, …) at cold start: that allocation was a twentieth of the module init
+ * (bench/README.md, `bundle`). Eviction is the same least-recently-used order.
+ */
+export function growingBound(entries: number): { maxSize: number; sizeCalculation: () => number } {
+  return { maxSize: entries, sizeCalculation: one };
+}
+
+const one = () => 1;
+
 /** Where a value came from: the cache (`hit`), the cache while a refresh runs (`stale`), or upstream (`miss`). */
 export type CacheOutcome = 'hit' | 'stale' | 'miss';
 
@@ -27,7 +40,7 @@ export class RefreshingCache<V extends object, C> {
 
   constructor(private readonly options: RefreshingCacheOptions<V, C>) {
     this.lru = new LRUCache<string, V, C>({
-      max: options.max,
+      ...growingBound(options.max),
       perf: { now: options.clock },
       ttlResolution: 0, // read the clock on every check (it is injected, and tests move it)
       ttl: 1, // replaced per entry below, from the value itself

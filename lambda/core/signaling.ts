@@ -5,6 +5,7 @@ import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
 import type { ChannelGrant, VendRequest } from './model';
 import type { Clock } from './ports';
+import { mediaStorageOf, type StorageSessions } from './storage';
 import type { IceVendor } from './vendor';
 import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';
 
@@ -36,6 +37,11 @@ export interface SignalingVendorOptions {
   readonly viewerSlotsPerCaller: number;
   /** Whose turn each caller's next viewer ClientId is; default this instance's own count. */
   readonly viewerSlots?: ViewerSlots;
+  /**
+   * With `storageSessions`: says in each answer whether the channel records media and how to join
+   * its storage session; absent: answers say nothing of media storage.
+   */
+  readonly storage?: Pick<StorageSessions, 'recordsMedia'>;
   readonly clock?: Clock;
 }
 
@@ -72,11 +78,13 @@ export class SignalingVendor {
     const pool = role === 'VIEWER' ? viewerPoolOf(request) : undefined;
     const signal = AbortSignal.timeout(this.options.deadlineMs);
     const { ice, access, viewerSlotsPerCaller: of } = this.options;
-    const [servers, { endpoints }, session, slot] = await Promise.all([
+    const { storage } = this.options;
+    const [servers, { endpoints }, session, slot, recordsMedia] = await Promise.all([
       ice.vend(request),
-      access.endpoints(channel, role, signal),
-      access.session(channel, role, signal),
+      access.endpoints(channel, role, signal, request.observer),
+      access.session(channel, role, signal, request.observer),
       pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
+      storage?.recordsMedia(channel, signal, request.observer),
     ]);
     const now = this.clock();
     const expiresInSeconds = Math.min(
@@ -89,6 +97,8 @@ export class SignalingVendor {
       });
     }
     const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
+    const mediaStorage =
+      recordsMedia === undefined ? undefined : mediaStorageOf(channel, recordsMedia, role, clientId);
     const url = await session.presignConnect({
       endpoint: endpoints.wss,
       channelArn: channel.arn,
@@ -100,6 +110,7 @@ export class SignalingVendor {
       ...(clientId !== undefined && slot !== undefined ? { clientId, viewerSlot: { slot, of } } : {}),
       channelArn: channel.arn,
       region: channel.region,
+      ...(mediaStorage !== undefined ? { mediaStorage } : {}),
       signaling: { url, expiresAt: new Date(now + expiresInSeconds * 1000).toISOString() },
       iceServers: servers.iceServers,
       ttl: servers.ttl,
@@ -123,7 +134,7 @@ export const notServed = (role: ChannelRole): VendingError =>
   new VendingError('ChannelNotAllowed', `this API does not serve the ${role.toLowerCase()} role`);
 
 /** The viewer's pool; throws 403 `CallerNotIdentified` when the request has none to bound it by. */
-function viewerPoolOf(request: SignalingRequest): string {
+export function viewerPoolOf(request: Pick<SignalingRequest, 'viewerPool'>): string {
   if (request.viewerPool !== undefined) return request.viewerPool;
   throw new VendingError(
     'CallerNotIdentified',
@@ -131,7 +142,7 @@ function viewerPoolOf(request: SignalingRequest): string {
   );
 }
 
-function requireMaster(channel: Channel, granted: ChannelGrant): void {
+export function requireMaster(channel: Channel, granted: ChannelGrant): void {
   if (granted === 'all' || granted.includes(channel.name)) return;
   throw new VendingError(
     'ChannelNotAllowed',

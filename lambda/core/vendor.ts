@@ -6,7 +6,7 @@ import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
 import { asVendingError, VendingError } from './errors';
 import { type EndpointMode, iceServersAnswer } from './ice-servers';
-import { type MetricName, type Metrics, noMetrics } from './metrics';
+import { type MetricName, type Metrics, type MetricsObserver, noMetrics, observed } from './metrics';
 import type { TurnServerSet, VendRequest } from './model';
 import type { Clock, IceConfig, ScopedSession, SharedIceCache } from './ports';
 import { RefreshingCache } from './refreshing-cache';
@@ -62,6 +62,8 @@ interface Peer {
   readonly channel: Channel;
   readonly role: ChannelRole;
   readonly clientId?: string;
+  /** The observer of the request that starts the load. */
+  readonly observer?: MetricsObserver;
 }
 
 /**
@@ -121,7 +123,12 @@ export class IceVendor {
     const key = `${channel.arn}|${request.role}|${request.clientId ?? ''}`;
     const fresh = this.iceConfigs.peekFresh(key);
     if (fresh) return this.serve(channel, fresh, request, 'IceCacheHit');
-    const peer: Peer = { channel, role: request.role, clientId: request.clientId };
+    const peer: Peer = {
+      channel,
+      role: request.role,
+      clientId: request.clientId,
+      ...(request.observer ? { observer: request.observer } : {}),
+    };
     const signal = AbortSignal.timeout(this.policy.deadlineMs);
     try {
       const { value, outcome } = await abortable(this.iceConfigs.get(key, peer), signal);
@@ -129,7 +136,8 @@ export class IceVendor {
       if (outcome === 'hit') return this.serve(channel, value, request, 'IceCacheHit');
       const result = this.serve(channel, value, request, 'IceCacheMiss');
       // A request that waited for a load (its own, or one it joined) the shared table answered.
-      if (this.fromSharedTable.has(value)) this.metrics.add('SharedCacheHit', 'Count', 1);
+      if (this.fromSharedTable.has(value))
+        observed(this.metrics, request.observer).add('SharedCacheHit', 'Count', 1);
       return result;
     } catch (error) {
       throw asVendingError(error, signal);
@@ -143,6 +151,7 @@ export class IceVendor {
     outcome: MetricName,
   ): IceServersAnswer {
     this.metrics.add(outcome, 'Count', 1);
+    request.observer?.add(outcome, 'Count', 1);
     const result = iceServersAnswer(
       channel,
       config.sets,
@@ -152,6 +161,7 @@ export class IceVendor {
       this.policy.endpoints,
     );
     this.metrics.add('ServedTtl', 'Seconds', result.ttl);
+    request.observer?.add('ServedTtl', 'Seconds', result.ttl);
     return result;
   }
 
@@ -187,13 +197,19 @@ export class IceVendor {
     issuance: { counted: boolean },
   ): Promise<IceConfig> {
     const { channel, clientId } = peer;
+    const metrics = observed(this.metrics, peer.observer);
     try {
-      const shared = await this.sharedIceConfig(key, signal);
+      const shared = await this.sharedIceConfig(key, signal, metrics);
       if (shared) return shared;
-      const { session, endpoints } = await this.options.access.endpoints(channel, peer.role);
+      const { session, endpoints } = await this.options.access.endpoints(
+        channel,
+        peer.role,
+        undefined,
+        peer.observer,
+      );
       const sets = await upstreamStep(
         this.policy,
-        this.metrics,
+        metrics,
         async () => {
           // A retry is the same issuance: its call still counts against KVS's quotas, not the caller's limit.
           const release = await this.budget.acquire(
@@ -203,7 +219,7 @@ export class IceVendor {
           issuance.counted = true;
           try {
             const request = { endpoint: endpoints.https, channelArn: channel.arn, clientId };
-            return await this.callGetIceServerConfig(session, request, signal);
+            return await this.callGetIceServerConfig(session, request, signal, metrics);
           } finally {
             await release();
           }
@@ -213,7 +229,7 @@ export class IceVendor {
       // Never cache an empty answer: it has no expiry, so it would never be refreshed.
       if (sets.length === 0) throw new VendingError('UpstreamError', 'KVS returned no TURN server set');
       const config = { sets, fetchedAt: this.clock() };
-      await this.shareIceConfig(key, config, signal);
+      await this.shareIceConfig(key, config, signal, metrics);
       return config;
     } catch (error) {
       this.options.access.forget(channel, peer.role, error);
@@ -222,7 +238,11 @@ export class IceVendor {
   }
 
   /** A fresh answer from the shared cache, if there is one and it answers; its failures only cost the lookup. */
-  private async sharedIceConfig(key: string, signal: AbortSignal): Promise<IceConfig | undefined> {
+  private async sharedIceConfig(
+    key: string,
+    signal: AbortSignal,
+    metrics: Metrics,
+  ): Promise<IceConfig | undefined> {
     const cache = this.options.sharedCache;
     if (!cache) return undefined;
     try {
@@ -234,16 +254,21 @@ export class IceVendor {
       return config;
     } catch (error) {
       if (signal.aborted) throw error;
-      this.metrics.add('SharedCacheUnavailable', 'Count', 1);
+      metrics.add('SharedCacheUnavailable', 'Count', 1);
       return undefined;
     }
   }
 
-  private async shareIceConfig(key: string, config: IceConfig, signal: AbortSignal): Promise<void> {
+  private async shareIceConfig(
+    key: string,
+    config: IceConfig,
+    signal: AbortSignal,
+    metrics: Metrics,
+  ): Promise<void> {
     try {
       await this.options.sharedCache?.put(key, config, signal);
     } catch {
-      this.metrics.add('SharedCacheUnavailable', 'Count', 1);
+      metrics.add('SharedCacheUnavailable', 'Count', 1);
     }
   }
 
@@ -251,17 +276,18 @@ export class IceVendor {
     session: ScopedSession,
     request: Parameters<ScopedSession['getIceServerConfig']>[0],
     signal: AbortSignal,
+    metrics: Metrics,
   ): Promise<TurnServerSet[]> {
     const started = this.clock();
-    this.metrics.add('IceConfigCalls', 'Count', 1);
+    metrics.add('IceConfigCalls', 'Count', 1);
     try {
       return await session.getIceServerConfig(request, signal);
     } catch (error) {
       if (error instanceof VendingError && error.code === 'Throttled')
-        this.metrics.add('UpstreamThrottles', 'Count', 1);
+        metrics.add('UpstreamThrottles', 'Count', 1);
       throw error;
     } finally {
-      this.metrics.add('IceConfigLatency', 'Milliseconds', this.clock() - started);
+      metrics.add('IceConfigLatency', 'Milliseconds', this.clock() - started);
     }
   }
 }

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { RETRY_SHARED_AFTER_MS, SharedStateUnavailable } from './budget';
 import type { Metrics } from './metrics';
 import type { Clock } from './ports';
+import { growingBound } from './refreshing-cache';
 
 /**
  * Which of a caller's viewer ClientIds on a channel its next connection takes. The viewer route
@@ -29,7 +30,7 @@ const REMEMBERED = 10_000;
  * instances each keeps its own turn, which still never gives a caller more than `slots` ClientIds.
  */
 export class InstanceViewerSlots implements ViewerSlots {
-  private readonly counters = new LRUCache<string, number>({ max: REMEMBERED });
+  private readonly counters = new LRUCache<string, number>(growingBound(REMEMBERED));
 
   async next(channelArn: string, pool: string, slots: number): Promise<number> {
     const key = `${channelArn}\n${pool}`;

@@ -1,21 +1,29 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CHANNEL_ROLES, type ChannelRole, SIGNALING_ROUTE_PATHS } from '@kvs-ice-broker/client/contract';
+import {
+  CHANNEL_ROLES,
+  type ChannelRole,
+  SIGNALING_ROUTE_PATHS,
+  STORAGE_SESSION_ROUTE_PATHS,
+} from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { upstreamStatus } from '../aws/errors';
 import type { BlockedCallersCheck } from '../core/blocked-callers';
 import { VendingError } from '../core/errors';
 import type { Clock } from '../core/ports';
 import { notServed, type SignalingVendor } from '../core/signaling';
+import type { StorageSessions } from '../core/storage';
 import type { IceVendor } from '../core/vendor';
 import { type AuthSettings, type Caller, callerOf } from './identity';
-import { parseSignalingRequest, parseVendRequest } from './request';
-import type { RequestSummaries } from './request-summary';
+import { parseSignalingRequest, parseStorageSessionRequest, parseVendRequest } from './request';
+import { RequestSummary } from './request-summary';
 import { errorResponse, okResponse } from './response';
 
 export interface ApiHandlerDependencies {
   readonly vendor: Pick<IceVendor, 'vend'>;
   /** Serves the signaling routes (`POST /v1/channels/{channel}/viewer|master`); absent: they are refused. */
   readonly signaling?: Pick<SignalingVendor, 'connect'>;
+  /** Serves the storage-session routes (`POST /v1/channels/{channel}/storage-session/viewer|master`); absent: they are refused. */
+  readonly storage?: Pick<StorageSessions, 'join'>;
   /** The operator's list of blocked callers (403 `CallerBlocked`); absent: nobody is blocked. */
   readonly blockedCallers?: Pick<BlockedCallersCheck, 'check'>;
   /** The deployment's auth mode (and `jwt` channels claim): whom a request must come from. */
@@ -23,8 +31,6 @@ export interface ApiHandlerDependencies {
   readonly logger: Logger;
   /** Published after each request. */
   readonly metrics?: { flush(): void };
-  /** Adds each request's upstream summary (`cache`, `upstreamCalls`) to its log line; `metrics` must be observed by it. */
-  readonly summaries?: Pick<RequestSummaries, 'run' | 'current'>;
   readonly clock?: Clock;
 }
 
@@ -40,40 +46,75 @@ function failureDetails(error: unknown): Record<string, unknown> {
   return { errorCode: error.code, upstreamError: cause?.name, upstreamStatus: upstreamStatus(cause) };
 }
 
-/** The role of a signaling route's event (by its route key), or undefined for the ICE route. */
-function signalingRoleOf(event: APIGatewayProxyEventV2): ChannelRole | undefined {
-  return CHANNEL_ROLES.find((role) => event.routeKey === `POST ${SIGNALING_ROUTE_PATHS[role]}`);
+/** The role whose route of `paths` (one per role) the event is for, by its route key, or undefined. */
+function roleOf(
+  event: APIGatewayProxyEventV2,
+  paths: Readonly<Record<ChannelRole, string>>,
+): ChannelRole | undefined {
+  return CHANNEL_ROLES.find((role) => event.routeKey === `POST ${paths[role]}`);
 }
 
 /** The thin HTTP adapter: API Gateway v2 event in, vending, HTTP response out. */
 export function createApiHandler({
   vendor,
   signaling,
+  storage,
   blockedCallers,
   logger,
   metrics,
   auth,
-  summaries,
   clock = Date.now,
 }: ApiHandlerDependencies): ApiHandler {
-  const handle: ApiHandler = async (event, context) => {
+  return async (event, context) => {
     const started = clock();
-    /** A signaling route: the bundle, logged without its URL (it carries credentials). */
-    const connect = async (role: ChannelRole, caller: Caller) => {
-      if (!signaling) throw notServed(role);
-      const result = await signaling.connect(parseSignalingRequest(event, caller, role));
-      logger.info('vended signaling connection', {
+    // What the request costs upstream (`cache`, `upstreamCalls`), for its log line.
+    const summary = new RequestSummary();
+    /** A route's answer, logged as `message` with `fields` (never a credential or URL), then sent. */
+    const answered = (
+      message: string,
+      fields: Record<string, unknown>,
+      answer: Parameters<typeof okResponse>[0],
+    ) => {
+      logger.info(message, {
         outcome: 'ok',
         status: 200,
         latencyMs: clock() - started,
-        role: result.role,
-        viewerClientId: result.clientId,
-        viewerSlot: result.viewerSlot,
-        ttl: result.ttl,
-        signalingExpiresAt: result.signaling.expiresAt,
-        ...summaries?.current(),
+        ...fields,
+        ...summary.fields(),
       });
-      return okResponse(result);
+      return okResponse(answer);
+    };
+    /** A signaling route: the bundle, logged without its URL (it carries credentials). */
+    const connect = async (role: ChannelRole, caller: Caller) => {
+      if (!signaling) throw notServed(role);
+      const result = await signaling.connect({
+        ...parseSignalingRequest(event, caller, role),
+        observer: summary,
+      });
+      return answered(
+        'vended signaling connection',
+        {
+          role: result.role,
+          viewerClientId: result.clientId,
+          viewerSlot: result.viewerSlot,
+          ttl: result.ttl,
+          signalingExpiresAt: result.signaling.expiresAt,
+        },
+        result,
+      );
+    };
+    /** A storage-session route: KVS's recording peer joins the caller's signaling connection of `role`. */
+    const joinStorage = async (role: ChannelRole, caller: Caller) => {
+      if (!storage) throw new VendingError('ChannelNotAllowed', 'this API does not serve storage sessions');
+      const result = await storage.join({
+        ...parseStorageSessionRequest(event, caller, role),
+        observer: summary,
+      });
+      return answered(
+        'joined storage session',
+        { role: result.role, viewerClientId: result.clientId },
+        result,
+      );
     };
     if (context) logger.addContext(context);
     logger.appendKeys({
@@ -89,18 +130,16 @@ export function createApiHandler({
         });
       }
       await blockedCallers?.check(caller);
-      const role = signalingRoleOf(event);
+      const joining = roleOf(event, STORAGE_SESSION_ROUTE_PATHS);
+      if (joining !== undefined) return await joinStorage(joining, caller);
+      const role = roleOf(event, SIGNALING_ROUTE_PATHS);
       if (role !== undefined) return await connect(role, caller);
-      const result = await vendor.vend(parseVendRequest(event, caller));
-      logger.info('vended ICE servers', {
-        outcome: 'ok',
-        status: 200,
-        latencyMs: clock() - started,
-        ttl: result.ttl,
-        turnServerSets: result.iceServers.length - 1,
-        ...summaries?.current(),
-      });
-      return okResponse(result);
+      const result = await vendor.vend({ ...parseVendRequest(event, caller), observer: summary });
+      return answered(
+        'vended ICE servers',
+        { ttl: result.ttl, turnServerSets: result.iceServers.length - 1 },
+        result,
+      );
     } catch (error) {
       const response = errorResponse(error);
       const fields = {
@@ -108,7 +147,7 @@ export function createApiHandler({
         status: response.statusCode,
         latencyMs: clock() - started,
         ...failureDetails(error),
-        ...summaries?.current(),
+        ...summary.fields(),
       };
       if (response.statusCode >= 500) logger.error('request failed', fields);
       else logger.warn('request refused', fields);
@@ -118,5 +157,4 @@ export function createApiHandler({
       logger.resetKeys();
     }
   };
-  return summaries ? (event, context) => summaries.run(() => handle(event, context)) : handle;
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { LRUCache } from 'lru-cache';
 import type { AuthMode } from '../contract';
 import { VendingError } from '../core/errors';
 import type { ChannelGrant } from '../core/model';
+import { growingBound } from '../core/refreshing-cache';
 import { bearerTokenPayload, claimedChannels, claimsDiffering, type IgnoredClaimElement } from './claims';
 
 /** Who is calling, as the API Gateway authorizer of the deployment's auth mode established it. */
@@ -58,8 +60,18 @@ interface Authorizer {
   };
 }
 
-const opaqueId = (prefix: string, identity: string): string =>
-  `${prefix}-${createHash('sha256').update(identity).digest('base64url').slice(0, 32)}`;
+/** Opaque ids of recent identities: a caller's every request hashes the same identity again. */
+const OPAQUE_IDS = new LRUCache<string, string>(growingBound(1000));
+
+function opaqueId(prefix: string, identity: string): string {
+  const key = `${prefix}\n${identity}`;
+  let id = OPAQUE_IDS.get(key);
+  if (id === undefined) {
+    id = `${prefix}-${createHash('sha256').update(identity).digest('base64url').slice(0, 32)}`;
+    OPAQUE_IDS.set(key, id);
+  }
+  return id;
+}
 
 const notIdentified = (message: string): VendingError => new VendingError('CallerNotIdentified', message);
 

@@ -1,11 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { MetricName, Metrics } from '../core/metrics';
+import type { MetricName, MetricsObserver, MetricUnit } from '../core/metrics';
 
 /**
  * What one request cost upstream, as its log line reports it (fields `cache` and
  * `upstreamCalls`; the "slowest upstream calls" Logs Insights query reads them).
  */
-export interface RequestSummary {
+export interface RequestSummaryFields {
   /**
    * How the ICE configuration was found: from the instance's cache (`hit`), from it while it is
    * refreshed (`stale`), by waiting for the shared table, where another instance had put it
@@ -17,7 +16,7 @@ export interface RequestSummary {
 }
 
 /** A request's metric that says how its answer was found; `SharedCacheHit` follows its `IceCacheMiss`. */
-const CACHE_OUTCOMES: Partial<Record<MetricName, RequestSummary['cache']>> = {
+const CACHE_OUTCOMES: Partial<Record<MetricName, RequestSummaryFields['cache']>> = {
   IceCacheHit: 'hit',
   IceCacheStale: 'stale',
   IceCacheMiss: 'miss',
@@ -30,36 +29,23 @@ const UPSTREAM_CALLS: ReadonlySet<MetricName> = new Set([
 ]);
 
 /**
- * Per-request tallies of the core's metrics, kept in the request's async context
- * (`AsyncLocalStorage`), so concurrent requests of the local runner do not mix, and work a request
- * starts in the background (a refresh) counts for that request.
+ * One request's tally of the core's metrics: the adapter makes one per request and hands it to
+ * the core as the request's `observer` (lambda/core/metrics.ts), which tells it what the request's
+ * work records, including the loads the request starts (in the background too: a refresh) and not
+ * those it joins. Passed along explicitly rather than kept in an `AsyncLocalStorage`, whose
+ * context switches cost every request (on Node.js 20, a hook on every promise).
  */
-export class RequestSummaries {
-  private readonly storage = new AsyncLocalStorage<RequestSummary>();
+export class RequestSummary implements MetricsObserver {
+  private readonly tally: RequestSummaryFields = { upstreamCalls: 0 };
 
-  /** `metrics`, which also tallies each record into the summary of the request that made it. */
-  observe<M extends Metrics>(metrics: M): M {
-    return {
-      ...metrics,
-      add: (name, unit, value) => {
-        metrics.add(name, unit, value);
-        const summary = this.storage.getStore();
-        if (summary === undefined) return;
-        const cache = CACHE_OUTCOMES[name];
-        if (cache !== undefined) summary.cache = cache;
-        if (UPSTREAM_CALLS.has(name)) summary.upstreamCalls += value;
-      },
-    };
+  add(name: MetricName, _unit: MetricUnit, value: number): void {
+    const cache = CACHE_OUTCOMES[name];
+    if (cache !== undefined) this.tally.cache = cache;
+    if (UPSTREAM_CALLS.has(name)) this.tally.upstreamCalls += value;
   }
 
-  /** Runs `work` as one request with a fresh summary. */
-  run<T>(work: () => Promise<T>): Promise<T> {
-    return this.storage.run({ upstreamCalls: 0 }, work);
-  }
-
-  /** The current request's summary so far, as log fields (empty outside {@link run}). */
-  current(): Partial<RequestSummary> {
-    const summary = this.storage.getStore();
-    return summary === undefined ? {} : { ...summary };
+  /** The request's summary so far, as log fields. */
+  fields(): RequestSummaryFields {
+    return { ...this.tally };
   }
 }

@@ -3,6 +3,7 @@ import {
   type ChannelRole,
   type IceServersRequestBody,
   type SignalingRequestBody,
+  type StorageSessionRequestBody,
   TRANSPORTS,
 } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -11,6 +12,7 @@ import en from 'zod/v4/locales/en.js';
 import { invalidRequest } from '../core/errors';
 import type { VendRequest } from '../core/model';
 import type { SignalingRequest } from '../core/signaling';
+import type { StorageSessionRequest } from '../core/storage';
 import type { Caller } from './identity';
 
 /** Largest request body accepted, in bytes. The valid bodies are a few dozen bytes. */
@@ -30,6 +32,11 @@ const Body: z.ZodMiniType<IceServersRequestBody> = z.strictObject({
 });
 /** The contract's {@link SignalingRequestBody}: the ICE route's fields but `role`, which the path names. */
 const SignalingBody: z.ZodMiniType<SignalingRequestBody> = z.strictObject(ServerFields);
+
+/** The viewer storage-session route's {@link StorageSessionRequestBody}: its ClientId (KVS's `ClientId` shape), nothing else. */
+const ViewerStorageBody = z.strictObject({ clientId: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{1,256}$/)) });
+/** The master storage-session route's {@link StorageSessionRequestBody}: no field. */
+const MasterStorageBody = z.strictObject({});
 
 function describe(error: z.core.$ZodError): string {
   return error.issues
@@ -104,4 +111,24 @@ export function parseSignalingRequest(
     masterChannels: caller.masterChannels,
     viewerPool: caller.viewerPool,
   };
+}
+
+/** Turns an event of `role`'s storage-session route into its request, or throws a 400 `VendingError`. */
+export function parseStorageSessionRequest(
+  event: APIGatewayProxyEventV2,
+  caller: Caller,
+  role: ChannelRole,
+): StorageSessionRequest {
+  const channel = channelName(event);
+  const common = {
+    channel,
+    grantedChannels: caller.grantedChannels,
+    masterChannels: caller.masterChannels,
+    viewerPool: caller.viewerPool,
+  };
+  if (role === 'MASTER') {
+    parseBody(event, MasterStorageBody);
+    return { ...common, role };
+  }
+  return { ...common, role, clientId: parseBody(event, ViewerStorageBody).clientId };
 }

@@ -3,6 +3,7 @@ import type {
   ErrorCode,
   IceServersAnswer,
   SignalingAnswer,
+  StorageSessionAnswer,
 } from '@kvs-ice-broker/client/contract';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { VendingError } from '../core/errors';
@@ -24,7 +25,7 @@ const DEFAULT_RETRY_AFTER: Partial<Record<ErrorCode, number>> = { Throttled: 1, 
 
 function json(
   statusCode: number,
-  body: IceServersAnswer | SignalingAnswer | ErrorAnswer,
+  body: IceServersAnswer | SignalingAnswer | StorageSessionAnswer | ErrorAnswer,
   headers: Record<string, string> = {},
 ): APIGatewayProxyStructuredResultV2 {
   return {
@@ -35,8 +36,9 @@ function json(
 }
 
 /** A 200 with one of the contract's answers. */
-export const okResponse = (answer: IceServersAnswer | SignalingAnswer): APIGatewayProxyStructuredResultV2 =>
-  json(200, answer);
+export const okResponse = (
+  answer: IceServersAnswer | SignalingAnswer | StorageSessionAnswer,
+): APIGatewayProxyStructuredResultV2 => json(200, answer);
 
 /** The one place errors become HTTP: known errors keep their safe message, anything else is a generic 500. */
 export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2 & { statusCode: number } {

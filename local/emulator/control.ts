@@ -6,6 +6,7 @@ import { type FaultRegistry, FaultValidationError, operationSchema } from './fau
 import { OPERATIONS } from './model';
 import { type QuotaEnforcer, quotaSettingsSchema } from './quotas';
 import type { SignalingService } from './signaling';
+import type { StorageChannelStats } from './storage-agent';
 
 /** A control API answer: JSON body, or none for 204. */
 export interface ControlResponse {
@@ -127,10 +128,16 @@ export function handleControl(
     clock: EmulatorClock;
     quotas: QuotaEnforcer;
     signaling: SignalingService;
+    storageStats?: () => Record<string, StorageChannelStats>;
   },
 ): ControlResponse {
   const routes: Record<string, Record<string, () => ControlResponse>> = {
-    '/_emulator/stats': { GET: () => ({ status: 200, body: deps.stats.snapshot() }) },
+    '/_emulator/stats': {
+      GET: () => ({
+        status: 200,
+        body: { ...deps.stats.snapshot(), ...(deps.storageStats ? { storage: deps.storageStats() } : {}) },
+      }),
+    },
     '/_emulator/stats/reset': {
       POST: () => {
         deps.stats.reset();

@@ -43,6 +43,9 @@ const CHANNEL_OPERATIONS: ReadonlySet<Operation> = new Set([
   'GetSignalingChannelEndpoint',
   'DescribeSignalingChannel',
   'GetIceServerConfig',
+  'DescribeMediaStorageConfiguration',
+  'JoinStorageSession',
+  'JoinStorageSessionAsViewer',
 ]);
 
 /** The fault targets of the HTTP operations, from the model table. */

@@ -48,8 +48,8 @@ export interface IamSettings {
  *   stack writes: AssumeRole of the scoped role, GetParameter of the blocked-callers parameter.
  * - The scoped role's statements are the stack's too (`scopedRoleStatements` unless the runner
  *   says otherwise): the two KVS calls on the served channels, plus the served roles' Connect.
- * - The developer user (`npm start` prints its keys) may assume the scoped role and describe and
- *   list channels, nothing else: a script does what the function does, with no more rights. The
+ * - The developer user (`npm start` prints its keys) may assume the scoped role, describe and
+ *   list channels and describe their media storage, nothing else: a script does what the function does, with no more rights. The
  *   local scoped role trusts it besides the execution role; a deployed one trusts the execution
  *   role only, so on AWS such a script needs its principal added to that role's trust policy.
  * - The sample viewer user (with `EmulatorOptions.sampleViewerUser` only) is what the KVS WebRTC
@@ -91,7 +91,11 @@ export class AccountIam {
         { Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: [settings.scopedRoleArn] },
         {
           Effect: 'Allow',
-          Action: ['kinesisvideo:ListSignalingChannels', 'kinesisvideo:DescribeSignalingChannel'],
+          Action: [
+            'kinesisvideo:ListSignalingChannels',
+            'kinesisvideo:DescribeSignalingChannel',
+            'kinesisvideo:DescribeMediaStorageConfiguration',
+          ],
           Resource: ['*'],
         },
       ]),

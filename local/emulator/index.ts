@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONNECT_ACTIONS } from '../../lambda/contract';
+import { NO_INGESTION_PARTITIONS } from '../../lib/regions';
 import { StatsRecorder } from './call-stats';
 import { EmulatorClock } from './clock';
 import { CredentialStore } from './credentials';
 import { type EndpointServer, startEndpoint } from './endpoint-server';
+import { AwsError } from './errors';
 import { FaultRegistry, OPERATION_FAULT_TARGETS, Sleeper } from './faults';
 import { AccountIam } from './iam';
+import type { EmulatedStorage } from './operation';
 import { resolveOptions } from './options';
 import { QuotaEnforcer } from './quotas';
 import { createRouter, refuseUpgrade } from './router';
@@ -131,6 +134,47 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       listening,
     );
     started.push(https);
+    // The storage API (WebRTC ingestion): the WEBRTC endpoint GetSignalingChannelEndpoint names.
+    let routeStorage: ReturnType<typeof createRouter> = () => undefined;
+    const storageServer = await startEndpoint(
+      { request: (req, res) => routeStorage(req, res), upgrade: refuseUpgrade },
+      0,
+      undefined,
+      listening,
+    );
+    started.push(storageServer);
+    const storageChannels = new Set(options.storageChannels ?? []);
+    for (const name of storageChannels)
+      if (!channelArns.has(name))
+        throw new TypeError(`startEmulator: storage channel "${name}" is not among channels`);
+    // Not more permissive than AWS: no channel records media where KVS offers no ingestion (lib/regions.ts).
+    if (storageChannels.size > 0 && NO_INGESTION_PARTITIONS.includes(config.partition))
+      throw new TypeError(
+        `startEmulator: storageChannels in ${config.partition}: KVS offers no WebRTC ingestion in the China Regions`,
+      );
+    // The recording peer (werift) is loaded only where a channel records media.
+    const agent =
+      storageChannels.size > 0
+        ? new (await import('./storage-agent')).StorageAgent(signaling, storageChannels)
+        : undefined;
+    if (agent) signaling.attachStorage(agent);
+    const storage: EmulatedStorage = {
+      channels: storageChannels,
+      // Handed out on [::1] in dual-stack mode, as the signaling endpoints are.
+      endpoint: `http://${host}:${storageServer.port}`,
+      streamArn: (name) =>
+        `arn:${config.partition}:kinesisvideo:${config.region}:${config.accountId}:stream/${name}-storage/${createdAt}`,
+      join: (name, clientId) => {
+        if (!agent || !storageChannels.has(name))
+          throw new AwsError(
+            'InvalidArgumentException',
+            400,
+            `The channel ${name} is not configured for media storage.`,
+          );
+        if (clientId === undefined) agent.joinAsMaster(name);
+        else agent.joinAsViewer(name, clientId);
+      },
+    };
     let routeControl: ReturnType<typeof createRouter> = () => undefined;
     const control = await startEndpoint(
       { request: (req, res) => routeControl(req, res), upgrade: refuseUpgrade },
@@ -146,10 +190,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       master: `${wss}://${host}:${master.port}`,
       viewer: `${wss}://${host}:${viewer.port}`,
     };
-    const ctx = { ...config, url, signalingEndpoints, channelArns, createdAt, credentials, iam };
-    const deps = { stats, faults, sleeper, clock, quotas, parameters, signaling };
+    const ctx = { ...config, url, signalingEndpoints, channelArns, createdAt, credentials, iam, storage };
+    const deps = {
+      stats,
+      faults,
+      sleeper,
+      clock,
+      quotas,
+      parameters,
+      signaling,
+      // The stats JSON has `storage` only where a channel records media.
+      ...(agent ? { storageStats: () => agent.stats() } : {}),
+    };
     routeControl = createRouter(ctx, deps, 'control');
     routeSignaling = createRouter(ctx, deps, 'signaling');
+    routeStorage = createRouter(ctx, deps, 'storage');
 
     return {
       url,
@@ -183,8 +238,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       parameterReads: () => parameters.reads(),
       signaling,
       signalingEndpoints,
+      storageEndpoint: storage.endpoint,
+      storageStats: () => agent?.stats() ?? {},
       close: async () => {
         sleeper.cancelAll();
+        await agent?.close();
         await signaling.close();
         await closeAll();
       },

@@ -42,14 +42,22 @@ export function authorizeKvs(
   action: string,
   resource: string,
   deniedCode: DeniedCode,
+  deniedStatus: 401 | 403 = 401,
 ): void {
-  ctx.iam.authorize(principal, `kinesisvideo:${action}`, resource, deniedCode, 401);
+  ctx.iam.authorize(principal, `kinesisvideo:${action}`, resource, deniedCode, deniedStatus);
 }
 
 /** One KVS operation on the channel its `ChannelARN` names. */
 export interface ChannelOperation {
-  readonly operation: Extract<Operation, 'GetSignalingChannelEndpoint' | 'GetIceServerConfig'>;
+  readonly operation: Extract<
+    Operation,
+    'GetSignalingChannelEndpoint' | 'GetIceServerConfig' | 'JoinStorageSession' | 'JoinStorageSessionAsViewer'
+  >;
   readonly deniedCode: DeniedCode;
+  /** The input member with the channel's ARN: `ChannelARN`, or the storage API's `channelArn`. */
+  readonly arnMember?: 'ChannelARN' | 'channelArn';
+  /** The refusal's HTTP status: 401 (control plane, signaling), 403 (the storage API). */
+  readonly deniedStatus?: 401 | 403;
   /** Checks what the shape cannot, and returns the call's `ClientId`, if any, and its answer (run once the channel is known to exist). */
   accept(
     input: Record<string, unknown>,
@@ -65,9 +73,9 @@ export interface ChannelOperation {
  */
 export function channelOperation(ctx: EmulatorContext, spec: ChannelOperation): OperationHandler {
   return handler(spec.operation, (input, principal): PreparedCall => {
-    const channel = channelRef(String(input.ChannelARN));
+    const channel = channelRef(String(input[spec.arnMember ?? 'ChannelARN']));
     const { clientId, answer } = spec.accept(input, channel);
-    authorizeKvs(ctx, principal, spec.operation, channel.arn, spec.deniedCode);
+    authorizeKvs(ctx, principal, spec.operation, channel.arn, spec.deniedCode, spec.deniedStatus);
     return {
       channel: channel.name,
       clientId,

@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resourceNotFound } from './errors';
-import {
-  authorizeKvs,
-  type ChannelRef,
-  channelOperation,
-  channelRef,
-  invalidArgument,
-  requireChannel,
-} from './kvs-access';
+import { authorizeKvs, channelOperation, channelRef, invalidArgument, requireChannel } from './kvs-access';
 import { type EmulatorContext, handler, type OperationHandler } from './operation';
 import { mintTurnCredentials } from './turn-credentials';
 
@@ -27,15 +20,14 @@ function requestedEndpoints(config: unknown): { protocols: string[]; role: strin
 
 /**
  * The endpoint of a protocol, as KVS hands them out: the signaling API's HTTPS endpoint, the WSS
- * endpoint of the role (a host per role on KVS, a port per role here), and for WEBRTC a realistic
- * but unserved KVS host name.
+ * endpoint of the role (a host per role on KVS, a port per role here), and for WEBRTC the storage
+ * API's (asked only for a channel that records media).
  */
-function endpointFor(ctx: EmulatorContext, protocol: string, role: string, channel: ChannelRef): string {
+function endpointFor(ctx: EmulatorContext, protocol: string, role: string): string {
   if (protocol === 'HTTPS') return ctx.signalingEndpoints.https;
   if (protocol === 'WSS')
     return role === 'VIEWER' ? ctx.signalingEndpoints.viewer : ctx.signalingEndpoints.master;
-  const id = createHash('sha256').update(channel.arn).digest('hex').slice(0, 8);
-  return `https://w-${id}.kinesisvideo.${ctx.region}.${ctx.dnsSuffix}`;
+  return ctx.storage.endpoint;
 }
 
 function iceServerList(ctx: EmulatorContext, channelArn: string) {
@@ -68,9 +60,18 @@ function channelInfo(ctx: EmulatorContext, name: string, arn: string) {
   };
 }
 
-/** KVS `DescribeSignalingChannel` (control plane): a channel by name or by ARN. */
-function describeSignalingChannel(ctx: EmulatorContext): OperationHandler {
-  return handler('DescribeSignalingChannel', (input, principal) => {
+/**
+ * A control-plane call on one channel, named by exactly one of `ChannelName` and `ChannelARN`:
+ * authorization of `kinesisvideo:<operation>` on the channel's ARN (`channel/<name>/*` for a name
+ * the account does not have), then, when the call runs, ResourceNotFoundException unless the
+ * channel exists, then `answer`'s body.
+ */
+function namedChannelOperation(
+  ctx: EmulatorContext,
+  operation: 'DescribeSignalingChannel' | 'DescribeMediaStorageConfiguration',
+  answer: (name: string, arn: string) => unknown,
+): OperationHandler {
+  return handler(operation, (input, principal) => {
     const { ChannelName, ChannelARN } = input as { ChannelName?: string; ChannelARN?: string };
     if ((ChannelName === undefined) === (ChannelARN === undefined))
       throw invalidArgument('Specify either ChannelName or ChannelARN, not both.');
@@ -80,17 +81,34 @@ function describeSignalingChannel(ctx: EmulatorContext): OperationHandler {
       channel?.arn ??
       ctx.channelArns.get(name) ??
       `arn:${ctx.partition}:kinesisvideo:${ctx.region}:${ctx.accountId}:channel/${name}/*`;
-    authorizeKvs(ctx, principal, 'DescribeSignalingChannel', arn, 'AccessDeniedException');
+    authorizeKvs(ctx, principal, operation, arn, 'AccessDeniedException');
     return {
       channel: name,
       run: () => {
         if (channel) requireChannel(ctx, channel);
         else if (!ctx.channelArns.has(name)) throw resourceNotFound();
-        return JSON.stringify({ ChannelInfo: channelInfo(ctx, name, arn) });
+        return JSON.stringify(answer(name, arn));
       },
     };
   });
 }
+
+/** KVS `DescribeSignalingChannel` (control plane): a channel by name or by ARN. */
+const describeSignalingChannel = (ctx: EmulatorContext): OperationHandler =>
+  namedChannelOperation(ctx, 'DescribeSignalingChannel', (name, arn) => ({
+    ChannelInfo: channelInfo(ctx, name, arn),
+  }));
+
+/**
+ * KVS `DescribeMediaStorageConfiguration` (control plane): a channel's media storage, by name or
+ * ARN: `ENABLED` with its stream for the channels the emulator records, else `DISABLED`.
+ */
+const describeMediaStorageConfiguration = (ctx: EmulatorContext): OperationHandler =>
+  namedChannelOperation(ctx, 'DescribeMediaStorageConfiguration', (name) => ({
+    MediaStorageConfiguration: ctx.storage.channels.has(name)
+      ? { StreamARN: ctx.storage.streamArn(name), Status: 'ENABLED' }
+      : { Status: 'DISABLED' },
+  }));
 
 /** KVS `ListSignalingChannels` (control plane): the channels by name, a page at a time. */
 function listSignalingChannels(ctx: EmulatorContext): OperationHandler {
@@ -119,7 +137,11 @@ function listSignalingChannels(ctx: EmulatorContext): OperationHandler {
   });
 }
 
-/** The KVS operations: the control plane's three, and the signaling API's GetIceServerConfig. */
+/**
+ * The KVS operations: the control plane's (`GetSignalingChannelEndpoint`, `DescribeSignalingChannel`,
+ * `ListSignalingChannels`, `DescribeMediaStorageConfiguration`), the signaling API's
+ * `GetIceServerConfig`, and the storage API's `JoinStorageSession[AsViewer]`.
+ */
 export function kvsOperationHandlers(ctx: EmulatorContext): OperationHandler[] {
   return [
     channelOperation(ctx, {
@@ -128,12 +150,49 @@ export function kvsOperationHandlers(ctx: EmulatorContext): OperationHandler[] {
       accept: (input, channel) => {
         const { protocols, role } = requestedEndpoints(input.SingleMasterChannelEndpointConfiguration);
         const list = () =>
-          protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role, channel) }));
-        return { answer: () => JSON.stringify({ ResourceEndpointList: list() }) };
+          protocols.map((p) => ({ Protocol: p, ResourceEndpoint: endpointFor(ctx, p, role) }));
+        return {
+          answer: () => {
+            // The model's documentation: WEBRTC for a channel not configured for ingestion is refused.
+            if (protocols.includes('WEBRTC') && !ctx.storage.channels.has(channel.name))
+              throw invalidArgument(`The channel ${channel.name} is not configured for WebRTC ingestion.`);
+            return JSON.stringify({ ResourceEndpointList: list() });
+          },
+        };
       },
     }),
     describeSignalingChannel(ctx),
     listSignalingChannels(ctx),
+    describeMediaStorageConfiguration(ctx),
+    channelOperation(ctx, {
+      operation: 'JoinStorageSession',
+      deniedCode: 'AccessDeniedException',
+      arnMember: 'channelArn',
+      deniedStatus: 403,
+      accept: (_input, channel) => ({
+        answer: () => {
+          ctx.storage.join(channel.name);
+          // The model has no output: an empty JSON object.
+          return '{}';
+        },
+      }),
+    }),
+    channelOperation(ctx, {
+      operation: 'JoinStorageSessionAsViewer',
+      deniedCode: 'AccessDeniedException',
+      arnMember: 'channelArn',
+      deniedStatus: 403,
+      accept: (input, channel) => {
+        const clientId = String(input.clientId);
+        return {
+          clientId,
+          answer: () => {
+            ctx.storage.join(channel.name, clientId);
+            return '{}';
+          },
+        };
+      },
+    }),
     channelOperation(ctx, {
       operation: 'GetIceServerConfig',
       deniedCode: 'NotAuthorizedException',

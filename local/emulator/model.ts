@@ -3,7 +3,7 @@ import { type Shape, type StructureShape, structure } from './shapes';
 /**
  * The emulated operations as the AWS service models define them (botocore 1.43's
  * `data/<service>/<version>/service-2.json`: sts 2011-06-15, kinesisvideo 2017-09-30,
- * kinesis-video-signaling 2019-12-04, ssm 2014-11-06): where each is served, how it is called,
+ * kinesis-video-signaling 2019-12-04, kinesis-video-webrtc-storage 2018-05-10, ssm 2014-11-06): where each is served, how it is called,
  * its input shape and its modelled errors. One row per operation: the router, the validation, the
  * fault injection and the conformance test (test/local/emulator/conformance.test.ts, which reads
  * the models where botocore is installed) all read this table.
@@ -17,6 +17,9 @@ export const OPERATIONS = [
   'DescribeSignalingChannel',
   'ListSignalingChannels',
   'GetIceServerConfig',
+  'DescribeMediaStorageConfiguration',
+  'JoinStorageSession',
+  'JoinStorageSessionAsViewer',
   'GetParameter',
 ] as const;
 
@@ -32,9 +35,11 @@ export type ProtocolName = 'awsQuery' | 'restJson' | 'awsJson';
 /**
  * Where an operation is served: `control` is the emulator's main port (STS, SSM and the KVS
  * control plane, `kinesisvideo.<region>.amazonaws.com` on AWS); `signaling` is the HTTPS endpoint
- * `GetSignalingChannelEndpoint` hands out (`https://r-….kinesisvideo.<region>.amazonaws.com`).
+ * `GetSignalingChannelEndpoint` hands out (`https://r-….kinesisvideo.<region>.amazonaws.com`);
+ * `storage` the `WEBRTC` endpoint it hands out for a channel that records media (the WebRTC
+ * storage API, `JoinStorageSession[AsViewer]`).
  */
-export type EndpointKind = 'control' | 'signaling';
+export type EndpointKind = 'control' | 'signaling' | 'storage';
 
 /** A modelled error: its code (the model's `error.code`, else the shape name), HTTP status and message member. */
 export interface ModelledError {
@@ -83,6 +88,19 @@ const KVS_CONTROL = {
   notFound: kvs('ResourceNotFoundException', 404),
   inUse: kvs('ResourceInUseException', 400),
   accessDenied: kvs('AccessDeniedException', 401),
+};
+
+/** The storage API's errors: `message`, and AccessDeniedException a 403 (kinesis-video-webrtc-storage 2018-05-10). */
+const KVS_STORAGE = [
+  kvs('ClientLimitExceededException', 400, 'message'),
+  kvs('InvalidArgumentException', 400, 'message'),
+  kvs('AccessDeniedException', 403, 'message'),
+  kvs('ResourceNotFoundException', 404, 'message'),
+];
+/** The storage API's ChannelArn (its own pattern, any partition) and ClientId. */
+const storageChannelArn: Shape = {
+  type: 'string',
+  pattern: '^arn:(aws[a-zA-Z-]*):kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/[a-zA-Z0-9_.-]+/[0-9]+$',
 };
 
 export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
@@ -198,6 +216,41 @@ export const OPERATION_MODELS: Readonly<Record<Operation, OperationModel>> = {
       kvs('NotAuthorizedException', 401),
     ],
   },
+  DescribeMediaStorageConfiguration: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'control',
+    http: { method: 'POST', requestUri: '/describeMediaStorageConfiguration' },
+    input: structure({ ChannelName: channelName, ChannelARN: channelArn }),
+    errors: [
+      KVS_CONTROL.notFound,
+      KVS_CONTROL.invalidArgument,
+      KVS_CONTROL.accessDenied,
+      KVS_CONTROL.clientLimit,
+    ],
+  },
+  JoinStorageSession: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'storage',
+    http: { method: 'POST', requestUri: '/joinStorageSession' },
+    input: structure({ channelArn: storageChannelArn }, ['channelArn']),
+    errors: KVS_STORAGE,
+  },
+  JoinStorageSessionAsViewer: {
+    service: 'kinesisvideo',
+    protocol: 'restJson',
+    endpoint: 'storage',
+    http: { method: 'POST', requestUri: '/joinStorageSessionAsViewer' },
+    input: structure(
+      {
+        channelArn: storageChannelArn,
+        clientId: { type: 'string', min: 1, max: 256, pattern: '^[a-zA-Z0-9_.-]+$' },
+      },
+      ['channelArn', 'clientId'],
+    ),
+    errors: KVS_STORAGE,
+  },
   GetParameter: {
     service: 'ssm',
     protocol: 'awsJson',
@@ -229,9 +282,22 @@ export const VALIDATION_CODES: Readonly<Record<SigningService, string>> = {
 export const modelledError = (operation: Operation, code: string): ModelledError | undefined =>
   OPERATION_MODELS[operation].errors.find((error) => error.code === code);
 
-/** The message member of a modelled error code, for the JSON protocols (a service's own codes are unique). */
-export const MESSAGE_MEMBERS: ReadonlyMap<string, 'Message' | 'message'> = new Map(
-  Object.values(OPERATION_MODELS)
-    .filter((model) => model.protocol !== 'awsQuery')
-    .flatMap((model) => model.errors.map((error) => [error.code, error.messageMember] as const)),
-);
+/** The message member of each modelled error code of the JSON operations served at `endpoint`. */
+const messageMembersAt = (endpoint: EndpointKind): ReadonlyMap<string, 'Message' | 'message'> =>
+  new Map(
+    Object.values(OPERATION_MODELS)
+      .filter((model) => model.endpoint === endpoint && model.protocol !== 'awsQuery')
+      .flatMap((model) => model.errors.map((error) => [error.code, error.messageMember] as const)),
+  );
+
+/**
+ * The message member of a modelled error code, for the JSON protocols, per endpoint: an
+ * endpoint's codes are unique, but KVS's APIs spell the same code apart (the storage API's
+ * `ClientLimitExceededException`, `InvalidArgumentException`, `AccessDeniedException` and
+ * `ResourceNotFoundException` carry `message`, the control plane's `Message`).
+ */
+export const MESSAGE_MEMBERS: Readonly<Record<EndpointKind, ReadonlyMap<string, 'Message' | 'message'>>> = {
+  control: messageMembersAt('control'),
+  signaling: messageMembersAt('signaling'),
+  storage: messageMembersAt('storage'),
+};

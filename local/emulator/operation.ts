@@ -2,7 +2,7 @@ import type { CredentialStore, Principal } from './credentials';
 import type { AccountIam } from './iam';
 import { OPERATION_MODELS, type Operation, type OperationModel } from './model';
 import type { EmulatorConfig } from './options';
-import { PROTOCOLS, type Protocol } from './protocols';
+import { type Protocol, protocolOf } from './protocols';
 import type { SignalingEndpoints } from './types';
 
 /** Everything an operation needs to know about the emulated account. */
@@ -17,6 +17,20 @@ export interface EmulatorContext extends EmulatorConfig {
   readonly createdAt: number;
   readonly credentials: CredentialStore;
   readonly iam: AccountIam;
+  /** WebRTC ingestion: the channels that record media, their `WEBRTC` endpoint, and the recording peer. */
+  readonly storage: EmulatedStorage;
+}
+
+/** The emulator's WebRTC ingestion (local/emulator/storage-agent.ts). */
+export interface EmulatedStorage {
+  /** Names of the channels whose media storage is `ENABLED`. */
+  readonly channels: ReadonlySet<string>;
+  /** The storage API's endpoint (`GetSignalingChannelEndpoint`, protocol `WEBRTC`). */
+  readonly endpoint: string;
+  /** The Kinesis video stream a channel records into. */
+  streamArn(channel: string): string;
+  /** Has the recording peer join the master (`clientId` undefined) or a viewer; throws an AwsError as KVS refuses. */
+  join(channel: string, clientId?: string): void;
 }
 
 /** A request that passed validation and authorization and is about to reach its operation. */
@@ -43,5 +57,5 @@ export interface OperationHandler {
 /** A handler for `operation` (its model and protocol from the table) with the given behaviour. */
 export const handler = (operation: Operation, prepare: OperationHandler['prepare']): OperationHandler => {
   const model = OPERATION_MODELS[operation];
-  return { operation, model, protocol: PROTOCOLS[model.protocol], prepare };
+  return { operation, model, protocol: protocolOf(model), prepare };
 };

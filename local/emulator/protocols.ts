@@ -1,5 +1,5 @@
 import { type AuthFailureReason, AwsError } from './errors';
-import { MESSAGE_MEMBERS, type ProtocolName } from './model';
+import { type EndpointKind, MESSAGE_MEMBERS, type OperationModel, type ProtocolName } from './model';
 
 const XML_ENTITIES: Record<string, string> = {
   '&': '&amp;',
@@ -81,13 +81,14 @@ const authError = (protocol: ProtocolName, reason: AuthFailureReason, message: s
 };
 
 /**
- * The member a JSON error body carries its message in: the modelled error's own (`Message` for
- * most KVS errors, `message` for InvalidClientException and SessionExpiredException, as the
+ * The member a JSON error body at `endpoint` carries its message in: the modelled error's own
+ * (`Message` for most errors of KVS's control plane and signaling API, `message` for
+ * InvalidClientException, SessionExpiredException and every error of the storage API, as the
  * models declare them and botocore reads them into `e.response`), `message` for errors no model
  * declares (authentication, serialization).
  */
-const messageBody = (error: AwsError): Record<string, string> => ({
-  [MESSAGE_MEMBERS.get(error.code) ?? 'message']: error.message,
+const messageBody = (error: AwsError, endpoint: EndpointKind): Record<string, string> => ({
+  [MESSAGE_MEMBERS[endpoint].get(error.code) ?? 'message']: error.message,
 });
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -120,8 +121,8 @@ const jsonHeaders = (contentType: string, requestId: string) => ({
   'x-amzn-requestid': requestId,
 });
 
-/** KVS and KVS signaling: REST-JSON; the error code travels in `x-amzn-ErrorType`. */
-export const restJson: Protocol = {
+/** KVS's control plane, signaling API or storage API (`endpoint`): REST-JSON; the error code travels in `x-amzn-ErrorType`. */
+const restJsonAt = (endpoint: EndpointKind): Protocol => ({
   name: 'restJson',
   authError: (reason, message) => authError('restJson', reason, message),
   throttle: () => new AwsError('ClientLimitExceededException', 400, 'The request was throttled.'),
@@ -129,7 +130,7 @@ export const restJson: Protocol = {
   error: (error, requestId) => ({
     status: error.status,
     headers: { ...jsonHeaders('application/json', requestId), 'x-amzn-errortype': error.code },
-    body: JSON.stringify(messageBody(error)),
+    body: JSON.stringify(messageBody(error, endpoint)),
   }),
   ok: (body, requestId) => ({ status: 200, headers: jsonHeaders('application/json', requestId), body }),
   malformed: (_operation, requestId) => ({
@@ -137,7 +138,16 @@ export const restJson: Protocol = {
     headers: jsonHeaders('application/json', requestId),
     body: '{"IceServerList":[{"Uris":',
   }),
+});
+
+/** REST-JSON at each endpoint: the same wire format, each API's own message members. */
+export const REST_JSON: Readonly<Record<EndpointKind, Protocol>> = {
+  control: restJsonAt('control'),
+  signaling: restJsonAt('signaling'),
+  storage: restJsonAt('storage'),
 };
+/** KVS's control plane (REST-JSON). */
+export const restJson = REST_JSON.control;
 
 const AWS_JSON_1_1 = 'application/x-amz-json-1.1';
 
@@ -153,7 +163,7 @@ export const awsJson: Protocol = {
   error: (error, requestId) => ({
     status: error.status,
     headers: jsonHeaders(AWS_JSON_1_1, requestId),
-    body: JSON.stringify({ __type: error.code, ...messageBody(error) }),
+    body: JSON.stringify({ __type: error.code, ...messageBody(error, 'control') }),
   }),
   ok: (body, requestId) => ({ status: 200, headers: jsonHeaders(AWS_JSON_1_1, requestId), body }),
   malformed: (_operation, requestId) => ({
@@ -163,8 +173,11 @@ export const awsJson: Protocol = {
   }),
 };
 
-/** Each protocol by name. */
-export const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = { awsQuery, restJson, awsJson };
+const PROTOCOLS: Readonly<Record<Exclude<ProtocolName, 'restJson'>, Protocol>> = { awsQuery, awsJson };
+
+/** The protocol an operation is answered in: its model's, at the endpoint that serves it. */
+export const protocolOf = (model: Pick<OperationModel, 'protocol' | 'endpoint'>): Protocol =>
+  model.protocol === 'restJson' ? REST_JSON[model.endpoint] : PROTOCOLS[model.protocol];
 
 /**
  * KVS's answer to an operation sent to the wrong endpoint (`GetIceServerConfig` to the control

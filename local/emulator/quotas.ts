@@ -28,6 +28,10 @@ export const AWS_QUOTAS: Readonly<Record<Operation, OperationQuota>> = {
   DescribeSignalingChannel: { perAccount: 300, perChannel: 5 },
   ListSignalingChannels: { perAccount: 50 },
   GetIceServerConfig: { perChannel: 5, perAccount: 100 },
+  // KVS WebRTC developer guide, "Service quotas": control plane, and "WebRTC ingestion service quotas".
+  DescribeMediaStorageConfiguration: { perAccount: 50, perChannel: 5 },
+  JoinStorageSession: { perAccount: 50, perChannel: 2 },
+  JoinStorageSessionAsViewer: { perAccount: 50, perChannel: 2 },
   GetParameter: { perAccount: 40 },
 };
 
@@ -77,6 +81,9 @@ export const quotaSettingsSchema = z.strictObject({
       DescribeSignalingChannel: channelQuota.optional(),
       ListSignalingChannels: accountQuota.optional(),
       GetIceServerConfig: channelQuota.optional(),
+      DescribeMediaStorageConfiguration: channelQuota.optional(),
+      JoinStorageSession: channelQuota.optional(),
+      JoinStorageSessionAsViewer: channelQuota.optional(),
       GetParameter: accountQuota.optional(),
     } satisfies Record<Operation, unknown>)
     .optional(),

@@ -11,13 +11,22 @@ import { type FaultRegistry, faultResponse, type Sleeper } from './faults';
 import { kvsOperationHandlers } from './kvs';
 import { type EndpointKind, VALIDATION_CODES } from './model';
 import type { EmulatorContext, OperationHandler, PreparedCall } from './operation';
-import { awsJson, awsQuery, type Protocol, restJson, type WireResponse, wrongEndpoint } from './protocols';
+import {
+  awsJson,
+  awsQuery,
+  type Protocol,
+  REST_JSON,
+  restJson,
+  type WireResponse,
+  wrongEndpoint,
+} from './protocols';
 import type { QuotaEnforcer } from './quotas';
 import { serializationError, validateInput } from './shapes';
 import type { SignalingService } from './signaling';
 import { rawRequest } from './sigv4';
 import { authenticate } from './sigv4-verifier';
 import { type ParameterStore, parameterHandler } from './ssm';
+import type { StorageChannelStats } from './storage-agent';
 import { stsHandlers } from './sts';
 
 /** Largest request body accepted; every real STS/KVS/SSM request is far below it. */
@@ -34,6 +43,8 @@ export interface RouterDeps {
   readonly parameters: ParameterStore;
   /** The KVS signaling WebSocket service, for its control routes (`/_emulator/signaling…`). */
   readonly signaling: SignalingService;
+  /** The recording peer's counts per channel (`storage` of `GET /_emulator/stats`). */
+  readonly storageStats?: () => Record<string, StorageChannelStats>;
 }
 
 const CONTROL_PREFIX = '/_emulator/';
@@ -191,7 +202,7 @@ function answerCors(req: IncomingMessage, res: ServerResponse): boolean {
 
 /** The protocol an endpoint answers in when it cannot tell the operation (a body too large to read). */
 function protocolOf(req: IncomingMessage, path: string, endpoint: EndpointKind): Protocol {
-  if (endpoint === 'signaling') return restJson;
+  if (endpoint !== 'control') return REST_JSON[endpoint];
   if (req.headers['x-amz-target'] !== undefined) return awsJson;
   return path === '/' ? awsQuery : restJson;
 }

@@ -9,7 +9,17 @@ import type { ModelledError } from './model';
 import { restJson } from './protocols';
 import { admitArrival } from './quotas';
 import { type AdmittedConnection, admitConnection, type ConnectExpectation } from './signaling-auth';
+import type { StorageSignaling } from './storage-agent';
 import type { ActiveFault } from './types';
+
+/** What the signaling service asks the storage agent (the recording peer of channels that record media). */
+export interface StorageRouting {
+  readonly storesMedia: ReadonlySet<string>;
+  /** Whether a viewer joined the channel's storage session: its messages then reach the agent. */
+  hasViewer(channel: string, clientId: string): boolean;
+  /** A message for the agent: from the master (`clientId` undefined) or a joined viewer. */
+  receive(channel: string, clientId: string | undefined, action: string, payload: string): void;
+}
 
 /**
  * The KVS signaling service's limits, from the KVS WebRTC developer guide ("Signaling API
@@ -137,7 +147,8 @@ const count = (record: Record<string, number>, key: string) => {
  * one master per channel and one connection per viewer ClientId that messages reach (the newest
  * takes precedence; the older stays open, unreached), and the limits of {@link SIGNALING_LIMITS}.
  */
-export class SignalingService implements SignalingControl {
+export class SignalingService implements SignalingControl, StorageSignaling {
+  private storage?: StorageRouting;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly channels = new Map<string, ChannelState>();
   private readonly faultRegistry = new FaultRegistry<ConnectAction>({
@@ -364,6 +375,25 @@ export class SignalingService implements SignalingControl {
       );
     }
     const state = this.channel(peer.channel);
+    const { storage } = this;
+    // A channel that records media: the master and the joined viewers talk to the recording peer,
+    // and a viewer that has not joined the storage session cannot reach the master.
+    if (storage?.storesMedia.has(peer.channel)) {
+      const toAgent =
+        peer.clientId === undefined
+          ? recipientClientId === STORAGE_AGENT
+          : storage.hasViewer(peer.channel, peer.clientId);
+      if (toAgent) {
+        count(this.counters.delivered, String(action));
+        storage.receive(peer.channel, peer.clientId, String(action), messagePayload);
+        return undefined;
+      }
+      if (peer.clientId !== undefined) {
+        return invalid(
+          'The channel records media: viewers reach it through its storage session (JoinStorageSessionAsViewer), not the master.',
+        );
+      }
+    }
     let recipient: Peer | undefined;
     if (peer.clientId === undefined) {
       // The master names the viewer; a viewer's recipientClientId is ignored (it can only reach the master).
@@ -383,6 +413,33 @@ export class SignalingService implements SignalingControl {
       ...(peer.clientId !== undefined ? { senderClientId: peer.clientId } : {}),
     });
     return undefined;
+  }
+
+  /** Routes messages to and from the storage agent (the recording peer), as KVS does for channels that record media. */
+  attachStorage(storage: StorageRouting): void {
+    this.storage = storage;
+  }
+
+  hasMaster(channel: string): boolean {
+    return this.channels.get(channel)?.master !== undefined;
+  }
+
+  hasViewer(channel: string, clientId: string): boolean {
+    return this.channels.get(channel)?.viewers.has(clientId) ?? false;
+  }
+
+  toMaster(channel: string, action: 'SDP_OFFER' | 'ICE_CANDIDATE', payload: string): void {
+    const master = this.channels.get(channel)?.master;
+    if (!master) return;
+    count(this.counters.delivered, action);
+    send(master.socket, { messageType: action, messagePayload: payload, senderClientId: STORAGE_AGENT });
+  }
+
+  toViewer(channel: string, clientId: string, action: 'SDP_OFFER' | 'ICE_CANDIDATE', payload: string): void {
+    const viewer = this.channels.get(channel)?.viewers.get(clientId);
+    if (!viewer) return;
+    count(this.counters.delivered, action);
+    send(viewer.socket, { messageType: action, messagePayload: payload });
   }
 
   stats(): SignalingStats {
@@ -435,6 +492,13 @@ export class SignalingService implements SignalingControl {
     return new Promise((resolve) => this.wss.close(() => resolve()));
   }
 }
+
+/**
+ * The recording peer's ClientId toward the master (local/emulator/storage-agent.ts): the emulator's
+ * choice, `AWS_`-prefixed as KVS keeps that prefix from viewers; KVS's own is not documented.
+ */
+export const STORAGE_AGENT_CLIENT_ID = 'AWS_KVS_STORAGE_AGENT_EMULATOR';
+const STORAGE_AGENT = STORAGE_AGENT_CLIENT_ID;
 
 const invalid = (message: string) => new AwsError('InvalidArgumentException', 400, message);
 

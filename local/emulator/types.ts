@@ -1,6 +1,7 @@
 import type { PolicyStatementJson } from '../../lib/iam-policies';
 import type { Operation } from './model';
 import type { SignalingControl, SignalingLimits } from './signaling';
+import type { StorageChannelStats } from './storage-agent';
 
 /** Every {@link FaultKind}. */
 export const FAULT_KINDS = ['throttle', 'serverError', 'malformed', 'drop', 'notFound', 'error'] as const;
@@ -146,6 +147,13 @@ export interface EmulatorOptions {
   accountId?: string;
   /** Names of the signaling channels that exist. */
   channels: string[];
+  /**
+   * The channels among `channels` that record media (WebRTC ingestion: their media storage is
+   * `ENABLED`): `GetSignalingChannelEndpoint` hands out their `WEBRTC` endpoint, and
+   * `JoinStorageSession[AsViewer]` makes the emulator's recording peer (werift) offer to their
+   * master or viewer. Default none.
+   */
+  storageChannels?: readonly string[];
   /**
    * The function's own credentials: a session of its execution role, whose permissions are the
    * stack's `executionRoleStatements` (lib/iam-policies.ts). Default: a random `AKIA…` key pair.
@@ -308,6 +316,10 @@ export interface Emulator {
   readonly signaling: SignalingControl;
   /** The signaling endpoints `GetSignalingChannelEndpoint` hands out. */
   readonly signalingEndpoints: SignalingEndpoints;
+  /** The storage API's endpoint (`WEBRTC` of `GetSignalingChannelEndpoint`, for channels that record media). */
+  readonly storageEndpoint: string;
+  /** The recording peer's counts per channel that joined a storage session (also `storage` of `GET /_emulator/stats`). */
+  storageStats(): Record<string, StorageChannelStats>;
   /** Closes the server and every open socket. */
   close(): Promise<void>;
 }

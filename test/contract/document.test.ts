@@ -8,6 +8,9 @@ import {
   SIGNALING_ROUTE_PATHS,
   type SignalingAnswer,
   type SignalingRequestBody,
+  STORAGE_SESSION_ROUTE_PATHS,
+  type StorageSessionAnswer,
+  type StorageSessionRequestBody,
 } from '@kvs-ice-broker/client/contract';
 import { describe, expect, it } from 'vitest';
 import { VendingError } from '../../lambda/core/errors';
@@ -115,7 +118,13 @@ function references(node: unknown): string[] {
 
 describe('docs/openapi.json', () => {
   it('documents the routes the stack can deploy, and no other', () => {
-    const routes = [ICE_SERVERS_ROUTE_PATH, SIGNALING_ROUTE_PATHS.VIEWER, SIGNALING_ROUTE_PATHS.MASTER];
+    const routes = [
+      ICE_SERVERS_ROUTE_PATH,
+      SIGNALING_ROUTE_PATHS.VIEWER,
+      SIGNALING_ROUTE_PATHS.MASTER,
+      STORAGE_SESSION_ROUTE_PATHS.VIEWER,
+      STORAGE_SESSION_ROUTE_PATHS.MASTER,
+    ];
     expect(Object.keys(document.paths)).toEqual(routes);
     for (const route of routes) {
       expect(Object.keys(document.paths[route] ?? {}).sort()).toEqual(['parameters', 'post']);
@@ -229,6 +238,10 @@ const SIGNALING_ANSWER = {
   clientId: 'u-alice.v0',
   viewerSlot: { slot: 0, of: 3 },
   region: 'us-west-2',
+  mediaStorage: {
+    enabled: true,
+    join: { path: '/v1/channels/demo/storage-session/viewer', body: { clientId: 'u-alice.v0' } },
+  },
   signaling: {
     url: 'wss://v-1a2b3c4d.kinesisvideo.us-west-2.amazonaws.com/?X-Amz-ChannelARN=x',
     expiresAt: '2025-12-31T23:59:00.000Z',
@@ -243,6 +256,13 @@ const ICE_SERVERS_REQUEST = {
   maxServerSets: 1,
 } satisfies Required<IceServersRequestBody>;
 const SIGNALING_REQUEST = { transports: ['tls'], maxServerSets: 1 } satisfies Required<SignalingRequestBody>;
+const STORAGE_SESSION_ANSWER = {
+  role: 'VIEWER',
+  clientId: 'u-alice.v0',
+  channelArn: 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000',
+  streamArn: 'arn:aws:kinesisvideo:us-west-2:123456789012:stream/demo/1700000000000',
+} satisfies Required<StorageSessionAnswer>;
+const STORAGE_SESSION_REQUEST = { clientId: 'u-alice.v0' } satisfies Required<StorageSessionRequestBody>;
 
 /** The property names a component schema documents, sorted (`path`: a nested object's properties). */
 function documentedFields(schema: string, ...path: string[]): string[] {
@@ -259,6 +279,8 @@ describe("the contract's wire types", () => {
     ['ErrorAnswer', 'ErrorInvalidRequest', ERROR_ANSWER],
     ['IceServersRequestBody', 'IceServersRequest', ICE_SERVERS_REQUEST],
     ['SignalingRequestBody', 'SignalingRequest', SIGNALING_REQUEST],
+    ['StorageSessionAnswer', 'StorageSessionResponse', STORAGE_SESSION_ANSWER],
+    ['StorageSessionRequestBody', 'StorageSessionRequest', STORAGE_SESSION_REQUEST],
   ])('name in %s the fields docs/openapi.json documents in %s, of the types it says', (_, schema, sample) => {
     expect(fields(sample)).toEqual(documentedFields(schema));
     expect(schemaProblem({ $ref: `#/components/schemas/${schema}` }, sample)).toBeUndefined();
@@ -283,5 +305,11 @@ describe("the contract's wire types", () => {
       documentedFields('SignalingConnection', 'viewerSlot'),
     );
     expect(fields(ERROR_ANSWER.error)).toEqual(documentedFields('ErrorInvalidRequest', 'error'));
+    expect(fields(SIGNALING_ANSWER.mediaStorage)).toEqual(
+      documentedFields('SignalingConnection', 'mediaStorage'),
+    );
+    expect(fields(SIGNALING_ANSWER.mediaStorage.join)).toEqual(
+      documentedFields('SignalingConnection', 'mediaStorage', 'join'),
+    );
   });
 });

@@ -124,6 +124,21 @@ describe('configuration at cold start', () => {
     );
   });
 
+  describe('storage sessions', () => {
+    it('are off unless STORAGE_SESSIONS=true', () => {
+      expect(loadConfig({ ...valid, SIGNALING_ROLES: 'viewer' }).storageSessions).toBe(false);
+      expect(
+        loadConfig({ ...valid, SIGNALING_ROLES: 'viewer', STORAGE_SESSIONS: 'true' }).storageSessions,
+      ).toBe(true);
+    });
+
+    it('fail the cold start without SIGNALING_ROLES: a join needs a signaling connection', () => {
+      expect(() => loadConfig({ ...valid, STORAGE_SESSIONS: 'true' })).toThrow(
+        "STORAGE_SESSIONS=true needs SIGNALING_ROLES: a storage session joins a viewer's or master's signaling connection",
+      );
+    });
+  });
+
   describe('the shared table', () => {
     it('has none unless SHARED_TABLE names one, and no shared cache unless SHARED_CACHE=true', () => {
       expect(loadConfig(valid)).toMatchObject({ sharedTable: undefined, sharedCache: false });

@@ -69,3 +69,31 @@ describe('the IAM statements the stack writes are those the emulator enforces', 
     expect(stsAndSsm).toEqual(grants(expected));
   });
 });
+
+describe('the storage-session actions of the scoped role (storageSessions)', () => {
+  const arns = ['arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000'];
+  const storageActions = (statements: ReturnType<typeof scopedRoleStatements>) =>
+    statements.flatMap((s) => s.Action).filter((a) => /Storage/.test(a));
+
+  it('grants JoinStorageSession, JoinStorageSessionAsViewer and DescribeMediaStorageConfiguration on the channels only, with both roles', () => {
+    const statements = scopedRoleStatements(arns, ['VIEWER', 'MASTER'], true);
+    expect(storageActions(statements)).toEqual([
+      'kinesisvideo:DescribeMediaStorageConfiguration',
+      'kinesisvideo:JoinStorageSessionAsViewer',
+      'kinesisvideo:JoinStorageSession',
+    ]);
+    for (const statement of statements) expect(statement.Resource).toEqual(arns);
+  });
+
+  it('grants only the viewer join when only the viewer role is served', () => {
+    expect(storageActions(scopedRoleStatements(arns, ['VIEWER'], true))).toEqual([
+      'kinesisvideo:DescribeMediaStorageConfiguration',
+      'kinesisvideo:JoinStorageSessionAsViewer',
+    ]);
+  });
+
+  it('grants none of them without storageSessions', () => {
+    expect(storageActions(scopedRoleStatements(arns, ['VIEWER', 'MASTER']))).toEqual([]);
+    expect(storageActions(scopedRoleStatements(arns, ['VIEWER', 'MASTER'], false))).toEqual([]);
+  });
+});

@@ -38,6 +38,22 @@ export const signalingPath = (role: ChannelRole, channel: string): string =>
   SIGNALING_ROUTE_PATHS[role].replace('{channel}', channel);
 
 /**
+ * The storage-session routes (WebRTC ingestion, deployment setting `storageSessions`), one per
+ * role: each asks KVS to have its recording peer join the caller's open signaling connection of
+ * that role (`JoinStorageSession` for the master, `JoinStorageSessionAsViewer` for a viewer). The
+ * role is in the path, as on the signaling routes: with auth `iam`, IAM grants routes by path, so
+ * a principal allowed to join as a viewer is not thereby allowed to join as the master.
+ */
+export const STORAGE_SESSION_ROUTE_PATHS = {
+  VIEWER: '/v1/channels/{channel}/storage-session/viewer',
+  MASTER: '/v1/channels/{channel}/storage-session/master',
+} as const satisfies Readonly<Record<ChannelRole, string>>;
+
+/** A storage-session route's path for one channel, as IAM sees it in `execute-api` ARNs (not encoded). */
+export const storageSessionPath = (role: ChannelRole, channel: string): string =>
+  STORAGE_SESSION_ROUTE_PATHS[role].replace('{channel}', channel);
+
+/**
  * TURN transport kinds a request may keep (`transports`):
  * `turn:…?transport=udp` is udp, `turn:…?transport=tcp` is tcp,
  * `turns:…?transport=tcp` is tls, `turns:…?transport=udp` is dtls.
@@ -141,6 +157,11 @@ export interface SignalingAnswer extends IceServersAnswer {
    * from 0), of how many (`of`, the deployment's `viewerSlotsPerCaller`, 1 to 10).
    */
   readonly viewerSlot?: { readonly slot: number; readonly of: number };
+  /**
+   * With `storageSessions`: whether the channel stores media, and how to join its storage
+   * session (see {@link MediaStorage}); absent when the deployment does not serve storage sessions.
+   */
+  readonly mediaStorage?: MediaStorage;
   /** The channel's Region, from its ARN. */
   readonly region: string;
   readonly signaling: {
@@ -156,6 +177,54 @@ export interface SignalingAnswer extends IceServersAnswer {
      */
     readonly expiresAt: string;
   };
+}
+
+/**
+ * What a signaling answer says of the channel's media storage (WebRTC ingestion), when the
+ * deployment serves storage sessions (`storageSessions`); absent otherwise: the broker then does
+ * not know. KVS's `DescribeMediaStorageConfiguration`, as the broker last read it (cached).
+ */
+export interface MediaStorage {
+  /**
+   * `true`: the channel records media into a Kinesis video stream. KVS then connects no peer to
+   * peer: the master and up to 3 viewers each connect to KVS's recording peer, which sends them an
+   * SDP offer over signaling after the `join` below (a storage-session route,
+   * {@link STORAGE_SESSION_ROUTE_PATHS}). A plain viewer's offer to the master is not answered.
+   */
+  readonly enabled: boolean;
+  /**
+   * With `enabled`: what to do once the signaling connection is open, `POST` `path` (the answer's
+   * role's storage-session route on this channel) with `body`, then answer the SDP offer that
+   * arrives over signaling (keep the connection open: the recording peer offers through it).
+   * Repeat only when no offer arrives (each call sends one offer).
+   */
+  readonly join?: { readonly path: string; readonly body: StorageSessionRequestBody };
+}
+
+/**
+ * The JSON body of a storage-session route: the viewer's (`…/storage-session/viewer`) has the
+ * ClientId the broker signed its viewer URL for (the viewer answer's `clientId`; a ClientId the
+ * broker did not issue to this caller is refused with 403 `ChannelNotAllowed`); the master's
+ * (`…/storage-session/master`) is empty. No other field is accepted.
+ */
+export interface StorageSessionRequestBody {
+  /** Viewers only, and required for them. */
+  readonly clientId?: string;
+}
+
+/**
+ * The 200 answer of a storage-session route: KVS accepted the join (it
+ * answers with no body). Its recording peer then sends an SDP offer over the caller's open
+ * signaling connection; KVS's join call is not idempotent (each call sends one offer) and KVS
+ * may accept it without an offer following, so join again only when none arrives.
+ */
+export interface StorageSessionAnswer {
+  readonly role: ChannelRole;
+  /** Viewers: the ClientId the recording peer offers to. */
+  readonly clientId?: string;
+  readonly channelArn: string;
+  /** The Kinesis video stream the channel records into, when KVS names it. */
+  readonly streamArn?: string;
 }
 
 /**

@@ -16,6 +16,9 @@ export {
   ERROR_CODES,
   type ErrorCode,
   type IceServer,
+  type MediaStorage,
+  type StorageSessionAnswer,
+  type StorageSessionRequestBody,
   TRANSPORTS,
   type Transport,
 } from './contract';

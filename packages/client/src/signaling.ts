@@ -1,9 +1,13 @@
 import {
   type ChannelRole,
   type IceServer,
+  type MediaStorage,
   type SignalingAnswer,
   type SignalingRequestBody,
+  type StorageSessionAnswer,
+  type StorageSessionRequestBody,
   signalingPath,
+  storageSessionPath,
 } from './contract';
 import {
   checkOptions,
@@ -97,6 +101,7 @@ function readAnswer(body: unknown): SignalingAnswer | undefined {
     role: b.role,
     ...(typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
     ...(isViewerSlot(b.viewerSlot) ? { viewerSlot: { slot: b.viewerSlot.slot, of: b.viewerSlot.of } } : {}),
+    ...mediaStorageOf(b.mediaStorage),
     channelArn: b.channelArn,
     region: b.region,
     signaling: { url: url.toString(), expiresAt: String(signaling?.expiresAt) },
@@ -196,6 +201,46 @@ export class SignalingConnector {
   }
 
   /**
+   * Joins `connection`'s storage session (WebRTC ingestion, deployments with `storageSessions`):
+   * `POST` to its role's storage-session route (`/v1/channels/{channel}/storage-session/viewer`
+   * or `…/master`) the join its answer names (`mediaStorage.join`: a viewer's ClientId, nothing for
+   * the master). Call it once the SDK's signaling client is open (its `open` event), then answer
+   * the SDP offer that KVS's recording peer sends over it. KVS's join is not idempotent (each call
+   * sends one offer), and a request lost on the network may still have reached KVS: this sends it
+   * once and never retries it, whatever the answer (a 429 or 503 too); join again only when no
+   * offer arrives (the JS SDK's sample waits 6 seconds). Throws a `TypeError` when the channel
+   * records no media (`mediaStorage.enabled` false or absent: connect peer to peer instead), and
+   * `IceServerError` when the broker refuses (its code, status and `retryAfterSeconds`) or cannot
+   * be reached.
+   */
+  async joinStorageSession(
+    connection: Pick<SignalingConnection, 'role' | 'mediaStorage'>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<StorageSessionAnswer> {
+    const join = connection.mediaStorage?.join;
+    if (connection.mediaStorage?.enabled !== true || join === undefined)
+      throw optionError(
+        OWNER,
+        'connection',
+        'is for a channel that records no media: connect peer to peer instead',
+      );
+    const { role } = connection;
+    return postJson(
+      {
+        url: requestUrl(this.options, (channel) => storageSessionPath(role, channel), OWNER),
+        body: JSON.stringify(role === 'VIEWER' ? { clientId: join.body.clientId } : {}),
+        auth: this.options,
+        fetch: this.fetchFn,
+        timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        retry: { ...this.retry, maxAttempts: 1 },
+        read: (body) => readStorageAnswer(body),
+        expected: 'a storage session answer',
+      },
+      options.signal,
+    );
+  }
+
+  /**
    * A `requestSigner` for the SDK's `SignalingClient` of the same role: the first `open()` uses
    * `first`'s URL while it has 30 s left, every later one (a reconnect) asks the broker again.
    * The SDK's own query parameters are not used: the broker signs for the channel and ClientId it
@@ -237,6 +282,38 @@ export function sdkConfig(connection: SignalingConnection): {
     ...(connection.clientId !== undefined ? { clientId: connection.clientId } : {}),
     role: connection.role,
     region: connection.region,
+  };
+}
+
+/** `{ mediaStorage }` when the answer has one that fits the contract, else nothing. */
+function mediaStorageOf(value: unknown): { mediaStorage?: MediaStorage } {
+  const mediaStorage = value === undefined ? undefined : readMediaStorage(value);
+  return mediaStorage ? { mediaStorage } : {};
+}
+
+/** The answer's `mediaStorage`, checked against the contract (a copy); undefined when it does not fit. */
+function readMediaStorage(value: unknown): MediaStorage | undefined {
+  const m = value as Unchecked<MediaStorage> | null | undefined;
+  if (typeof m?.enabled !== 'boolean') return undefined;
+  if (m.join === undefined) return { enabled: m.enabled };
+  const join = m.join as Unchecked<NonNullable<MediaStorage['join']>> | null;
+  const body = join?.body as Unchecked<StorageSessionRequestBody> | null | undefined;
+  if (typeof join?.path !== 'string' || typeof body !== 'object' || body === null) return undefined;
+  if (body.clientId !== undefined && typeof body.clientId !== 'string') return undefined;
+  const clientId = typeof body.clientId === 'string' ? { clientId: body.clientId } : {};
+  return { enabled: m.enabled, join: { path: join.path, body: clientId } };
+}
+
+/** The body's {@link StorageSessionAnswer} fields, checked; undefined when it is not a storage-session route's answer. */
+function readStorageAnswer(body: unknown): StorageSessionAnswer | undefined {
+  const b = body as Unchecked<StorageSessionAnswer> | null | undefined;
+  if ((b?.role !== 'VIEWER' && b?.role !== 'MASTER') || typeof b.channelArn !== 'string') return undefined;
+  if (b.role === 'VIEWER' && typeof b.clientId !== 'string') return undefined;
+  return {
+    role: b.role,
+    ...(b.role === 'VIEWER' && typeof b.clientId === 'string' ? { clientId: b.clientId } : {}),
+    channelArn: b.channelArn,
+    ...(typeof b.streamArn === 'string' ? { streamArn: b.streamArn } : {}),
   };
 }
 

@@ -80,6 +80,125 @@ describe('SignalingConnector.connect', () => {
   });
 });
 
+describe('SignalingConnector.joinStorageSession', () => {
+  const JOIN_PATH = '/v1/channels/demo/storage-session/viewer';
+  /** A viewer bundle of a channel that records media, as a deployment with storageSessions answers it. */
+  const recordingBundle = () => ({
+    ...bundle(),
+    mediaStorage: {
+      enabled: true,
+      join: { path: JOIN_PATH, body: { clientId: 'u-abc.suffix1' } },
+    },
+  });
+  const joined = { role: 'VIEWER', clientId: 'u-abc.suffix1', channelArn: ARN, streamArn: `${ARN}-stream` };
+
+  it("POSTs the join the connection's answer names to the storage-session route, and returns the broker's answer", async () => {
+    const stub = stubFetch({ body: recordingBundle() }, { body: joined });
+    const signaling = connector(stub.fetch, () => 'token-1');
+    const connection = await signaling.connect('VIEWER');
+
+    const answer = await signaling.joinStorageSession(connection);
+
+    expect(stub.requests[1]).toMatchObject({
+      url: `http://127.0.0.1:8080${JOIN_PATH}`,
+      headers: { authorization: 'Bearer token-1', 'content-type': 'application/json' },
+      body: { clientId: 'u-abc.suffix1' },
+    });
+    expect(answer).toEqual(joined);
+  });
+
+  it("joins a master at the master's storage-session route, with an empty body", async () => {
+    const stub = stubFetch({
+      body: { role: 'MASTER', channelArn: ARN },
+    });
+    const master = {
+      role: 'MASTER',
+      mediaStorage: { enabled: true, join: { path: '/v1/channels/demo/storage-session/master', body: {} } },
+    } as const;
+
+    const answer = await connector(stub.fetch).joinStorageSession(master);
+
+    expect(stub.requests[0]?.url).toBe('http://127.0.0.1:8080/v1/channels/demo/storage-session/master');
+    expect(stub.requests[0]?.body).toEqual({});
+    expect(answer).toEqual({ role: 'MASTER', channelArn: ARN });
+  });
+
+  it.each([
+    ['a 503', brokerError(503, 'Unavailable', { 'retry-after': '0' })],
+    ['a 429', brokerError(429, 'Throttled', { 'retry-after': '0' })],
+    ['a network failure', { networkError: true }],
+  ] satisfies [string, StubAnswer][])(
+    'sends the join once and never retries it, even after %s: a lost request may have reached KVS',
+    async (_, failure) => {
+      const stub = stubFetch(failure, { body: joined });
+
+      const error = await connector(stub.fetch)
+        .joinStorageSession(recordingBundle())
+        .catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(IceServerError);
+      expect(stub.requests).toHaveLength(1);
+    },
+  );
+
+  it("rejects with the broker's 429 and its Retry-After when the storage session has its 3 viewers", async () => {
+    const stub = stubFetch(brokerError(429, 'Throttled', { 'retry-after': '60' }));
+
+    const error = await connector(stub.fetch)
+      .joinStorageSession(recordingBundle())
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: 'Throttled', status: 429, retryAfterSeconds: 60 });
+  });
+
+  it.each([
+    ['records no media', { role: 'VIEWER', mediaStorage: { enabled: false } }],
+    ['was answered without mediaStorage (a deployment without storageSessions)', { role: 'VIEWER' }],
+  ] as const)(
+    'throws a TypeError, sending nothing, for a connection whose channel %s',
+    async (_, connection) => {
+      const stub = stubFetch({ body: joined });
+
+      const error = await connector(stub.fetch)
+        .joinStorageSession(connection)
+        .catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message).toBe(
+        'SignalingConnector: connection is for a channel that records no media: connect peer to peer instead',
+      );
+      expect(stub.requests).toHaveLength(0);
+    },
+  );
+
+  it.each([
+    ['no role', { channelArn: ARN }],
+    ['a viewer without its clientId', { role: 'VIEWER', channelArn: ARN }],
+    ['no channelArn', { role: 'MASTER' }],
+  ])('refuses an answer with %s with InvalidResponse', async (_, body) => {
+    const error = await connector(stubFetch({ body }).fetch)
+      .joinStorageSession(recordingBundle())
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: 'InvalidResponse' });
+  });
+
+  it('keeps mediaStorage of a signaling answer only as the contract has it', async () => {
+    const connect = (mediaStorage: unknown) =>
+      connector(stubFetch({ body: { ...bundle(), mediaStorage } }).fetch).connect('VIEWER');
+
+    const [fits, numericClientId, extraField] = await Promise.all([
+      connect(recordingBundle().mediaStorage),
+      connect({ enabled: true, join: { path: JOIN_PATH, body: { clientId: 7 } } }),
+      connect({ enabled: false, note: 'x' }),
+    ]);
+
+    expect(fits.mediaStorage).toEqual(recordingBundle().mediaStorage);
+    expect(numericClientId).not.toHaveProperty('mediaStorage');
+    expect(extraField.mediaStorage).toEqual({ enabled: false });
+  });
+});
+
 describe('SignalingConnector.requestSigner, the SDK SignalingClient requestSigner', () => {
   it('uses the first connection URL, then asks the broker for a fresh one on every reconnect', async () => {
     const stub = stubFetch({ body: bundle(2) }, { body: bundle(3) });

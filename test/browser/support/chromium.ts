@@ -62,11 +62,11 @@ export async function privateHome(caFile?: string): Promise<PrivateHome> {
  * Headless Chromium with HOME at `home`. `--allow-loopback-in-peer-connection`: with nothing
  * but loopback networking (CI sandboxes) Chromium otherwise gathers no candidate at all.
  */
-export function launchChromium(home: PrivateHome): Promise<Browser> {
+export function launchChromium(home: PrivateHome, extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--allow-loopback-in-peer-connection'],
+    args: ['--allow-loopback-in-peer-connection', ...extraArgs],
     env: { ...process.env, HOME: home.dir },
     timeout: 60_000,
   });
@@ -98,19 +98,32 @@ export interface DemoRig {
   close(): Promise<void>;
 }
 
+/** How {@link startDemoRig} launches Chromium. */
+export interface DemoRigBrowser {
+  /** Trust the local CA of the relay (and of wss:// signaling) in Chromium's HOME. */
+  readonly trustRelayCa?: boolean;
+  /** Chromium switches besides the usual ones. */
+  readonly chromiumArgs?: readonly string[];
+}
+
 /** Starts the local stack (channel `demo`, quiet, with `options`) and Chromium in a private HOME. */
-export async function startDemoRig(options: Partial<LocalStackOptions> = {}): Promise<DemoRig> {
+export async function startDemoRig(
+  options: Partial<LocalStackOptions> = {},
+  chromium: DemoRigBrowser = {},
+): Promise<DemoRig> {
   const stack = await startLocalStack({
     port: 0,
     channels: ['demo'],
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     ...options,
   });
-  const home = await privateHome().catch(async (error: unknown) => {
-    await stack.close();
-    throw error;
-  });
-  const browser = await launchChromium(home).catch(async (error: unknown) => {
+  const home = await privateHome(chromium.trustRelayCa ? stack.coturn?.caFile : undefined).catch(
+    async (error: unknown) => {
+      await stack.close();
+      throw error;
+    },
+  );
+  const browser = await launchChromium(home, chromium.chromiumArgs).catch(async (error: unknown) => {
     await Promise.all([home.remove(), stack.close()]);
     throw error;
   });

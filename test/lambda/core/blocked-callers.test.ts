@@ -4,8 +4,8 @@ import {
   InvalidBlockedCallersError,
   parseBlockedCallers,
 } from '../../../lambda/core/blocked-callers';
-import { VendingError } from '../../../lambda/core/errors';
 import type { MetricName, Metrics } from '../../../lambda/core/metrics';
+import { rejectionOf } from '../support/rejection';
 
 const BLOCKED = JSON.stringify({ callerIds: ['u-blocked'], subjects: ['mallory'] });
 const EMPTY = '{"callerIds":[],"subjects":[]}';
@@ -43,16 +43,6 @@ function checkOver(first: string | Error) {
     recorded,
     warnings,
   };
-}
-
-async function refusal(promise: Promise<void>): Promise<VendingError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VendingError) return error;
-    throw error;
-  }
-  throw new Error('the caller was let through');
 }
 
 /** The parser's refusal of `raw`. */
@@ -116,7 +106,7 @@ describe('BlockedCallersCheck', () => {
   it('refuses a listed caller id with 403 CallerBlocked', async () => {
     const { blockedCallers } = checkOver(BLOCKED);
 
-    const error = await refusal(blockedCallers.check({ clientId: 'u-blocked' }));
+    const error = await rejectionOf(blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
   });
@@ -124,7 +114,7 @@ describe('BlockedCallersCheck', () => {
   it('refuses a caller whose token subject is listed, whatever its id', async () => {
     const { blockedCallers } = checkOver(BLOCKED);
 
-    const error = await refusal(blockedCallers.check({ clientId: 'u-other', subject: 'mallory' }));
+    const error = await rejectionOf(blockedCallers.check({ clientId: 'u-other', subject: 'mallory' }));
 
     expect(error.code).toBe('CallerBlocked');
   });
@@ -147,7 +137,7 @@ describe('BlockedCallersCheck', () => {
     await sut.blockedCallers.check({ clientId: 'u-fine' });
     sut.answer(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }));
 
-    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-blocked' }));
+    const error = await rejectionOf(sut.blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
     expect(sut.recorded).toEqual(['BlockedCallersUnreadable']);
@@ -159,7 +149,7 @@ describe('BlockedCallersCheck', () => {
     await sut.blockedCallers.check({ clientId: 'u-fine' });
     sut.answer('u-blocked,u-other');
 
-    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-blocked' }));
+    const error = await rejectionOf(sut.blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
     expect(sut.warnings).toEqual([
@@ -175,7 +165,7 @@ describe('BlockedCallersCheck', () => {
     await expect(
       sut.blockedCallers.check({ clientId: 'u-alice', subject: 'alice' }),
     ).resolves.toBeUndefined();
-    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-other', subject: 'mallory' }));
+    const error = await rejectionOf(sut.blockedCallers.check({ clientId: 'u-other', subject: 'mallory' }));
 
     expect(error.code).toBe('CallerBlocked');
     expect(sut.warnings).toEqual([
@@ -192,7 +182,7 @@ describe('BlockedCallersCheck', () => {
 
     await expect(blockedCallers.check({ clientId: 'u-1', subject: 'Alice' })).resolves.toBeUndefined();
     await expect(blockedCallers.check({ clientId: 'u-2', subject: ' alice ' })).resolves.toBeUndefined();
-    expect((await refusal(blockedCallers.check({ clientId: 'u-3', subject: 'alice' }))).code).toBe(
+    expect((await rejectionOf(blockedCallers.check({ clientId: 'u-3', subject: 'alice' }))).code).toBe(
       'CallerBlocked',
     );
   });
@@ -200,7 +190,7 @@ describe('BlockedCallersCheck', () => {
   it('answers 503 Unavailable with Retry-After while no list was ever read, and serves nobody unchecked', async () => {
     const { blockedCallers, warnings } = checkOver(new Error('SSM is down'));
 
-    const error = await refusal(blockedCallers.check({ clientId: 'u-fine' }));
+    const error = await rejectionOf(blockedCallers.check({ clientId: 'u-fine' }));
 
     expect(error.code).toBe('Unavailable');
     expect(error.retryAfterSeconds).toBeGreaterThan(0);
@@ -209,8 +199,8 @@ describe('BlockedCallersCheck', () => {
 
   it('asks again only after the retry delay once a read failed', async () => {
     const sut = checkOver(new Error('SSM is down'));
-    await refusal(sut.blockedCallers.check({ clientId: 'u-fine' }));
-    await refusal(sut.blockedCallers.check({ clientId: 'u-fine' }));
+    await rejectionOf(sut.blockedCallers.check({ clientId: 'u-fine' }));
+    await rejectionOf(sut.blockedCallers.check({ clientId: 'u-fine' }));
     expect(sut.reads()).toBe(1);
     sut.answer(EMPTY);
 
@@ -225,7 +215,7 @@ describe('BlockedCallersCheck', () => {
     await sut.blockedCallers.check({ clientId: 'u-blocked' });
     sut.answer(BLOCKED);
 
-    const error = await refusal(sut.blockedCallers.check({ clientId: 'u-blocked' }));
+    const error = await rejectionOf(sut.blockedCallers.check({ clientId: 'u-blocked' }));
 
     expect(error.code).toBe('CallerBlocked');
   });

@@ -3,8 +3,9 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AwsClientOptions, type ClientDefaults, clientLocation } from '../../../lambda/aws/clients';
 import { AwsSessionProvider } from '../../../lambda/aws/sessions';
-import { parseChannelArn } from '../../../lambda/contract';
+import { type Channel, parseChannelArn } from '../../../lambda/contract';
 import type { EndpointMode } from '../../../lambda/core/ice-servers';
+import type { ScopedSession } from '../../../lambda/core/ports';
 
 const CREDENTIALS = { accessKeyId: 'AKIAEXAMPLEEXAMPLE00', secretAccessKey: 'x'.repeat(40) };
 const EXPIRY = '2099-01-01T00:00:00Z';
@@ -14,6 +15,8 @@ const ASSUME_ROLE = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/20
 
 /** Where a dual-stack KVS would hand out its signaling endpoints (their exact names are KVS's to choose). */
 const SIGNALING_HTTPS = 'https://r-1234abcd.kinesisvideo.us-west-2.api.aws';
+/** Where it would hand out its storage API (WEBRTC), likewise KVS's to name. */
+const STORAGE_WEBRTC = 'https://w-1234abcd.webrtc.kinesisvideo.us-west-2.api.aws';
 
 /** A request handler that answers each call with a canned body and records the host each went to. */
 function recordingHandler() {
@@ -24,8 +27,12 @@ function recordingHandler() {
         ResourceEndpointList: [
           { Protocol: 'HTTPS', ResourceEndpoint: SIGNALING_HTTPS },
           { Protocol: 'WSS', ResourceEndpoint: 'wss://v-1234abcd.kinesisvideo.us-west-2.api.aws' },
+          { Protocol: 'WEBRTC', ResourceEndpoint: STORAGE_WEBRTC },
         ],
       });
+    if (path.startsWith('/describeMediaStorageConfiguration'))
+      return JSON.stringify({ MediaStorageConfiguration: { Status: 'ENABLED' } });
+    if (path.startsWith('/joinStorageSession')) return '';
     if (path.startsWith('/v1/get-ice-server-config'))
       return JSON.stringify({
         IceServerList: [
@@ -55,13 +62,35 @@ function recordingHandler() {
 const OREGON = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/demo/1700000000000';
 const GOV_WEST = 'arn:aws-us-gov:kinesisvideo:us-gov-west-1:123456789012:channel/demo/1700000000000';
 
+/** The ICE vendor's calls: the signaling endpoints, then GetIceServerConfig where KVS said. */
+async function vendIce(session: ScopedSession, channel: Channel): Promise<void> {
+  const { https } = await session.getSignalingEndpoints(channel.arn, 'VIEWER');
+  await session.getIceServerConfig({ channelArn: channel.arn, endpoint: https, clientId: 'u-alice' });
+}
+
+/** A storage-session join's calls: the channel's media storage, its WEBRTC endpoint, the join there. */
+async function joinStorage(session: ScopedSession, channel: Channel): Promise<void> {
+  await session.describeMediaStorage(channel.arn);
+  const endpoint = await session.getStorageEndpoint(channel.arn, 'MASTER');
+  await session.joinStorageSession({ endpoint, channelArn: channel.arn });
+}
+
 /**
- * Opens a scoped session for the channel `arn` and calls KVS as the vendor does, with the
- * function in the channel's Region, recording every host the calls went to.
+ * Opens a scoped session for the channel `arn` and makes the `calls` of a use case (the ICE
+ * vendor's by default), with the function in the channel's Region, recording every host the calls
+ * went to.
  */
 async function hostsOf(
   mode: EndpointMode,
-  { arn = OREGON, endpoints = {} }: { arn?: string; endpoints?: AwsClientOptions['endpoints'] } = {},
+  {
+    arn = OREGON,
+    endpoints = {},
+    calls = vendIce,
+  }: {
+    arn?: string;
+    endpoints?: AwsClientOptions['endpoints'];
+    calls?: (session: ScopedSession, channel: Channel) => Promise<void>;
+  } = {},
 ): Promise<string[]> {
   const channel = parseChannelArn(arn);
   if (!channel) throw new Error(`unparsed channel ${arn}`);
@@ -75,9 +104,7 @@ async function hostsOf(
     ...(endpoints.kinesisVideo !== undefined ? { kinesisVideoEndpoint: endpoints.kinesisVideo } : {}),
     mode,
   });
-  const session = await sessions.openSession(channel);
-  const { https } = await session.getSignalingEndpoints(channel.arn, 'VIEWER');
-  await session.getIceServerConfig({ channelArn: channel.arn, endpoint: https, clientId: 'u-alice' });
+  await calls(await sessions.openSession(channel), channel);
   return hosts;
 }
 
@@ -113,6 +140,24 @@ describe("the function's SDK clients reach the endpoints of its mode", () => {
       'sts-fips.us-gov-west-1.api.aws',
       'kinesisvideo-fips.us-gov-west-1.api.aws',
       'r-1234abcd.kinesisvideo.us-west-2.api.aws',
+    ]);
+  });
+
+  it('dual-stack storage sessions: the media storage and the WEBRTC endpoint at api.aws, the join where KVS says', async () => {
+    expect(await hostsOf({ dualStack: true, fips: false }, { calls: joinStorage })).toEqual([
+      'sts.us-west-2.api.aws',
+      'kinesisvideo.us-west-2.api.aws',
+      'kinesisvideo.us-west-2.api.aws',
+      new URL(STORAGE_WEBRTC).hostname,
+    ]);
+  });
+
+  it('FIPS storage sessions in AWS GovCloud (US): the FIPS control plane, the join where KVS says', async () => {
+    expect(await hostsOf({ dualStack: false, fips: true }, { arn: GOV_WEST, calls: joinStorage })).toEqual([
+      'sts.us-gov-west-1.amazonaws.com',
+      'kinesisvideo-fips.us-gov-west-1.amazonaws.com',
+      'kinesisvideo-fips.us-gov-west-1.amazonaws.com',
+      new URL(STORAGE_WEBRTC).hostname,
     ]);
   });
 

@@ -73,6 +73,7 @@ export function buildHandler({
   signalingRoles = [],
   masterChannelsClaim,
   viewerSlotsPerCaller,
+  storageSessions = false,
 }: {
   channelArns?: string[];
   minRemainingTtlSeconds?: number;
@@ -85,6 +86,8 @@ export function buildHandler({
   signalingRoles?: readonly Lowercase<ChannelRole>[];
   masterChannelsClaim?: string;
   viewerSlotsPerCaller?: number;
+  /** `STORAGE_SESSIONS`: the storage-session route, and `mediaStorage` in the signaling answers. */
+  storageSessions?: boolean;
 } = {}) {
   const channels = Object.fromEntries(
     channelArns.map((arn) => {
@@ -103,6 +106,7 @@ export function buildHandler({
     SIGNALING_ROLES: signalingRoles.join(','),
     MIN_REMAINING_TTL_SECONDS: String(minRemainingTtlSeconds),
     VIEWER_SLOTS_PER_CALLER: viewerSlotsPerCaller?.toString(),
+    STORAGE_SESSIONS: String(storageSessions),
     UPSTREAM_ATTEMPTS: '1',
     POWERTOOLS_LOG_LEVEL: logLevel,
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -119,7 +123,7 @@ export function event(
   channel: string,
   body?: unknown,
   overrides: Partial<APIGatewayProxyEventV2> = {},
-  route: 'ice-servers' | Lowercase<ChannelRole> = 'ice-servers',
+  route: 'ice-servers' | Lowercase<ChannelRole> | `storage-session/${Lowercase<ChannelRole>}` = 'ice-servers',
 ): APIGatewayProxyEventV2 {
   return {
     version: '2.0',

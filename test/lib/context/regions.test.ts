@@ -50,6 +50,19 @@ describe('Regions', () => {
       );
     });
 
+    it('storageSessions for a channel in aws-cn, where KVS offers no WebRTC ingestion', () => {
+      expect(() =>
+        buildApp({
+          channels: BEIJING_CHANNEL,
+          createChannels: undefined,
+          signalingRoles: 'viewer',
+          storageSessions: 'true',
+        }),
+      ).toThrow(
+        'KVS offers no WebRTC ingestion (JoinStorageSession, JoinStorageSessionAsViewer) in aws-cn: leave storageSessions off there (docs/operations.md, "Three modes")',
+      );
+    });
+
     it("a channel ARN whose partition is not its Region's", () => {
       const arn = 'arn:aws:kinesisvideo:cn-north-1:123456789012:channel/lobby/1716796800123';
 

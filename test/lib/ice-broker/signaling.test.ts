@@ -212,3 +212,112 @@ describe('signaling routes', () => {
     expect(JSON.stringify(policies)).not.toContain('/viewer');
   });
 });
+
+describe('storage-session routes (storageSessions)', () => {
+  afterAll(removeCloudAssemblies);
+
+  it('are off by default: no storage-session route, no join action', () => {
+    const s = synthesize({ ...LOBBY_ONLY, signalingRoles: 'viewer,master' });
+
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+    expect(scopedActions(s).filter((action) => action.includes('Storage'))).toEqual([]);
+  });
+
+  it('with viewer,master, grant JoinStorageSession and JoinStorageSessionAsViewer to the scoped role alone, on the configured channels only', () => {
+    const s = synthesize({
+      ...LOBBY_ONLY,
+      auth: 'iam',
+      signalingRoles: 'viewer,master',
+      storageSessions: 'true',
+    });
+
+    const joining = scopedStatements(s).filter((statement) =>
+      [statement.Action].flat().some((action) => String(action).includes('JoinStorageSession')),
+    );
+    expect(scopedActions(s)).toEqual(
+      expect.arrayContaining(['kinesisvideo:JoinStorageSession', 'kinesisvideo:JoinStorageSessionAsViewer']),
+    );
+    for (const statement of joining) expect(statement.Resource).toBe(LOBBY_ARN);
+    // No other policy of the template names a join: the execution role has no kinesisvideo action.
+    const scopedRoleId = logicalId(s, s.stack.broker.scopedRole);
+    const elsewhere = Object.entries(s.template.toJSON().Resources as Record<string, unknown>).filter(
+      ([id, resource]) => id !== scopedRoleId && JSON.stringify(resource).includes('JoinStorageSession'),
+    );
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('add one route per served role, each with its own join action on the configured channels only', () => {
+    const s = synthesize({ ...LOBBY_ONLY, signalingRoles: 'viewer', storageSessions: 'true' });
+
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /v1/channels/{channel}/storage-session/viewer',
+      AuthorizationType: 'AWS_IAM',
+    });
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+    const storage = scopedStatements(s).find((statement) =>
+      [statement.Action].flat().includes('kinesisvideo:JoinStorageSessionAsViewer'),
+    );
+    expect(storage?.Action).toEqual(
+      expect.arrayContaining([
+        'kinesisvideo:DescribeMediaStorageConfiguration',
+        'kinesisvideo:JoinStorageSessionAsViewer',
+      ]),
+    );
+    expect(storage?.Resource).toBe(LOBBY_ARN);
+    expect(scopedActions(s)).not.toContain('kinesisvideo:JoinStorageSession');
+  });
+
+  it("give each role's client statement its storage-session route in the ClientPolicyStatement output (auth=iam)", () => {
+    const s = synthesize({ ...LOBBY_ONLY, signalingRoles: 'viewer,master', storageSessions: 'true' });
+    const [output] = Object.values(s.template.findOutputs('ClientPolicyStatement'));
+
+    const statements = parseJoinedJson(output?.Value) as { Sid: string; Resource: string[] }[];
+
+    expect(statements[1]?.Resource).toEqual([
+      expect.stringMatching(/\/POST\/v1\/channels\/lobby\/viewer$/),
+      expect.stringMatching(/\/POST\/v1\/channels\/lobby\/storage-session\/viewer$/),
+    ]);
+    expect(statements[2]?.Resource).toEqual([
+      expect.stringMatching(/\/POST\/v1\/channels\/lobby\/master$/),
+      expect.stringMatching(/\/POST\/v1\/channels\/lobby\/storage-session\/master$/),
+    ]);
+  });
+
+  it("let the construct grant joining as a viewer without joining as the master: the route's path names the role (auth=iam)", () => {
+    const broker = createBroker({
+      createChannels: ['demo', 'backyard'],
+      signalingRoles: ['viewer', 'master'],
+      storageSessions: true,
+    });
+    const role = new Role(broker, 'WatcherRole', { assumedBy: new AccountRootPrincipal() });
+
+    broker.grantStorageSession(role, 'VIEWER', ['backyard']);
+
+    const policies = JSON.stringify(
+      Template.fromStack(Stack.of(broker)).findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('WatcherRole') }] },
+      }),
+    );
+    expect(policies).toContain('/POST/v1/channels/backyard/storage-session/viewer');
+    expect(policies).not.toContain('/master');
+  });
+
+  it('refuse to grant the storage-session route of a role the deployment does not serve', () => {
+    const broker = createBroker({
+      createChannels: ['demo'],
+      signalingRoles: ['viewer'],
+      storageSessions: true,
+    });
+    const role = new Role(broker, 'CameraRole', { assumedBy: new AccountRootPrincipal() });
+
+    expect(() => broker.grantStorageSession(role, 'MASTER')).toThrow(
+      'grantStorageSession needs mode "iam", storageSessions and the master role among signalingRoles',
+    );
+  });
+
+  it('refuse storageSessions without signalingRoles at synth: a join needs a signaling connection', () => {
+    expect(() => synthesize({ ...LOBBY_ONLY, storageSessions: 'true' })).toThrow(
+      'needs the signaling routes (-c signalingRoles=viewer or viewer,master): a storage session joins the signaling connection of a viewer or master',
+    );
+  });
+});

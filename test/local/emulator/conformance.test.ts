@@ -15,7 +15,7 @@ import {
   type ModelShape,
   type ServiceModel,
 } from './support/botocore-models';
-import { startTestEmulator } from './support/emulator';
+import { STORES_MEDIA, startTestEmulator } from './support/emulator';
 import { callOperation, type ValidCall, validCalls } from './support/wire';
 
 // The conformance table: every emulated operation against the AWS service models botocore ships
@@ -32,6 +32,9 @@ const SOURCES: Readonly<Record<Operation, ModelName>> = {
   DescribeSignalingChannel: 'kinesisvideo',
   ListSignalingChannels: 'kinesisvideo',
   GetIceServerConfig: 'kinesis-video-signaling',
+  DescribeMediaStorageConfiguration: 'kinesisvideo',
+  JoinStorageSession: 'kinesis-video-webrtc-storage',
+  JoinStorageSessionAsViewer: 'kinesis-video-webrtc-storage',
   GetParameter: 'ssm',
 };
 
@@ -282,7 +285,7 @@ describe.skipIf(missing)(
     beforeAll(async () => {
       const dir = 'dir' in found ? found.dir : '';
       for (const name of new Set(Object.values(SOURCES))) models[name] = loadModel(dir, name);
-      emulator = await startTestEmulator({ quotas: { enabled: false } });
+      emulator = await startTestEmulator({ quotas: { enabled: false }, ...STORES_MEDIA });
       emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, '{}');
       calls = await validCalls(emulator, LOCAL_BLOCKED_CALLERS_PARAMETER);
     });

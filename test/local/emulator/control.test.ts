@@ -5,7 +5,7 @@ import {
   GetIceServerConfigCommand,
 } from '@aws-sdk/client-kinesis-video-signaling';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../../local/emulator';
+import { type Emulator, OPERATIONS } from '../../../local/emulator';
 import {
   assumeScopedRole,
   type Credentials,
@@ -71,6 +71,9 @@ describe('emulator control API and stats', () => {
       DescribeSignalingChannel: 0,
       ListSignalingChannels: 0,
       GetIceServerConfig: 3,
+      DescribeMediaStorageConfiguration: 0,
+      JoinStorageSession: 0,
+      JoinStorageSessionAsViewer: 0,
       GetParameter: 0,
     });
   });
@@ -139,13 +142,19 @@ describe('emulator control API and stats', () => {
     expect(await response.json()).toEqual(emulator.stats());
   });
 
+  it('serves no `storage` counts in the stats JSON where no channel records media', async () => {
+    const response = await control('stats');
+
+    expect(await response.json()).not.toHaveProperty('storage');
+  });
+
   it('POST /_emulator/stats/reset zeroes the counters', async () => {
     await typicalTraffic();
 
     const response = await control('stats/reset', { method: 'POST' });
 
     expect(response.status).toBe(204);
-    expect(Object.values(emulator.stats().operations)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(emulator.stats().operations)).toEqual(OPERATIONS.map(() => 0));
   });
 
   it('POST /_emulator/faults sets a fault the SDK then sees', async () => {

@@ -10,12 +10,13 @@ import {
   assumeScopedRole,
   type Credentials,
   channelArn,
-  SERVES_SIGNALING,
+  STORES_MEDIA,
   startTestEmulator,
   TURN,
   withClient,
 } from './support/emulator';
 import { openSocket, presignedUrl } from './support/signaling';
+import { callOperation } from './support/wire';
 
 /** Whether a TCP connection to `host:port` is accepted. */
 const accepts = (host: string, port: number): Promise<boolean> =>
@@ -29,13 +30,18 @@ const accepts = (host: string, port: number): Promise<boolean> =>
   });
 
 /** The endpoints GetSignalingChannelEndpoint hands out, by protocol, asked at `endpoint`. */
-async function endpointsAt(emulator: Emulator, endpoint: string, credentials: Credentials) {
+async function endpointsAt(
+  emulator: Emulator,
+  endpoint: string,
+  credentials: Credentials,
+  protocols: ('HTTPS' | 'WSS' | 'WEBRTC')[] = ['HTTPS', 'WSS'],
+) {
   const kvs = new KinesisVideoClient({ endpoint, region: emulator.region, credentials, maxAttempts: 1 });
   const out = await withClient(kvs, (client) =>
     client.send(
       new GetSignalingChannelEndpointCommand({
         ChannelARN: channelArn(emulator, 'demo'),
-        SingleMasterChannelEndpointConfiguration: { Protocols: ['HTTPS', 'WSS'], Role: 'VIEWER' },
+        SingleMasterChannelEndpointConfiguration: { Protocols: protocols, Role: 'VIEWER' },
       }),
     ),
   );
@@ -47,7 +53,7 @@ describe('the emulator in dual-stack mode', () => {
   let session: Required<Credentials>;
   beforeAll(async () => {
     emulator = await startTestEmulator({
-      ...SERVES_SIGNALING,
+      ...STORES_MEDIA,
       dualStack: true,
       turn: { ...TURN, host: '::1' },
     });
@@ -72,6 +78,22 @@ describe('the emulator in dual-stack mode', () => {
       HTTPS: emulator.signalingEndpoints.https,
       WSS: emulator.signalingEndpoints.viewer,
     });
+  });
+
+  it('hands out the storage API (WEBRTC) on IPv6 loopback too, and takes a join there', async () => {
+    const endpoints = await endpointsAt(emulator, emulator.ipv6Url ?? '', session, ['WEBRTC']);
+
+    const join = await callOperation(
+      emulator,
+      'JoinStorageSession',
+      { channelArn: channelArn(emulator, 'demo') },
+      session,
+      endpoints.WEBRTC,
+    );
+
+    expect(endpoints).toEqual({ WEBRTC: expect.stringMatching(/^http:\/\/\[::1\]:\d+$/) });
+    expect(endpoints.WEBRTC).toBe(emulator.storageEndpoint);
+    expect(join.status).toBe(200);
   });
 
   it('answers GetIceServerConfig over IPv6 with TURN URIs of the relay on IPv6 loopback, in KVS shape', async () => {

@@ -11,6 +11,7 @@ import {
   assumeScopedRole,
   channelArn,
   rejectionOf,
+  STORES_MEDIA,
   signalingClient,
   startTestEmulator,
 } from './support/emulator';
@@ -31,7 +32,9 @@ describe('modelled errors, injected', () => {
   let calls: Readonly<Record<Operation, ValidCall>>;
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ quotas: { enabled: false } });
+    // The storage API's joins are injectable only where they would run: a channel that records
+    // media, and a scoped role granted the joins (as the conformance test's emulator).
+    emulator = await startTestEmulator({ quotas: { enabled: false }, ...STORES_MEDIA });
     emulator.setParameter(LOCAL_BLOCKED_CALLERS_PARAMETER, '{}');
     calls = await validCalls(emulator, LOCAL_BLOCKED_CALLERS_PARAMETER);
   });

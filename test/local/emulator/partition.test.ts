@@ -7,6 +7,7 @@ import {
   assumeScopedRole,
   channelArn,
   kvsClient,
+  rejectionOf,
   signalingClient,
   startTestEmulator,
   stsClient,
@@ -47,20 +48,29 @@ describe('emulator in the aws-cn partition (cn-north-1)', () => {
     );
   });
 
-  it('hands out .amazonaws.com.cn hosts for the endpoints it does not serve', async () => {
+  it('refuses the WEBRTC endpoint as KVS refuses it for a channel that records no media, as none can in China', async () => {
     const session = await assumeScopedRole(emulator);
     const client = kvsClient(emulator, session);
 
-    const out = await client.send(
-      new GetSignalingChannelEndpointCommand({
-        ChannelARN: channelArn(emulator, 'demo'),
-        SingleMasterChannelEndpointConfiguration: { Protocols: ['WEBRTC'], Role: 'MASTER' },
-      }),
+    const error = await rejectionOf(
+      client.send(
+        new GetSignalingChannelEndpointCommand({
+          ChannelARN: channelArn(emulator, 'demo'),
+          SingleMasterChannelEndpointConfiguration: { Protocols: ['WEBRTC'], Role: 'MASTER' },
+        }),
+      ),
     );
     client.destroy();
 
-    expect(out.ResourceEndpointList?.[0]?.ResourceEndpoint).toMatch(
-      /\.kinesisvideo\.cn-north-1\.amazonaws\.com\.cn$/,
+    expect(error.name).toBe('InvalidArgumentException');
+    expect(error.message).toBe('The channel demo is not configured for WebRTC ingestion.');
+  });
+
+  it('refuses to start with channels that record media: KVS offers no WebRTC ingestion in aws-cn', async () => {
+    const started = startTestEmulator({ region: 'cn-north-1', storageChannels: ['demo'] });
+
+    await expect(started).rejects.toThrow(
+      'startEmulator: storageChannels in aws-cn: KVS offers no WebRTC ingestion in the China Regions',
     );
   });
 

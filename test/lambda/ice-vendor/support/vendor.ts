@@ -5,7 +5,6 @@ import { DEFAULT_TUNING, vendorTuning } from '../../../../lambda/config';
 import { parseChannelArn } from '../../../../lambda/contract';
 import { ChannelAccess } from '../../../../lambda/core/channel-access';
 import { ChannelDirectory } from '../../../../lambda/core/channels';
-import { VendingError } from '../../../../lambda/core/errors';
 import type { MetricName, Metrics } from '../../../../lambda/core/metrics';
 import type { VendRequest } from '../../../../lambda/core/model';
 import type { SharedIceCache } from '../../../../lambda/core/ports';
@@ -48,8 +47,6 @@ export async function startVendor(
     sharedCache?: SharedIceCache;
     /** Another vendor's emulator, to be two instances of one deployment; closed by its owner. */
     emulator?: Emulator;
-    /** Wraps the vendor's metrics (as the handler's per-request summaries observe them). */
-    observe?: (metrics: Metrics) => Metrics;
     /** Options of the emulator this vendor starts (e.g. the scoped role's policy). */
     emulatorOptions?: Partial<EmulatorOptions>;
   } = {},
@@ -79,8 +76,7 @@ export async function startVendor(
     .filter((c) => c !== undefined);
   const counts = new Map<MetricName, number>();
   const count = (name: MetricName) => counts.get(name) ?? 0;
-  const counted: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
-  const metrics = options.observe?.(counted) ?? counted;
+  const metrics: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
   const policy = {
     ...vendorTuning(DEFAULT_TUNING),
     retry: { attempts: 3, baseMs: 10, capMs: 50 },
@@ -135,16 +131,7 @@ export const request = (overrides: Partial<VendRequest> = {}): VendRequest => ({
   ...overrides,
 });
 
-/** The error a promise rejects with (fails the test if it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<VendingError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VendingError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+export { rejectionOf } from '../../support/rejection';
 
 /**
  * Polls until `check` holds (background refreshes finish on their own schedule). The limit only

@@ -43,6 +43,7 @@ export const MODEL_VERSIONS = {
   sts: '2011-06-15',
   kinesisvideo: '2017-09-30',
   'kinesis-video-signaling': '2019-12-04',
+  'kinesis-video-webrtc-storage': '2018-05-10',
   ssm: '2014-11-06',
 } as const;
 

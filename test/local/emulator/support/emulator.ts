@@ -35,6 +35,15 @@ export const SERVES_SIGNALING: Partial<EmulatorOptions> = {
   scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, ['VIEWER', 'MASTER']),
 };
 
+/**
+ * A stack with storage sessions (WebRTC ingestion) whose `demo` channel records media: the scoped
+ * role has the join actions and DescribeMediaStorageConfiguration besides the signaling ones.
+ */
+export const STORES_MEDIA: Partial<EmulatorOptions> = {
+  storageChannels: ['demo'],
+  scopedRolePolicy: (channelArns) => scopedRoleStatements(channelArns, ['VIEWER', 'MASTER'], true),
+};
+
 export function startTestEmulator(overrides: Partial<EmulatorOptions> = {}): Promise<Emulator> {
   return startEmulator({ channels: ['demo', 'lobby'], turn: TURN, ...overrides });
 }

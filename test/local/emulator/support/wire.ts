@@ -32,7 +32,12 @@ export async function callOperation(
 ): Promise<WireAnswer> {
   const model = OPERATION_MODELS[operation];
   const base =
-    endpoint ?? (model.endpoint === 'signaling' ? emulator.signalingEndpoints.https : emulator.url);
+    endpoint ??
+    (model.endpoint === 'signaling'
+      ? emulator.signalingEndpoints.https
+      : model.endpoint === 'storage'
+        ? emulator.storageEndpoint
+        : emulator.url);
   const url = new URL(base);
   const headers: Record<string, string> = { host: url.host };
   let body: string;
@@ -121,6 +126,11 @@ export async function validCalls(
       credentials: session,
       input: { ChannelARN: demo, ClientId: 'wire', Service: 'TURN' },
     },
+    DescribeMediaStorageConfiguration: { credentials: developer, input: { ChannelName: 'demo' } },
+    // The storage API's joins need an emulator whose scoped role has them (storageSessions) and
+    // whose `demo` records media (STORES_MEDIA); with no master or viewer connected, no offer is sent.
+    JoinStorageSession: { credentials: session, input: { channelArn: demo } },
+    JoinStorageSessionAsViewer: { credentials: session, input: { channelArn: demo, clientId: 'wire' } },
     GetParameter: { credentials: execution, input: { Name: parameter } },
   };
 }

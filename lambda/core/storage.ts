@@ -1,0 +1,262 @@
+import {
+  type ChannelRole,
+  type MediaStorage,
+  type StorageSessionAnswer,
+  type StorageSessionRequestBody,
+  storageSessionPath,
+} from '@kvs-ice-broker/client/contract';
+import { type Channel, DESCRIBE_MEDIA_STORAGE, STORAGE_ACTIONS } from '../contract';
+import { abortable } from './abort';
+import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget';
+import type { ChannelAccess } from './channel-access';
+import type { ChannelDirectory } from './channels';
+import { asVendingError, VendingError } from './errors';
+import { type Metrics, type MetricsObserver, noMetrics, observed } from './metrics';
+import type { ChannelGrant } from './model';
+import type { Clock, MediaStorageConfiguration } from './ports';
+import { RefreshingCache } from './refreshing-cache';
+import { type UpstreamTuning, upstreamStep } from './retry';
+import { notServed, requireMaster, viewerPoolOf } from './signaling';
+
+/** One request of a storage-session route: the caller's, for the route's role. */
+export type StorageSessionRequest = StorageSessionCaller &
+  ({ readonly role: 'MASTER' } | { readonly role: 'VIEWER'; readonly clientId: string });
+
+/** Who asks for a join, and on which channel. */
+interface StorageSessionCaller {
+  readonly channel: string;
+  /** The channels the caller may use (as on the ICE route). */
+  readonly grantedChannels: ChannelGrant;
+  /** The channels the caller may master (as on the master route). */
+  readonly masterChannels: ChannelGrant;
+  /** Whose viewer ClientIds the caller's connections share (as on the viewer route); required for a viewer. */
+  readonly viewerPool?: string;
+  /** Told the upstream calls the request makes (its log line's summary). */
+  readonly observer?: MetricsObserver;
+}
+
+/** What the media storage status cache loads with: the channel, and the observer of the request that asked first. */
+interface StatusKey {
+  readonly channel: Channel;
+  readonly observer?: MetricsObserver;
+}
+
+/**
+ * KVS's WebRTC ingestion quotas (KVS WebRTC developer guide, "Service quotas", "WebRTC ingestion
+ * service quotas"): `JoinStorageSession` and `JoinStorageSessionAsViewer` each 2 TPS per channel
+ * and 50 TPS per account (hard). One budget counts both actions: a channel's joins of either kind
+ * stay within 2 per second, the account's within 50. Callers are not counted apart (the channel
+ * window bounds what one caller can make the recording peer send).
+ */
+export const STORAGE_BUDGET: Omit<BudgetLimits, 'maxWaitMs'> = {
+  perChannelPerSecond: 2,
+  perAccountPerSecond: 50,
+  perCallerPerMinute: Number.MAX_SAFE_INTEGER,
+};
+
+/**
+ * How long a channel's `DescribeMediaStorageConfiguration` answer is used as it is (then
+ * refreshed in the background, and used up to {@link STORAGE_STATUS_USABLE_MS} while KVS does not
+ * answer). An operator turns a channel's storage on or off rarely; a minute bounds how long
+ * callers get the old instructions after a change, and costs each instance at most one call per
+ * channel per minute, far under KVS's 5 TPS per channel and 50 per account (hard). A join that KVS
+ * refuses as invalid drops the channel's entry at once.
+ */
+export const STORAGE_STATUS_FRESH_MS = 60_000;
+/**
+ * How long a channel's `DescribeMediaStorageConfiguration` answer may still be used while KVS
+ * does not answer the refresh (a throttle, an outage): ten minutes, after which the channel's
+ * signaling answers and joins are refused until KVS answers (fail closed: no instructions for a
+ * mode that may have changed long ago).
+ */
+export const STORAGE_STATUS_USABLE_MS = 10 * 60_000;
+
+/** What {@link StorageSessions} works with; the composition root (lambda/create-handler.ts) gives it. */
+export interface StorageSessionsOptions {
+  readonly channels: ChannelDirectory;
+  readonly access: ChannelAccess;
+  /** The roles this deployment serves (context `signalingRoles`): a role's join needs its route. */
+  readonly roles: readonly ChannelRole[];
+  /** One request's deadline and the retries within it. */
+  readonly policy: UpstreamTuning;
+  /** Viewer connections one caller may hold on one channel (context `viewerSlotsPerCaller`): the ClientIds it was issued. */
+  readonly viewerSlotsPerCaller: number;
+  /** Longest a join waits for a budget slot before 429 (context `budgetWaitMs`). */
+  readonly budgetWaitMs: number;
+  /** @default - this instance's own budget, {@link STORAGE_BUDGET} */
+  readonly budget?: CallBudget;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+}
+
+interface StatusEntry extends MediaStorageConfiguration {
+  readonly fetchedAt: number;
+}
+
+/**
+ * WebRTC ingestion (context `storageSessions`): tells whether a channel records media (KVS
+ * `DescribeMediaStorageConfiguration`, cached per channel) for the signaling answers, and joins
+ * a caller's signaling connection to the channel's storage session: `JoinStorageSession` for a
+ * master, `JoinStorageSessionAsViewer` for a viewer with a ClientId the broker issued to it, each
+ * sent to the channel's `WEBRTC` endpoint by a session whose policy allows only that action on
+ * that channel. KVS's join is not idempotent (each call sends one SDP offer): it is retried only
+ * when it cannot have reached KVS (a refused connection) or KVS throttled it (no offer sent).
+ */
+export class StorageSessions {
+  private readonly clock: Clock;
+  private readonly metrics: Metrics;
+  private readonly budget: CallBudget;
+  private readonly statuses: RefreshingCache<StatusEntry, StatusKey>;
+
+  constructor(private readonly options: StorageSessionsOptions) {
+    const clock = options.clock ?? Date.now;
+    this.clock = clock;
+    this.metrics = options.metrics ?? noMetrics;
+    this.budget =
+      options.budget ??
+      new InstanceCallBudget(
+        { ...STORAGE_BUDGET, maxWaitMs: options.budgetWaitMs },
+        clock,
+        options.policy.retry.sleep,
+      );
+    this.statuses = new RefreshingCache({
+      max: 1000,
+      clock,
+      load: (_, key) => this.describe(key),
+      freshUntil: (entry) => entry.fetchedAt + STORAGE_STATUS_FRESH_MS,
+      usableUntil: (entry) => entry.fetchedAt + STORAGE_STATUS_USABLE_MS,
+    });
+  }
+
+  /**
+   * Whether `channel` records media (its cached `DescribeMediaStorageConfiguration`), for the
+   * signaling answers ({@link mediaStorageOf}). Rejects with `VendingError` when KVS cannot say
+   * (fail closed: the caller is not sent to a channel whose mode is unknown).
+   */
+  async recordsMedia(channel: Channel, signal?: AbortSignal, observer?: MetricsObserver): Promise<boolean> {
+    return (await this.status(channel, signal, observer)).enabled;
+  }
+
+  /**
+   * Joins the caller's signaling connection to the channel's storage session. Throws
+   * `VendingError`: 403 `ChannelNotAllowed` (role not served, channel not granted, master not
+   * granted, a viewer ClientId the broker did not issue to this caller); 403 `CallerNotIdentified`
+   * (a viewer without a viewer pool); 400 `InvalidRequest` (the channel records no media, or KVS
+   * refused the join as invalid); 429 `Throttled` (budget or KVS; the storage session's viewers
+   * are all taken); 404, 502, 503, 504 as the other routes.
+   */
+  async join(request: StorageSessionRequest): Promise<StorageSessionAnswer> {
+    const { role } = request;
+    if (!this.options.roles.includes(role)) throw notServed(role);
+    const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
+    if (role === 'MASTER') requireMaster(channel, request.masterChannels);
+    const clientId = request.role === 'VIEWER' ? this.issuedClientId(request, request.clientId) : undefined;
+    const signal = AbortSignal.timeout(this.options.policy.deadlineMs);
+    const { observer } = request;
+    try {
+      const status = await this.status(channel, signal, observer);
+      if (!status.enabled) {
+        throw new VendingError(
+          'InvalidRequest',
+          `channel "${channel.name}" does not record media: connect through its ${role.toLowerCase()} route without a storage session`,
+        );
+      }
+      const [endpoint, session] = await Promise.all([
+        this.options.access.storageEndpoint(channel, role, signal, observer),
+        this.options.access.session(channel, STORAGE_ACTIONS[role], signal, observer),
+      ]);
+      // Retried only where the adapter marks the failure retryable (KVS throttled it, or the
+      // connection was refused before sending): each join that reaches KVS sends one offer.
+      await upstreamStep(
+        this.options.policy,
+        observed(this.metrics, observer),
+        async () => {
+          const release = await this.budget.acquire({ channel }, signal);
+          try {
+            await session.joinStorageSession(
+              { endpoint, channelArn: channel.arn, ...(clientId !== undefined ? { clientId } : {}) },
+              signal,
+            );
+          } finally {
+            await release();
+          }
+        },
+        signal,
+      );
+      return {
+        role,
+        ...(clientId !== undefined ? { clientId } : {}),
+        channelArn: channel.arn,
+        ...(status.streamArn !== undefined ? { streamArn: status.streamArn } : {}),
+      };
+    } catch (error) {
+      const failure = asVendingError(error, signal);
+      // KVS found the join (or the WEBRTC endpoint) invalid: the channel may no longer record media.
+      if (failure instanceof VendingError && failure.code === 'InvalidRequest')
+        this.statuses.delete(channel.arn);
+      this.options.access.forget(channel, role, failure);
+      this.options.access.forgetSession(channel, STORAGE_ACTIONS[role], failure);
+      throw failure;
+    }
+  }
+
+  /**
+   * The viewer ClientId of the body when the broker issued it to this caller: the viewer route
+   * signs `<viewer pool>.v<slot>` with a slot from 0 to `viewerSlotsPerCaller - 1` (lambda/core/signaling.ts);
+   * anything else is refused, so a caller cannot make the recording peer offer to another's connection.
+   */
+  private issuedClientId(request: StorageSessionCaller, clientId: string): string {
+    const pool = viewerPoolOf(request);
+    const prefix = `${pool}.v`;
+    const slot = clientId.startsWith(prefix) ? clientId.slice(prefix.length) : '';
+    const n = /^(0|[1-9]\d?)$/.test(slot) ? Number(slot) : Number.NaN;
+    if (Number.isInteger(n) && n < this.options.viewerSlotsPerCaller) return clientId;
+    throw new VendingError(
+      'ChannelNotAllowed',
+      'clientId is not a viewer ClientId this API issued to you: use the clientId of your viewer answer',
+    );
+  }
+
+  private async status(
+    channel: Channel,
+    signal?: AbortSignal,
+    observer?: MetricsObserver,
+  ): Promise<StatusEntry> {
+    try {
+      const key = { channel, ...(observer ? { observer } : {}) };
+      const { value } = await abortable(this.statuses.get(channel.arn, key), signal);
+      return value;
+    } catch (error) {
+      throw asVendingError(error, signal);
+    }
+  }
+
+  private async describe({ channel, observer }: StatusKey): Promise<StatusEntry> {
+    const session = await this.options.access.session(channel, DESCRIBE_MEDIA_STORAGE, undefined, observer);
+    try {
+      const status = await upstreamStep(this.options.policy, observed(this.metrics, observer), (signal) =>
+        session.describeMediaStorage(channel.arn, signal),
+      );
+      return { ...status, fetchedAt: this.clock() };
+    } catch (error) {
+      this.options.access.forgetSession(channel, DESCRIBE_MEDIA_STORAGE, error);
+      throw error;
+    }
+  }
+}
+
+/**
+ * The `mediaStorage` of a signaling answer on `channel` (see {@link MediaStorage}): whether it
+ * records media and, when it does, the join to `POST`: the storage-session route of the answer's
+ * role, with a viewer's ClientId (`clientId` undefined: the master's join, no field).
+ */
+export function mediaStorageOf(
+  channel: Channel,
+  recordsMedia: boolean,
+  role: ChannelRole,
+  clientId?: string,
+): MediaStorage {
+  if (!recordsMedia) return { enabled: false };
+  const body: StorageSessionRequestBody = clientId !== undefined ? { clientId } : {};
+  return { enabled: true, join: { path: storageSessionPath(role, channel.name), body } };
+}
