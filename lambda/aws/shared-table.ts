@@ -45,6 +45,11 @@ export interface SharedTableOptions {
 export class SharedTable {
   constructor(private readonly options: SharedTableOptions) {}
 
+  /** Milliseconds one request may take: by then it has landed, or the caller has been told it failed. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
   /** UpdateItem on the item `key`; resolves with the item's attributes the update asked for. */
   async update(key: string, update: Update, signal?: AbortSignal): Promise<Item | undefined> {
     const command = new UpdateItemCommand({ TableName: this.options.tableName, Key: keyOf(key), ...update });

@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ARRIVAL_GUARD_MS, SharedCallBudget } from '../../../lambda/aws/shared-budget';
 import { DynamoDbIceCache } from '../../../lambda/aws/shared-cache';
-import { SharedTable } from '../../../lambda/aws/shared-table';
+import { isConditionFailure, SharedTable, type Update } from '../../../lambda/aws/shared-table';
 import { DynamoDbViewerSlots } from '../../../lambda/aws/shared-viewer-slots';
 import { budgetLimits, DEFAULT_TUNING } from '../../../lambda/config';
 import { parseChannelArn } from '../../../lambda/contract';
@@ -35,9 +35,24 @@ const DEMO_CHANNEL_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/vi
  * uses by default) and moto's server (another implementation, which, as AWS does, returns the item
  * of a failed condition: the budget's AWS path). moto runs where python3 has it (CI makes sure:
  * .ci/run); elsewhere its half is skipped, saying what to install.
+ *
+ * Only dynalite applies each conditional write atomically. moto's server answers on several
+ * threads at once (`run_simple(..., threaded=True)` in moto/server.py) and its DynamoDB backend
+ * checks a condition and then writes with no lock between (`update_item` in
+ * moto/dynamodb/models/__init__.py; moto's locks guard only the creation of backends), so two
+ * concurrent writes to one slot can both pass their condition there: a busy machine then sees more
+ * calls admitted than the limit. That is moto, not the budget; the tests that admit concurrent
+ * calls against a limit run on the atomic backends only (`atomicConditions`), and moto keeps what
+ * it alone checks (the item returned with a failed condition, the request shapes).
  */
 const BACKENDS = [
-  { name: 'dynalite', missing: undefined, start: () => startLocalDynamoDb(), returnsFailedItem: false },
+  {
+    name: 'dynalite',
+    missing: undefined,
+    start: () => startLocalDynamoDb(),
+    returnsFailedItem: false,
+    atomicConditions: true,
+  },
   {
     name: "moto's server",
     missing: motoMissing,
@@ -50,6 +65,7 @@ const BACKENDS = [
       return { ...table, close: () => table.close().then(() => moto.close()) };
     },
     returnsFailedItem: true,
+    atomicConditions: false,
   },
 ] as const;
 
@@ -69,6 +85,77 @@ function tableAt(endpoint: string, timeoutMs = 10_000): SharedTable {
     maxAttempts: 1,
   });
   return new SharedTable({ client, tableName: LOCAL_SHARED_TABLE, timeoutMs });
+}
+
+/**
+ * The shared table as one instance reaches it, recording what its budget asks: the writes and
+ * reads of each kind of item (the key's prefix: `caller`, `channel`, `account`), how many writes found their
+ * condition false (a lost race), and the most on their way at once. While `paused`, writes wait
+ * (counted in `waiting`) until `resume()`.
+ */
+class RecordingTable extends SharedTable {
+  readonly writes: Record<string, number> = {};
+  readonly reads: Record<string, number> = {};
+  conditionFailures = 0;
+  mostAtOnce = 0;
+  waiting = 0;
+  private atOnce = 0;
+  private gate: Promise<void> | undefined;
+  private open = () => {};
+
+  /** `saysTimeoutMs`: the timeout the table tells the budget (it waits 10 s, so that a busy machine fails nothing). */
+  constructor(
+    endpoint: string,
+    private readonly saysTimeoutMs = 10_000,
+  ) {
+    const client = new DynamoDBClient({
+      endpoint,
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'TEST', secretAccessKey: 'test-secret' },
+      maxAttempts: 1,
+    });
+    super({ client, tableName: LOCAL_SHARED_TABLE, timeoutMs: 10_000 });
+  }
+
+  override get timeoutMs(): number {
+    return this.saysTimeoutMs;
+  }
+
+  pause(): void {
+    this.gate ??= new Promise((resolve) => {
+      this.open = resolve;
+    });
+  }
+
+  resume(): void {
+    this.gate = undefined;
+    this.open();
+  }
+
+  override get(key: string, signal?: AbortSignal) {
+    const kind = key.slice(0, key.indexOf('|'));
+    this.reads[kind] = (this.reads[kind] ?? 0) + 1;
+    return super.get(key, signal);
+  }
+
+  override async update(key: string, update: Update, signal?: AbortSignal) {
+    const kind = key.slice(0, key.indexOf('|'));
+    this.writes[kind] = (this.writes[kind] ?? 0) + 1;
+    if (this.gate) {
+      this.waiting++;
+      await this.gate;
+      this.waiting--;
+    }
+    this.mostAtOnce = Math.max(this.mostAtOnce, ++this.atOnce);
+    try {
+      return await super.update(key, update, signal);
+    } catch (error) {
+      if (isConditionFailure(error)) this.conditionFailures++;
+      throw error;
+    } finally {
+      this.atOnce--;
+    }
+  }
 }
 
 /**
@@ -124,21 +211,24 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
     afterAll(() => dynamodb?.close());
 
     describe('the call budget every instance shares (DynamoDB)', () => {
-      it('admits at most 5 GetIceServerConfig calls per second per channel across instances', async () => {
-        // Wide guards: on a busy machine the ten takes may span more than a 250 ms guard's second,
-        // and a slot whose extension write is late frees for a sixth call (the guard's own limit,
-        // docs/operations.md); this test counts slots across instances, not the guard's timing.
-        const [a, b] = [instance({ maxWaitMs: 0 }, 60_000), instance({ maxWaitMs: 0 }, 60_000)];
-        const call = callOn('hot');
+      it.skipIf(!backend.atomicConditions)(
+        'admits at most 5 GetIceServerConfig calls per second per channel across instances',
+        async () => {
+          // Wide guards: on a busy machine the ten takes may span more than a 250 ms guard's second,
+          // and a slot whose extension write is late frees for a sixth call (the guard's own limit,
+          // docs/operations.md); this test counts slots across instances, not the guard's timing.
+          const [a, b] = [instance({ maxWaitMs: 0 }, 60_000), instance({ maxWaitMs: 0 }, 60_000)];
+          const call = callOn('hot');
 
-        const results = await Promise.allSettled(
-          Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
-        );
+          const results = await Promise.allSettled(
+            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
+          );
 
-        const { admitted, refused } = outcomes(results);
-        expect(admitted).toBe(5);
-        expect(refused.every((e) => e.code === 'Throttled' && (e.retryAfterSeconds ?? 0) >= 1)).toBe(true);
-      });
+          const { admitted, refused } = outcomes(results);
+          expect(admitted).toBe(5);
+          expect(refused.every((e) => e.code === 'Throttled' && (e.retryAfterSeconds ?? 0) >= 1)).toBe(true);
+        },
+      );
 
       it('lets a waiting call through once a slot of the channel frees, within the wait bound', async () => {
         const [a, b] = [instance({ perChannelPerSecond: 1 }), instance({ perChannelPerSecond: 1 })];
@@ -152,21 +242,24 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         expect(Date.now() - started).toBeGreaterThanOrEqual(900);
       });
 
-      it('admits at most the account limit per second across the channels of one account', async () => {
-        const [a, b] = [
-          instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
-          instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
-        ];
-        const accountId = String(account++);
+      it.skipIf(!backend.atomicConditions)(
+        'admits at most the account limit per second across the channels of one account',
+        async () => {
+          const [a, b] = [
+            instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
+            instance({ perAccountPerSecond: 3, maxWaitMs: 0 }),
+          ];
+          const accountId = String(account++);
 
-        const results = await Promise.allSettled(
-          ['c1', 'c2', 'c3', 'c4', 'c5'].map((name, i) =>
-            (i % 2 === 0 ? a : b).acquire(callOn(name, undefined, accountId)),
-          ),
-        );
+          const results = await Promise.allSettled(
+            ['c1', 'c2', 'c3', 'c4', 'c5'].map((name, i) =>
+              (i % 2 === 0 ? a : b).acquire(callOn(name, undefined, accountId)),
+            ),
+          );
 
-        expect(outcomes(results).admitted).toBe(3);
-      });
+          expect(outcomes(results).admitted).toBe(3);
+        },
+      );
 
       it('refuses a caller past its issuances per minute on any instance, with Retry-After', async () => {
         const [a, b] = [instance({ perCallerPerMinute: 2 }), instance({ perCallerPerMinute: 2 })];
@@ -204,6 +297,110 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         expect(await waiting).toBeGreaterThanOrEqual(answeredAt + 900);
       });
 
+      it('counts a call that waited for its channel against its account, though the account slot it took before the wait went to another call', async () => {
+        const limits = { perChannelPerSecond: 1, perAccountPerSecond: 3 };
+        const accountId = String(account++);
+        const on = (name: string) => callOn(name, undefined, accountId);
+        const [a, b, c, d] = [
+          instance({ ...limits, maxWaitMs: 0 }),
+          instance({ ...limits, maxWaitMs: 10_000 }),
+          instance({ ...limits, maxWaitMs: 0 }),
+          instance({ ...limits, maxWaitMs: 0 }),
+        ];
+        const endA = await a.acquire(on('x')); // in flight: channel x and one account slot
+        const waiting = b.acquire(on('x')); // takes an account slot, waits for channel x
+        await new Promise((resolve) => setTimeout(resolve, 1000 + ARRIVAL_GUARD_MS + 500)); // b's account slot has ended
+        const [endY, endZ] = await Promise.all([c.acquire(on('y')), c.acquire(on('z'))]); // the two free account slots, b's among them
+        await endA();
+        const endB = await waiting;
+        try {
+          // b, y and z are in flight: the account's three slots are theirs.
+          const fourth = await d.acquire(on('w')).catch((error: unknown) => error);
+
+          expect(fourth).toMatchObject({
+            code: 'Throttled',
+            message: expect.stringContaining('across all channels'),
+          });
+        } finally {
+          await Promise.all([endB(), endY(), endZ()]);
+        }
+      });
+
+      it("sends a cold call's caller, channel and account writes out together: one round trip, not three", async () => {
+        const table = new RecordingTable(dynamodb.url);
+        const budget = endedAfterTest(new SharedCallBudget({ table, limits: LIMITS }));
+
+        await budget.acquire(callOn('together', 'u-together'));
+
+        expect(table.writes).toEqual({ caller: 1, channel: 1, account: 1 });
+        expect(table.mostAtOnce).toBe(3);
+      });
+
+      it('lets the calls of one instance take different slots, so that none loses a race to another of its own', async () => {
+        const table = new RecordingTable(dynamodb.url);
+        const budget = endedAfterTest(new SharedCallBudget({ table, limits: { ...LIMITS, maxWaitMs: 0 } }));
+        const call = callOn('crowded');
+
+        const results = await Promise.allSettled(Array.from({ length: 5 }, () => budget.acquire(call)));
+
+        expect(outcomes(results).admitted).toBe(5);
+        expect(table.conditionFailures).toBe(0);
+      });
+
+      it("takes the account slots of an instance's calls that come together with one write, not one each", async () => {
+        const table = new RecordingTable(dynamodb.url);
+        // A wide guard: on a busy machine no slot is extended (a write more) before the count.
+        const budget = endedAfterTest(
+          new SharedCallBudget({ table, limits: LIMITS, arrivalGuardMs: 60_000 }),
+        );
+        const accountId = String(account++);
+
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) => budget.acquire(callOn(`together-${i}`, undefined, accountId))),
+        );
+
+        expect(outcomes(results).admitted).toBe(6);
+        // The first call's write, then at most one for the five that came while it was on its way.
+        expect(table.writes.account).toBeLessThanOrEqual(2);
+        expect(table.writes.channel).toBe(6);
+      });
+
+      it('writes one extension, not two, for a call that answers while its extension is on its way', async () => {
+        const table = new RecordingTable(dynamodb.url);
+        // No guard: the call is in flight past it as soon as it is admitted, so its slot is extended.
+        const budget = endedAfterTest(new SharedCallBudget({ table, limits: LIMITS, arrivalGuardMs: 0 }));
+        const release = await budget.acquire(callOn('answers-meanwhile'));
+        table.pause();
+        await vi.waitFor(() => expect(table.waiting).toBeGreaterThan(0), { timeout: 10_000 });
+
+        const ended = release(); // the call answers while the extension waits
+        table.resume();
+        await ended;
+
+        expect(table.writes.channel).toBe(2); // its slot taken, then extended once
+      });
+
+      it('frees the slot of a call that answers after its guard a second after the answer, with one write and no extension', async () => {
+        // A table that answers within 100 ms: an extension is due only 100 ms before a slot's end.
+        const table = new RecordingTable(dynamodb.url, 100);
+        const time = { now: Date.now() };
+        const limits = { ...LIMITS, perChannelPerSecond: 1, maxWaitMs: 0 };
+        const options = { limits, clock: () => time.now, arrivalGuardMs: 0 };
+        const [a, b] = [
+          endedAfterTest(new SharedCallBudget({ ...options, table })),
+          endedAfterTest(new SharedCallBudget({ ...options, table: tableAt(dynamodb.url) })),
+        ];
+        const call = callOn('answers-after-guard');
+        const release = await a.acquire(call);
+        await new Promise((resolve) => setTimeout(resolve, 20)); // in flight, past its guard (none)
+        time.now += 100;
+        await release();
+        time.now += 1000; // a second after the answer
+
+        await expect(b.acquire(call)).resolves.toBeTypeOf('function');
+        expect(table.writes.channel).toBe(2); // the slot taken, then its end moved to a second after the answer
+      });
+
       it('writes nothing more for a call that answered within its guard', async () => {
         // The guard is wide so that the test does not depend on how fast a busy machine gets here.
         const budget = instance({}, 60_000);
@@ -220,22 +417,19 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
           ? 'takes the item of a failed condition from the answer, with no second read (ReturnValuesOnConditionCheckFailure)'
           : 'reads the item of a failed condition once more, where the store does not return it',
         async () => {
-          // Wide guards: on a busy machine a call still in flight past a 250 ms guard would extend
-          // its slot (one more write) before b's attempt is counted.
-          const [a, b] = [
-            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }, 60_000),
-            instance({ perChannelPerSecond: 1, maxWaitMs: 0 }, 60_000),
-          ];
+          const limits = { ...LIMITS, perChannelPerSecond: 1, maxWaitMs: 0 };
+          // Only b's requests are counted: a's extension on a busy machine is not.
+          const table = new RecordingTable(dynamodb.url);
+          const [a, b] = [instance(limits), endedAfterTest(new SharedCallBudget({ table, limits }))];
           const call = callOn('raced');
           await a.acquire(call);
-          await dynamodb.resetRequests();
 
           // b has seen nothing of the window: it tries slot 0, which a holds.
           const refused = await b.acquire(call).catch((error: unknown) => error);
 
           expect(refused).toMatchObject({ code: 'Throttled' });
-          expect(await dynamodb.requests()).toEqual(
-            backend.returnsFailedItem ? { UpdateItem: 1 } : { UpdateItem: 1, GetItem: 1 },
+          expect([table.writes.channel, table.reads.channel]).toEqual(
+            backend.returnsFailedItem ? [1, undefined] : [1, 1],
           );
         },
       );
