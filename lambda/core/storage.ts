@@ -7,7 +7,13 @@ import {
 } from '@kvs-ice-broker/client/contract';
 import { type Channel, DESCRIBE_MEDIA_STORAGE, STORAGE_ACTIONS } from '../contract';
 import { abortable } from './abort';
-import { type BudgetLimits, type CallBudget, InstanceCallBudget } from './budget';
+import {
+  type BudgetLimits,
+  type BudgetRequest,
+  type CallBudget,
+  InstanceCallBudget,
+  type Quota,
+} from './budget';
 import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
 import { asVendingError, VendingError } from './errors';
@@ -55,14 +61,34 @@ export const STORAGE_BUDGET: Omit<BudgetLimits, 'maxWaitMs'> = {
 };
 
 /**
+ * KVS's quota of `DescribeMediaStorageConfiguration` (KVS WebRTC developer guide, "Service
+ * quotas", control plane): 5 TPS per channel and 50 TPS per account (hard). Every call goes
+ * through the call budget within it; none is counted for a caller (the answer is cached per channel).
+ */
+export const DESCRIBE_QUOTA: Quota = {
+  action: DESCRIBE_MEDIA_STORAGE,
+  perChannelPerSecond: 5,
+  perAccountPerSecond: 50,
+  perCallerPerMinute: Number.MAX_SAFE_INTEGER,
+};
+
+/**
  * How long a channel's `DescribeMediaStorageConfiguration` answer is used as it is (then
  * refreshed in the background, and used up to {@link STORAGE_STATUS_USABLE_MS} while KVS does not
  * answer). An operator turns a channel's storage on or off rarely; a minute bounds how long
  * callers get the old instructions after a change, and costs each instance at most one call per
  * channel per minute, far under KVS's 5 TPS per channel and 50 per account (hard). A join that KVS
- * refuses as invalid drops the channel's entry at once.
+ * refuses as invalid drops the channel's entry once it is {@link STORAGE_STATUS_RECHECK_MS} old.
  */
 export const STORAGE_STATUS_FRESH_MS = 60_000;
+/**
+ * A join that KVS refuses as invalid (`InvalidArgumentException`: the channel may have stopped
+ * recording) drops the channel's cached status when it is at least this old, so that the next join
+ * asks KVS again (one call, which concurrent joins share): at most one such call per channel and
+ * instance in this time, however many joins KVS refuses. The broker's own refusal of a channel that
+ * records no media uses the cached status and asks KVS nothing.
+ */
+export const STORAGE_STATUS_RECHECK_MS = 5000;
 /**
  * How long a channel's `DescribeMediaStorageConfiguration` answer may still be used while KVS
  * does not answer the refresh (a throttle, an outage): ten minutes, after which the channel's
@@ -153,14 +179,15 @@ export class StorageSessions {
     const clientId = request.role === 'VIEWER' ? this.issuedClientId(request, request.clientId) : undefined;
     const signal = AbortSignal.timeout(this.options.policy.deadlineMs);
     const { observer } = request;
+    const status = await this.status(channel, signal, observer);
+    // The broker's own refusal, from the cached status: no call to AWS, and the cache stays.
+    if (!status.enabled) {
+      throw new VendingError(
+        'InvalidRequest',
+        `channel "${channel.name}" does not record media: connect through its ${role.toLowerCase()} route without a storage session`,
+      );
+    }
     try {
-      const status = await this.status(channel, signal, observer);
-      if (!status.enabled) {
-        throw new VendingError(
-          'InvalidRequest',
-          `channel "${channel.name}" does not record media: connect through its ${role.toLowerCase()} route without a storage session`,
-        );
-      }
       const [endpoint, session] = await Promise.all([
         this.options.access.storageEndpoint(channel, role, signal, observer),
         this.options.access.session(channel, STORAGE_ACTIONS[role], signal, observer),
@@ -170,17 +197,13 @@ export class StorageSessions {
       await upstreamStep(
         this.options.policy,
         observed(this.metrics, observer),
-        async () => {
-          const release = await this.budget.acquire({ channel }, signal);
-          try {
-            await session.joinStorageSession(
+        () =>
+          this.budgeted({ channel }, signal, () =>
+            session.joinStorageSession(
               { endpoint, channelArn: channel.arn, ...(clientId !== undefined ? { clientId } : {}) },
               signal,
-            );
-          } finally {
-            await release();
-          }
-        },
+            ),
+          ),
         signal,
       );
       return {
@@ -192,8 +215,10 @@ export class StorageSessions {
     } catch (error) {
       const failure = asVendingError(error, signal);
       // KVS found the join (or the WEBRTC endpoint) invalid: the channel may no longer record media.
-      if (failure instanceof VendingError && failure.code === 'InvalidRequest')
-        this.statuses.delete(channel.arn);
+      if (failure instanceof VendingError && failure.code === 'InvalidRequest') {
+        const recheckAt = this.clock() - STORAGE_STATUS_RECHECK_MS;
+        this.statuses.invalidate(channel.arn, (entry) => entry.fetchedAt <= recheckAt);
+      }
       this.options.access.forget(channel, role, failure);
       this.options.access.forgetSession(channel, STORAGE_ACTIONS[role], failure);
       throw failure;
@@ -217,6 +242,16 @@ export class StorageSessions {
     );
   }
 
+  /** `call`, within a slot of the call budget for `request` (one slot per attempt: a retry is a call of its own). */
+  private async budgeted<T>(request: BudgetRequest, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+    const release = await this.budget.acquire(request, signal);
+    try {
+      return await call();
+    } finally {
+      await release();
+    }
+  }
+
   private async status(
     channel: Channel,
     signal?: AbortSignal,
@@ -235,7 +270,9 @@ export class StorageSessions {
     const session = await this.options.access.session(channel, DESCRIBE_MEDIA_STORAGE, undefined, observer);
     try {
       const status = await upstreamStep(this.options.policy, observed(this.metrics, observer), (signal) =>
-        session.describeMediaStorage(channel.arn, signal),
+        this.budgeted({ channel, quota: DESCRIBE_QUOTA }, signal, () =>
+          session.describeMediaStorage(channel.arn, signal),
+        ),
       );
       return { ...status, fetchedAt: this.clock() };
     } catch (error) {

@@ -12,6 +12,7 @@ import type {
 import {
   mediaStorageOf,
   STORAGE_STATUS_FRESH_MS,
+  STORAGE_STATUS_RECHECK_MS,
   STORAGE_STATUS_USABLE_MS,
   type StorageSessionRequest,
   StorageSessions,
@@ -361,10 +362,25 @@ describe('StorageSessions', () => {
       expect(kvs.joins).toHaveLength(2);
     });
 
-    it('asks KVS again at once when it refused a join as invalid: the channel may no longer record media', async () => {
+    it('answers many joins on a channel that records no media from one DescribeMediaStorageConfiguration', async () => {
+      const concurrent = await Promise.all(
+        Array.from({ length: 10 }, () => rejectionOf(storage.join(viewer('u-alice.v0', { channel: 'lobby' })))),
+      );
+      const sequential: VendingError[] = [];
+      for (let i = 0; i < 10; i++) {
+        nextSecond();
+        sequential.push(await rejectionOf(storage.join(master({ channel: 'lobby', masterChannels: ['lobby'] }))));
+      }
+
+      expect([...concurrent, ...sequential].map((error) => error.code)).toEqual(Array(20).fill('InvalidRequest'));
+      expect(kvs.describeCalls).toBe(1);
+      expect(kvs.joins).toEqual([]);
+    });
+
+    it('asks KVS again when it refused a join as invalid (the channel may no longer record media), once its last answer is 5 seconds old', async () => {
       await storage.join(master());
       kvs.joinFailures.push(kvsError.invalid());
-      nextSecond();
+      now += STORAGE_STATUS_RECHECK_MS;
       await rejectionOf(storage.join(master()));
       kvs.recording.delete('demo');
       nextSecond();
@@ -376,6 +392,30 @@ describe('StorageSessions', () => {
       );
       expect(kvs.describeCalls).toBe(2);
       expect(kvs.joins).toHaveLength(2);
+    });
+
+    it('asks KVS at most once per 5 seconds per channel while KVS keeps refusing the joins as invalid', async () => {
+      await storage.join(master());
+      const refusals: VendingError[] = [];
+      for (let second = 1; second <= 12; second++) {
+        kvs.joinFailures.push(kvsError.invalid());
+        nextSecond();
+        refusals.push(await rejectionOf(storage.join(master())));
+      }
+
+      expect(refusals.map((error) => error.code)).toEqual(Array(12).fill('InvalidRequest'));
+      // The first answer (0 s); the refusal at 5 s drops it, reloaded at 6 s; the one at 11 s, reloaded at 12 s.
+      expect(kvs.describeCalls).toBe(3);
+    });
+
+    it('keeps DescribeMediaStorageConfiguration within 5 calls per second per channel while KVS fails it', async () => {
+      kvs.describeFailure = kvsError.unavailable();
+
+      const answers = [];
+      for (let i = 0; i < 8; i++) answers.push(await rejectionOf(storage.recordsMedia(DEMO)));
+
+      expect(kvs.describeCalls).toBe(5);
+      expect(answers.map((error) => error.code)).toEqual([...Array(5).fill('Unavailable'), ...Array(3).fill('Throttled')]);
     });
 
     it('opens a new DescribeMediaStorageConfiguration session after KVS refused its credentials', async () => {
