@@ -7,13 +7,7 @@ import {
 } from '@kvs-ice-broker/client/contract';
 import { type Channel, DESCRIBE_MEDIA_STORAGE, STORAGE_ACTIONS } from '../contract';
 import { abortable } from './abort';
-import {
-  type BudgetLimits,
-  type BudgetRequest,
-  type CallBudget,
-  InstanceCallBudget,
-  type Quota,
-} from './budget';
+import type { BudgetRequest, CallBudget, Quota } from './budget';
 import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
 import { asVendingError, VendingError } from './errors';
@@ -50,11 +44,13 @@ interface StatusKey {
 /**
  * KVS's WebRTC ingestion quotas (KVS WebRTC developer guide, "Service quotas", "WebRTC ingestion
  * service quotas"): `JoinStorageSession` and `JoinStorageSessionAsViewer` each 2 TPS per channel
- * and 50 TPS per account (hard). One budget counts both actions: a channel's joins of either kind
- * stay within 2 per second, the account's within 50. Callers are not counted apart (the channel
- * window bounds what one caller can make the recording peer send).
+ * and 50 TPS per account (hard). The call budget (the one every instance shares, with the shared
+ * table) counts both actions in one set of windows: a channel's joins of either kind stay within 2
+ * per second, the account's within 50. Callers are not counted apart (the channel window bounds
+ * what one caller can make the recording peer send).
  */
-export const STORAGE_BUDGET: Omit<BudgetLimits, 'maxWaitMs'> = {
+export const JOIN_QUOTA: Quota = {
+  action: 'JoinStorageSession',
   perChannelPerSecond: 2,
   perAccountPerSecond: 50,
   perCallerPerMinute: Number.MAX_SAFE_INTEGER,
@@ -107,10 +103,13 @@ export interface StorageSessionsOptions {
   readonly policy: UpstreamTuning;
   /** Viewer connections one caller may hold on one channel (context `viewerSlotsPerCaller`): the ClientIds it was issued. */
   readonly viewerSlotsPerCaller: number;
-  /** Longest a join waits for a budget slot before 429 (context `budgetWaitMs`). */
-  readonly budgetWaitMs: number;
-  /** @default - this instance's own budget, {@link STORAGE_BUDGET} */
-  readonly budget?: CallBudget;
+  /**
+   * The call budget of every KVS call (the ICE vendor's: the one every instance shares, with the
+   * shared table, else the instance's own); joins and `DescribeMediaStorageConfiguration` name
+   * their own quotas ({@link JOIN_QUOTA}, {@link DESCRIBE_QUOTA}), so they spend none of
+   * `GetIceServerConfig`'s. How long a call waits for a slot is the budget's (context `budgetWaitMs`).
+   */
+  readonly budget: CallBudget;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
 }
@@ -138,13 +137,7 @@ export class StorageSessions {
     const clock = options.clock ?? Date.now;
     this.clock = clock;
     this.metrics = options.metrics ?? noMetrics;
-    this.budget =
-      options.budget ??
-      new InstanceCallBudget(
-        { ...STORAGE_BUDGET, maxWaitMs: options.budgetWaitMs },
-        clock,
-        options.policy.retry.sleep,
-      );
+    this.budget = options.budget;
     this.statuses = new RefreshingCache({
       max: 1000,
       clock,
@@ -193,12 +186,13 @@ export class StorageSessions {
         this.options.access.session(channel, STORAGE_ACTIONS[role], signal, observer),
       ]);
       // Retried only where the adapter marks the failure retryable (KVS throttled it, or the
-      // connection was refused before sending): each join that reaches KVS sends one offer.
+      // connection was refused before sending): each join that reaches KVS sends one offer. Each
+      // attempt takes a budget slot of its own, so retries never take a channel past KVS's quota.
       await upstreamStep(
         this.options.policy,
         observed(this.metrics, observer),
         () =>
-          this.budgeted({ channel }, signal, () =>
+          this.budgeted({ channel, quota: JOIN_QUOTA }, signal, () =>
             session.joinStorageSession(
               { endpoint, channelArn: channel.arn, ...(clientId !== undefined ? { clientId } : {}) },
               signal,

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type Channel, parseChannelArn } from '../../../lambda/contract';
+import { type BudgetRequest, type CallBudget, InstanceCallBudget } from '../../../lambda/core/budget';
 import { ChannelAccess } from '../../../lambda/core/channel-access';
 import { ChannelDirectory } from '../../../lambda/core/channels';
 import { VendingError } from '../../../lambda/core/errors';
@@ -114,9 +115,31 @@ class ScriptedKvs implements SessionProvider {
   }
 }
 
+/** The call budget as the function has it (its GetIceServerConfig limits, no wait), recording what it is asked for. */
+class RecordingBudget implements CallBudget {
+  readonly requests: BudgetRequest[] = [];
+  private readonly budget: InstanceCallBudget;
+
+  constructor(clock: () => number) {
+    const limits = { perChannelPerSecond: 5, perAccountPerSecond: 100, perCallerPerMinute: 30, maxWaitMs: 0 };
+    this.budget = new InstanceCallBudget(limits, clock);
+  }
+
+  acquire(request: BudgetRequest, signal?: AbortSignal) {
+    this.requests.push(request);
+    return this.budget.acquire(request, signal);
+  }
+
+  /** The KVS actions of the slots asked for, in order. */
+  actions(): (string | undefined)[] {
+    return this.requests.map((request) => request.quota?.action);
+  }
+}
+
 describe('StorageSessions', () => {
   let now: number;
   let kvs: ScriptedKvs;
+  let budget: RecordingBudget;
   let storage: StorageSessions;
 
   function storageSessions(roles: readonly ('VIEWER' | 'MASTER')[] = ['VIEWER', 'MASTER']): StorageSessions {
@@ -129,13 +152,14 @@ describe('StorageSessions', () => {
       roles,
       policy,
       viewerSlotsPerCaller: 3,
-      budgetWaitMs: 0,
+      budget,
       clock,
     });
   }
   beforeEach(() => {
     now = Date.parse('2026-12-01T10:00:00.000Z');
     kvs = new ScriptedKvs(() => now);
+    budget = new RecordingBudget(() => now);
     storage = storageSessions();
   });
 
@@ -311,6 +335,17 @@ describe('StorageSessions', () => {
       });
       expect(fourth.clientId).toBe('u-alice.v1');
       expect(kvs.joins).toHaveLength(3);
+    });
+
+    it("takes a slot of the channel's join budget for every attempt, so that retried throttles stay within KVS's 2 per second", async () => {
+      kvs.joinFailures.push(kvsError.throttled(), kvsError.throttled());
+
+      const error = await rejectionOf(storage.join(master()));
+
+      // Two attempts took the channel's two slots of this second; the third found none and was not sent.
+      expect(error).toMatchObject({ code: 'Throttled', message: 'too many requests for this channel, retry shortly' });
+      expect(kvs.joins).toHaveLength(2);
+      expect(budget.actions()).toEqual(['DescribeMediaStorageConfiguration', 'JoinStorageSession', 'JoinStorageSession', 'JoinStorageSession']);
     });
 
     it("opens a new join session after KVS refused the last one's credentials", async () => {

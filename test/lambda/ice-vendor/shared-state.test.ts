@@ -16,6 +16,7 @@ import {
   SharedStateUnavailable,
 } from '../../../lambda/core/budget';
 import type { MetricName } from '../../../lambda/core/metrics';
+import { JOIN_QUOTA } from '../../../lambda/core/storage';
 import { FallbackViewerSlots, InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
 import { RequestSummary } from '../../../lambda/http/request-summary';
 import {
@@ -258,6 +259,25 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
           );
 
           expect(outcomes(results).admitted).toBe(3);
+        },
+      );
+
+      it.skipIf(!backend.atomicConditions)(
+        "keeps another action's calls within its own quota across instances, and spends none of GetIceServerConfig's",
+        async () => {
+          const [a, b] = [instance({ maxWaitMs: 0 }, 60_000), instance({ maxWaitMs: 0 }, 60_000)];
+          const call = callOn('joins');
+          const join = { ...call, quota: JOIN_QUOTA };
+
+          const joins = await Promise.allSettled(
+            Array.from({ length: 4 }, (_, i) => (i % 2 === 0 ? a : b).acquire(join)),
+          );
+          const iceCalls = await Promise.allSettled(
+            Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
+          );
+
+          expect(outcomes(joins).admitted).toBe(JOIN_QUOTA.perChannelPerSecond);
+          expect(outcomes(iceCalls).admitted).toBe(5);
         },
       );
 
