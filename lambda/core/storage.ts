@@ -29,7 +29,10 @@ interface StorageSessionCaller {
   readonly grantedChannels: ChannelGrant;
   /** The channels the caller may master (as on the master route). */
   readonly masterChannels: ChannelGrant;
-  /** Whose viewer ClientIds the caller's connections share (as on the viewer route); required for a viewer. */
+  /**
+   * Whose viewer ClientIds the caller's connections share (as on the viewer route), required for a
+   * viewer; whose joins the per-caller limit counts ({@link JOINS_PER_CALLER_PER_MINUTE}).
+   */
   readonly viewerPool?: string;
   /** Told the upstream calls the request makes (its log line's summary). */
   readonly observer?: MetricsObserver;
@@ -41,19 +44,35 @@ interface StatusKey {
   readonly observer?: MetricsObserver;
 }
 
+/** Joins one caller may make per minute on each storage-session route of a channel or another. */
+export const JOINS_PER_CALLER_PER_MINUTE = 10;
+
 /**
- * KVS's WebRTC ingestion quotas (KVS WebRTC developer guide, "Service quotas", "WebRTC ingestion
- * service quotas"): `JoinStorageSession` and `JoinStorageSessionAsViewer` each 2 TPS per channel
- * and 50 TPS per account (hard). The call budget (the one every instance shares, with the shared
- * table) counts both actions in one set of windows: a channel's joins of either kind stay within 2
- * per second, the account's within 50. Callers are not counted apart (the channel window bounds
- * what one caller can make the recording peer send).
+ * The call budget's quota of each role's join. KVS's WebRTC ingestion quotas (KVS WebRTC developer
+ * guide, "Service quotas", "WebRTC ingestion service quotas"): `JoinStorageSession` and
+ * `JoinStorageSessionAsViewer` each 2 TPS per channel and 50 TPS per account (hard). Each action
+ * has windows of its own, with half of that (1 per second per channel, 25 per account), so that the
+ * two together stay within KVS's quota whether it counts them apart or together, and no number of
+ * viewer joins can spend the master's: the master joins once per storage session, and a session
+ * has at most 3 viewers. Each caller (its viewer pool: the caller id, or with auth `none` a hash
+ * of its source IP) makes at most {@link JOINS_PER_CALLER_PER_MINUTE} joins a minute per role, a
+ * join every 6 seconds (the JS SDK's sample joins again when no offer came within 6 seconds).
  */
-export const JOIN_QUOTA: Quota = {
-  action: 'JoinStorageSession',
-  perChannelPerSecond: 2,
-  perAccountPerSecond: 50,
-  perCallerPerMinute: Number.MAX_SAFE_INTEGER,
+export const JOIN_QUOTAS: Readonly<Record<ChannelRole, Quota>> = {
+  MASTER: {
+    action: STORAGE_ACTIONS.MASTER,
+    perChannelPerSecond: 1,
+    perAccountPerSecond: 25,
+    perCallerPerMinute: JOINS_PER_CALLER_PER_MINUTE,
+    callerDid: 'joined storage sessions as the master',
+  },
+  VIEWER: {
+    action: STORAGE_ACTIONS.VIEWER,
+    perChannelPerSecond: 1,
+    perAccountPerSecond: 25,
+    perCallerPerMinute: JOINS_PER_CALLER_PER_MINUTE,
+    callerDid: 'joined storage sessions as a viewer',
+  },
 };
 
 /**
@@ -106,7 +125,7 @@ export interface StorageSessionsOptions {
   /**
    * The call budget of every KVS call (the ICE vendor's: the one every instance shares, with the
    * shared table, else the instance's own); joins and `DescribeMediaStorageConfiguration` name
-   * their own quotas ({@link JOIN_QUOTA}, {@link DESCRIBE_QUOTA}), so they spend none of
+   * their own quotas ({@link JOIN_QUOTAS}, {@link DESCRIBE_QUOTA}), so they spend none of
    * `GetIceServerConfig`'s. How long a call waits for a slot is the budget's (context `budgetWaitMs`).
    */
   readonly budget: CallBudget;
@@ -161,8 +180,9 @@ export class StorageSessions {
    * `VendingError`: 403 `ChannelNotAllowed` (role not served, channel not granted, master not
    * granted, a viewer ClientId the broker did not issue to this caller); 403 `CallerNotIdentified`
    * (a viewer without a viewer pool); 400 `InvalidRequest` (the channel records no media, or KVS
-   * refused the join as invalid); 429 `Throttled` (budget or KVS; the storage session's viewers
-   * are all taken); 404, 502, 503, 504 as the other routes.
+   * refused the join as invalid); 429 `Throttled` (the budget: the channel's joins of the role this
+   * second, the account's, or the caller's of this minute, see {@link JOIN_QUOTAS}; KVS's throttle;
+   * the storage session's viewers are all taken); 404, 502, 503, 504 as the other routes.
    */
   async join(request: StorageSessionRequest): Promise<StorageSessionAnswer> {
     const { role } = request;
@@ -192,7 +212,7 @@ export class StorageSessions {
         this.options.policy,
         observed(this.metrics, observer),
         () =>
-          this.budgeted({ channel, quota: JOIN_QUOTA }, signal, () =>
+          this.budgeted({ channel, clientId: request.viewerPool, quota: JOIN_QUOTAS[role] }, signal, () =>
             session.joinStorageSession(
               { endpoint, channelArn: channel.arn, ...(clientId !== undefined ? { clientId } : {}) },
               signal,

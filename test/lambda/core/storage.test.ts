@@ -320,7 +320,7 @@ describe('StorageSessions', () => {
       expect(kvs.joins).toHaveLength(1);
     });
 
-    it('keeps to 2 joins per second on a channel (KVS allows 2, hard), then joins again a second later', async () => {
+    it("keeps to one master join and one viewer join per second on a channel (together within KVS's 2, hard), then joins again a second later", async () => {
       await storage.join(master());
       await storage.join(viewer('u-alice.v0'));
 
@@ -337,15 +337,46 @@ describe('StorageSessions', () => {
       expect(kvs.joins).toHaveLength(3);
     });
 
-    it("takes a slot of the channel's join budget for every attempt, so that retried throttles stay within KVS's 2 per second", async () => {
+    it("takes a slot of the channel's join budget for every attempt, so that retried throttles stay within KVS's quota", async () => {
       kvs.joinFailures.push(kvsError.throttled(), kvsError.throttled());
 
       const error = await rejectionOf(storage.join(master()));
 
-      // Two attempts took the channel's two slots of this second; the third found none and was not sent.
+      // The first attempt took the channel's master join of this second; the retry found no slot and was not sent.
       expect(error).toMatchObject({ code: 'Throttled', message: 'too many requests for this channel, retry shortly' });
-      expect(kvs.joins).toHaveLength(2);
-      expect(budget.actions()).toEqual(['DescribeMediaStorageConfiguration', 'JoinStorageSession', 'JoinStorageSession', 'JoinStorageSession']);
+      expect(kvs.joins).toHaveLength(1);
+      expect(budget.actions()).toEqual(['DescribeMediaStorageConfiguration', 'JoinStorageSession', 'JoinStorageSession']);
+    });
+
+    it("keeps the master's join when a viewer loops joins on the channel", async () => {
+      const looping = await Promise.all(
+        Array.from({ length: 20 }, () => storage.join(viewer('u-alice.v0')).catch((error: unknown) => error)),
+      );
+
+      const answer = await storage.join(master());
+
+      expect(answer.role).toBe('MASTER');
+      expect(looping.filter((outcome) => outcome instanceof VendingError)).toHaveLength(19);
+    });
+
+    it("refuses a caller's 11th join within a minute with 429 and Retry-After, leaving other callers their joins", async () => {
+      const joins: unknown[] = [];
+      for (let i = 0; i < 10; i++) {
+        joins.push(await storage.join(viewer('u-alice.v0')));
+        nextSecond();
+      }
+
+      const eleventh = await rejectionOf(storage.join(viewer('u-alice.v0')));
+      const bob = await storage.join(viewer('u-bob.v0', { viewerPool: 'u-bob' }));
+
+      expect(joins).toHaveLength(10);
+      expect(eleventh).toMatchObject({
+        code: 'Throttled',
+        retryAfterSeconds: 50,
+        message:
+          'this caller joined storage sessions as a viewer too often (at most 10 per minute); retry after the Retry-After seconds',
+      });
+      expect(bob.clientId).toBe('u-bob.v0');
     });
 
     it("opens a new join session after KVS refused the last one's credentials", async () => {

@@ -16,7 +16,7 @@ import {
   SharedStateUnavailable,
 } from '../../../lambda/core/budget';
 import type { MetricName } from '../../../lambda/core/metrics';
-import { JOIN_QUOTA } from '../../../lambda/core/storage';
+import { JOIN_QUOTAS } from '../../../lambda/core/storage';
 import { FallbackViewerSlots, InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
 import { RequestSummary } from '../../../lambda/http/request-summary';
 import {
@@ -267,7 +267,7 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         async () => {
           const [a, b] = [instance({ maxWaitMs: 0 }, 60_000), instance({ maxWaitMs: 0 }, 60_000)];
           const call = callOn('joins');
-          const join = { ...call, quota: JOIN_QUOTA };
+          const join = { ...call, quota: JOIN_QUOTAS.VIEWER };
 
           const joins = await Promise.allSettled(
             Array.from({ length: 4 }, (_, i) => (i % 2 === 0 ? a : b).acquire(join)),
@@ -276,7 +276,7 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
             Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
           );
 
-          expect(outcomes(joins).admitted).toBe(JOIN_QUOTA.perChannelPerSecond);
+          expect(outcomes(joins).admitted).toBe(JOIN_QUOTAS.VIEWER.perChannelPerSecond);
           expect(outcomes(iceCalls).admitted).toBe(5);
         },
       );
