@@ -79,11 +79,10 @@ export class SignalingVendor {
     const signal = AbortSignal.timeout(this.options.deadlineMs);
     const { ice, access, viewerSlotsPerCaller: of } = this.options;
     const { storage } = this.options;
-    const [servers, { endpoints }, session, slot, recordsMedia] = await Promise.all([
+    const [servers, { endpoints }, session, recordsMedia] = await Promise.all([
       ice.vend(request),
       access.endpoints(channel, role, signal, request.observer),
       access.session(channel, role, signal, request.observer),
-      pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
       storage?.recordsMedia(channel, signal, request.observer),
     ]);
     const now = this.clock();
@@ -96,6 +95,9 @@ export class SignalingVendor {
         retryAfterSeconds: 1,
       });
     }
+    // The caller's turn moves only for an answer that will be given (presigning makes no call): a
+    // refused request takes no ClientId, so it cannot make the caller's next connection replace one.
+    const slot = pool === undefined ? undefined : await this.viewerSlots.next(channel.arn, pool, of, signal);
     const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
     const mediaStorage =
       recordsMedia === undefined ? undefined : mediaStorageOf(channel, recordsMedia, role, clientId);
