@@ -44,6 +44,17 @@ interface StatusKey {
   readonly observer?: MetricsObserver;
 }
 
+/** KVS's storage session has at most this many viewers (KVS WebRTC developer guide, "WebRTC ingestion service quotas"). */
+export const STORAGE_SESSION_VIEWERS = 3;
+
+/**
+ * The viewer ClientIds one caller gets on a channel that records media, and so the storage
+ * session's viewer places it can hold: its `viewerSlotsPerCaller`, but at most one fewer than a
+ * storage session's {@link STORAGE_SESSION_VIEWERS}, so that no one token takes all of them.
+ */
+export const storageViewerSlots = (viewerSlotsPerCaller: number): number =>
+  Math.min(viewerSlotsPerCaller, STORAGE_SESSION_VIEWERS - 1);
+
 /** Joins one caller may make per minute on each storage-session route of a channel or another. */
 export const JOINS_PER_CALLER_PER_MINUTE = 10;
 
@@ -240,16 +251,17 @@ export class StorageSessions {
   }
 
   /**
-   * The viewer ClientId of the body when the broker issued it to this caller: the viewer route
-   * signs `<viewer pool>.v<slot>` with a slot from 0 to `viewerSlotsPerCaller - 1` (lambda/core/signaling.ts);
-   * anything else is refused, so a caller cannot make the recording peer offer to another's connection.
+   * The viewer ClientId of the body when the broker issued it to this caller: on a channel that
+   * records media the viewer route signs `<viewer pool>.v<slot>` with a slot from 0 to
+   * {@link storageViewerSlots} − 1 (lambda/core/signaling.ts); anything else is refused, so a caller
+   * cannot make the recording peer offer to another's connection, nor hold all of a session's viewers.
    */
   private issuedClientId(request: StorageSessionCaller, clientId: string): string {
     const pool = viewerPoolOf(request);
     const prefix = `${pool}.v`;
     const slot = clientId.startsWith(prefix) ? clientId.slice(prefix.length) : '';
     const n = /^(0|[1-9]\d?)$/.test(slot) ? Number(slot) : Number.NaN;
-    if (Number.isInteger(n) && n < this.options.viewerSlotsPerCaller) return clientId;
+    if (Number.isInteger(n) && n < storageViewerSlots(this.options.viewerSlotsPerCaller)) return clientId;
     throw new VendingError(
       'ChannelNotAllowed',
       'clientId is not a viewer ClientId this API issued to you: use the clientId of your viewer answer',

@@ -197,18 +197,18 @@ describe('StorageSessions', () => {
     });
 
     it('joins a viewer with JoinStorageSessionAsViewer and a ClientId the viewer route issued it', async () => {
-      const answer = await storage.join(viewer('u-alice.v2'));
+      const answer = await storage.join(viewer('u-alice.v1'));
 
       expect(answer).toEqual({
         role: 'VIEWER',
-        clientId: 'u-alice.v2',
+        clientId: 'u-alice.v1',
         channelArn: DEMO.arn,
         streamArn: STREAM_ARN,
       });
       expect(kvs.joins).toEqual([
         {
           purpose: 'JoinStorageSessionAsViewer',
-          request: { endpoint: STORAGE_ENDPOINT, channelArn: DEMO.arn, clientId: 'u-alice.v2' },
+          request: { endpoint: STORAGE_ENDPOINT, channelArn: DEMO.arn, clientId: 'u-alice.v1' },
         },
       ]);
     });
@@ -216,6 +216,7 @@ describe('StorageSessions', () => {
     it.each([
       ["another caller's", 'u-bob.v0'],
       ['a slot beyond viewerSlotsPerCaller', 'u-alice.v3'],
+      ["a slot beyond one caller's 2 places of a storage session's 3 viewers", 'u-alice.v2'],
       ['a slot with a leading zero', 'u-alice.v01'],
       ['no slot', 'u-alice.v'],
       ['the bare pool', 'u-alice'],
