@@ -52,8 +52,7 @@ const kvsError = {
       retryAfterSeconds: 5,
     }),
   timedOut: () => new VendingError('UpstreamTimeout', 'KVS JoinStorageSession did not answer in time'),
-  reset: () =>
-    new VendingError('Unavailable', 'KVS JoinStorageSession is unavailable', { retryAfterSeconds: 5 }),
+  reset: () => new VendingError('UpstreamError', 'KVS JoinStorageSession failed and may have reached KVS'),
   serverError: () => new VendingError('UpstreamError', 'KVS JoinStorageSession failed'),
   maxViewers: () =>
     new VendingError('Throttled', 'the storage session has its maximum of viewers (KVS allows 3)', {
@@ -298,7 +297,7 @@ describe('StorageSessions', () => {
 
     it.each([
       ['timed out', kvsError.timedOut, 'UpstreamTimeout'],
-      ['had its connection reset', kvsError.reset, 'Unavailable'],
+      ['had its connection reset', kvsError.reset, 'UpstreamError'],
       ['got a 5xx', kvsError.serverError, 'UpstreamError'],
     ])(
       'sends a join that %s once: it may have reached KVS, which sent an offer',

@@ -19,6 +19,10 @@ import { rejectionOf } from '../support/rejection';
 // against the wire emulator: REST-JSON, SigV4 for `kinesisvideo`, the models' errors, and which
 // failures the function may retry (a join that reached KVS made it send an offer: never again).
 
+/** The answer to a master's join that may have reached KVS (a timeout, a reset, a 5xx). */
+const MAY_HAVE_BEEN_SENT =
+  'KVS JoinStorageSession failed and may have reached KVS, which then sends an SDP offer over your signaling connection: join again only if no offer arrives within 6 seconds';
+
 /** An attempt's request timeout: short, so that a fault's latency outlasts it. */
 const REQUEST_TIMEOUT_MS = 300;
 
@@ -170,35 +174,47 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
     expect(error).toMatchObject({ code: 'ChannelNotFound', retryable: false });
   });
 
-  it.each([
-    [500, 'UpstreamError'],
-    [503, 'Unavailable'],
-  ] as const)(
-    'does not retry a join KVS answered with %i (%s): it may have reached KVS',
-    async (status, code) => {
+  it.each([500, 503])(
+    'answers a join KVS answered with %i with 502, no Retry-After and no retry, saying it may have been sent and when to join again',
+    async (status) => {
       emulator.setFault('JoinStorageSession', { kind: 'serverError', status });
 
       const error = await rejectionOf(join());
 
-      expect(error).toMatchObject({ code, retryable: false });
+      expect(error).toMatchObject({
+        code: 'UpstreamError',
+        retryable: false,
+        retryAfterSeconds: undefined,
+        message: MAY_HAVE_BEEN_SENT,
+      });
       expect(joins()).toBe(1);
     },
   );
 
-  it('does not retry a join that timed out: it may have reached KVS', async () => {
+  it('answers a join that timed out with 504, no Retry-After and no retry, saying it may have been sent and when to join again', async () => {
     emulator.setFault('JoinStorageSession', { latencyMs: REQUEST_TIMEOUT_MS * 10 });
 
     const error = await rejectionOf(join());
 
-    expect(error).toMatchObject({ code: 'UpstreamTimeout', retryable: false });
+    expect(error).toMatchObject({
+      code: 'UpstreamTimeout',
+      retryable: false,
+      retryAfterSeconds: undefined,
+      message: MAY_HAVE_BEEN_SENT,
+    });
   });
 
-  it('does not retry a join whose connection was reset: it may have reached KVS', async () => {
+  it('answers a join whose connection was reset with 502, no Retry-After and no retry, saying it may have been sent and when to join again', async () => {
     emulator.setFault('JoinStorageSession', { kind: 'drop' });
 
     const error = await rejectionOf(join());
 
-    expect(error).toMatchObject({ code: 'Unavailable', retryable: false });
+    expect(error).toMatchObject({
+      code: 'UpstreamError',
+      retryable: false,
+      retryAfterSeconds: undefined,
+      message: MAY_HAVE_BEEN_SENT,
+    });
   });
 
   it('retries a join whose connection was refused: it was never sent', async () => {
