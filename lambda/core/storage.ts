@@ -11,7 +11,7 @@ import type { BudgetRequest, CallBudget, Quota } from './budget';
 import type { ChannelAccess } from './channel-access';
 import type { ChannelDirectory } from './channels';
 import { asVendingError, VendingError } from './errors';
-import { type Metrics, type MetricsObserver, noMetrics, observed } from './metrics';
+import { type MetricName, type Metrics, type MetricsObserver, noMetrics, observed } from './metrics';
 import type { ChannelGrant } from './model';
 import type { Clock, MediaStorageConfiguration } from './ports';
 import { RefreshingCache } from './refreshing-cache';
@@ -219,15 +219,20 @@ export class StorageSessions {
       // Retried only where the adapter marks the failure retryable (KVS throttled it, or the
       // connection was refused before sending): each join that reaches KVS sends one offer. Each
       // attempt takes a budget slot of its own, so retries never take a channel past KVS's quota.
+      const metrics = observed(this.metrics, observer);
       await upstreamStep(
         this.options.policy,
-        observed(this.metrics, observer),
+        metrics,
         () =>
-          this.budgeted({ channel, clientId: request.viewerPool, quota: JOIN_QUOTAS[role] }, signal, () =>
-            session.joinStorageSession(
-              { endpoint, channelArn: channel.arn, ...(clientId !== undefined ? { clientId } : {}) },
-              signal,
-            ),
+          this.attempt(
+            { channel, clientId: request.viewerPool, quota: JOIN_QUOTAS[role] },
+            signal,
+            { metrics, counted: 'StorageJoinCalls' },
+            () =>
+              session.joinStorageSession(
+                { endpoint, channelArn: channel.arn, ...(clientId !== undefined ? { clientId } : {}) },
+                signal,
+              ),
           ),
         signal,
       );
@@ -268,10 +273,19 @@ export class StorageSessions {
     );
   }
 
-  /** `call`, within a slot of the call budget for `request` (one slot per attempt: a retry is a call of its own). */
-  private async budgeted<T>(request: BudgetRequest, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  /**
+   * One attempt of an upstream call: within a slot of the call budget for `request` (one slot per
+   * attempt: a retry is a call of its own), counted in its metric once it has the slot.
+   */
+  private async attempt<T>(
+    request: BudgetRequest,
+    signal: AbortSignal,
+    { metrics, counted }: { metrics: Metrics; counted: MetricName },
+    call: () => Promise<T>,
+  ): Promise<T> {
     const release = await this.budget.acquire(request, signal);
     try {
+      metrics.add(counted, 'Count', 1);
       return await call();
     } finally {
       await release();
@@ -295,9 +309,13 @@ export class StorageSessions {
   private async describe({ channel, observer }: StatusKey): Promise<StatusEntry> {
     const session = await this.options.access.session(channel, DESCRIBE_MEDIA_STORAGE, undefined, observer);
     try {
-      const status = await upstreamStep(this.options.policy, observed(this.metrics, observer), (signal) =>
-        this.budgeted({ channel, quota: DESCRIBE_QUOTA }, signal, () =>
-          session.describeMediaStorage(channel.arn, signal),
+      const metrics = observed(this.metrics, observer);
+      const status = await upstreamStep(this.options.policy, metrics, (signal) =>
+        this.attempt(
+          { channel, quota: DESCRIBE_QUOTA },
+          signal,
+          { metrics, counted: 'MediaStorageCalls' },
+          () => session.describeMediaStorage(channel.arn, signal),
         ),
       );
       return { ...status, fetchedAt: this.clock() };

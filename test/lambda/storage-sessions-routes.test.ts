@@ -188,7 +188,7 @@ describe('the storage-session route', () => {
     });
   });
 
-  it("logs the refused join with the upstream calls it made: the storage status session's AssumeRole", async () => {
+  it("logs the refused join with the upstream calls it made: the storage status session's AssumeRole and DescribeMediaStorageConfiguration", async () => {
     recording('DISABLED');
 
     const { logs } = await captureLogs(() =>
@@ -205,6 +205,6 @@ describe('the storage-session route', () => {
       .map((line) => JSON.parse(line));
 
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatchObject({ status: 400, upstreamCalls: 1 });
+    expect(refused[0]).toMatchObject({ status: 400, upstreamCalls: 2 });
   });
 });

@@ -379,6 +379,15 @@ describe('StorageSessions', () => {
       expect(bob.clientId).toBe('u-bob.v0');
     });
 
+    it("tells the request's summary of each join attempt and DescribeMediaStorageConfiguration call it made", async () => {
+      const told: string[] = [];
+
+      await storage.join(master({ observer: { add: (name) => told.push(name) } }));
+
+      expect(told.filter((name) => name === 'MediaStorageCalls')).toHaveLength(1);
+      expect(told.filter((name) => name === 'StorageJoinCalls')).toHaveLength(1);
+    });
+
     it("opens a new join session after KVS refused the last one's credentials", async () => {
       kvs.joinFailures.push(kvsError.credentialsRefused());
       await rejectionOf(storage.join(viewer('u-alice.v0')));
