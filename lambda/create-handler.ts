@@ -15,6 +15,7 @@ import { ChannelDirectory } from './core/channels';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
 import { StorageSessions } from './core/storage';
+import { InstanceViewerSlots } from './core/viewer-slots';
 import { IceVendor } from './core/vendor';
 import { type ApiHandler, createApiHandler } from './http/adapter';
 
@@ -82,6 +83,8 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   // The call budget of every KVS call with a quota to keep: each call names its action's quota
   // (GetIceServerConfig's are the budget's own limits), so one budget keeps every action apart.
   const budget = shared?.budget ?? new InstanceCallBudget(budgetLimits(config), clock);
+  // The viewer route's count of each caller's viewer ClientIds, which the storage viewer joins check.
+  const viewerSlots = shared?.viewerSlots ?? new InstanceViewerSlots();
   // The channels' scoped sessions and signaling endpoints, which both use cases reach KVS with.
   const access = new ChannelAccess({
     sessions: new AwsSessionProvider({
@@ -117,6 +120,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
           roles: config.signalingRoles,
           policy: upstreamTuning(config),
           viewerSlotsPerCaller: config.viewerSlotsPerCaller,
+          viewerSlots,
           budget,
           clock,
           metrics,
@@ -132,7 +136,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
           roles: config.signalingRoles,
           deadlineMs: config.deadlineMs,
           viewerSlotsPerCaller: config.viewerSlotsPerCaller,
-          viewerSlots: shared?.viewerSlots,
+          viewerSlots,
           storage,
           clock,
         })

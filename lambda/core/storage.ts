@@ -17,6 +17,7 @@ import type { Clock, MediaStorageConfiguration } from './ports';
 import { RefreshingCache } from './refreshing-cache';
 import { type UpstreamTuning, upstreamStep } from './retry';
 import { notServed, requireMaster, viewerPoolOf } from './signaling';
+import type { ViewerSlots } from './viewer-slots';
 
 /** One request of a storage-session route: the caller's, for the route's role. */
 export type StorageSessionRequest = StorageSessionCaller &
@@ -133,6 +134,8 @@ export interface StorageSessionsOptions {
   readonly policy: UpstreamTuning;
   /** Viewer connections one caller may hold on one channel (context `viewerSlotsPerCaller`): the ClientIds it was issued. */
   readonly viewerSlotsPerCaller: number;
+  /** The viewer route's count of the ClientIds it handed out (the signaling vendor's), which viewer joins are checked against. */
+  readonly viewerSlots: ViewerSlots;
   /**
    * The call budget of every KVS call (the ICE vendor's: the one every instance shares, with the
    * shared table, else the instance's own); joins and `DescribeMediaStorageConfiguration` name
@@ -161,6 +164,7 @@ export class StorageSessions {
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly budget: CallBudget;
+  private readonly viewerSlots: ViewerSlots;
   private readonly statuses: RefreshingCache<StatusEntry, StatusKey>;
 
   constructor(private readonly options: StorageSessionsOptions) {
@@ -168,6 +172,7 @@ export class StorageSessions {
     this.clock = clock;
     this.metrics = options.metrics ?? noMetrics;
     this.budget = options.budget;
+    this.viewerSlots = options.viewerSlots;
     this.statuses = new RefreshingCache({
       max: 1000,
       clock,
@@ -200,8 +205,9 @@ export class StorageSessions {
     if (!this.options.roles.includes(role)) throw notServed(role);
     const channel = this.options.channels.resolve(request.channel, request.grantedChannels);
     if (role === 'MASTER') requireMaster(channel, request.masterChannels);
-    const clientId = request.role === 'VIEWER' ? this.issuedClientId(request, request.clientId) : undefined;
     const signal = AbortSignal.timeout(this.options.policy.deadlineMs);
+    const clientId =
+      request.role === 'VIEWER' ? await this.issuedClientId(request, channel, request.clientId, signal) : undefined;
     const { observer } = request;
     const status = await this.status(channel, signal, observer);
     // The broker's own refusal, from the cached status: no call to AWS, and the cache stays.
@@ -256,17 +262,31 @@ export class StorageSessions {
   }
 
   /**
-   * The viewer ClientId of the body when the broker issued it to this caller: on a channel that
-   * records media the viewer route signs `<viewer pool>.v<slot>` with a slot from 0 to
-   * {@link storageViewerSlots} − 1 (lambda/core/signaling.ts); anything else is refused, so a caller
-   * cannot make the recording peer offer to another's connection, nor hold all of a session's viewers.
+   * The viewer ClientId of the body when the viewer route handed it to this caller on this channel:
+   * it signs `<viewer pool>.v<slot>`, on a channel that records media with a slot from 0 to
+   * {@link storageViewerSlots} − 1 (lambda/core/signaling.ts), and counts the slots it handed out per
+   * caller and channel (the viewer slots, shared by every instance with the shared table). Anything
+   * else is 403, so a caller cannot make the recording peer offer to another's connection, nor to a
+   * connection it was never given on this channel, nor hold all of a session's viewers. Rejects with
+   * 503 when the shared count cannot be read and this instance did not hand the slot out.
    */
-  private issuedClientId(request: StorageSessionCaller, clientId: string): string {
+  private async issuedClientId(
+    request: StorageSessionCaller,
+    channel: Channel,
+    clientId: string,
+    signal: AbortSignal,
+  ): Promise<string> {
     const pool = viewerPoolOf(request);
     const prefix = `${pool}.v`;
     const slot = clientId.startsWith(prefix) ? clientId.slice(prefix.length) : '';
     const n = /^(0|[1-9]\d?)$/.test(slot) ? Number(slot) : Number.NaN;
-    if (Number.isInteger(n) && n < storageViewerSlots(this.options.viewerSlotsPerCaller)) return clientId;
+    const possible = Number.isInteger(n) && n < storageViewerSlots(this.options.viewerSlotsPerCaller);
+    const issued =
+      possible &&
+      (await this.viewerSlots.issued(channel.arn, pool, n, signal).catch((error: unknown) => {
+        throw asVendingError(error, signal);
+      }));
+    if (issued) return clientId;
     throw new VendingError(
       'ChannelNotAllowed',
       'clientId is not a viewer ClientId this API issued to you: use the clientId of your viewer answer',

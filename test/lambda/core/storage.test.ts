@@ -18,6 +18,7 @@ import {
   type StorageSessionRequest,
   StorageSessions,
 } from '../../../lambda/core/storage';
+import { InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
 import { rejectionOf } from '../support/rejection';
 
 // The storage-session use case (lambda/core/storage.ts) with the real ChannelAccess and a scripted
@@ -139,7 +140,13 @@ describe('StorageSessions', () => {
   let now: number;
   let kvs: ScriptedKvs;
   let budget: RecordingBudget;
+  let viewerSlots: InstanceViewerSlots;
   let storage: StorageSessions;
+
+  /** The viewer route's answers to caller `pool` on `channel`: the ClientIds it hands out (slots 0, 1, … in turn). */
+  async function viewerAnswers(pool: string, channel: Channel, answers: number): Promise<void> {
+    for (let i = 0; i < answers; i++) await viewerSlots.next(channel.arn, pool, 2);
+  }
 
   function storageSessions(roles: readonly ('VIEWER' | 'MASTER')[] = ['VIEWER', 'MASTER']): StorageSessions {
     const clock = () => now;
@@ -151,15 +158,21 @@ describe('StorageSessions', () => {
       roles,
       policy,
       viewerSlotsPerCaller: 3,
+      viewerSlots,
       budget,
       clock,
     });
   }
-  beforeEach(() => {
+  beforeEach(async () => {
     now = Date.parse('2026-12-01T10:00:00.000Z');
     kvs = new ScriptedKvs(() => now);
     budget = new RecordingBudget(() => now);
+    viewerSlots = new InstanceViewerSlots();
     storage = storageSessions();
+    // Alice has had her two viewer ClientIds on both channels, Bob his first on demo.
+    await viewerAnswers('u-alice', DEMO, 2);
+    await viewerAnswers('u-alice', LOBBY, 2);
+    await viewerAnswers('u-bob', DEMO, 1);
   });
 
   /** Who asks, on which channel (the request's fields but its role's). */
@@ -223,6 +236,16 @@ describe('StorageSessions', () => {
       ['a pool that only begins with the caller', 'u-alice2.v0'],
     ])('refuses %s ClientId (%s) with 403, before any call to AWS', async (_, clientId) => {
       const error = await rejectionOf(storage.join(viewer(clientId)));
+
+      expect(error).toMatchObject({ code: 'ChannelNotAllowed', message: NOT_ISSUED });
+      expect(kvs.opened).toEqual([]);
+    });
+
+    it("refuses the caller's own ClientId that the viewer route has not handed out on this channel with 403, before any call to AWS", async () => {
+      await viewerAnswers('u-carol', LOBBY, 2);
+      await viewerAnswers('u-carol', DEMO, 1);
+
+      const error = await rejectionOf(storage.join(viewer('u-carol.v1', { viewerPool: 'u-carol' })));
 
       expect(error).toMatchObject({ code: 'ChannelNotAllowed', message: NOT_ISSUED });
       expect(kvs.opened).toEqual([]);

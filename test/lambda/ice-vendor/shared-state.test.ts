@@ -468,6 +468,18 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         expect(taken).toEqual([0, 1, 2, 0, 1, 2, 0]);
       });
 
+      it('says which slots were handed out to a caller on a channel, whichever instance handed them out', async () => {
+        const [a, b] = [new DynamoDbViewerSlots(tableAt(dynamodb.url)), new DynamoDbViewerSlots(tableAt(dynamodb.url))];
+        await a.next(DEMO_CHANNEL_ARN, 'u-issued', 3);
+        await a.next(DEMO_CHANNEL_ARN, 'u-issued', 3);
+
+        const issued = await Promise.all([0, 1, 2].map((slot) => b.issued(DEMO_CHANNEL_ARN, 'u-issued', slot)));
+        const elsewhere = await b.issued(`${DEMO_CHANNEL_ARN}9`, 'u-issued', 0);
+
+        expect(issued).toEqual([true, true, false]);
+        expect(elsewhere).toBe(false);
+      });
+
       it('keeps a count per caller and per channel', async () => {
         const slots = new DynamoDbViewerSlots(tableAt(dynamodb.url));
 
@@ -648,5 +660,20 @@ describe('when DynamoDB fails', () => {
 
     expect(taken).toEqual([0, 1, 2, 0, 1]);
     expect(warnings).toEqual(['shared viewer turn unavailable, this instance counts it alone']);
+  });
+
+  it('accepts the ClientIds this instance handed out, and answers 503 for the others rather than guess', async () => {
+    const slots = new FallbackViewerSlots(
+      new DynamoDbViewerSlots(tableAt(silentUrl, 100)),
+      new InstanceViewerSlots(),
+      { add: () => undefined },
+    );
+    await slots.next(DEMO_CHANNEL_ARN, 'u-alice', 3);
+
+    const own = await slots.issued(DEMO_CHANNEL_ARN, 'u-alice', 0);
+    const unknown = await slots.issued(DEMO_CHANNEL_ARN, 'u-alice', 1).catch((e: unknown) => e);
+
+    expect(own).toBe(true);
+    expect(unknown).toMatchObject({ code: 'Unavailable', retryAfterSeconds: 3 });
   });
 });
