@@ -15,8 +15,8 @@ import { ChannelDirectory } from './core/channels';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
 import { StorageSessions } from './core/storage';
-import { InstanceViewerSlots } from './core/viewer-slots';
 import { IceVendor } from './core/vendor';
+import { InstanceViewerSlots } from './core/viewer-slots';
 import { type ApiHandler, createApiHandler } from './http/adapter';
 
 /** What {@link createHandler} takes besides the configuration; the deployed function gives none. */

@@ -207,7 +207,9 @@ export class StorageSessions {
     if (role === 'MASTER') requireMaster(channel, request.masterChannels);
     const signal = AbortSignal.timeout(this.options.policy.deadlineMs);
     const clientId =
-      request.role === 'VIEWER' ? await this.issuedClientId(request, channel, request.clientId, signal) : undefined;
+      request.role === 'VIEWER'
+        ? await this.issuedClientId(request, channel, request.clientId, signal)
+        : undefined;
     const { observer } = request;
     const status = await this.status(channel, signal, observer);
     // The broker's own refusal, from the cached status: no call to AWS, and the cache stays.

@@ -86,7 +86,9 @@ describe('storage-session joins across function instances', { timeout: FLEET_TIM
     });
     const running = stack;
     const tokens = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => mintToken(running, { sub: `camera-${i}`, masterChannels: ['rec'] })),
+      Array.from({ length: 8 }, (_, i) =>
+        mintToken(running, { sub: `camera-${i}`, masterChannels: ['rec'] }),
+      ),
     );
     running.emulator.resetStats();
 

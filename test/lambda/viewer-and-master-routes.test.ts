@@ -10,6 +10,7 @@ import {
   event,
   healthyUpstream,
   kvs,
+  kvsServer,
   NOW,
   parse,
   SESSION,
@@ -99,9 +100,12 @@ describe('the viewer route', () => {
 
   it("takes no viewer ClientId for a request that fails: the caller's next answer gets the slot", async () => {
     const handler = buildHandler({ authMode: 'jwt', signalingRoles: ['viewer'], viewerSlotsPerCaller: 3 });
-    signaling.on(GetIceServerConfigCommand).rejectsOnce(
-      Object.assign(new Error('internal'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } }),
-    );
+    signaling
+      .on(GetIceServerConfigCommand)
+      .rejectsOnce(
+        Object.assign(new Error('internal'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } }),
+      )
+      .resolves({ IceServerList: [kvsServer(1), kvsServer(2)] });
 
     const failed = parse(await handler(withClaims(viewer(), {})));
     const next = parse(await handler(withClaims(viewer(), {})));

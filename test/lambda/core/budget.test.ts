@@ -137,12 +137,16 @@ describe('upstream call budget', () => {
       await budget.acquire({ ...call('c', 'u-alice'), quota: join }).catch((e: unknown) => e),
     ];
 
-    expect(secondJoin).toMatchObject({ code: 'Throttled', message: 'too many requests for this channel, retry shortly' });
+    expect(secondJoin).toMatchObject({
+      code: 'Throttled',
+      message: 'too many requests for this channel, retry shortly',
+    });
     expect(iceCalls).toHaveLength(5);
     expect(callerJoins[0]).toBeTypeOf('function');
     expect(callerJoins[1]).toMatchObject({
       code: 'Throttled',
-      message: 'this caller joined storage sessions too often (at most 1 per minute); retry after the Retry-After seconds',
+      message:
+        'this caller joined storage sessions too often (at most 1 per minute); retry after the Retry-After seconds',
     });
   });
 

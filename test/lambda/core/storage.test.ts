@@ -115,14 +115,17 @@ class ScriptedKvs implements SessionProvider {
   }
 }
 
-/** The call budget as the function has it (its GetIceServerConfig limits, no wait), recording what it is asked for. */
+/**
+ * The call budget as the function has it (its GetIceServerConfig limits), recording what it is
+ * asked for; by default a call waits for no slot, else up to `maxWaitMs` on the test's clock.
+ */
 class RecordingBudget implements CallBudget {
   readonly requests: BudgetRequest[] = [];
   private readonly budget: InstanceCallBudget;
 
-  constructor(clock: () => number) {
-    const limits = { perChannelPerSecond: 5, perAccountPerSecond: 100, perCallerPerMinute: 30, maxWaitMs: 0 };
-    this.budget = new InstanceCallBudget(limits, clock);
+  constructor(clock: () => number, maxWaitMs = 0, sleep?: (ms: number) => Promise<void>) {
+    const limits = { perChannelPerSecond: 5, perAccountPerSecond: 100, perCallerPerMinute: 30, maxWaitMs };
+    this.budget = new InstanceCallBudget(limits, clock, sleep);
   }
 
   acquire(request: BudgetRequest, signal?: AbortSignal) {
@@ -310,6 +313,11 @@ describe('StorageSessions', () => {
       ['KVS throttled it (no offer was sent)', kvsError.throttled],
       ['its connection was refused before it was sent', kvsError.refusedConnection],
     ])('sends a join again when %s, and answers once it passes', async (_, failure) => {
+      // As deployed, the retry waits for the channel's next join slot (budgetWaitMs, default 1.5 s).
+      budget = new RecordingBudget(() => now, 1500, async (ms) => {
+        now += ms;
+      });
+      storage = storageSessions();
       kvs.joinFailures.push(failure());
 
       const answer = await storage.join(master());
@@ -366,9 +374,16 @@ describe('StorageSessions', () => {
       const error = await rejectionOf(storage.join(master()));
 
       // The first attempt took the channel's master join of this second; the retry found no slot and was not sent.
-      expect(error).toMatchObject({ code: 'Throttled', message: 'too many requests for this channel, retry shortly' });
+      expect(error).toMatchObject({
+        code: 'Throttled',
+        message: 'too many requests for this channel, retry shortly',
+      });
       expect(kvs.joins).toHaveLength(1);
-      expect(budget.actions()).toEqual(['DescribeMediaStorageConfiguration', 'JoinStorageSession', 'JoinStorageSession']);
+      expect(budget.actions()).toEqual([
+        'DescribeMediaStorageConfiguration',
+        'JoinStorageSession',
+        'JoinStorageSession',
+      ]);
     });
 
     it("keeps the master's join when a viewer loops joins on the channel", async () => {
@@ -462,15 +477,21 @@ describe('StorageSessions', () => {
 
     it('answers many joins on a channel that records no media from one DescribeMediaStorageConfiguration', async () => {
       const concurrent = await Promise.all(
-        Array.from({ length: 10 }, () => rejectionOf(storage.join(viewer('u-alice.v0', { channel: 'lobby' })))),
+        Array.from({ length: 10 }, () =>
+          rejectionOf(storage.join(viewer('u-alice.v0', { channel: 'lobby' }))),
+        ),
       );
       const sequential: VendingError[] = [];
       for (let i = 0; i < 10; i++) {
         nextSecond();
-        sequential.push(await rejectionOf(storage.join(master({ channel: 'lobby', masterChannels: ['lobby'] }))));
+        sequential.push(
+          await rejectionOf(storage.join(master({ channel: 'lobby', masterChannels: ['lobby'] }))),
+        );
       }
 
-      expect([...concurrent, ...sequential].map((error) => error.code)).toEqual(Array(20).fill('InvalidRequest'));
+      expect([...concurrent, ...sequential].map((error) => error.code)).toEqual(
+        Array(20).fill('InvalidRequest'),
+      );
       expect(kvs.describeCalls).toBe(1);
       expect(kvs.joins).toEqual([]);
     });
@@ -513,7 +534,10 @@ describe('StorageSessions', () => {
       for (let i = 0; i < 8; i++) answers.push(await rejectionOf(storage.recordsMedia(DEMO)));
 
       expect(kvs.describeCalls).toBe(5);
-      expect(answers.map((error) => error.code)).toEqual([...Array(5).fill('Unavailable'), ...Array(3).fill('Throttled')]);
+      expect(answers.map((error) => error.code)).toEqual([
+        ...Array(5).fill('Unavailable'),
+        ...Array(3).fill('Throttled'),
+      ]);
     });
 
     it('opens a new DescribeMediaStorageConfiguration session after KVS refused its credentials', async () => {

@@ -469,11 +469,16 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
       });
 
       it('says which slots were handed out to a caller on a channel, whichever instance handed them out', async () => {
-        const [a, b] = [new DynamoDbViewerSlots(tableAt(dynamodb.url)), new DynamoDbViewerSlots(tableAt(dynamodb.url))];
+        const [a, b] = [
+          new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+          new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+        ];
         await a.next(DEMO_CHANNEL_ARN, 'u-issued', 3);
         await a.next(DEMO_CHANNEL_ARN, 'u-issued', 3);
 
-        const issued = await Promise.all([0, 1, 2].map((slot) => b.issued(DEMO_CHANNEL_ARN, 'u-issued', slot)));
+        const issued = await Promise.all(
+          [0, 1, 2].map((slot) => b.issued(DEMO_CHANNEL_ARN, 'u-issued', slot)),
+        );
         const elsewhere = await b.issued(`${DEMO_CHANNEL_ARN}9`, 'u-issued', 0);
 
         expect(issued).toEqual([true, true, false]);
