@@ -208,10 +208,11 @@ export class SignalingConnector {
    * the SDP offer that KVS's recording peer sends over it. KVS's join is not idempotent (each call
    * sends one offer), and a request lost on the network may still have reached KVS: this sends it
    * once and never retries it, whatever the answer (a 429 or 503 too); join again only when no
-   * offer arrives (the JS SDK's sample waits 6 seconds). Throws a `TypeError` when the channel
-   * records no media (`mediaStorage.enabled` false or absent: connect peer to peer instead), and
-   * `IceServerError` when the broker refuses (its code, status and `retryAfterSeconds`) or cannot
-   * be reached.
+   * offer arrives (the JS SDK's sample waits 6 seconds). Throws a `TypeError`, sending nothing,
+   * when the channel records no media (`mediaStorage.enabled` false or absent: connect peer to
+   * peer instead) or when the connection's join is for another channel or role than this
+   * connector's; rejects with `IceServerError` when the broker refuses (its code, status and
+   * `retryAfterSeconds`) or cannot be reached.
    */
   async joinStorageSession(
     connection: Pick<SignalingConnection, 'role' | 'mediaStorage'>,
@@ -225,9 +226,18 @@ export class SignalingConnector {
         'is for a channel that records no media: connect peer to peer instead',
       );
     const { role } = connection;
+    // The join goes to this connector's channel: a connection of another channel (or role) would
+    // join that one's storage session with this channel's route, under another ClientId's name.
+    const path = storageSessionPath(role, this.options.channel);
+    if (join.path !== path)
+      throw optionError(
+        OWNER,
+        'connection',
+        `is for the storage session at ${join.path}, this connector's is ${path}`,
+      );
     return postJson(
       {
-        url: requestUrl(this.options, (channel) => storageSessionPath(role, channel), OWNER),
+        url: requestUrl(this.options, () => path, OWNER),
         body: JSON.stringify(role === 'VIEWER' ? { clientId: join.body.clientId } : {}),
         auth: this.options,
         fetch: this.fetchFn,

@@ -172,6 +172,30 @@ describe('SignalingConnector.joinStorageSession', () => {
   );
 
   it.each([
+    ['another channel', 'VIEWER', '/v1/channels/other/storage-session/viewer'],
+    ["the other role's route", 'VIEWER', '/v1/channels/demo/storage-session/master'],
+  ] as const)(
+    "throws a TypeError, sending nothing, for a connection whose join names %s than this connector's",
+    async (_, role, path) => {
+      const stub = stubFetch({ body: joined });
+      const connection = {
+        role,
+        mediaStorage: { enabled: true, join: { path, body: { clientId: 'u-abc.v0' } } },
+      };
+
+      const error = await connector(stub.fetch)
+        .joinStorageSession(connection)
+        .catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message).toBe(
+        `SignalingConnector: connection is for the storage session at ${path}, this connector's is /v1/channels/demo/storage-session/viewer`,
+      );
+      expect(stub.requests).toHaveLength(0);
+    },
+  );
+
+  it.each([
     ['no role', { channelArn: ARN }],
     ['a viewer without its clientId', { role: 'VIEWER', channelArn: ARN }],
     ['no channelArn', { role: 'MASTER' }],
