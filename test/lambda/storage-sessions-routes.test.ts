@@ -56,15 +56,10 @@ describe('the signaling answers with storageSessions', () => {
 
   it("hands one caller at most 2 viewer ClientIds on a channel that records media, so one token never holds all 3 of a storage session's viewer places", async () => {
     recording('ENABLED');
-    const handler = buildHandler({
-      signalingRoles: ['viewer', 'master'],
-      authMode: 'iam',
-      storageSessions: true,
-      viewerSlotsPerCaller: 3,
-    });
+    const served = handler(); // viewerSlotsPerCaller at its default, 3
 
     const answers = [];
-    for (let i = 0; i < 4; i++) answers.push(parse(await handler(viewer())).body);
+    for (let i = 0; i < 4; i++) answers.push(parse(await served(viewer())).body);
 
     expect(answers.map((body) => body.viewerSlot)).toEqual([0, 1, 0, 1].map((slot) => ({ slot, of: 2 })));
     expect(new Set(answers.map((body) => body.mediaStorage.join.body.clientId)).size).toBe(2);

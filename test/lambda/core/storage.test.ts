@@ -314,9 +314,13 @@ describe('StorageSessions', () => {
       ['its connection was refused before it was sent', kvsError.refusedConnection],
     ])('sends a join again when %s, and answers once it passes', async (_, failure) => {
       // As deployed, the retry waits for the channel's next join slot (budgetWaitMs, default 1.5 s).
-      budget = new RecordingBudget(() => now, 1500, async (ms) => {
-        now += ms;
-      });
+      budget = new RecordingBudget(
+        () => now,
+        1500,
+        async (ms) => {
+          now += ms;
+        },
+      );
       storage = storageSessions();
       kvs.joinFailures.push(failure());
 
