@@ -166,6 +166,8 @@ export const METRICS = {
     'EndpointCalls',
     'IceConfigCalls',
     'IceConfigLatency',
+    'StorageJoinCalls',
+    'MediaStorageCalls',
     'UpstreamThrottles',
     'UpstreamErrors',
     'ServedTtl',

@@ -6,15 +6,17 @@ import { type AwsClientOptions, clientDefaults, clientLocation } from './aws/cli
 import { emfMetrics } from './aws/emf-metrics';
 import { AwsSessionProvider } from './aws/sessions';
 import { sharedState } from './aws/shared-table';
-import { type FunctionConfig, upstreamTuning, vendorTuning } from './config';
+import { budgetLimits, type FunctionConfig, upstreamTuning, vendorTuning } from './config';
 import { METRICS } from './contract';
 import { BlockedCallersCheck } from './core/blocked-callers';
+import { InstanceCallBudget } from './core/budget';
 import { ChannelAccess } from './core/channel-access';
 import { ChannelDirectory } from './core/channels';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
 import { StorageSessions } from './core/storage';
 import { IceVendor } from './core/vendor';
+import { InstanceViewerSlots } from './core/viewer-slots';
 import { type ApiHandler, createApiHandler } from './http/adapter';
 
 /** What {@link createHandler} takes besides the configuration; the deployed function gives none. */
@@ -78,6 +80,11 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   // With the stack's shared table (SHARED_TABLE): the call budget every instance shares, and with
   // sharedCache the shared ICE answers; without it (a local single instance), the instance's own budget.
   const shared = sharedState(config, { metrics, warn: sdkWarning, aws, clock });
+  // The call budget of every KVS call with a quota to keep: each call names its action's quota
+  // (GetIceServerConfig's are the budget's own limits), so one budget keeps every action apart.
+  const budget = shared?.budget ?? new InstanceCallBudget(budgetLimits(config), clock);
+  // The viewer route's count of each caller's viewer ClientIds, which the storage viewer joins check.
+  const viewerSlots = shared?.viewerSlots ?? new InstanceViewerSlots();
   // The channels' scoped sessions and signaling endpoints, which both use cases reach KVS with.
   const access = new ChannelAccess({
     sessions: new AwsSessionProvider({
@@ -101,7 +108,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
     policy: { ...vendorTuning(config), endpoints: mode },
     clock,
     metrics,
-    budget: shared?.budget,
+    budget,
     sharedCache: shared?.sharedCache,
   });
   // WebRTC ingestion, with STORAGE_SESSIONS (and a served role).
@@ -113,7 +120,8 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
           roles: config.signalingRoles,
           policy: upstreamTuning(config),
           viewerSlotsPerCaller: config.viewerSlotsPerCaller,
-          budgetWaitMs: config.budgetWaitMs,
+          viewerSlots,
+          budget,
           clock,
           metrics,
         })
@@ -128,7 +136,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
           roles: config.signalingRoles,
           deadlineMs: config.deadlineMs,
           viewerSlotsPerCaller: config.viewerSlotsPerCaller,
-          viewerSlots: shared?.viewerSlots,
+          viewerSlots,
           storage,
           clock,
         })

@@ -399,6 +399,8 @@ export class IceBrokerObservability extends Construct {
             'AssumeRoleCalls',
             'EndpointCalls',
             'IceConfigCalls',
+            'StorageJoinCalls',
+            'MediaStorageCalls',
             'UpstreamThrottles',
             'UpstreamErrors',
           ] as const

@@ -5,6 +5,8 @@ import {
   type BudgetLimits,
   type BudgetRequest,
   type CallBudget,
+  limitsOf,
+  type QuotaLimits,
   type Release,
   SharedStateUnavailable,
   WINDOW_MS,
@@ -59,11 +61,12 @@ const ITEM_LINGER_MS = 3600_000;
 /** Slot `i` of a window item: the attribute holding when it frees, epoch ms. */
 const slotName = (i: number) => `s${i}`;
 
-/** One window of a call: its kind, its item's key and its limit (slots). */
+/** One window of a call: its kind, its item's key, its limit (slots) and the limits it is one of (for its 429). */
 interface Window {
   readonly kind: WindowKind;
   readonly key: string;
   readonly limit: number;
+  readonly limits: QuotaLimits;
 }
 
 /** One slot this instance holds for a call. */
@@ -153,12 +156,13 @@ export class SharedCallBudget implements CallBudget {
   }
 
   async acquire(request: BudgetRequest, signal?: AbortSignal): Promise<Release> {
-    const { limits } = this.options;
-    const giveUpAt = this.clock() + limits.maxWaitMs;
+    const giveUpAt = this.clock() + this.options.limits.maxWaitMs;
+    const limits = limitsOf(request, this.options.limits);
     const windows = windowKeys(request).map(({ kind, key }) => ({
       kind,
       key,
       limit: windowLimit(limits, kind),
+      limits,
     }));
     // Windows last seen full go first: their refusal, or their wait, then holds no slot of the others.
     const now = this.clock();
@@ -202,14 +206,14 @@ export class SharedCallBudget implements CallBudget {
         const before = slot.until;
         await this.move(slot, now + WINDOW_MS[slot.kind] + this.guardMs);
         if (slot.until !== before) continue;
-        const { kind, key, limit } = slot;
-        held[i] = await this.takeWindow({ kind, key, limit }, giveUpAt, signal, signal ?? NEVER);
+        const { kind, key, limit, limits } = slot;
+        held[i] = await this.takeWindow({ kind, key, limit, limits }, giveUpAt, signal, signal ?? NEVER);
         retaken = true;
       }
       if (!retaken) return;
     }
     const lapsing = held.find((slot) => slot.kind !== 'caller' && slot.until <= this.clock());
-    if (lapsing) throw windowFull(lapsing.kind, this.options.limits, WINDOW_MS[lapsing.kind]);
+    if (lapsing) throw windowFull(lapsing.kind, lapsing.limits, WINDOW_MS[lapsing.kind]);
   }
 
   /**
@@ -252,8 +256,7 @@ export class SharedCallBudget implements CallBudget {
     signal: AbortSignal | undefined,
     waits: AbortSignal,
   ): Promise<Held> {
-    const { limits } = this.options;
-    const { kind, key, limit } = window;
+    const { kind, key, limit, limits } = window;
     const attempt = async (): Promise<Held | Full> => {
       const now = this.clock();
       const taken = await this.take(

@@ -46,6 +46,28 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
  */
 const MAX_VIEWERS = /maximum number of viewers connected to the session/i;
 
+/**
+ * Seconds within which KVS's recording peer sends its SDP offer after a join that reached it, as
+ * the answers of a join that may have reached KVS tell the caller to wait before joining again:
+ * the JS SDK's sample joins again when no offer came within 6 seconds
+ * (amazon-kinesis-video-streams-webrtc-sdk-js, examples/master.js).
+ */
+export const JOIN_OFFER_WAIT_SECONDS = 6;
+
+/**
+ * The answer to a join that failed after it may have reached KVS (a timeout, a reset, a 5xx): not
+ * retried, and no `Retry-After` (joins are not idempotent: each one KVS received sends an offer), but
+ * advice to join again only when no offer arrives: 504 `UpstreamTimeout` for a timeout, else 502
+ * `UpstreamError`.
+ */
+function mayHaveBeenSent(call: string, failure: VendingError, cause: unknown): VendingError {
+  return new VendingError(
+    failure.code === 'UpstreamTimeout' ? 'UpstreamTimeout' : 'UpstreamError',
+    `${call} failed and may have reached KVS, which then sends an SDP offer over your signaling connection: join again only if no offer arrives within ${JOIN_OFFER_WAIT_SECONDS} seconds`,
+    { cause },
+  );
+}
+
 type RequestHandler = ReturnType<typeof NodeHttpHandler.create>;
 
 /** Handlers by their settings object (one per process): keep-alive agents are shared with the other clients. */
@@ -94,8 +116,9 @@ async function readBody(stream: unknown): Promise<string> {
  * says the session has its maximum of viewers (429, not retryable, `Retry-After` 60: a viewer's
  * place frees when its session ends, a minute after it goes idle at the latest, per KVS's
  * "WebRTC ingestion service quotas"); a connection refused before sending is a retryable 503;
- * a timeout, reset or 5xx is not retryable (the call may have reached KVS and sent an offer);
- * `InvalidArgumentException` is 400 `InvalidRequest`.
+ * a timeout, reset or 5xx is not retryable (the call may have reached KVS and sent an offer): a
+ * 504 or 502 without `Retry-After` that says to join again only when no offer arrives within
+ * {@link JOIN_OFFER_WAIT_SECONDS}; `InvalidArgumentException` is 400 `InvalidRequest`.
  */
 export async function sendJoinStorageSession(
   context: StorageApiContext,
@@ -130,11 +153,11 @@ export async function sendJoinStorageSession(
     service: 'kinesisvideo',
     sha256: Sha256,
   });
+  const signed = await signer.sign(unsigned, { signingDate: context.signingDate() });
   let status: number;
   let text: string;
   let headers: Record<string, string>;
   try {
-    const signed = await signer.sign(unsigned, { signingDate: context.signingDate() });
     const { response } = await handlerFor(context.defaults).handle(signed as HttpRequest, {
       ...(signal ? { abortSignal: signal } : {}),
     });
@@ -146,10 +169,11 @@ export async function sendJoinStorageSession(
   } catch (error) {
     const failure = toVendingError(error, call);
     const code = (error as { code?: string } | undefined)?.code;
-    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+    if (code === undefined || !NOT_SENT_CODES.has(code)) throw mayHaveBeenSent(call, failure, error);
+    // The connection failed before the request was written: retryable, no offer can have been sent.
     throw new VendingError(failure.code, failure.message, {
       ...(failure.retryAfterSeconds !== undefined ? { retryAfterSeconds: failure.retryAfterSeconds } : {}),
-      retryable: notSent,
+      retryable: true,
       cause: error,
     });
   }
@@ -184,6 +208,7 @@ export async function sendJoinStorageSession(
     );
   }
   const failure = toVendingError(error, call);
+  if (status >= 500) throw mayHaveBeenSent(call, failure, error);
   // Only KVS's throttle is safe to retry: the call was refused, no offer was sent.
   const retryable = failure.code === 'Throttled';
   throw new VendingError(failure.code, failure.message, {

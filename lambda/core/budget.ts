@@ -4,12 +4,42 @@ import { VendingError } from './errors';
 import type { Metrics } from './metrics';
 import type { Clock } from './ports';
 
-/** One upstream `GetIceServerConfig` call that a {@link CallBudget} admits. */
+/** One upstream call that a {@link CallBudget} admits: `GetIceServerConfig`, or the KVS action its `quota` names. */
 export interface BudgetRequest {
   /** The channel the call is for; its ARN names the account and Region whose quota it counts against. */
   readonly channel: Channel;
-  /** The caller the call issues TURN credentials for; undefined for anonymous callers (auth `none`). */
+  /**
+   * The caller the call is counted for (`GetIceServerConfig`: the caller it issues TURN
+   * credentials for); undefined for anonymous callers (auth `none`), and for calls no caller's limit counts.
+   */
   readonly clientId?: string;
+  /**
+   * The quota of the call's action when it is not `GetIceServerConfig` (whose limits are the
+   * budget's own): its windows are apart from every other action's, and hold its limits.
+   */
+  readonly quota?: Quota;
+}
+
+/** The limits of one KVS action's quota, as a budget keeps its calls within them. */
+export interface QuotaLimits {
+  /** Calls per channel in any one second (`GetIceServerConfig`: KVS allows 5, hard). */
+  readonly perChannelPerSecond: number;
+  /** Calls per account and Region in any one second (`GetIceServerConfig`: KVS default 100, soft). */
+  readonly perAccountPerSecond: number;
+  /** Calls counted for one caller in any one minute (`GetIceServerConfig`: those that issue new TURN credentials). */
+  readonly perCallerPerMinute: number;
+}
+
+/**
+ * A KVS action with quotas of its own, which a {@link BudgetRequest} names so that one budget (the
+ * shared one, or an instance's) keeps every action within its own limits: the action's windows
+ * are keyed by its name, apart from `GetIceServerConfig`'s and every other action's.
+ */
+export interface Quota extends QuotaLimits {
+  /** The KVS action (`JoinStorageSession`, …), the prefix of its windows' keys. */
+  readonly action: string;
+  /** What the caller did too often, as the caller window's 429 says it ("joined storage sessions as a viewer"). */
+  readonly callerDid?: string;
 }
 
 /**
@@ -20,7 +50,8 @@ export type Release = () => void | Promise<void>;
 
 /**
  * Admits upstream `GetIceServerConfig` calls within KVS's quotas (per channel, per account and
- * Region) and the per-caller issuance limit. The port of the vending core; implementations are
+ * Region) and the per-caller issuance limit, and the calls of other KVS actions within their own
+ * quotas (a request's {@link Quota}). The port of the vending core; implementations are
  * per instance ({@link InstanceCallBudget}) or shared by every instance (lambda/aws/shared-budget.ts).
  */
 export interface CallBudget {
@@ -34,14 +65,11 @@ export interface CallBudget {
   acquire(request: BudgetRequest, signal?: AbortSignal): Promise<Release>;
 }
 
-/** The limits a budget enforces (lambda/config.ts owns the values). */
-export interface BudgetLimits {
-  /** `GetIceServerConfig` calls per channel in any one second (KVS allows 5, hard). */
-  readonly perChannelPerSecond: number;
-  /** `GetIceServerConfig` calls per account and Region in any one second (KVS default 100, soft). */
-  readonly perAccountPerSecond: number;
-  /** Calls that issue new TURN credentials to one caller in any one minute. */
-  readonly perCallerPerMinute: number;
+/**
+ * The limits a budget enforces (lambda/config.ts owns the values): `GetIceServerConfig`'s, which
+ * requests that name no {@link Quota} count against, and how long any request waits for a slot.
+ */
+export interface BudgetLimits extends QuotaLimits {
   /** Longest a request waits for a slot before it gets 429 Throttled. */
   readonly maxWaitMs: number;
 }
@@ -61,35 +89,47 @@ export const WINDOW_MS: Readonly<Record<WindowKind, number>> = {
   account: 1000,
 };
 
-/** The window keys of one call: `kind|id`, where the account window is the channel ARN's `arn:partition:kinesisvideo:region:account`. */
+/**
+ * The window keys of one call: `kind|id`, where the account window is the channel ARN's
+ * `arn:partition:kinesisvideo:region:account`; `<action>|kind|id` for a call of a {@link Quota}'s action.
+ */
 export function windowKeys(request: BudgetRequest): { kind: WindowKind; key: string }[] {
   const account = request.channel.arn.split(':').slice(0, 5).join(':');
+  const action = request.quota ? `${request.quota.action}|` : '';
   return [
     ...(request.clientId !== undefined
-      ? [{ kind: 'caller' as const, key: `caller|${request.clientId}` }]
+      ? [{ kind: 'caller' as const, key: `${action}caller|${request.clientId}` }]
       : []),
-    { kind: 'channel', key: `channel|${request.channel.arn}` },
-    { kind: 'account', key: `account|${account}` },
+    { kind: 'channel', key: `${action}channel|${request.channel.arn}` },
+    { kind: 'account', key: `${action}account|${account}` },
   ];
 }
 
+/** The limits a call counts against: its action's quota, else the budget's own (`GetIceServerConfig`'s). */
+export const limitsOf = (request: BudgetRequest, limits: BudgetLimits): QuotaLimits | Quota =>
+  request.quota ?? limits;
+
 /** The limit of a window kind. */
-export const windowLimit = (limits: BudgetLimits, kind: WindowKind): number =>
+export const windowLimit = (limits: QuotaLimits, kind: WindowKind): number =>
   kind === 'caller'
     ? limits.perCallerPerMinute
     : kind === 'channel'
       ? limits.perChannelPerSecond
       : limits.perAccountPerSecond;
 
-const MESSAGES: Readonly<Record<WindowKind, (limits: BudgetLimits) => string>> = {
+const MESSAGES: Readonly<Record<WindowKind, (limits: QuotaLimits | Quota) => string>> = {
   caller: (limits) =>
-    `this caller asked for new TURN credentials too often (at most ${limits.perCallerPerMinute} per minute); retry after the Retry-After seconds`,
+    `this caller ${('callerDid' in limits ? limits.callerDid : undefined) ?? 'asked for new TURN credentials'} too often (at most ${limits.perCallerPerMinute} per minute); retry after the Retry-After seconds`,
   channel: () => 'too many requests for this channel, retry shortly',
   account: () => 'too many new connections across all channels right now, retry shortly',
 };
 
 /** The 429 of a full window, with `Retry-After` when its next slot frees (at least 1 s). */
-export function windowFull(kind: WindowKind, limits: BudgetLimits, retryAfterMs: number): VendingError {
+export function windowFull(
+  kind: WindowKind,
+  limits: QuotaLimits | Quota,
+  retryAfterMs: number,
+): VendingError {
   return new VendingError('Throttled', MESSAGES[kind](limits), {
     retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
   });
@@ -160,9 +200,10 @@ export class InstanceCallBudget implements CallBudget {
   }
 
   async acquire(request: BudgetRequest, signal?: AbortSignal): Promise<Release> {
-    const { clock, limits } = this;
+    const { clock } = this;
+    const limits = limitsOf(request, this.limits);
     const keys = windowKeys(request);
-    const giveUpAt = clock() + limits.maxWaitMs;
+    const giveUpAt = clock() + this.limits.maxWaitMs;
     for (;;) {
       const now = clock();
       // The window that frees last decides the wait: every window must have room at once.

@@ -6,6 +6,8 @@ import type { BrokerMetricName } from '../contract';
  * - `IceCacheHit`, `IceCacheStale`, `IceCacheMiss`: how a request's ICE configuration was found.
  * - `AssumeRoleCalls`, `EndpointCalls`: a scoped session opened, a signaling endpoint looked up.
  * - `IceConfigCalls`, `IceConfigLatency`: every `GetIceServerConfig` attempt, and its milliseconds.
+ * - `StorageJoinCalls`: every `JoinStorageSession` / `JoinStorageSessionAsViewer` attempt (storage sessions).
+ * - `MediaStorageCalls`: every `DescribeMediaStorageConfiguration` attempt (storage sessions).
  * - `UpstreamThrottles`: a `GetIceServerConfig` attempt that KVS throttled.
  * - `UpstreamErrors`: an upstream step (`AssumeRole`, `GetSignalingChannelEndpoint`,
  *   `GetIceServerConfig`) that failed after its retries as a 502, 503 or 504 (not throttling,

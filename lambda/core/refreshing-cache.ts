@@ -37,6 +37,8 @@ export interface RefreshingCacheOptions<V extends object, C> {
  */
 export class RefreshingCache<V extends object, C> {
   private readonly lru: LRUCache<string, V, C>;
+  /** The keys a load is on its way for. */
+  private readonly loading = new Set<string>();
 
   constructor(private readonly options: RefreshingCacheOptions<V, C>) {
     this.lru = new LRUCache<string, V, C>({
@@ -47,9 +49,14 @@ export class RefreshingCache<V extends object, C> {
       noDeleteOnFetchRejection: true,
       noDeleteOnStaleGet: true,
       fetchMethod: async (key, _old, { options: entry, context }) => {
-        const value = await options.load(key, context);
-        entry.ttl = Math.max(1, options.freshUntil(value) - options.clock());
-        return value;
+        this.loading.add(key);
+        try {
+          const value = await options.load(key, context);
+          entry.ttl = Math.max(1, options.freshUntil(value) - options.clock());
+          return value;
+        } finally {
+          this.loading.delete(key);
+        }
       },
     });
   }
@@ -84,5 +91,14 @@ export class RefreshingCache<V extends object, C> {
 
   delete(key: string): void {
     this.lru.delete(key);
+  }
+
+  /**
+   * Drops the value of `key` when `outdated` says so of it and no load of it is on its way (that
+   * load replaces it anyway): the next {@link get} waits for a new load, which concurrent gets share.
+   */
+  invalidate(key: string, outdated: (value: V) => boolean): void {
+    const value = this.lru.peek(key, { allowStale: true });
+    if (value !== undefined && outdated(value) && !this.loading.has(key)) this.lru.delete(key);
   }
 }

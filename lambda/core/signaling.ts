@@ -5,7 +5,7 @@ import type { ChannelDirectory } from './channels';
 import { VendingError } from './errors';
 import type { ChannelGrant, VendRequest } from './model';
 import type { Clock } from './ports';
-import { mediaStorageOf, type StorageSessions } from './storage';
+import { mediaStorageOf, type StorageSessions, storageViewerSlots } from './storage';
 import type { IceVendor } from './vendor';
 import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';
 
@@ -77,13 +77,12 @@ export class SignalingVendor {
     if (role === 'MASTER') requireMaster(channel, request.masterChannels);
     const pool = role === 'VIEWER' ? viewerPoolOf(request) : undefined;
     const signal = AbortSignal.timeout(this.options.deadlineMs);
-    const { ice, access, viewerSlotsPerCaller: of } = this.options;
+    const { ice, access, viewerSlotsPerCaller } = this.options;
     const { storage } = this.options;
-    const [servers, { endpoints }, session, slot, recordsMedia] = await Promise.all([
+    const [servers, { endpoints }, session, recordsMedia] = await Promise.all([
       ice.vend(request),
       access.endpoints(channel, role, signal, request.observer),
       access.session(channel, role, signal, request.observer),
-      pool === undefined ? undefined : this.viewerSlots.next(channel.arn, pool, of, signal),
       storage?.recordsMedia(channel, signal, request.observer),
     ]);
     const now = this.clock();
@@ -96,6 +95,11 @@ export class SignalingVendor {
         retryAfterSeconds: 1,
       });
     }
+    // The caller's turn moves only for an answer that will be given (presigning makes no call): a
+    // refused request takes no ClientId, so it cannot make the caller's next connection replace one.
+    // On a channel that records media, fewer ClientIds than the storage session has viewer places.
+    const of = recordsMedia ? storageViewerSlots(viewerSlotsPerCaller) : viewerSlotsPerCaller;
+    const slot = pool === undefined ? undefined : await this.viewerSlots.next(channel.arn, pool, of, signal);
     const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
     const mediaStorage =
       recordsMedia === undefined ? undefined : mediaStorageOf(channel, recordsMedia, role, clientId);

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { RETRY_SHARED_AFTER_MS, SharedStateUnavailable } from './budget';
+import { VendingError } from './errors';
 import type { Metrics } from './metrics';
 import type { Clock } from './ports';
 import { growingBound } from './refreshing-cache';
@@ -20,6 +21,13 @@ export interface ViewerSlots {
    * implementation falls back to its own count); rejects with the request's abort reason.
    */
   next(channelArn: string, pool: string, slots: number, signal?: AbortSignal): Promise<number>;
+  /**
+   * Whether {@link next} has handed out `slot` to the caller `pool` on `channelArn` (within the
+   * count's lifetime: an hour after the caller's last viewer answer on the channel, longer than any
+   * signaling connection). Rejects with `SharedStateUnavailable` when a shared store cannot say
+   * (callers decide), or with the request's abort reason.
+   */
+  issued(channelArn: string, pool: string, slot: number, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** Callers' counters an instance remembers; the least recently used are forgotten first. */
@@ -37,6 +45,11 @@ export class InstanceViewerSlots implements ViewerSlots {
     const count = this.counters.get(key) ?? 0;
     this.counters.set(key, count + 1);
     return count % slots;
+  }
+
+  /** Slots are handed out from 0 in turn: `slot` was handed out once the count passed it (forgotten with the counter). */
+  async issued(channelArn: string, pool: string, slot: number): Promise<boolean> {
+    return slot < (this.counters.get(`${channelArn}\n${pool}`) ?? 0);
   }
 }
 
@@ -57,18 +70,42 @@ export class FallbackViewerSlots implements ViewerSlots {
   ) {}
 
   async next(channelArn: string, pool: string, slots: number, signal?: AbortSignal): Promise<number> {
-    if (this.clock() >= this.sharedDownUntil) {
-      try {
-        return await this.shared.next(channelArn, pool, slots, signal);
-      } catch (error) {
-        if (!(error instanceof SharedStateUnavailable)) throw error;
-        this.sharedDownUntil = this.clock() + RETRY_SHARED_AFTER_MS;
-        this.metrics.warn?.('shared viewer turn unavailable, this instance counts it alone', {
-          errorName: (error.cause as { name?: string } | undefined)?.name ?? error.name,
-          retrySharedInMs: RETRY_SHARED_AFTER_MS,
-        });
-      }
+    const shared = await this.fromShared(() => this.shared.next(channelArn, pool, slots, signal));
+    return shared ?? this.fallback.next(channelArn, pool, slots, signal);
+  }
+
+  /**
+   * Handed out by this instance while the store was down, or as the store says. When the store
+   * cannot say and this instance did not hand it out, rejects with 503 `Unavailable` (fail closed:
+   * a ClientId is never taken as issued on a guess, nor refused as another caller's).
+   */
+  async issued(channelArn: string, pool: string, slot: number, signal?: AbortSignal): Promise<boolean> {
+    if (await this.fallback.issued(channelArn, pool, slot, signal)) return true;
+    const shared = await this.fromShared(() => this.shared.issued(channelArn, pool, slot, signal));
+    if (shared !== undefined) return shared;
+    throw new VendingError(
+      'Unavailable',
+      'the viewer ClientIds issued to you cannot be looked up right now; retry after the Retry-After delay',
+      { retryAfterSeconds: Math.ceil(RETRY_SHARED_AFTER_MS / 1000) },
+    );
+  }
+
+  /**
+   * `call` of the shared store, or undefined when the store is left alone after a failure, or
+   * fails now (`SharedStateUnavailable`: logged, and left alone for `RETRY_SHARED_AFTER_MS`).
+   */
+  private async fromShared<T>(call: () => Promise<T>): Promise<T | undefined> {
+    if (this.clock() < this.sharedDownUntil) return undefined;
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof SharedStateUnavailable)) throw error;
+      this.sharedDownUntil = this.clock() + RETRY_SHARED_AFTER_MS;
+      this.metrics.warn?.('shared viewer turn unavailable, this instance counts it alone', {
+        errorName: (error.cause as { name?: string } | undefined)?.name ?? error.name,
+        retrySharedInMs: RETRY_SHARED_AFTER_MS,
+      });
+      return undefined;
     }
-    return this.fallback.next(channelArn, pool, slots, signal);
   }
 }

@@ -11,7 +11,10 @@ export interface RequestSummaryFields {
    * (`shared`, with `sharedCache`), or by waiting for KVS (`miss`).
    */
   cache?: 'hit' | 'stale' | 'shared' | 'miss';
-  /** `AssumeRole`, `GetSignalingChannelEndpoint` and `GetIceServerConfig` attempts the request made (not those it shared with a concurrent request). */
+  /**
+   * `AssumeRole`, `GetSignalingChannelEndpoint`, `GetIceServerConfig`, `DescribeMediaStorageConfiguration`
+   * and storage-session join attempts the request made (not those it shared with a concurrent request).
+   */
   upstreamCalls: number;
 }
 
@@ -26,6 +29,8 @@ const UPSTREAM_CALLS: ReadonlySet<MetricName> = new Set([
   'AssumeRoleCalls',
   'EndpointCalls',
   'IceConfigCalls',
+  'MediaStorageCalls',
+  'StorageJoinCalls',
 ]);
 
 /**

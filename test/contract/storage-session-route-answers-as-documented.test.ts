@@ -109,6 +109,22 @@ describe('the storage-session routes as docs/openapi.json documents them', () =>
     expect(answer.body).toEqual(example(400, 'noMedia'));
   });
 
+  it('answers a join that may have reached KVS with the 502 the route documents, saying when to join again, without Retry-After', async () => {
+    const { body } = await viewerAnswer('demo');
+    const join = (body as { mediaStorage: { join: { path: string; body: unknown } } }).mediaStorage.join;
+    stack.emulator.setFault('JoinStorageSessionAsViewer', { kind: 'serverError', status: 500 });
+    try {
+      const answer = await post(join.path, join.body);
+
+      expect(answer.status).toBe(502);
+      expect(answer.body).toEqual(example(502, 'mayHaveBeenSent'));
+      expect(answer.headers.get('retry-after')).toBeNull();
+      expect(violation(operation('VIEWER'), answer)).toBeUndefined();
+    } finally {
+      stack.emulator.clearFaults();
+    }
+  });
+
   it('refuses a clientId the viewer route did not issue to the caller with the 403 the route documents', async () => {
     const answer = await post(storageSessionPath('VIEWER', 'demo'), { clientId: 'someone-else.v0' });
 

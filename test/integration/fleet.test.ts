@@ -75,6 +75,41 @@ describe('a reconnect storm across function instances', { timeout: FLEET_TIMEOUT
   });
 });
 
+describe('storage-session joins across function instances', { timeout: FLEET_TIMEOUT_MS }, () => {
+  it("with the shared budget, KVS throttles no join: the instances keep the channel's join quota together", async () => {
+    stack = await startAuthStack({
+      channels: ['rec'],
+      storageSessions: true,
+      signalingRoles: ['viewer', 'master'],
+      auth: { mode: 'jwt', masterChannelsClaim: 'master_channels' },
+      fleet: { instances: 3, sharedTable: true, stdout: 'ignore' },
+    });
+    const running = stack;
+    const tokens = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        mintToken(running, { sub: `camera-${i}`, masterChannels: ['rec'] }),
+      ),
+    );
+    running.emulator.resetStats();
+
+    const responses = await Promise.all(
+      tokens.map((token) =>
+        fetch(`${running.api.url}/v1/channels/rec/storage-session/master`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...bearer(token) },
+          body: '{}',
+        }),
+      ),
+    );
+
+    const stats = running.emulator.stats();
+    const statuses = responses.map((response) => response.status);
+    expect(stats.throttled.JoinStorageSession).toBe(0);
+    expect(statuses.every((status) => status === 200 || status === 429)).toBe(true);
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('a DynamoDB outage', { timeout: FLEET_TIMEOUT_MS }, () => {
   it('keeps serving within the per-instance budget and publishes SharedBudgetFallback', async () => {
     stack = await startAuthStack({

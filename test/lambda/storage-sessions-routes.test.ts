@@ -54,6 +54,17 @@ describe('the signaling answers with storageSessions', () => {
     });
   });
 
+  it("hands one caller at most 2 viewer ClientIds on a channel that records media, so one token never holds all 3 of a storage session's viewer places", async () => {
+    recording('ENABLED');
+    const served = handler(); // viewerSlotsPerCaller at its default, 3
+
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(parse(await served(viewer())).body);
+
+    expect(answers.map((body) => body.viewerSlot)).toEqual([0, 1, 0, 1].map((slot) => ({ slot, of: 2 })));
+    expect(new Set(answers.map((body) => body.mediaStorage.join.body.clientId)).size).toBe(2);
+  });
+
   it('tells the master of a channel that records no media to connect peer to peer', async () => {
     recording('DISABLED');
 
@@ -172,7 +183,7 @@ describe('the storage-session route', () => {
     });
   });
 
-  it("logs the refused join with the upstream calls it made: the storage status session's AssumeRole", async () => {
+  it("logs the refused join with the upstream calls it made: the storage status session's AssumeRole and DescribeMediaStorageConfiguration", async () => {
     recording('DISABLED');
 
     const { logs } = await captureLogs(() =>
@@ -189,6 +200,6 @@ describe('the storage-session route', () => {
       .map((line) => JSON.parse(line));
 
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatchObject({ status: 400, upstreamCalls: 1 });
+    expect(refused[0]).toMatchObject({ status: 400, upstreamCalls: 2 });
   });
 });

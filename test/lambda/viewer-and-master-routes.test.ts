@@ -1,4 +1,5 @@
 import { GetSignalingChannelEndpointCommand } from '@aws-sdk/client-kinesis-video';
+import { GetIceServerConfigCommand } from '@aws-sdk/client-kinesis-video-signaling';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -9,9 +10,11 @@ import {
   event,
   healthyUpstream,
   kvs,
+  kvsServer,
   NOW,
   parse,
   SESSION,
+  signaling,
   sts,
   withToken,
 } from './support/handler';
@@ -93,6 +96,23 @@ describe('the viewer route', () => {
     expect(ids).toEqual([`${stable}.v0`, `${stable}.v1`, `${stable}.v2`, `${stable}.v0`, `${stable}.v1`]);
     expect(answers.map((body) => body.viewerSlot)).toEqual([0, 1, 2, 0, 1].map((slot) => ({ slot, of: 3 })));
     for (const id of ids) expect(id).toMatch(/^[a-zA-Z0-9_.-]{1,256}$/);
+  });
+
+  it("takes no viewer ClientId for a request that fails: the caller's next answer gets the slot", async () => {
+    const handler = buildHandler({ authMode: 'jwt', signalingRoles: ['viewer'], viewerSlotsPerCaller: 3 });
+    signaling
+      .on(GetIceServerConfigCommand)
+      .rejectsOnce(
+        Object.assign(new Error('internal'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } }),
+      )
+      .resolves({ IceServerList: [kvsServer(1), kvsServer(2)] });
+
+    const failed = parse(await handler(withClaims(viewer(), {})));
+    const next = parse(await handler(withClaims(viewer(), {})));
+
+    expect(failed.status).toBe(502);
+    expect(next.status).toBe(200);
+    expect(next.body.viewerSlot).toEqual({ slot: 0, of: 3 });
   });
 
   it('gives two callers ClientIds of their own, so neither replaces the other', async () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseChannelArn } from '../../../lambda/contract';
-import { type BudgetLimits, type BudgetRequest, InstanceCallBudget } from '../../../lambda/core/budget';
+import {
+  type BudgetLimits,
+  type BudgetRequest,
+  InstanceCallBudget,
+  type Quota,
+} from '../../../lambda/core/budget';
 import { VendingError } from '../../../lambda/core/errors';
 
 const LIMITS: BudgetLimits = {
@@ -112,6 +117,37 @@ describe('upstream call budget', () => {
 
     expect(error).toMatchObject({ code: 'Throttled', retryAfterSeconds: 50 });
     expect((error as VendingError).message).toMatch(/at most 2 per minute/);
+  });
+
+  it("keeps the calls of an action with a quota of its own within that quota, apart from GetIceServerConfig's", async () => {
+    const { budget } = budgetOnFakeTime(5, 0);
+    const join: Quota = {
+      action: 'JoinStorageSession',
+      perChannelPerSecond: 1,
+      perAccountPerSecond: 50,
+      perCallerPerMinute: 1,
+      callerDid: 'joined storage sessions',
+    };
+    await budget.acquire({ ...call('a'), quota: join });
+
+    const secondJoin = await budget.acquire({ ...call('a'), quota: join }).catch((e: unknown) => e);
+    const iceCalls = await Promise.all(Array.from({ length: 5 }, () => budget.acquire(call('a'))));
+    const callerJoins = [
+      await budget.acquire({ ...call('b', 'u-alice'), quota: join }),
+      await budget.acquire({ ...call('c', 'u-alice'), quota: join }).catch((e: unknown) => e),
+    ];
+
+    expect(secondJoin).toMatchObject({
+      code: 'Throttled',
+      message: 'too many requests for this channel, retry shortly',
+    });
+    expect(iceCalls).toHaveLength(5);
+    expect(callerJoins[0]).toBeTypeOf('function');
+    expect(callerJoins[1]).toMatchObject({
+      code: 'Throttled',
+      message:
+        'this caller joined storage sessions too often (at most 1 per minute); retry after the Retry-After seconds',
+    });
   });
 
   it('counts each caller on its own', async () => {

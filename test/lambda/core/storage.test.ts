@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type Channel, parseChannelArn } from '../../../lambda/contract';
+import { type BudgetRequest, type CallBudget, InstanceCallBudget } from '../../../lambda/core/budget';
 import { ChannelAccess } from '../../../lambda/core/channel-access';
 import { ChannelDirectory } from '../../../lambda/core/channels';
 import { VendingError } from '../../../lambda/core/errors';
@@ -12,10 +13,12 @@ import type {
 import {
   mediaStorageOf,
   STORAGE_STATUS_FRESH_MS,
+  STORAGE_STATUS_RECHECK_MS,
   STORAGE_STATUS_USABLE_MS,
   type StorageSessionRequest,
   StorageSessions,
 } from '../../../lambda/core/storage';
+import { InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
 import { rejectionOf } from '../support/rejection';
 
 // The storage-session use case (lambda/core/storage.ts) with the real ChannelAccess and a scripted
@@ -50,8 +53,7 @@ const kvsError = {
       retryAfterSeconds: 5,
     }),
   timedOut: () => new VendingError('UpstreamTimeout', 'KVS JoinStorageSession did not answer in time'),
-  reset: () =>
-    new VendingError('Unavailable', 'KVS JoinStorageSession is unavailable', { retryAfterSeconds: 5 }),
+  reset: () => new VendingError('UpstreamError', 'KVS JoinStorageSession failed and may have reached KVS'),
   serverError: () => new VendingError('UpstreamError', 'KVS JoinStorageSession failed'),
   maxViewers: () =>
     new VendingError('Throttled', 'the storage session has its maximum of viewers (KVS allows 3)', {
@@ -113,10 +115,41 @@ class ScriptedKvs implements SessionProvider {
   }
 }
 
+/**
+ * The call budget as the function has it (its GetIceServerConfig limits), recording what it is
+ * asked for; by default a call waits for no slot, else up to `maxWaitMs` on the test's clock.
+ */
+class RecordingBudget implements CallBudget {
+  readonly requests: BudgetRequest[] = [];
+  private readonly budget: InstanceCallBudget;
+
+  constructor(clock: () => number, maxWaitMs = 0, sleep?: (ms: number) => Promise<void>) {
+    const limits = { perChannelPerSecond: 5, perAccountPerSecond: 100, perCallerPerMinute: 30, maxWaitMs };
+    this.budget = new InstanceCallBudget(limits, clock, sleep);
+  }
+
+  acquire(request: BudgetRequest, signal?: AbortSignal) {
+    this.requests.push(request);
+    return this.budget.acquire(request, signal);
+  }
+
+  /** The KVS actions of the slots asked for, in order. */
+  actions(): (string | undefined)[] {
+    return this.requests.map((request) => request.quota?.action);
+  }
+}
+
 describe('StorageSessions', () => {
   let now: number;
   let kvs: ScriptedKvs;
+  let budget: RecordingBudget;
+  let viewerSlots: InstanceViewerSlots;
   let storage: StorageSessions;
+
+  /** The viewer route's answers to caller `pool` on `channel`: the ClientIds it hands out (slots 0, 1, … in turn). */
+  async function viewerAnswers(pool: string, channel: Channel, answers: number): Promise<void> {
+    for (let i = 0; i < answers; i++) await viewerSlots.next(channel.arn, pool, 2);
+  }
 
   function storageSessions(roles: readonly ('VIEWER' | 'MASTER')[] = ['VIEWER', 'MASTER']): StorageSessions {
     const clock = () => now;
@@ -128,14 +161,21 @@ describe('StorageSessions', () => {
       roles,
       policy,
       viewerSlotsPerCaller: 3,
-      budgetWaitMs: 0,
+      viewerSlots,
+      budget,
       clock,
     });
   }
-  beforeEach(() => {
+  beforeEach(async () => {
     now = Date.parse('2026-12-01T10:00:00.000Z');
     kvs = new ScriptedKvs(() => now);
+    budget = new RecordingBudget(() => now);
+    viewerSlots = new InstanceViewerSlots();
     storage = storageSessions();
+    // Alice has had her two viewer ClientIds on both channels, Bob his first on demo.
+    await viewerAnswers('u-alice', DEMO, 2);
+    await viewerAnswers('u-alice', LOBBY, 2);
+    await viewerAnswers('u-bob', DEMO, 1);
   });
 
   /** Who asks, on which channel (the request's fields but its role's). */
@@ -172,18 +212,18 @@ describe('StorageSessions', () => {
     });
 
     it('joins a viewer with JoinStorageSessionAsViewer and a ClientId the viewer route issued it', async () => {
-      const answer = await storage.join(viewer('u-alice.v2'));
+      const answer = await storage.join(viewer('u-alice.v1'));
 
       expect(answer).toEqual({
         role: 'VIEWER',
-        clientId: 'u-alice.v2',
+        clientId: 'u-alice.v1',
         channelArn: DEMO.arn,
         streamArn: STREAM_ARN,
       });
       expect(kvs.joins).toEqual([
         {
           purpose: 'JoinStorageSessionAsViewer',
-          request: { endpoint: STORAGE_ENDPOINT, channelArn: DEMO.arn, clientId: 'u-alice.v2' },
+          request: { endpoint: STORAGE_ENDPOINT, channelArn: DEMO.arn, clientId: 'u-alice.v1' },
         },
       ]);
     });
@@ -191,6 +231,7 @@ describe('StorageSessions', () => {
     it.each([
       ["another caller's", 'u-bob.v0'],
       ['a slot beyond viewerSlotsPerCaller', 'u-alice.v3'],
+      ["a slot beyond one caller's 2 places of a storage session's 3 viewers", 'u-alice.v2'],
       ['a slot with a leading zero', 'u-alice.v01'],
       ['no slot', 'u-alice.v'],
       ['the bare pool', 'u-alice'],
@@ -198,6 +239,16 @@ describe('StorageSessions', () => {
       ['a pool that only begins with the caller', 'u-alice2.v0'],
     ])('refuses %s ClientId (%s) with 403, before any call to AWS', async (_, clientId) => {
       const error = await rejectionOf(storage.join(viewer(clientId)));
+
+      expect(error).toMatchObject({ code: 'ChannelNotAllowed', message: NOT_ISSUED });
+      expect(kvs.opened).toEqual([]);
+    });
+
+    it("refuses the caller's own ClientId that the viewer route has not handed out on this channel with 403, before any call to AWS", async () => {
+      await viewerAnswers('u-carol', LOBBY, 2);
+      await viewerAnswers('u-carol', DEMO, 1);
+
+      const error = await rejectionOf(storage.join(viewer('u-carol.v1', { viewerPool: 'u-carol' })));
 
       expect(error).toMatchObject({ code: 'ChannelNotAllowed', message: NOT_ISSUED });
       expect(kvs.opened).toEqual([]);
@@ -262,6 +313,15 @@ describe('StorageSessions', () => {
       ['KVS throttled it (no offer was sent)', kvsError.throttled],
       ['its connection was refused before it was sent', kvsError.refusedConnection],
     ])('sends a join again when %s, and answers once it passes', async (_, failure) => {
+      // As deployed, the retry waits for the channel's next join slot (budgetWaitMs, default 1.5 s).
+      budget = new RecordingBudget(
+        () => now,
+        1500,
+        async (ms) => {
+          now += ms;
+        },
+      );
+      storage = storageSessions();
       kvs.joinFailures.push(failure());
 
       const answer = await storage.join(master());
@@ -272,7 +332,7 @@ describe('StorageSessions', () => {
 
     it.each([
       ['timed out', kvsError.timedOut, 'UpstreamTimeout'],
-      ['had its connection reset', kvsError.reset, 'Unavailable'],
+      ['had its connection reset', kvsError.reset, 'UpstreamError'],
       ['got a 5xx', kvsError.serverError, 'UpstreamError'],
     ])(
       'sends a join that %s once: it may have reached KVS, which sent an offer',
@@ -295,7 +355,7 @@ describe('StorageSessions', () => {
       expect(kvs.joins).toHaveLength(1);
     });
 
-    it('keeps to 2 joins per second on a channel (KVS allows 2, hard), then joins again a second later', async () => {
+    it("keeps to one master join and one viewer join per second on a channel (together within KVS's 2, hard), then joins again a second later", async () => {
       await storage.join(master());
       await storage.join(viewer('u-alice.v0'));
 
@@ -310,6 +370,64 @@ describe('StorageSessions', () => {
       });
       expect(fourth.clientId).toBe('u-alice.v1');
       expect(kvs.joins).toHaveLength(3);
+    });
+
+    it("takes a slot of the channel's join budget for every attempt, so that retried throttles stay within KVS's quota", async () => {
+      kvs.joinFailures.push(kvsError.throttled(), kvsError.throttled());
+
+      const error = await rejectionOf(storage.join(master()));
+
+      // The first attempt took the channel's master join of this second; the retry found no slot and was not sent.
+      expect(error).toMatchObject({
+        code: 'Throttled',
+        message: 'too many requests for this channel, retry shortly',
+      });
+      expect(kvs.joins).toHaveLength(1);
+      expect(budget.actions()).toEqual([
+        'DescribeMediaStorageConfiguration',
+        'JoinStorageSession',
+        'JoinStorageSession',
+      ]);
+    });
+
+    it("keeps the master's join when a viewer loops joins on the channel", async () => {
+      const looping = await Promise.all(
+        Array.from({ length: 20 }, () => storage.join(viewer('u-alice.v0')).catch((error: unknown) => error)),
+      );
+
+      const answer = await storage.join(master());
+
+      expect(answer.role).toBe('MASTER');
+      expect(looping.filter((outcome) => outcome instanceof VendingError)).toHaveLength(19);
+    });
+
+    it("refuses a caller's 11th join within a minute with 429 and Retry-After, leaving other callers their joins", async () => {
+      const joins: unknown[] = [];
+      for (let i = 0; i < 10; i++) {
+        joins.push(await storage.join(viewer('u-alice.v0')));
+        nextSecond();
+      }
+
+      const eleventh = await rejectionOf(storage.join(viewer('u-alice.v0')));
+      const bob = await storage.join(viewer('u-bob.v0', { viewerPool: 'u-bob' }));
+
+      expect(joins).toHaveLength(10);
+      expect(eleventh).toMatchObject({
+        code: 'Throttled',
+        retryAfterSeconds: 50,
+        message:
+          'this caller joined storage sessions as a viewer too often (at most 10 per minute); retry after the Retry-After seconds',
+      });
+      expect(bob.clientId).toBe('u-bob.v0');
+    });
+
+    it("tells the request's summary of each join attempt and DescribeMediaStorageConfiguration call it made", async () => {
+      const told: string[] = [];
+
+      await storage.join(master({ observer: { add: (name) => told.push(name) } }));
+
+      expect(told.filter((name) => name === 'MediaStorageCalls')).toHaveLength(1);
+      expect(told.filter((name) => name === 'StorageJoinCalls')).toHaveLength(1);
     });
 
     it("opens a new join session after KVS refused the last one's credentials", async () => {
@@ -361,10 +479,31 @@ describe('StorageSessions', () => {
       expect(kvs.joins).toHaveLength(2);
     });
 
-    it('asks KVS again at once when it refused a join as invalid: the channel may no longer record media', async () => {
+    it('answers many joins on a channel that records no media from one DescribeMediaStorageConfiguration', async () => {
+      const concurrent = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          rejectionOf(storage.join(viewer('u-alice.v0', { channel: 'lobby' }))),
+        ),
+      );
+      const sequential: VendingError[] = [];
+      for (let i = 0; i < 10; i++) {
+        nextSecond();
+        sequential.push(
+          await rejectionOf(storage.join(master({ channel: 'lobby', masterChannels: ['lobby'] }))),
+        );
+      }
+
+      expect([...concurrent, ...sequential].map((error) => error.code)).toEqual(
+        Array(20).fill('InvalidRequest'),
+      );
+      expect(kvs.describeCalls).toBe(1);
+      expect(kvs.joins).toEqual([]);
+    });
+
+    it('asks KVS again when it refused a join as invalid (the channel may no longer record media), once its last answer is 5 seconds old', async () => {
       await storage.join(master());
       kvs.joinFailures.push(kvsError.invalid());
-      nextSecond();
+      now += STORAGE_STATUS_RECHECK_MS;
       await rejectionOf(storage.join(master()));
       kvs.recording.delete('demo');
       nextSecond();
@@ -376,6 +515,33 @@ describe('StorageSessions', () => {
       );
       expect(kvs.describeCalls).toBe(2);
       expect(kvs.joins).toHaveLength(2);
+    });
+
+    it('asks KVS at most once per 5 seconds per channel while KVS keeps refusing the joins as invalid', async () => {
+      await storage.join(master());
+      const refusals: VendingError[] = [];
+      for (let second = 1; second <= 12; second++) {
+        kvs.joinFailures.push(kvsError.invalid());
+        nextSecond();
+        refusals.push(await rejectionOf(storage.join(master())));
+      }
+
+      expect(refusals.map((error) => error.code)).toEqual(Array(12).fill('InvalidRequest'));
+      // The first answer (0 s); the refusal at 5 s drops it, reloaded at 6 s; the one at 11 s, reloaded at 12 s.
+      expect(kvs.describeCalls).toBe(3);
+    });
+
+    it('keeps DescribeMediaStorageConfiguration within 5 calls per second per channel while KVS fails it', async () => {
+      kvs.describeFailure = kvsError.unavailable();
+
+      const answers = [];
+      for (let i = 0; i < 8; i++) answers.push(await rejectionOf(storage.recordsMedia(DEMO)));
+
+      expect(kvs.describeCalls).toBe(5);
+      expect(answers.map((error) => error.code)).toEqual([
+        ...Array(5).fill('Unavailable'),
+        ...Array(3).fill('Throttled'),
+      ]);
     });
 
     it('opens a new DescribeMediaStorageConfiguration session after KVS refused its credentials', async () => {

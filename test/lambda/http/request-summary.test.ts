@@ -24,6 +24,15 @@ describe('RequestSummary', () => {
     expect(summary.fields()).toEqual({ cache: 'shared', upstreamCalls: 0 });
   });
 
+  it("counts a request's storage-session joins and DescribeMediaStorageConfiguration calls among its upstream calls", () => {
+    const summary = new RequestSummary();
+
+    for (const name of ['AssumeRoleCalls', 'MediaStorageCalls', 'EndpointCalls', 'StorageJoinCalls'] as const)
+      summary.add(name, 'Count', 1);
+
+    expect(summary.fields()).toEqual({ upstreamCalls: 4 });
+  });
+
   it('reports no upstream call and no cache outcome before the request made any', () => {
     expect(new RequestSummary().fields()).toEqual({ upstreamCalls: 0 });
   });

@@ -16,6 +16,7 @@ import {
   SharedStateUnavailable,
 } from '../../../lambda/core/budget';
 import type { MetricName } from '../../../lambda/core/metrics';
+import { JOIN_QUOTAS } from '../../../lambda/core/storage';
 import { FallbackViewerSlots, InstanceViewerSlots } from '../../../lambda/core/viewer-slots';
 import { RequestSummary } from '../../../lambda/http/request-summary';
 import {
@@ -261,6 +262,25 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         },
       );
 
+      it.skipIf(!backend.atomicConditions)(
+        "keeps another action's calls within its own quota across instances, and spends none of GetIceServerConfig's",
+        async () => {
+          const [a, b] = [instance({ maxWaitMs: 0 }, 60_000), instance({ maxWaitMs: 0 }, 60_000)];
+          const call = callOn('joins');
+          const join = { ...call, quota: JOIN_QUOTAS.VIEWER };
+
+          const joins = await Promise.allSettled(
+            Array.from({ length: 4 }, (_, i) => (i % 2 === 0 ? a : b).acquire(join)),
+          );
+          const iceCalls = await Promise.allSettled(
+            Array.from({ length: 5 }, (_, i) => (i % 2 === 0 ? a : b).acquire(call)),
+          );
+
+          expect(outcomes(joins).admitted).toBe(JOIN_QUOTAS.VIEWER.perChannelPerSecond);
+          expect(outcomes(iceCalls).admitted).toBe(5);
+        },
+      );
+
       it('refuses a caller past its issuances per minute on any instance, with Retry-After', async () => {
         const [a, b] = [instance({ perCallerPerMinute: 2 }), instance({ perCallerPerMinute: 2 })];
         await a.acquire(callOn('x1', 'u-leaked'));
@@ -448,6 +468,23 @@ describe.each(BACKENDS)('shared state on $name', (backend) => {
         expect(taken).toEqual([0, 1, 2, 0, 1, 2, 0]);
       });
 
+      it('says which slots were handed out to a caller on a channel, whichever instance handed them out', async () => {
+        const [a, b] = [
+          new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+          new DynamoDbViewerSlots(tableAt(dynamodb.url)),
+        ];
+        await a.next(DEMO_CHANNEL_ARN, 'u-issued', 3);
+        await a.next(DEMO_CHANNEL_ARN, 'u-issued', 3);
+
+        const issued = await Promise.all(
+          [0, 1, 2].map((slot) => b.issued(DEMO_CHANNEL_ARN, 'u-issued', slot)),
+        );
+        const elsewhere = await b.issued(`${DEMO_CHANNEL_ARN}9`, 'u-issued', 0);
+
+        expect(issued).toEqual([true, true, false]);
+        expect(elsewhere).toBe(false);
+      });
+
       it('keeps a count per caller and per channel', async () => {
         const slots = new DynamoDbViewerSlots(tableAt(dynamodb.url));
 
@@ -628,5 +665,20 @@ describe('when DynamoDB fails', () => {
 
     expect(taken).toEqual([0, 1, 2, 0, 1]);
     expect(warnings).toEqual(['shared viewer turn unavailable, this instance counts it alone']);
+  });
+
+  it('accepts the ClientIds this instance handed out, and answers 503 for the others rather than guess', async () => {
+    const slots = new FallbackViewerSlots(
+      new DynamoDbViewerSlots(tableAt(silentUrl, 100)),
+      new InstanceViewerSlots(),
+      { add: () => undefined },
+    );
+    await slots.next(DEMO_CHANNEL_ARN, 'u-alice', 3);
+
+    const own = await slots.issued(DEMO_CHANNEL_ARN, 'u-alice', 0);
+    const unknown = await slots.issued(DEMO_CHANNEL_ARN, 'u-alice', 1).catch((e: unknown) => e);
+
+    expect(own).toBe(true);
+    expect(unknown).toMatchObject({ code: 'Unavailable', retryAfterSeconds: 3 });
   });
 });

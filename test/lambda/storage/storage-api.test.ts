@@ -6,6 +6,7 @@ import { AwsSessionProvider } from '../../../lambda/aws/sessions';
 import { type Channel, parseChannelArn } from '../../../lambda/contract';
 import type { ScopedSession, SessionPurpose } from '../../../lambda/core/ports';
 import type { Emulator } from '../../../local/emulator';
+import type { FaultSpec } from '../../../local/emulator/types';
 import {
   channelArn,
   STORES_MEDIA,
@@ -18,6 +19,10 @@ import { rejectionOf } from '../support/rejection';
 // The storage API (lambda/aws/storage-api.ts, through the scoped session of lambda/aws/sessions.ts)
 // against the wire emulator: REST-JSON, SigV4 for `kinesisvideo`, the models' errors, and which
 // failures the function may retry (a join that reached KVS made it send an offer: never again).
+
+/** The answer to a master's join that may have reached KVS (a timeout, a reset, a 5xx). */
+const MAY_HAVE_BEEN_SENT =
+  'KVS JoinStorageSession failed and may have reached KVS, which then sends an SDP offer over your signaling connection: join again only if no offer arrives within 6 seconds';
 
 /** An attempt's request timeout: short, so that a fault's latency outlasts it. */
 const REQUEST_TIMEOUT_MS = 300;
@@ -171,35 +176,26 @@ describe('the storage API calls (JoinStorageSession, JoinStorageSessionAsViewer)
   });
 
   it.each([
-    [500, 'UpstreamError'],
-    [503, 'Unavailable'],
-  ] as const)(
-    'does not retry a join KVS answered with %i (%s): it may have reached KVS',
-    async (status, code) => {
-      emulator.setFault('JoinStorageSession', { kind: 'serverError', status });
+    ['KVS answered with 500', 'UpstreamError', { kind: 'serverError', status: 500 }],
+    ['KVS answered with 503', 'UpstreamError', { kind: 'serverError', status: 503 }],
+    ['timed out', 'UpstreamTimeout', { latencyMs: REQUEST_TIMEOUT_MS * 10 }],
+    ['had its connection reset', 'UpstreamError', { kind: 'drop' }],
+  ] satisfies [string, string, FaultSpec][])(
+    'answers a join that %s (it may have reached KVS) with %s, no Retry-After and no retry, saying to join again only if no offer arrives',
+    async (_, code, fault) => {
+      emulator.setFault('JoinStorageSession', fault);
 
       const error = await rejectionOf(join());
 
-      expect(error).toMatchObject({ code, retryable: false });
+      expect(error).toMatchObject({
+        code,
+        retryable: false,
+        retryAfterSeconds: undefined,
+        message: MAY_HAVE_BEEN_SENT,
+      });
       expect(joins()).toBe(1);
     },
   );
-
-  it('does not retry a join that timed out: it may have reached KVS', async () => {
-    emulator.setFault('JoinStorageSession', { latencyMs: REQUEST_TIMEOUT_MS * 10 });
-
-    const error = await rejectionOf(join());
-
-    expect(error).toMatchObject({ code: 'UpstreamTimeout', retryable: false });
-  });
-
-  it('does not retry a join whose connection was reset: it may have reached KVS', async () => {
-    emulator.setFault('JoinStorageSession', { kind: 'drop' });
-
-    const error = await rejectionOf(join());
-
-    expect(error).toMatchObject({ code: 'Unavailable', retryable: false });
-  });
 
   it('retries a join whose connection was refused: it was never sent', async () => {
     const closedPort = await new Promise<number>((resolve) => {
