@@ -270,7 +270,8 @@ export class StorageSessions {
    * caller and channel (the viewer slots, shared by every instance with the shared table). Anything
    * else is 403, so a caller cannot make the recording peer offer to another's connection, nor to a
    * connection it was never given on this channel, nor hold all of a session's viewers. Rejects with
-   * 503 when the shared count cannot be read and this instance did not hand the slot out.
+   * 503 when the shared count cannot be read, unless this instance handed the slot out itself while
+   * the count could not be read.
    */
   private async issuedClientId(
     request: StorageSessionCaller,
