@@ -47,9 +47,14 @@ function describe(error: z.core.$ZodError): string {
 
 function bodyText(event: APIGatewayProxyEventV2): string {
   if (!event.body) return '';
-  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES)
-    throw invalidRequest(`request body must be at most ${MAX_BODY_BYTES} bytes`);
+  const tooLarge = () => invalidRequest(`request body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (!event.isBase64Encoded) {
+    // Counted, not copied: the text is used as it came.
+    if (Buffer.byteLength(event.body, 'utf8') > MAX_BODY_BYTES) throw tooLarge();
+    return event.body;
+  }
+  const bytes = Buffer.from(event.body, 'base64');
+  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
   return bytes.toString('utf8');
 }
 

@@ -34,6 +34,14 @@ describe('request validation', () => {
     expect(body.error.message).toContain('4096 bytes');
   });
 
+  it('counts the 4 KiB limit in UTF-8 bytes, not characters', async () => {
+    // 1,400 characters of 3 bytes each: 4,200 bytes.
+    const { status, body } = parse(await buildHandler()(event('demo', { pad: '€'.repeat(1400) })));
+
+    expect(status).toBe(400);
+    expect(body.error.message).toContain('4096 bytes');
+  });
+
   it('answers 400 InvalidRequest for a name that cannot be a KVS channel', async () => {
     const { status, body } = parse(await buildHandler()(event('bad%20name')));
 
