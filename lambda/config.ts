@@ -8,6 +8,7 @@ import {
   servedSignalingRoles,
 } from './contract';
 import type { BudgetLimits } from './core/budget';
+import type { EndpointMode } from './core/ice-servers';
 import { DEFAULT_BACKOFF, type UpstreamTuning } from './core/retry';
 import type { VendorTuning } from './core/vendor';
 import {
@@ -218,11 +219,12 @@ export function upstreamTuning(tuning: Tuning): UpstreamTuning {
   return { deadlineMs: tuning.deadlineMs, retry: { attempts: tuning.upstreamAttempts, ...DEFAULT_BACKOFF } };
 }
 
-/** The vending core's policy for these tuning values. */
-export function vendorTuning(tuning: Tuning): VendorTuning {
+/** The vending core's policy for these tuning values and the endpoints the function reaches (`dualStack`, `fips`). */
+export function vendorTuning(tuning: Tuning, endpoints: EndpointMode): VendorTuning {
   return {
     ...upstreamTuning(tuning),
     minRemainingTtlSeconds: tuning.minRemainingTtlSeconds,
     budget: budgetLimits(tuning),
+    endpoints,
   };
 }

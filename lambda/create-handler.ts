@@ -105,7 +105,7 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   const vendor = new IceVendor({
     channels,
     access,
-    policy: { ...vendorTuning(config), endpoints: mode },
+    policy: vendorTuning(config, mode),
     clock,
     metrics,
     budget,

@@ -47,10 +47,7 @@ const DNS_SUFFIXES: Readonly<Record<string, { readonly ipv4: string; readonly du
  * China dual-stack host here takes aws-cn's dual-stack suffix instead, as KVS's own China
  * dual-stack endpoint does (docs/operations.md says what is confirmed).
  */
-export function stunUrl(
-  channel: Pick<Channel, 'region' | 'partition'>,
-  mode: EndpointMode = IPV4_ENDPOINTS,
-): string {
+export function stunUrl(channel: Pick<Channel, 'region' | 'partition'>, mode: EndpointMode): string {
   const suffixes = DNS_SUFFIXES[channel.partition] ?? { ipv4: 'amazonaws.com', dualStack: 'api.aws' };
   const suffix = mode.dualStack ? suffixes.dualStack : suffixes.ipv4;
   const scheme = mode.fips ? 'stuns' : 'stun';
@@ -128,7 +125,7 @@ export function iceServersAnswer(
   request: Pick<VendRequest, 'transports' | 'maxServerSets'>,
   now: number,
   minRemainingMs: number,
-  mode: EndpointMode = IPV4_ENDPOINTS,
+  mode: EndpointMode,
 ): IceServersAnswer {
   const fresh = sets.filter((set) => set.expiresAt - now >= minRemainingMs && set.expiresAt > now);
   if (fresh.length === 0) {

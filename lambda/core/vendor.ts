@@ -18,8 +18,8 @@ export interface VendorTuning extends UpstreamTuning {
   readonly minRemainingTtlSeconds: number;
   /** The limits of upstream `GetIceServerConfig` calls (per channel, account and caller), and the wait for them. */
   readonly budget: BudgetLimits;
-  /** The endpoints the function reaches (dual-stack, FIPS), whose STUN URL answers carry; default IPv4-only. */
-  readonly endpoints?: EndpointMode;
+  /** The endpoints the function reaches (dual-stack, FIPS), whose STUN URL answers carry. */
+  readonly endpoints: EndpointMode;
 }
 
 /** The vendor's whole policy: the tuning plus its own constants. */

@@ -24,8 +24,8 @@ export interface ApiHandlerDependencies {
   readonly signaling?: Pick<SignalingVendor, 'connect'>;
   /** Serves the storage-session routes (`POST /v1/channels/{channel}/storage-session/viewer|master`); absent: they are refused. */
   readonly storage?: Pick<StorageSessions, 'join'>;
-  /** The operator's list of blocked callers (403 `CallerBlocked`); absent: nobody is blocked. */
-  readonly blockedCallers?: Pick<BlockedCallersCheck, 'check'>;
+  /** The operator's list of blocked callers (403 `CallerBlocked`): required, so a wiring that forgets it cannot serve everyone. */
+  readonly blockedCallers: Pick<BlockedCallersCheck, 'check'>;
   /** The deployment's auth mode (and `jwt` channels claim): whom a request must come from. */
   readonly auth: AuthSettings;
   readonly logger: Logger;
@@ -129,7 +129,7 @@ export function createApiHandler({
           ignoredClaimElements: caller.ignoredClaimElements,
         });
       }
-      await blockedCallers?.check(caller);
+      await blockedCallers.check(caller);
       const joining = roleOf(event, STORAGE_SESSION_ROUTE_PATHS);
       if (joining !== undefined) return await joinStorage(joining, caller);
       const role = roleOf(event, SIGNALING_ROUTE_PATHS);

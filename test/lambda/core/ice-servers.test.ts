@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseChannelArn } from '../../../lambda/contract';
 import { VendingError } from '../../../lambda/core/errors';
-import { iceServersAnswer, turnServerSets } from '../../../lambda/core/ice-servers';
+import { IPV4_ENDPOINTS, iceServersAnswer, turnServerSets } from '../../../lambda/core/ice-servers';
 import type { MetricName } from '../../../lambda/core/metrics';
 
 const NOW = Date.parse('2026-11-24T10:00:00.000Z');
@@ -81,7 +81,7 @@ describe('transports filter', () => {
   if (!channel) throw new Error('bad test ARN');
   const sets = turnServerSets([kvsSet(300)], NOW);
   const vend = (transports: ('udp' | 'tcp' | 'tls' | 'dtls')[]) =>
-    iceServersAnswer(channel, sets, { transports }, NOW, 120_000);
+    iceServersAnswer(channel, sets, { transports }, NOW, 120_000, IPV4_ENDPOINTS);
 
   it.each([
     [['tcp'], 'no TURN server offers transport tcp; offered: udp, tls, dtls'],
@@ -101,9 +101,9 @@ describe('transports filter', () => {
   it('names every requested transport when none is offered', () => {
     const onlyUdp = turnServerSets([{ ...kvsSet(300), uris: [URIS[0] ?? ''] }], NOW);
 
-    expect(() => iceServersAnswer(channel, onlyUdp, { transports: ['tcp', 'tls'] }, NOW, 120_000)).toThrow(
-      'no TURN server offers transport tcp or tls; offered: udp',
-    );
+    expect(() =>
+      iceServersAnswer(channel, onlyUdp, { transports: ['tcp', 'tls'] }, NOW, 120_000, IPV4_ENDPOINTS),
+    ).toThrow('no TURN server offers transport tcp or tls; offered: udp');
   });
 
   it('keeps the URIs of the requested transports', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseChannelArn } from '../../../lambda/contract';
-import { iceServersAnswer, stunUrl } from '../../../lambda/core/ice-servers';
+import { IPV4_ENDPOINTS, iceServersAnswer, stunUrl } from '../../../lambda/core/ice-servers';
 
 const channelIn = (partition: string, region: string) =>
   parseChannelArn(`arn:${partition}:kinesisvideo:${region}:123456789012:channel/demo/1700000000000`);
@@ -35,7 +35,9 @@ describe("the STUN URL is KVS's for the channel's Region, partition and endpoint
   });
 
   it('defaults to the IPv4-only endpoints', () => {
-    expect(oregon && stunUrl(oregon)).toBe('stun:stun.kinesisvideo.us-west-2.amazonaws.com:443');
+    expect(oregon && stunUrl(oregon, IPV4_ENDPOINTS)).toBe(
+      'stun:stun.kinesisvideo.us-west-2.amazonaws.com:443',
+    );
   });
 
   it('is the first ICE server of an answer, in the mode the answer is made for', () => {

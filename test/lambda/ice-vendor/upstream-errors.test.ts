@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TUNING, vendorTuning } from '../../../lambda/config';
+import { IPV4_ENDPOINTS } from '../../../lambda/core/ice-servers';
 import { rejectionOf, request, startVendor, type VendorUnderTest } from './support/vendor';
 
 // What the vending core answers for upstream failures the wire emulator produces, through the
@@ -124,7 +125,7 @@ describe('the per-caller issuance limit', () => {
   });
 
   it('counts one issuance once, however many attempts KVS throttling costs it', async () => {
-    const budget = { ...vendorTuning(DEFAULT_TUNING).budget, perCallerPerMinute: 2 };
+    const budget = { ...vendorTuning(DEFAULT_TUNING, IPV4_ENDPOINTS).budget, perCallerPerMinute: 2 };
     limited = await startVendor({ policy: { budget } });
     limited.emulator.setFault('GetIceServerConfig', { kind: 'throttle', times: 1 });
 

@@ -5,6 +5,7 @@ import { DEFAULT_TUNING, vendorTuning } from '../../../../lambda/config';
 import { parseChannelArn } from '../../../../lambda/contract';
 import { ChannelAccess } from '../../../../lambda/core/channel-access';
 import { ChannelDirectory } from '../../../../lambda/core/channels';
+import { IPV4_ENDPOINTS } from '../../../../lambda/core/ice-servers';
 import type { MetricName, Metrics } from '../../../../lambda/core/metrics';
 import type { VendRequest } from '../../../../lambda/core/model';
 import type { SharedIceCache } from '../../../../lambda/core/ports';
@@ -78,7 +79,7 @@ export async function startVendor(
   const count = (name: MetricName) => counts.get(name) ?? 0;
   const metrics: Metrics = { add: (name) => counts.set(name, count(name) + 1) };
   const policy = {
-    ...vendorTuning(DEFAULT_TUNING),
+    ...vendorTuning(DEFAULT_TUNING, IPV4_ENDPOINTS),
     retry: { attempts: 3, baseMs: 10, capMs: 50 },
     ...options.policy,
   };
