@@ -7,7 +7,7 @@ import type { ChannelGrant, VendRequest } from './model';
 import type { Clock } from './ports';
 import { mediaStorageOf, type StorageSessions, storageViewerSlots } from './storage';
 import type { IceVendor } from './vendor';
-import { InstanceViewerSlots, type ViewerSlots } from './viewer-slots';
+import { InstanceViewerSlots, type ViewerSlots, viewerClientId } from './viewer-slots';
 
 /** One request on a signaling route: the ICE route's request, for the route's role. */
 export interface SignalingRequest extends VendRequest {
@@ -100,7 +100,7 @@ export class SignalingVendor {
     // On a channel that records media, fewer ClientIds than the storage session has viewer places.
     const of = recordsMedia ? storageViewerSlots(viewerSlotsPerCaller) : viewerSlotsPerCaller;
     const slot = pool === undefined ? undefined : await this.viewerSlots.next(channel.arn, pool, of, signal);
-    const clientId = pool !== undefined && slot !== undefined ? `${pool}.v${slot}` : undefined;
+    const clientId = pool === undefined || slot === undefined ? undefined : viewerClientId(pool, slot);
     const mediaStorage =
       recordsMedia === undefined ? undefined : mediaStorageOf(channel, recordsMedia, role, clientId);
     const url = await session.presignConnect({

@@ -17,7 +17,7 @@ import type { Clock, MediaStorageConfiguration } from './ports';
 import { RefreshingCache } from './refreshing-cache';
 import { type UpstreamTuning, upstreamStep } from './retry';
 import { notServed, requireMaster, viewerPoolOf } from './signaling';
-import type { ViewerSlots } from './viewer-slots';
+import { type ViewerSlots, viewerSlotOf } from './viewer-slots';
 
 /** One request of a storage-session route: the caller's, for the route's role. */
 export type StorageSessionRequest = StorageSessionCaller &
@@ -280,13 +280,11 @@ export class StorageSessions {
     signal: AbortSignal,
   ): Promise<string> {
     const pool = viewerPoolOf(request);
-    const prefix = `${pool}.v`;
-    const slot = clientId.startsWith(prefix) ? clientId.slice(prefix.length) : '';
-    const n = /^(0|[1-9]\d?)$/.test(slot) ? Number(slot) : Number.NaN;
-    const possible = Number.isInteger(n) && n < storageViewerSlots(this.options.viewerSlotsPerCaller);
+    const slot = viewerSlotOf(pool, clientId);
+    const possible = slot !== undefined && slot < storageViewerSlots(this.options.viewerSlotsPerCaller);
     const issued =
       possible &&
-      (await this.viewerSlots.issued(channel.arn, pool, n, signal).catch((error: unknown) => {
+      (await this.viewerSlots.issued(channel.arn, pool, slot, signal).catch((error: unknown) => {
         throw asVendingError(error, signal);
       }));
     if (issued) return clientId;

@@ -150,6 +150,8 @@ export class IceVendor {
     request: VendRequest,
     outcome: MetricName,
   ): IceServersAnswer {
+    // Two direct calls rather than observed(): this is every cache hit's path, and observed()
+    // builds an object and a closure per call.
     this.metrics.add(outcome, 'Count', 1);
     request.observer?.add(outcome, 'Count', 1);
     const result = iceServersAnswer(

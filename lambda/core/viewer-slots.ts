@@ -5,6 +5,19 @@ import type { Metrics } from './metrics';
 import type { Clock } from './ports';
 import { growingBound } from './refreshing-cache';
 
+/** The viewer ClientId of slot `slot` of the caller `pool`: `<pool>.v<slot>` (KVS's ClientId shape). */
+export const viewerClientId = (pool: string, slot: number): string => `${pool}.v${slot}`;
+
+/**
+ * The slot of `clientId` if it is one of the caller `pool`'s viewer ClientIds
+ * ({@link viewerClientId}, written without leading zeros), else undefined.
+ */
+export function viewerSlotOf(pool: string, clientId: string): number | undefined {
+  const prefix = `${pool}.v`;
+  const slot = clientId.startsWith(prefix) ? clientId.slice(prefix.length) : '';
+  return /^(0|[1-9]\d?)$/.test(slot) ? Number(slot) : undefined;
+}
+
 /**
  * Which of a caller's viewer ClientIds on a channel its next connection takes. The viewer route
  * signs each connection with one of `slots` ClientIds per caller and channel (context
