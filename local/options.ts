@@ -277,13 +277,16 @@ export function readAwsConfig(context: Record<string, unknown>, env: NodeJS.Proc
     );
   }
   const [first] = channels;
+  // The validation behind readBroker already refuses a deployment without a channel: this only says so to the types.
+  if (first === undefined)
+    throw new ConfigError('context', 'channels', '--aws needs at least one channel ARN');
   return {
     ...broker,
     channels: Object.fromEntries(channels.map((channel) => [channel.name, channel.arn])),
     scopedRoleArn,
-    region: env.AWS_REGION || (first?.region ?? ''),
-    partition: first?.partition ?? 'aws',
-    accountId: accountOfArn(first?.arn ?? ''),
+    region: env.AWS_REGION || first.region,
+    partition: first.partition,
+    accountId: accountOfArn(first.arn),
   };
 }
 
