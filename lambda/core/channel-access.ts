@@ -116,15 +116,14 @@ export class ChannelAccess {
     signal?: AbortSignal,
     observer?: MetricsObserver,
   ): Promise<string> {
-    try {
-      const session = await this.session(channel, 'ice', signal, observer);
-      const key = { channel, role, session, ...(observer ? { observer } : {}) };
-      const { value } = await abortable(this.storageEndpointCache.get(endpointKey(key), key), signal);
-      return value.webrtc;
-    } catch (error) {
-      this.forget(channel, role, error);
-      throw asVendingError(error, signal);
-    }
+    const { endpoints } = await this.cachedEndpoints(
+      this.storageEndpointCache,
+      channel,
+      role,
+      signal,
+      observer,
+    );
+    return endpoints.webrtc;
   }
 
   /**
@@ -162,10 +161,21 @@ export class ChannelAccess {
     signal?: AbortSignal,
     observer?: MetricsObserver,
   ): Promise<ChannelEndpoints> {
+    return this.cachedEndpoints(this.endpointCache, channel, role, signal, observer);
+  }
+
+  /** An endpoint of `cache` found with the channel's `ice` session, and that session; a failure drops what {@link forget} says. */
+  private async cachedEndpoints<T extends object>(
+    cache: RefreshingCache<T, EndpointKey>,
+    channel: Channel,
+    role: ChannelRole,
+    signal: AbortSignal | undefined,
+    observer: MetricsObserver | undefined,
+  ): Promise<{ session: ScopedSession; endpoints: T }> {
     try {
       const session = await this.session(channel, 'ice', signal, observer);
       const key = { channel, role, session, ...(observer ? { observer } : {}) };
-      const { value } = await abortable(this.endpointCache.get(endpointKey(key), key), signal);
+      const { value } = await abortable(cache.get(endpointKey(key), key), signal);
       return { session, endpoints: value };
     } catch (error) {
       this.forget(channel, role, error);
@@ -188,15 +198,12 @@ export class ChannelAccess {
   forget(channel: Channel, role: ChannelRole, error: unknown): void {
     if (!(error instanceof VendingError)) return;
     const endpoint = endpointKey({ channel, role });
-    if (error.code === 'ChannelNotFound' || error.code === 'Unavailable') {
+    const sessionWrong = error.code === 'UpstreamError' || error.credentialsRefusedBy !== undefined;
+    if (sessionWrong || error.code === 'ChannelNotFound' || error.code === 'Unavailable') {
       this.endpointCache.delete(endpoint);
       this.storageEndpointCache.delete(endpoint);
     }
-    if (error.code === 'UpstreamError' || error.credentialsRefusedBy !== undefined) {
-      this.endpointCache.delete(endpoint);
-      this.storageEndpointCache.delete(endpoint);
-      this.sessions.delete(sessionKey({ channel, purpose: 'ice' }));
-    }
+    if (sessionWrong) this.sessions.delete(sessionKey({ channel, purpose: 'ice' }));
   }
 
   /**
