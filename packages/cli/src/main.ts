@@ -10,8 +10,7 @@ export const USAGE = `Usage: kvs-ice-broker check --url <ApiUrl> --channel <name
        (installed: npx --no-install kvs-ice-broker check …; in a clone: npm run check -- …)
 
 Calls POST <ApiUrl>/v1/channels/<name>/ice-servers, checks the answer against the API's OpenAPI
-document (shipped with this command),
-then performs a real TURN Allocate with the returned credentials on every TURN URI (UDP, TCP, TLS;
+document (shipped with this command), then performs a real TURN Allocate with the returned credentials on every TURN URI (UDP, TCP, TLS;
 DTLS is reported "not checked"), releasing each allocation at once. Exit code 0 when everything
 passed, 1 when a check failed (each failure with its reason), 2 on a usage error.
 
