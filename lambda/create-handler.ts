@@ -12,12 +12,13 @@ import { BlockedCallersCheck } from './core/blocked-callers';
 import { InstanceCallBudget } from './core/budget';
 import { ChannelAccess } from './core/channel-access';
 import { ChannelDirectory } from './core/channels';
+import { VendingError } from './core/errors';
 import type { Clock } from './core/ports';
 import { SignalingVendor } from './core/signaling';
 import { StorageSessions } from './core/storage';
 import { IceVendor } from './core/vendor';
 import { InstanceViewerSlots } from './core/viewer-slots';
-import { type ApiHandler, createApiHandler } from './http/adapter';
+import { type ApiHandler, createApiHandler, failureDetails } from './http/adapter';
 
 /** What {@link createHandler} takes besides the configuration; the deployed function gives none. */
 export interface HandlerOptions {
@@ -60,9 +61,12 @@ export function createHandler(config: FunctionConfig, options: HandlerOptions = 
   const logger = new Logger({ serviceName: METRICS.service, logLevel: config.logLevel });
   /** The AWS SDK's own warnings (its HTTP handler would write plain-text lines): the log is JSON only. */
   const sdkWarning = (message: string) => logger.warn('AWS SDK warning', { sdkMessage: message });
-  /** Cold-start work that failed: logged by its error's name, and tried again by the first request. */
+  /** Cold-start work that failed: logged by its error's name (and its cause's, as a request's failure is), and tried again by the first request. */
   const warmingFailed = (what: string) => (error: unknown) =>
-    logger.warn(`${what} failed`, { errorName: (error as Error | undefined)?.name });
+    logger.warn(`${what} failed`, {
+      errorName: (error as Error | undefined)?.name,
+      ...(error instanceof VendingError ? failureDetails(error) : {}),
+    });
   const metrics = {
     ...emfMetrics(METRICS.namespace, METRICS.service, config.metricsDisabled),
     // What the core asks an operator to look into (such as clock skew), as JSON log lines.

@@ -40,10 +40,19 @@ export type ApiHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Details of a failure that are safe to log: names and statuses, never upstream messages. */
-function failureDetails(error: unknown): Record<string, unknown> {
+export function failureDetails(error: unknown): Record<string, unknown> {
   if (!(error instanceof VendingError)) return { error };
-  const cause = error.cause as { name?: string } | undefined;
-  return { errorCode: error.code, upstreamError: cause?.name, upstreamStatus: upstreamStatus(cause) };
+  const cause = error.cause as { name?: string; code?: unknown } | undefined;
+  // A system error's code (ENOTFOUND, ECONNREFUSED, ETIMEDOUT …) says why AWS was not reached;
+  // only that shape is logged, never the message.
+  const code =
+    typeof cause?.code === 'string' && /^E[A-Z0-9_]{1,30}$/.test(cause.code) ? cause.code : undefined;
+  return {
+    errorCode: error.code,
+    upstreamError: cause?.name,
+    upstreamStatus: upstreamStatus(cause),
+    ...(code !== undefined ? { upstreamErrorCode: code } : {}),
+  };
 }
 
 /** The role whose route of `paths` (one per role) the event is for, by its route key, or undefined. */

@@ -344,6 +344,16 @@ describe('messages that say what failed and what to do', () => {
     expect(logs).not.toContain('ASIASECRETTOKEN0001');
   });
 
+  it('logs the system error code of a network failure (a name that does not resolve), not only its name', async () => {
+    const unreachable = socketError('ENOTFOUND');
+    unreachable.message = 'getaddrinfo ENOTFOUND sts.us-west-2.amazonaws.com';
+    sts.on(AssumeRoleCommand).rejects(unreachable);
+
+    const { logs } = await captureLogs(() => buildHandler({ logLevel: 'INFO' })(event('demo')));
+
+    expect(logs).toContain('"upstreamErrorCode":"ENOTFOUND"');
+  });
+
   it('opens a new scoped session, within the same request, after KVS refuses the cached session credentials', async () => {
     const handler = buildHandler();
     signaling
