@@ -121,6 +121,27 @@ describe.each([
   describe(awsCli.missing ? `the AWS CLI (${awsCli.missing})` : 'the AWS CLI', awsCli.options, () => {
     const aws = async (args: string[], extra: NodeJS.ProcessEnv = {}) =>
       (await run('aws', args, { env: { ...env, ...extra } })).stdout.trim();
+    /** The scoped role assumed with `aws sts assume-role`: its answer, and the environment of its session. */
+    const cliSession = async (sessionName: string) => {
+      const assumed = JSON.parse(
+        await aws([
+          'sts',
+          'assume-role',
+          '--role-arn',
+          role,
+          '--role-session-name',
+          sessionName,
+          '--output',
+          'json',
+        ]),
+      );
+      const session = {
+        AWS_ACCESS_KEY_ID: assumed.Credentials.AccessKeyId,
+        AWS_SECRET_ACCESS_KEY: assumed.Credentials.SecretAccessKey,
+        AWS_SESSION_TOKEN: assumed.Credentials.SessionToken,
+      };
+      return { assumed, session };
+    };
 
     it('makes the same three calls: AssumeRole, GetSignalingChannelEndpoint, GetIceServerConfig at that endpoint', async () => {
       const arn = await aws([
@@ -133,23 +154,7 @@ describe.each([
         '--output',
         'text',
       ]);
-      const assumed = JSON.parse(
-        await aws([
-          'sts',
-          'assume-role',
-          '--role-arn',
-          role,
-          '--role-session-name',
-          'cli-script',
-          '--output',
-          'json',
-        ]),
-      );
-      const session = {
-        AWS_ACCESS_KEY_ID: assumed.Credentials.AccessKeyId,
-        AWS_SECRET_ACCESS_KEY: assumed.Credentials.SecretAccessKey,
-        AWS_SESSION_TOKEN: assumed.Credentials.SessionToken,
-      };
+      const { assumed, session } = await cliSession('cli-script');
       const https = await aws(
         [
           'kinesisvideo',
@@ -193,23 +198,7 @@ describe.each([
     });
 
     it('reports GetIceServerConfig sent to the control plane as AWS users see it: "An error occurred (403)"', async () => {
-      const assumed = JSON.parse(
-        await aws([
-          'sts',
-          'assume-role',
-          '--role-arn',
-          role,
-          '--role-session-name',
-          'cli-wrong',
-          '--output',
-          'json',
-        ]),
-      );
-      const session = {
-        AWS_ACCESS_KEY_ID: assumed.Credentials.AccessKeyId,
-        AWS_SECRET_ACCESS_KEY: assumed.Credentials.SecretAccessKey,
-        AWS_SESSION_TOKEN: assumed.Credentials.SessionToken,
-      };
+      const { session } = await cliSession('cli-wrong');
 
       const failure = await aws(
         [
