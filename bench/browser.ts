@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { findTurnserver } from '../local/relay/coturn';
 import { CLIENT_BUILD_OPTIONS, CLIENT_ENTRY } from '../packages/client/build';
-import { CHROMIUM_PATH, launchChromium, privateHome } from '../test/browser/support/chromium';
+import { CHROMIUM_PATH, withChromium } from '../test/browser/support/chromium';
 import { startDemoBroker, withServer } from './lib/child';
 import { MissingRequirement, runIfMain } from './lib/main';
 import { type Benchmark, compare } from './lib/report';
@@ -26,21 +26,6 @@ function missingRequirements(): string | undefined {
     ...(findTurnserver() ? [] : ["coturn's turnserver (apt-get install coturn)"]),
   ];
   return missing.length > 0 ? `needs ${missing.join(' and ')}, not found` : undefined;
-}
-
-/** Headless Chromium in a throwaway HOME for `use`; closed and removed whatever happens. */
-async function withChromium<T>(use: (chromium: Browser) => Promise<T>): Promise<T> {
-  const home = await privateHome();
-  try {
-    const chromium = await launchChromium(home);
-    try {
-      return await use(chromium);
-    } finally {
-      await chromium.close();
-    }
-  } finally {
-    await home.remove();
-  }
 }
 
 /** One connection by the demo page: its time from the first API call to the open data channel, and the relay protocol. */

@@ -3,10 +3,10 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import type { PeerOptions } from '../local/demo/signaling';
-import { PHASES, type Phase, phaseKey } from '../local/demo/video-viewer';
+import { PHASES, type Phase } from '../local/demo/video-viewer';
 import type { EmulatorStats } from '../local/emulator';
 import { findTurnserver } from '../local/relay/coturn';
-import { CERTUTIL_PATH, CHROMIUM_PATH, launchChromium, privateHome } from '../test/browser/support/chromium';
+import { CERTUTIL_PATH, CHROMIUM_PATH, shownPhases, withChromium } from '../test/browser/support/chromium';
 import { type ServerChild, startBroker, withServer } from './lib/child';
 import { emulatorStats } from './lib/emulator';
 import { MissingRequirement, runIfMain } from './lib/main';
@@ -83,34 +83,6 @@ function missingRequirements(): string | undefined {
       : [`NSS's certutil at ${CERTUTIL_PATH} (apt-get install libnss3-tools)`]),
   ];
   return missing.length > 0 ? `needs ${missing.join(' and ')}, not found` : undefined;
-}
-
-/** Headless Chromium trusting the local CA (the SDK's `wss://` signaling, `turns:`), in a throwaway HOME. */
-async function withChromium<T>(caFile: string, use: (chromium: Browser) => Promise<T>): Promise<T> {
-  const home = await privateHome(caFile);
-  try {
-    const chromium = await launchChromium(home);
-    try {
-      return await use(chromium);
-    } finally {
-      await chromium.close();
-    }
-  } finally {
-    await home.remove();
-  }
-}
-
-/** The phases a page shows, as numbers. */
-function readPhases(page: Page): Promise<Partial<Record<Phase, number>>> {
-  const keys = Object.fromEntries((Object.keys(PHASES) as Phase[]).map((phase) => [phase, phaseKey(phase)]));
-  return page.evaluate((byPhase) => {
-    const shown: Record<string, number> = {};
-    for (const [phase, key] of Object.entries(byPhase)) {
-      const value = document.body.dataset[key];
-      if (value !== undefined) shown[phase] = Number(value);
-    }
-    return shown;
-  }, keys);
 }
 
 /** Calls per operation between two snapshots of the emulator's counters. */
@@ -191,7 +163,7 @@ async function join(rig: Rig, path: Path, latencyMs: number): Promise<JoinSample
           } satisfies PeerOptions & { timeoutMs: number })
         : await page.evaluate((o) => window.keysViewer.watch(o), { ...rig.keys, timeoutMs: JOIN_TIMEOUT_MS });
     const after = await emulatorStats(rig.server.emulatorUrl ?? '');
-    const phases = await readPhases(page);
+    const phases = await shownPhases(page);
     const timing = await apiRequests(page);
     await page.evaluate(() => (window.kvsSignalingDemo ?? window.keysViewer).stopWatching());
     return {
@@ -316,7 +288,7 @@ export const firstFrame: Benchmark = {
           (_, i) => `viewer-${i + 1}`,
         );
         const tokens = await server.mintTokens(callers);
-        await withChromium(relay.caFile, async (chromium) => {
+        await withChromium(async (chromium) => {
           const rig: Rig = {
             chromium,
             pages,
@@ -354,7 +326,7 @@ export const firstFrame: Benchmark = {
               }
             }
           }
-        });
+        }, relay.caFile);
       });
     } finally {
       await pages.close();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PageServer, startPageServer } from '../../bench/lib/pages';
 import type { KeysViewerOptions } from '../../bench/pages/keys-viewer';
 import type { PeerOptions } from '../../local/demo/signaling';
-import { PHASES, type Phase, phaseKey } from '../../local/demo/video-viewer';
+import { PHASES } from '../../local/demo/video-viewer';
 import { type LocalStack, startLocalStack } from '../../local/runner';
 import {
   demoOutcome,
@@ -12,6 +12,7 @@ import {
   privateHome,
   RELAY_IN_CHROMIUM_WITH_CA,
   screenshot,
+  shownPhases,
 } from './support/chromium';
 
 const { missing, options } = RELAY_IN_CHROMIUM_WITH_CA;
@@ -21,19 +22,6 @@ const suiteName = missing
 
 /** Generous: a busy two-core machine runs the master's encoder, the viewer's decoder and the stack. */
 const FRAME_TIMEOUT_MS = 60_000;
-
-/** The phases the page shows (`data-ms-*`), as numbers; absent ones are left out. */
-async function shownPhases(page: Page): Promise<Partial<Record<Phase, number>>> {
-  const keys = Object.fromEntries((Object.keys(PHASES) as Phase[]).map((phase) => [phase, phaseKey(phase)]));
-  return page.evaluate((byPhase) => {
-    const shown: Record<string, number> = {};
-    for (const [phase, key] of Object.entries(byPhase)) {
-      const value = document.body.dataset[key];
-      if (value !== undefined) shown[phase] = Number(value);
-    }
-    return shown;
-  }, keys);
-}
 
 /** Waits until the page's decoded-frame count passes `count`; returns it. */
 async function framesPast(page: Page, count: number): Promise<number> {

@@ -4,9 +4,10 @@ import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { describe, expect, it } from 'vitest';
 import { DUAL_STACK_PARTITIONS, FIPS_REGIONS, KVS_REGIONS } from '../../lib/regions';
 import { findBotocoreData } from '../local/emulator/support/botocore-models';
+import { requirements, TOOLS } from '../support/requirements';
 
+const { missing, options } = requirements(TOOLS.botocore);
 const found = findBotocoreData();
-const missing = 'missing' in found ? found.missing : undefined;
 
 /** An endpoint variant of AWS's endpoint data: FIPS, dual-stack, or both. */
 interface Variant {
@@ -40,30 +41,28 @@ const hasVariant = (variants: readonly Variant[] | undefined, tags: readonly str
 const readEndpointData = (): EndpointData =>
   JSON.parse(readFileSync(join('dir' in found ? found.dir : '', 'endpoints.json'), 'utf8')) as EndpointData;
 
-describe.skipIf(missing)(
-  missing ? `the Regions that offer KVS (skipped: ${missing})` : 'the Regions that offer KVS',
-  () => {
-    it("are the kinesisvideo endpoints of AWS's endpoint data, by partition (botocore), FIPS variants aside", () => {
-      const data = readEndpointData();
+describe(missing ? `the Regions that offer KVS (${missing})` : 'the Regions that offer KVS', options, () => {
+  it("are the kinesisvideo endpoints of AWS's endpoint data, by partition (botocore), FIPS variants aside", () => {
+    const data = readEndpointData();
 
-      const offered = Object.fromEntries(
-        data.partitions.flatMap(({ partition, services }) => {
-          const regions = Object.keys(services.kinesisvideo?.endpoints ?? {}).filter(
-            (region) => !region.includes('fips'),
-          );
-          return regions.length > 0 ? [[partition, regions.sort()]] : [];
-        }),
-      );
+    const offered = Object.fromEntries(
+      data.partitions.flatMap(({ partition, services }) => {
+        const regions = Object.keys(services.kinesisvideo?.endpoints ?? {}).filter(
+          (region) => !region.includes('fips'),
+        );
+        return regions.length > 0 ? [[partition, regions.sort()]] : [];
+      }),
+    );
 
-      expect(offered).toEqual(KVS_REGIONS);
-    });
-  },
-);
+    expect(offered).toEqual(KVS_REGIONS);
+  });
+});
 
-describe.skipIf(missing)(
+describe(
   missing
-    ? `where the function's services have FIPS and dual-stack endpoints (skipped: ${missing})`
+    ? `where the function's services have FIPS and dual-stack endpoints (${missing})`
     : "where the function's services have FIPS and dual-stack endpoints",
+  options,
   () => {
     it("lists the Regions whose endpoints have a FIPS variant in AWS's endpoint data (botocore), the Region's own or its service's", () => {
       const data = readEndpointData();

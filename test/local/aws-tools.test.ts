@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scopedRoleStatements } from '../../lib/iam-policies';
 import { awsToolsLines } from '../../local/banner';
 import { type Emulator, startEmulator } from '../../local/emulator';
+import { requirements, TOOLS } from '../support/requirements';
 import { HandshakeRefused, openSocket } from './emulator/support/signaling';
 
 // The seed user's own tools against the emulator, configured only by the line `npm start` prints:
@@ -18,22 +19,8 @@ const run = promisify(execFile);
 const SCRIPTS = join(import.meta.dirname, 'aws-tools');
 const TURN = { host: '127.0.0.1', port: 3478, tlsPort: 5349, secret: 'tools-secret' };
 
-/** What is missing for a tool, or undefined when it runs. */
-function missingTool(command: string, args: string[], install: string): string | undefined {
-  try {
-    execFileSync(command, args, { stdio: 'ignore', timeout: 60_000 });
-    return undefined;
-  } catch {
-    return `${command} ${args.join(' ')} failed; ${install}`;
-  }
-}
-
-const boto3Missing = missingTool(
-  'python3',
-  ['-c', 'import boto3'],
-  'install the AWS SDK for Python: python3 -m pip install boto3',
-);
-const cliMissing = missingTool('aws', ['--version'], 'install the AWS CLI: python3 -m pip install awscli');
+const boto3 = requirements(TOOLS.boto3);
+const awsCli = requirements(TOOLS.awsCli);
 
 /** Parses the `export NAME=value …` of the printed shell line, as a shell would. */
 function exportsOf(line: string): Record<string, string> {
@@ -93,7 +80,7 @@ describe.each([
     expect([env.AWS_REGION, env.AWS_DEFAULT_REGION]).toEqual([region, region]);
   });
 
-  describe.skipIf(boto3Missing)(boto3Missing ? `boto3 (skipped: ${boto3Missing})` : 'boto3', () => {
+  describe(boto3.missing ? `boto3 (${boto3.missing})` : 'boto3', boto3.options, () => {
     it("runs the seed document's script: AssumeRole, GetSignalingChannelEndpoint, GetIceServerConfig at that endpoint", async () => {
       const { stdout } = await run('python3', [join(SCRIPTS, 'seed_script.py'), role, 'demo'], { env });
 
@@ -131,9 +118,30 @@ describe.each([
     });
   });
 
-  describe.skipIf(cliMissing)(cliMissing ? `the AWS CLI (skipped: ${cliMissing})` : 'the AWS CLI', () => {
+  describe(awsCli.missing ? `the AWS CLI (${awsCli.missing})` : 'the AWS CLI', awsCli.options, () => {
     const aws = async (args: string[], extra: NodeJS.ProcessEnv = {}) =>
       (await run('aws', args, { env: { ...env, ...extra } })).stdout.trim();
+    /** The scoped role assumed with `aws sts assume-role`: its answer, and the environment of its session. */
+    const cliSession = async (sessionName: string) => {
+      const assumed = JSON.parse(
+        await aws([
+          'sts',
+          'assume-role',
+          '--role-arn',
+          role,
+          '--role-session-name',
+          sessionName,
+          '--output',
+          'json',
+        ]),
+      );
+      const session = {
+        AWS_ACCESS_KEY_ID: assumed.Credentials.AccessKeyId,
+        AWS_SECRET_ACCESS_KEY: assumed.Credentials.SecretAccessKey,
+        AWS_SESSION_TOKEN: assumed.Credentials.SessionToken,
+      };
+      return { assumed, session };
+    };
 
     it('makes the same three calls: AssumeRole, GetSignalingChannelEndpoint, GetIceServerConfig at that endpoint', async () => {
       const arn = await aws([
@@ -146,23 +154,7 @@ describe.each([
         '--output',
         'text',
       ]);
-      const assumed = JSON.parse(
-        await aws([
-          'sts',
-          'assume-role',
-          '--role-arn',
-          role,
-          '--role-session-name',
-          'cli-script',
-          '--output',
-          'json',
-        ]),
-      );
-      const session = {
-        AWS_ACCESS_KEY_ID: assumed.Credentials.AccessKeyId,
-        AWS_SECRET_ACCESS_KEY: assumed.Credentials.SecretAccessKey,
-        AWS_SESSION_TOKEN: assumed.Credentials.SessionToken,
-      };
+      const { assumed, session } = await cliSession('cli-script');
       const https = await aws(
         [
           'kinesisvideo',
@@ -206,23 +198,7 @@ describe.each([
     });
 
     it('reports GetIceServerConfig sent to the control plane as AWS users see it: "An error occurred (403)"', async () => {
-      const assumed = JSON.parse(
-        await aws([
-          'sts',
-          'assume-role',
-          '--role-arn',
-          role,
-          '--role-session-name',
-          'cli-wrong',
-          '--output',
-          'json',
-        ]),
-      );
-      const session = {
-        AWS_ACCESS_KEY_ID: assumed.Credentials.AccessKeyId,
-        AWS_SECRET_ACCESS_KEY: assumed.Credentials.SecretAccessKey,
-        AWS_SESSION_TOKEN: assumed.Credentials.SessionToken,
-      };
+      const { session } = await cliSession('cli-wrong');
 
       const failure = await aws(
         [

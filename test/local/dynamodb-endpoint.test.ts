@@ -2,15 +2,19 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_TABLE } from '../../lambda/contract';
 import { connectDynamoDb, LOCAL_SHARED_TABLE } from '../../local/dynamodb';
-import { type MotoServer, motoMissing, startMoto } from '../support/moto';
+import { type MotoServer, startMoto } from '../support/moto';
+import { requirements, TOOLS } from '../support/requirements';
 
 // Another DynamoDB than dynalite for the local runner and the tests (moto's server here): the
 // shared table made in it, the requests counted, web pages refused, a store that is not there named.
 
-describe.skipIf(motoMissing)(
-  motoMissing
-    ? `another DynamoDB endpoint (skipped: ${motoMissing})`
+const needed = requirements(TOOLS.moto);
+
+describe(
+  needed.missing
+    ? `another DynamoDB endpoint (${needed.missing})`
     : "another DynamoDB endpoint (moto's server)",
+  needed.options,
   () => {
     let moto: MotoServer;
     beforeAll(async () => {

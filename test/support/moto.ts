@@ -1,18 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
-/**
- * moto (a widely used AWS mock, https://github.com/getmoto/moto) in server mode: its DynamoDB is
- * another implementation than dynalite's, closer to AWS where it matters here (it returns the item
- * of a failed condition). Undefined when python3 can start it, else what to install.
- */
-export const motoMissing: string | undefined = (() => {
-  try {
-    execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore', timeout: 60_000 });
-    return undefined;
-  } catch {
-    return "moto's server not found by python3; install it: python3 -m pip install 'moto[server]'";
-  }
-})();
+// moto (a widely used AWS mock, https://github.com/getmoto/moto) in server mode: its DynamoDB is
+// another implementation than dynalite's, closer to AWS where it matters here (it returns the item
+// of a failed condition). Tests that start it need `requirements(TOOLS.moto)`.
 
 /** A running moto server on 127.0.0.1. */
 export interface MotoServer {

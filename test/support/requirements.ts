@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { findTurnserver } from '../../local/relay/coturn';
+import { findBotocoreData } from '../local/emulator/support/botocore-models';
 
 /** A program some tests need, and how to install it on Debian or Ubuntu (as CI does). */
 export interface Tool {
@@ -21,6 +22,16 @@ export const CERTUTIL_PATH = '/usr/bin/certutil';
 function runs(command: string): boolean {
   try {
     execFileSync(command, ['--version'], { stdio: 'ignore', timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the `python3` on PATH imports `module` (its pyenv shim is there even where that Python lacks it). */
+function imports(module: string): boolean {
+  try {
+    execFileSync('python3', ['-c', `import ${module}`], { stdio: 'ignore', timeout: 60_000 });
     return true;
   } catch {
     return false;
@@ -50,6 +61,33 @@ export const TOOLS = {
     install: 'pip install cfn-lint',
     found: () => runs('cfn-lint'),
   },
+  /**
+   * moto (a widely used AWS mock, https://github.com/getmoto/moto) in server mode, as python3
+   * imports it: another DynamoDB than dynalite's.
+   */
+  moto: {
+    name: "moto's server (python3 -m moto.server)",
+    install: "python3 -m pip install 'moto[server]'",
+    found: () => imports('moto.server'),
+  },
+  /** The AWS SDK for Python, as python3 imports it: the seed user's scripts. */
+  boto3: {
+    name: 'boto3 (the AWS SDK for Python, in python3)',
+    install: 'python3 -m pip install boto3',
+    found: () => imports('boto3'),
+  },
+  /** The AWS CLI on PATH. */
+  awsCli: {
+    name: 'aws (the AWS CLI)',
+    install: 'python3 -m pip install awscli',
+    found: () => runs('aws'),
+  },
+  /** botocore's data, as python3 finds it: every AWS service model and AWS's endpoint data. */
+  botocore: {
+    name: 'botocore 1.43 or later (the AWS service models, in python3)',
+    install: 'python3 -m pip install --upgrade boto3',
+    found: () => 'dir' in findBotocoreData(),
+  },
 } as const satisfies Record<string, Tool>;
 
 /** A tool that is missing, as a skipped test's metadata carries it to the skip summary. */
@@ -74,9 +112,11 @@ export interface Requirements {
   readonly missing: string | undefined;
   /**
    * Options for `describe` or `it`: skip when a tool is missing, with the missing tools in the
-   * test's metadata, which the run's skip summary lists with what to install.
+   * test's metadata, which the run's skip summary lists with what to install. `skip` is there
+   * only when true: a suite's options reach its tests, and a `skip: false` there would run the
+   * tests inside that `it.skipIf` skips.
    */
-  readonly options: { readonly skip: boolean; readonly meta: { missingTools: readonly MissingTool[] } };
+  readonly options: { readonly skip?: true; readonly meta: { missingTools: readonly MissingTool[] } };
 }
 
 /** What the tests that need every one of `tools` lack on this machine. */
@@ -88,5 +128,6 @@ export function requirements(...tools: readonly Tool[]): Requirements {
     missingTools.length === 0
       ? undefined
       : `SKIPPED: ${missingTools.map((tool) => `${tool.name} not found; install it with \`${tool.install}\``).join('; ')}`;
-  return { missing, options: { skip: missingTools.length > 0, meta: { missingTools } } };
+  const meta = { missingTools };
+  return { missing, options: missingTools.length > 0 ? { skip: true, meta } : { meta } };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { PHASES, type Phase, phaseKey } from '../../../local/demo/video-viewer';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/runner';
 import { CERTUTIL_PATH, CHROMIUM_PATH, requirements, TOOLS } from '../../support/requirements';
 
@@ -70,6 +71,37 @@ export function launchChromium(home: PrivateHome, extraArgs: readonly string[] =
     env: { ...process.env, HOME: home.dir },
     timeout: 60_000,
   });
+}
+
+/**
+ * Headless Chromium in a throwaway HOME for `use`, trusting `caFile` when given (the SDK's `wss://`
+ * signaling, `turns:`); closed and removed whatever happens.
+ */
+export async function withChromium<T>(use: (chromium: Browser) => Promise<T>, caFile?: string): Promise<T> {
+  const home = await privateHome(caFile);
+  try {
+    const chromium = await launchChromium(home);
+    try {
+      return await use(chromium);
+    } finally {
+      await chromium.close();
+    }
+  } finally {
+    await home.remove();
+  }
+}
+
+/** The phases a page shows (`data-ms-*`), as numbers; absent ones are left out. */
+export function shownPhases(page: Page): Promise<Partial<Record<Phase, number>>> {
+  const keys = Object.fromEntries((Object.keys(PHASES) as Phase[]).map((phase) => [phase, phaseKey(phase)]));
+  return page.evaluate((byPhase) => {
+    const shown: Record<string, number> = {};
+    for (const [phase, key] of Object.entries(byPhase)) {
+      const value = document.body.dataset[key];
+      if (value !== undefined) shown[phase] = Number(value);
+    }
+    return shown;
+  }, keys);
 }
 
 /** Waits until the demo page marks an outcome: `connected` or `failed` (`document.body.dataset.state`). */

@@ -25,7 +25,8 @@ import {
   type LocalDynamoDb,
   startLocalDynamoDb,
 } from '../../../local/dynamodb';
-import { motoMissing, startMoto } from '../../support/moto';
+import { startMoto } from '../../support/moto';
+import { requirements, TOOLS } from '../../support/requirements';
 import { request, startVendor, type VendorUnderTest } from './support/vendor';
 
 const LIMITS: BudgetLimits = budgetLimits(DEFAULT_TUNING);
@@ -49,14 +50,14 @@ const DEMO_CHANNEL_ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:channel/vi
 const BACKENDS = [
   {
     name: 'dynalite',
-    missing: undefined,
+    needed: requirements(),
     start: () => startLocalDynamoDb(),
     returnsFailedItem: false,
     atomicConditions: true,
   },
   {
     name: "moto's server",
-    missing: motoMissing,
+    needed: requirements(TOOLS.moto),
     start: async (): Promise<LocalDynamoDb> => {
       const moto = await startMoto();
       const table = await connectDynamoDb(moto.url).catch(async (error: unknown) => {
@@ -205,7 +206,8 @@ const outcomes = (results: PromiseSettledResult<unknown>[]) => ({
 });
 
 describe.each(BACKENDS)('shared state on $name', (backend) => {
-  describe.skipIf(backend.missing)(backend.missing ? `(skipped: ${backend.missing})` : 'in DynamoDB', () => {
+  const { missing, options } = backend.needed;
+  describe(missing ? `(${missing})` : 'in DynamoDB', options, () => {
     beforeAll(async () => {
       dynamodb = await backend.start();
     }, 180_000);

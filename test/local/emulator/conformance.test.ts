@@ -8,6 +8,7 @@ import {
 } from '../../../local/emulator';
 import { VALIDATION_CODES } from '../../../local/emulator/model';
 import type { Shape } from '../../../local/emulator/shapes';
+import { requirements, TOOLS } from '../../support/requirements';
 import {
   findBotocoreData,
   loadModel,
@@ -101,8 +102,8 @@ const STRICTER = [
 
 const PROTOCOL_NAMES = { awsQuery: 'query', restJson: 'rest-json', awsJson: 'json' } as const;
 
+const { missing, options } = requirements(TOOLS.botocore);
 const found = findBotocoreData();
-const missing = 'missing' in found ? found.missing : undefined;
 
 /** The differences between an emulator shape and a model shape, as `path aspect` keys. */
 function shapeDifferences(
@@ -273,10 +274,11 @@ function probes(
   return list;
 }
 
-describe.skipIf(missing)(
+describe(
   missing
-    ? `the conformance table against the AWS service models (skipped: ${missing})`
+    ? `the conformance table against the AWS service models (${missing})`
     : 'the conformance table against the AWS service models (botocore)',
+  options,
   () => {
     const models = {} as Record<ModelName, ServiceModel>;
     let emulator: Emulator;

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type IceServer, transportOf } from '@kvs-ice-broker/client/contract';
+import type { IceServer } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
 import { requirements, TOOLS } from '../../support/requirements';
 import { tampered } from '../../support/tamper';
 import { runUclient, type UclientTransport } from './support/uclient';
+import { endpointOf, type TurnServer, vendedTurnServer } from './support/vended';
 import { pickWeriftTurnServer } from './support/werift-ice-servers';
 import { openRelayDataChannel } from './support/werift-peers';
 
@@ -12,9 +13,6 @@ const { missing, options } = requirements(TOOLS.turnserver);
 const suiteName = missing
   ? `real TURN relay (${missing})`
   : 'credentials from the local API relay real traffic through coturn';
-
-/** A TURN server set of an answer: an ICE server with its credentials. */
-type TurnServer = Required<IceServer>;
 
 describe('pickWeriftTurnServer', () => {
   const servers: IceServer[] = [
@@ -49,35 +47,22 @@ describe(suiteName, options, () => {
 
   beforeAll(async () => {
     stack = await startLocalStack({ port: 0, channels: ['demo'], env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
-    const response = await fetch(`${stack.api.url}/v1/channels/demo/ice-servers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ role: 'VIEWER', maxServerSets: 1 }),
-    });
-    iceServers = (await response.json()).iceServers;
-    turn = iceServers[1] as TurnServer;
+    ({ iceServers, turn } = await vendedTurnServer(stack));
   });
   afterAll(() => stack?.close());
 
-  /** host and port of the vended URI of a transport kind (udp: turn:…udp, tls: turns:…tcp, dtls: turns:…udp). */
-  function endpointOf(transport: UclientTransport): { host: string; port: number } {
-    const uri = turn.urls.find((u) => transportOf(u) === transport);
-    const [, host = '', port = ''] = /^turns?:([^:?]+):(\d+)/.exec(uri ?? '') ?? [];
-    return { host, port: Number(port) };
-  }
-
   it('vends TURN URIs that point at the live local relay', () => {
     expect(stack.coturn).toBeDefined();
-    expect(endpointOf('udp')).toEqual({ host: '127.0.0.1', port: stack.coturn?.port });
-    expect(endpointOf('tls')).toEqual({ host: '127.0.0.1', port: stack.coturn?.tlsPort });
-    expect(endpointOf('dtls')).toEqual({ host: '127.0.0.1', port: stack.coturn?.tlsPort });
+    expect(endpointOf(turn, 'udp')).toEqual({ host: '127.0.0.1', port: stack.coturn?.port });
+    expect(endpointOf(turn, 'tls')).toEqual({ host: '127.0.0.1', port: stack.coturn?.tlsPort });
+    expect(endpointOf(turn, 'dtls')).toEqual({ host: '127.0.0.1', port: stack.coturn?.tlsPort });
   });
 
   it.each<UclientTransport>(['udp', 'tls', 'dtls'])(
     'turnutils_uclient relays every packet both ways over %s with the vended credentials',
     async (transport) => {
       const result = await runUclient({
-        ...endpointOf(transport),
+        ...endpointOf(turn, transport),
         username: turn.username,
         password: turn.credential,
         transport,
@@ -91,7 +76,7 @@ describe(suiteName, options, () => {
 
   it('turnutils_uclient gets no allocation with a tampered password', async () => {
     const result = await runUclient({
-      ...endpointOf('udp'),
+      ...endpointOf(turn, 'udp'),
       username: turn.username,
       password: tampered(turn.credential),
       transport: 'udp',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as connectTls } from 'node:tls';
-import { type IceServer, transportOf } from '@kvs-ice-broker/client/contract';
+import type { IceServer } from '@kvs-ice-broker/client/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../local/runner';
 import { runCli } from '../../../packages/cli/src/main';
@@ -9,15 +9,13 @@ import { openSocket } from '../../local/emulator/support/signaling';
 import { requirements, TOOLS } from '../../support/requirements';
 import { tampered } from '../../support/tamper';
 import { runUclient, type UclientTransport } from './support/uclient';
+import { endpointOf, type TurnServer, vendedTurnServer } from './support/vended';
 import { openRelayDataChannel } from './support/werift-peers';
 
 const { missing, options } = requirements(TOOLS.turnserver);
 const suiteName = missing
   ? `npm start -- -c dualStack=true, relaying over IPv6 loopback (${missing})`
   : 'npm start -- -c dualStack=true: the vended credentials relay over IPv6 loopback';
-
-/** A TURN server set of an answer: an ICE server with its credentials. */
-type TurnServer = Required<IceServer>;
 
 /**
  * Sends one STUN Binding request over TLS (what a `stuns:` URL asks for, RFC 7064) to `host:port`,
@@ -63,22 +61,9 @@ describe(suiteName, options, () => {
       signalingRoles: ['viewer'],
       env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     });
-    const response = await fetch(`${stack.api.url}/v1/channels/demo/ice-servers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ role: 'VIEWER', maxServerSets: 1 }),
-    });
-    iceServers = (await response.json()).iceServers;
-    turn = iceServers[1] as TurnServer;
+    ({ iceServers, turn } = await vendedTurnServer(stack));
   });
   afterAll(() => stack?.close());
-
-  /** host and port of the vended URI of a transport kind (udp: turn:…udp, tls: turns:…tcp, dtls: turns:…udp). */
-  function endpointOf(transport: UclientTransport): { host: string; port: number } {
-    const uri = turn.urls.find((u) => transportOf(u) === transport);
-    const [, host = '', port = ''] = /^turns?:\[([^\]]+)\]:(\d+)/.exec(uri ?? '') ?? [];
-    return { host, port: Number(port) };
-  }
 
   it("answers with KVS's dual-stack STUN URL and TURN URIs of the relay on [::1]", () => {
     expect(stack.coturn?.ipv6Host).toBe('::1');
@@ -94,7 +79,7 @@ describe(suiteName, options, () => {
     'turnutils_uclient relays every packet both ways over %s to [::1] with the vended credentials',
     async (transport) => {
       const result = await runUclient({
-        ...endpointOf(transport),
+        ...endpointOf(turn, transport, { ipv6: true }),
         username: turn.username,
         password: turn.credential,
         transport,
@@ -107,7 +92,7 @@ describe(suiteName, options, () => {
 
   it('turnutils_uclient gets IPv6 relayed addresses too when it asks for them (REQUESTED-ADDRESS-FAMILY)', async () => {
     const result = await runUclient({
-      ...endpointOf('udp'),
+      ...endpointOf(turn, 'udp', { ipv6: true }),
       username: turn.username,
       password: turn.credential,
       transport: 'udp',
@@ -120,7 +105,7 @@ describe(suiteName, options, () => {
 
   it('turnutils_uclient gets no allocation on [::1] with a tampered password', async () => {
     const result = await runUclient({
-      ...endpointOf('udp'),
+      ...endpointOf(turn, 'udp', { ipv6: true }),
       username: turn.username,
       password: tampered(turn.credential),
       transport: 'udp',

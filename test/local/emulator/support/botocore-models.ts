@@ -54,6 +54,14 @@ export type ModelName = keyof typeof MODEL_VERSIONS;
  * the reason when there is none: the Python SDK ships every AWS service model as JSON.
  */
 export function findBotocoreData(): { dir: string } | { missing: string } {
+  botocoreData ??= locateBotocoreData();
+  return botocoreData;
+}
+
+/** What findBotocoreData found, once per test file: python3 takes a while to start. */
+let botocoreData: { dir: string } | { missing: string } | undefined;
+
+function locateBotocoreData(): { dir: string } | { missing: string } {
   const install = 'install the AWS SDK for Python to run it: python3 -m pip install boto3';
   let root: string;
   try {
